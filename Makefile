@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is a step they share.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+VENDOR := src/trainquant/web/static/vendor
+ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test setup assets browser db bench clean serve
+
+demo: setup db ## set everything up, load the simulated school, serve
+	$(BIN)/trainquant demo
+
+serve: setup db
+	$(BIN)/trainquant serve
+
+test: setup browser ## set everything up and run the whole suite
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+setup: $(STAMP) $(ASSETS)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR) && cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(VENDOR)/echarts.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR) && cp node_modules/echarts/dist/echarts.min.js $@
+
+assets: $(ASSETS)
+
+# The page tests drive Debian's Chromium (never a downloaded browser build); CJK fonts for the screenshots.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	      || echo "could not install chromium; the browser tests will be skipped"; \
+	  else echo "no $(CHROMIUM): install Debian's chromium to run the browser tests (they are skipped)"; fi; \
+	fi
+
+db: setup
+	$(BIN)/trainquant db upgrade
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

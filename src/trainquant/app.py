@@ -1,0 +1,146 @@
+"""The FastAPI application: settings, engine and clock are built in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from trainquant import __version__
+from trainquant.clock import Clock, SystemClock
+from trainquant.config import Settings
+from trainquant.db import make_engine, make_sessionmaker
+from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
+from trainquant.i18n import current_locale, pick_locale
+
+log = logging.getLogger("trainquant")
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+PROBLEM = "application/problem+json"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/iclock/", "/xapi/")) or "application/json" in request.headers.get("accept", "")
+
+
+def _problem(request: Request, err: DomainError) -> Response:
+    if _wants_json(request):
+        return JSONResponse(err.problem(instance=request.url.path), status_code=err.status, media_type=PROBLEM)
+    if isinstance(err, Unauthorized):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    from trainquant.web.templating import render
+
+    return render(request, "error.html", {"error": err}, status_code=err.status)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        out.append({"location": loc[0] if loc else None, "field": ".".join(loc[1:]) or None, "code": e.get("type"), "message": e.get("msg")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return _problem(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = _validation_errors(exc)
+        where = ", ".join(f"{e['field'] or e['location']}: {e['message']}" for e in errors[:5])
+        return _problem(request, Invalid(f"the request is not valid ({where})", errors=errors))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A race past the service's own checks (two requests creating the same code): a conflict, not a 500.
+        log.warning("integrity error on %s: %s", request.url.path, exc.orig)
+        return _problem(request, Conflict("the change conflicts with data stored meanwhile; reload and try again"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        err = DomainError(str(exc.detail))
+        err.status, err.title, err.type_slug = exc.status_code, str(exc.detail), f"http-{exc.status_code}"
+        return _problem(request, err)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, engine=None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_engine = engine is None
+        if own_engine:
+            app.state.engine = make_engine(settings)
+            app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        yield
+        if own_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="TrainQuant",
+        version=__version__,
+        description="Training quantification for language-training schools.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    if engine is not None:
+        # Tests hand in their own engine; routes may run before the lifespan in that case.
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+
+    @app.middleware("http")
+    async def locale_middleware(request: Request, call_next):
+        locale = pick_locale(
+            request.query_params.get("lang"),
+            request.cookies.get("tq_lang"),
+            request.headers.get("accept-language"),
+            settings.default_locale,
+        )
+        token = current_locale.set(locale)
+        request.state.locale = locale
+        try:
+            response = await call_next(request)
+        finally:
+            current_locale.reset(token)
+        if request.query_params.get("lang") == locale:
+            response.set_cookie("tq_lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="tq_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    install_error_handlers(app)
+
+    from trainquant.auth.api import router as auth_api
+    from trainquant.imports.api import router as imports_api
+    from trainquant.org.api import router as org_api
+    from trainquant.web.pages import router as pages
+
+    for router in (auth_api, org_api, imports_api, pages):
+        app.include_router(router)
+    STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    return app

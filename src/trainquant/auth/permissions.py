@@ -1,0 +1,91 @@
+"""Roles, permissions and data scopes: pure, so the authorisation matrix can be read and tested."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ROLES = ("admin", "hr", "manager", "employee")
+
+# Every route names one of these; API keys carry a subset as their scopes.
+PERMISSIONS = {
+    "org:read": "read departments, sites, employees, profiles and timetables (within the data scope)",
+    "org:write": "create and change departments, sites, venues, employees and timetables",
+    "growth:write": "add entries to a growth profile (within the data scope)",
+    "import:write": "import employees and timetables from files",
+    "users:admin": "manage users and API keys",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(PERMISSIONS),
+    "hr": frozenset({"org:read", "org:write", "growth:write", "import:write"}),
+    "manager": frozenset({"org:read", "growth:write"}),
+    "employee": frozenset({"org:read"}),
+}
+
+
+@dataclass(frozen=True)
+class DataScope:
+    """Which employees' data a principal may see: all, a set of departments, or one person."""
+
+    all: bool = False
+    department_ids: frozenset[int] = frozenset()
+    employee_id: int | None = None
+
+    def allows(self, *, department_id: int | None, employee_id: int | None) -> bool:
+        if self.all:
+            return True
+        if employee_id is not None and employee_id == self.employee_id:
+            return True
+        return department_id is not None and department_id in self.department_ids
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user" | "apikey"
+    id: int
+    name: str
+    role: str | None
+    permissions: frozenset[str]
+    scope: DataScope
+    employee_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def subtree(root_id: int, parent_of: Mapping[int, int | None]) -> frozenset[int]:
+    """The department ``root_id`` and every department below it."""
+    children: dict[int, list[int]] = {}
+    for dept, parent in parent_of.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(dept)
+    seen: set[int] = set()
+    stack = [root_id]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(children.get(node, ()))
+    return frozenset(seen)
+
+
+def scope_for_role(
+    role: str, *, employee_id: int | None, department_id: int | None, parent_of: Mapping[int, int | None]
+) -> DataScope:
+    if role in ("admin", "hr"):
+        return DataScope(all=True)
+    if role == "manager" and department_id is not None:
+        return DataScope(department_ids=subtree(department_id, parent_of), employee_id=employee_id)
+    return DataScope(employee_id=employee_id)
+
+
+def parse_scopes(raw: Iterable[str]) -> frozenset[str]:
+    scopes = frozenset(s.strip() for s in raw if s.strip())
+    unknown = sorted(scopes - set(PERMISSIONS))
+    if unknown:
+        raise ValueError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(PERMISSIONS))}")
+    if not scopes:
+        raise ValueError("an API key needs at least one scope")
+    return scopes

@@ -1,0 +1,156 @@
+"""Users, passwords (argon2) and API keys (SHA-256 of a 256-bit secret)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainquant.auth.models import ApiKey, User
+from trainquant.auth.permissions import (
+    ROLE_PERMISSIONS,
+    ROLES,
+    DataScope,
+    Principal,
+    parse_scopes,
+    scope_for_role,
+)
+from trainquant.errors import Conflict, Invalid, NotFound, Unauthorized
+from trainquant.org.models import Department, Employee
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown user as slow as one for a known user.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+API_KEY_PREFIX = "tq_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    now: datetime,
+    employee_no: str | None = None,
+    department_code: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    employee_id = None
+    if employee_no:
+        employee_id = db.scalar(select(Employee.id).where(Employee.employee_no == employee_no))
+        if employee_id is None:
+            raise NotFound(f"no employee with employee_no {employee_no!r}")
+    department_id = None
+    if department_code:
+        department_id = db.scalar(select(Department.id).where(Department.code == department_code))
+        if department_id is None:
+            raise NotFound(f"no department with code {department_code!r}")
+    if role == "manager" and department_id is None:
+        raise Invalid("a manager needs a department (the scope of what they see)")
+    if role == "employee" and employee_id is None:
+        raise Invalid("an employee user must be linked to an employee record (employee_no)")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        employee_id=employee_id,
+        department_id=department_id,
+        created_at=now,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, *, username: str, password: str, now: datetime) -> User:
+    user = db.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("wrong username or password") from None
+    if user is None or not user.is_active:
+        raise Unauthorized("wrong username or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    return user
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(db: Session, *, name: str, scopes: list[str], created_by: str, now: datetime) -> tuple[ApiKey, str]:
+    try:
+        parsed = parse_scopes(scopes)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(key),
+        scopes=" ".join(sorted(parsed)),
+        created_by=created_by,
+        created_at=now,
+    )
+    db.add(row)
+    db.flush()
+    return row, key
+
+
+def principal_for_api_key(db: Session, key: str, *, now: datetime) -> Principal:
+    parts = key.removeprefix(API_KEY_PREFIX).split("_", 1)
+    if not key.startswith(API_KEY_PREFIX) or len(parts) != 2:
+        raise Unauthorized("malformed API key")
+    row = db.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
+        raise Unauthorized("unknown or revoked API key")
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return Principal(
+        kind="apikey",
+        id=row.id,
+        name=f"apikey:{row.name}",
+        role=None,
+        permissions=frozenset(row.scopes.split()),
+        scope=DataScope(all=True),
+    )
+
+
+def department_parents(db: Session) -> dict[int, int | None]:
+    return dict(db.execute(select(Department.id, Department.parent_id)).tuples().all())
+
+
+def principal_for_user(db: Session, user: User) -> Principal:
+    parents = department_parents(db) if user.role == "manager" else {}
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        role=user.role,
+        permissions=ROLE_PERMISSIONS[user.role],
+        scope=scope_for_role(
+            user.role, employee_id=user.employee_id, department_id=user.department_id, parent_of=parents
+        ),
+        employee_id=user.employee_id,
+    )

@@ -1,0 +1,47 @@
+"""What every command needs: settings, a migrated engine, a console that prints clearly."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from trainquant.config import Settings
+from trainquant.db import make_engine, make_sessionmaker
+from trainquant.errors import DomainError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@cache
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        err_console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@cache
+def engine() -> Engine:
+    return make_engine(settings())
+
+
+def sessions():
+    return make_sessionmaker(engine())
+
+
+def migrate() -> None:
+    from trainquant.migrate import upgrade
+
+    upgrade(engine())
+
+
+def fail(exc: DomainError) -> typer.Exit:
+    err_console.print(f"[red]{exc.title}:[/red] {exc.message}")
+    for e in exc.errors[:20]:
+        err_console.print(f"  - {e}")
+    return typer.Exit(1)

@@ -1,0 +1,113 @@
+"""FastAPI dependencies shared by every route: the unit of work, the clock and the principal."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from trainquant.auth.models import User
+from trainquant.auth.permissions import Principal
+from trainquant.auth.service import principal_for_api_key, principal_for_user
+from trainquant.clock import Clock
+from trainquant.config import Settings
+from trainquant.errors import Forbidden, Unauthorized
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: commit when the route returns, roll back when it raises."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is an error
+# the client sees rather than a 200 for data that was never stored.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+AppClock = Annotated[Clock, Depends(get_clock)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def _check_csrf(request: Request) -> None:
+    expected = request.session.get("csrf")
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+
+
+def session_user(request: Request, db: Session) -> User | None:
+    uid = request.session.get("uid")
+    if uid is None:
+        return None
+    user = db.get(User, uid)
+    if user is None or not user.is_active or request.session.get("epoch") != user.session_epoch:
+        request.session.clear()
+        return None
+    return user
+
+
+async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("use 'Authorization: Bearer <API key>'")
+        principal = principal_for_api_key(db, token.strip(), now=clock.now())
+    else:
+        user = session_user(request, db)
+        if user is None:
+            raise Unauthorized("log in first, or send an API key as 'Authorization: Bearer <key>'")
+        if request.method not in SAFE_METHODS:
+            await _check_csrf(request)
+        principal = principal_for_user(db, user)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: str):
+    """A dependency that lets the request through only if the principal holds ``permission``."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(f"this needs the permission {permission!r}")
+        return principal
+
+    dependency.__name__ = f"require_{permission.replace(':', '_')}"
+    return Depends(dependency)
+
+
+def Requires(permission: str):  # noqa: N802 - reads as a type in signatures
+    return Annotated[Principal, require(permission)]

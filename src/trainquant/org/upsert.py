@@ -1,0 +1,398 @@
+"""Bulk upsert of employees and timetables: the one write path for the API, imports and the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from trainquant.org.models import (
+    DatedClass,
+    Department,
+    Employee,
+    EmployeeTag,
+    ExternalId,
+    Site,
+    WeeklySlot,
+)
+from trainquant.org.rules import DatedClassRecord, EmployeeRecord, RowError, WeeklySlotRecord
+
+CHUNK = 2000
+SCALAR_FIELDS = ("name", "position", "hire_date", "status", "hourly_cost", "email", "phone")
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)  # employee_no -> id, for every applied record
+
+
+def _chunks(seq: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+class _Lookup:
+    """Resolve a department or site given by code or by (unique) name."""
+
+    def __init__(self, rows: Iterable[tuple[int, str, str]], what: str, column: str):
+        self.by_code: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = {}
+        self.what, self.column = what, column
+        for id_, code, name in rows:
+            self.by_code[code.casefold()] = id_
+            self.by_name.setdefault(name.strip().casefold(), []).append(id_)
+
+    def resolve(self, value: str, row: int) -> int | RowError:
+        key = value.strip().casefold()
+        if key in self.by_code:
+            return self.by_code[key]
+        ids = self.by_name.get(key, [])
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            return RowError(row, self.column, f"ambiguous-{self.what}", f"{value!r} names several {self.what}s; use the code")
+        return RowError(row, self.column, f"unknown-{self.what}", f"unknown {self.what} {value!r}")
+
+
+def department_lookup(db: Session) -> _Lookup:
+    return _Lookup(db.execute(select(Department.id, Department.code, Department.name)).tuples(), "department", "department")
+
+
+def site_lookup(db: Session) -> _Lookup:
+    return _Lookup(db.execute(select(Site.id, Site.code, Site.name)).tuples(), "site", "site")
+
+
+def employee_ids(db: Session, numbers: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(numbers))):
+        found.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk))).tuples())
+    return found
+
+
+def upsert_employees(
+    db: Session,
+    records: Sequence[EmployeeRecord],
+    *,
+    now: datetime,
+    on_existing: str = "update",
+) -> UpsertResult:
+    """Create or update employees. Records with reference errors are skipped and reported, never half-written.
+
+    ``on_existing="conflict"`` reports an existing employee_no as an error instead of updating it.
+    """
+    result = UpsertResult()
+    departments, sites = department_lookup(db), site_lookup(db)
+
+    # Duplicates inside one batch: the first wins, later ones are rejected with where the first was.
+    first_row: dict[str, int] = {}
+    unique: list[EmployeeRecord] = []
+    for rec in records:
+        if rec.employee_no in first_row:
+            result.errors.append(
+                RowError(rec.row, "employee_no", "duplicate-in-file", f"employee_no {rec.employee_no!r} already given in row {first_row[rec.employee_no]}")
+            )
+            continue
+        first_row[rec.employee_no] = rec.row
+        unique.append(rec)
+
+    existing: dict[str, Employee] = {}
+    for chunk in _chunks([r.employee_no for r in unique]):
+        for emp in db.scalars(select(Employee).where(Employee.employee_no.in_(chunk))):
+            existing[emp.employee_no] = emp
+
+    batch_nos = {r.employee_no for r in unique}
+    manager_nos = {r.manager_no for r in unique if r.manager_no} - batch_nos
+    known_managers = employee_ids(db, manager_nos)
+
+    wanted_ext = {(s, v) for r in unique for s, v in r.external_ids if v}
+    ext_owner: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(sorted(wanted_ext)):
+        ext_owner.update(
+            {
+                (s, v): eid
+                for s, v, eid in db.execute(
+                    select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(
+                        tuple_(ExternalId.system, ExternalId.external_id).in_(chunk)
+                    )
+                ).tuples()
+            }
+        )
+    ext_claimed: dict[tuple[str, str], str] = {}
+
+    accepted: list[tuple[EmployeeRecord, dict]] = []
+    for rec in unique:
+        errors: list[RowError] = []
+        current = existing.get(rec.employee_no)
+        if current is not None and on_existing == "conflict":
+            errors.append(RowError(rec.row, "employee_no", "exists", f"employee_no {rec.employee_no!r} already exists"))
+        values: dict = {}
+        for name in SCALAR_FIELDS:
+            if name in rec.present:
+                values[name] = getattr(rec, name)
+        if current is None and not rec.name:
+            errors.append(RowError(rec.row, "name", "required", "name is required for a new employee"))
+        if "department" in rec.present or current is None:
+            if not rec.department:
+                errors.append(RowError(rec.row, "department", "required", "department is required"))
+            else:
+                dep = departments.resolve(rec.department, rec.row)
+                if isinstance(dep, RowError):
+                    errors.append(dep)
+                else:
+                    values["department_id"] = dep
+        if "site" in rec.present:
+            if rec.site:
+                site = sites.resolve(rec.site, rec.row)
+                if isinstance(site, RowError):
+                    errors.append(site)
+                else:
+                    values["site_id"] = site
+            else:
+                values["site_id"] = None
+        if "manager_no" in rec.present and rec.manager_no:
+            if rec.manager_no == rec.employee_no:
+                errors.append(RowError(rec.row, "manager_no", "self-manager", "an employee cannot be their own manager"))
+            elif rec.manager_no not in batch_nos and rec.manager_no not in known_managers:
+                errors.append(RowError(rec.row, "manager_no", "unknown-manager", f"no employee with employee_no {rec.manager_no!r}"))
+        own_id = current.id if current is not None else None
+        for system, value in rec.external_ids:
+            if not value:
+                continue
+            owner = ext_owner.get((system, value))
+            claimed_by = ext_claimed.get((system, value))
+            if (owner is not None and owner != own_id) or (claimed_by is not None and claimed_by != rec.employee_no):
+                errors.append(
+                    RowError(rec.row, system, "external-id-taken", f"{system} {value!r} already belongs to another employee")
+                )
+        if errors:
+            result.errors.extend(errors)
+            continue
+        for system, value in rec.external_ids:
+            if value:
+                ext_claimed[(system, value)] = rec.employee_no
+        accepted.append((rec, values))
+
+    # A manager given in the same batch must itself be accepted.
+    accepted_nos = {rec.employee_no for rec, _ in accepted}
+    still: list[tuple[EmployeeRecord, dict]] = []
+    for rec, values in accepted:
+        if rec.manager_no and rec.manager_no in batch_nos and rec.manager_no not in accepted_nos:
+            result.errors.append(
+                RowError(rec.row, "manager_no", "manager-rejected", f"manager {rec.manager_no!r} is in a rejected row")
+            )
+        else:
+            still.append((rec, values))
+    accepted = still
+
+    new_rows = [(rec, v) for rec, v in accepted if rec.employee_no not in existing]
+    for chunk in _chunks(new_rows):
+        params = [
+            {
+                "employee_no": rec.employee_no,
+                "status": "active",
+                **v,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for rec, v in chunk
+        ]
+        ids = db.scalars(insert(Employee).returning(Employee.id, sort_by_parameter_order=True), params).all()
+        for (rec, _), new_id in zip(chunk, ids, strict=True):
+            result.ids[rec.employee_no] = new_id
+    result.created = len(new_rows)
+
+    known_tags = _load_tags(db, [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing])
+    known_ext = _load_ext(db, [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing])
+    mgr_ids = sorted({e.manager_id for e in existing.values() if e.manager_id})
+    mgr_no_by_id: dict[int, str] = {}
+    for chunk in _chunks(mgr_ids):
+        mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).tuples())
+    updates: list[dict] = []
+    for rec, values in accepted:
+        emp = existing.get(rec.employee_no)
+        if emp is None:
+            continue
+        result.ids[rec.employee_no] = emp.id
+        changed = {k: v for k, v in values.items() if getattr(emp, k) != v}
+        tags_changed = "tags" in rec.present and set(rec.tags) != known_tags.get(emp.id, set())
+        ext_now = known_ext.get(emp.id, {})
+        ext_changed = any(ext_now.get(s) != (v or None) for s, v in rec.external_ids) if "external_ids" in rec.present else False
+        mgr_changed = "manager_no" in rec.present  # resolved below; counted as change only if it differs
+        if mgr_changed:
+            current_mgr = mgr_no_by_id.get(emp.manager_id) if emp.manager_id else None
+            mgr_changed = current_mgr != (rec.manager_no or None)
+        if changed or tags_changed or ext_changed or mgr_changed:
+            result.updated += 1
+            if changed:
+                updates.append({"id": emp.id, **changed, "updated_at": now})
+        else:
+            result.unchanged += 1
+    for chunk in _chunks(updates):
+        _bulk_update(db, chunk)
+
+    ids = result.ids
+    tag_targets = [(ids[r.employee_no], r.tags) for r, _ in accepted if "tags" in r.present]
+    for chunk in _chunks(tag_targets):
+        db.execute(delete(EmployeeTag).where(EmployeeTag.employee_id.in_([i for i, _ in chunk])))
+        rows = [{"employee_id": i, "tag": t} for i, tags in chunk for t in sorted(set(tags))]
+        if rows:
+            db.execute(insert(EmployeeTag), rows)
+    ext_targets = [(ids[r.employee_no], r.external_ids) for r, _ in accepted if "external_ids" in r.present and r.external_ids]
+    for chunk in _chunks(ext_targets):
+        pairs = [(i, s) for i, ext in chunk for s, _ in ext]
+        for sub in _chunks(pairs, 900):
+            db.execute(delete(ExternalId).where(tuple_(ExternalId.employee_id, ExternalId.system).in_(sub)))
+        rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext in chunk for s, v in ext if v]
+        if rows:
+            db.execute(insert(ExternalId), rows)
+
+    manager_ids = {**known_managers, **ids}
+    mgr_updates = [
+        {"id": ids[r.employee_no], "manager_id": manager_ids[r.manager_no] if r.manager_no else None}
+        for r, _ in accepted
+        if "manager_no" in r.present
+    ]
+    for chunk in _chunks(mgr_updates):
+        _bulk_update(db, chunk)
+    db.expire_all()
+    return result
+
+
+def _bulk_update(db: Session, rows: Sequence[dict]) -> None:
+    # ORM bulk UPDATE by primary key wants one key set per statement.
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        db.execute(update(Employee), group)
+
+
+def _load_tags(db: Session, ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for chunk in _chunks(ids):
+        for eid, tag in db.execute(select(EmployeeTag.employee_id, EmployeeTag.tag).where(EmployeeTag.employee_id.in_(chunk))):
+            out.setdefault(eid, set()).add(tag)
+    return out
+
+
+def _load_ext(db: Session, ids: list[int]) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for chunk in _chunks(ids):
+        rows = db.execute(select(ExternalId.employee_id, ExternalId.system, ExternalId.external_id).where(ExternalId.employee_id.in_(chunk)))
+        for eid, system, value in rows:
+            out.setdefault(eid, {})[system] = value
+    return out
+
+
+def upsert_timetable(
+    db: Session,
+    slots: Sequence[WeeklySlotRecord],
+    classes: Sequence[DatedClassRecord],
+    *,
+    default_tz: str,
+) -> UpsertResult:
+    """Weekly slots keyed by (employee, weekday, start, valid_from); dated classes by (employee, start)."""
+    result = UpsertResult()
+    numbers = {r.employee_no for r in slots} | {r.employee_no for r in classes}
+    ids = employee_ids(db, numbers)
+    sites = site_lookup(db)
+    site_zone = dict(db.execute(select(Site.id, Site.timezone)).tuples())
+    emp_site = {}
+    for chunk in _chunks(sorted(ids.values())):
+        emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))).tuples())
+
+    def resolve(rec, errors: list[RowError]) -> tuple[int | None, int | None]:
+        emp = ids.get(rec.employee_no)
+        if emp is None:
+            errors.append(RowError(rec.row, "employee_no", "unknown-employee", f"no employee with employee_no {rec.employee_no!r}"))
+        site_id = None
+        if rec.site:
+            site = sites.resolve(rec.site, rec.row)
+            if isinstance(site, RowError):
+                errors.append(site)
+            else:
+                site_id = site
+        return emp, site_id
+
+    slot_rows: dict[tuple, dict] = {}
+    for rec in slots:
+        errs: list[RowError] = []
+        emp, site_id = resolve(rec, errs)
+        if errs:
+            result.errors.extend(errs)
+            continue
+        key = (emp, rec.weekday, rec.start_time, rec.valid_from)
+        if key in slot_rows:
+            result.errors.append(RowError(rec.row, "start", "duplicate-in-file", "the same slot is given twice"))
+            continue
+        slot_rows[key] = {
+            "employee_id": emp, "weekday": rec.weekday, "start_time": rec.start_time, "end_time": rec.end_time,
+            "valid_from": rec.valid_from, "valid_to": rec.valid_to, "course": rec.course, "site_id": site_id,
+        }
+    class_rows: dict[tuple, dict] = {}
+    for rec in classes:
+        errs = []
+        emp, site_id = resolve(rec, errs)
+        if errs:
+            result.errors.extend(errs)
+            continue
+        zone = ZoneInfo(site_zone.get(site_id or emp_site.get(emp), default_tz) or default_tz)
+        starts = datetime.combine(rec.day, rec.start_time, zone)
+        ends = datetime.combine(rec.day, rec.end_time, zone)
+        key = (emp, starts)
+        if key in class_rows:
+            result.errors.append(RowError(rec.row, "start", "duplicate-in-file", "the same class is given twice"))
+            continue
+        class_rows[key] = {"employee_id": emp, "starts_at": starts, "ends_at": ends, "course": rec.course, "site_id": site_id}
+
+    if slot_rows:
+        emp_ids = sorted({k[0] for k in slot_rows})
+        current: dict[tuple, WeeklySlot] = {}
+        for chunk in _chunks(emp_ids):
+            for s in db.scalars(select(WeeklySlot).where(WeeklySlot.employee_id.in_(chunk))):
+                current[(s.employee_id, s.weekday, s.start_time, s.valid_from)] = s
+        new, changed = [], []
+        for key, row in slot_rows.items():
+            s = current.get(key)
+            if s is None:
+                new.append(row)
+            elif (s.end_time, s.valid_to, s.course, s.site_id) != (row["end_time"], row["valid_to"], row["course"], row["site_id"]):
+                changed.append({"id": s.id, **{k: row[k] for k in ("end_time", "valid_to", "course", "site_id")}})
+            else:
+                result.unchanged += 1
+        for chunk in _chunks(new):
+            db.execute(insert(WeeklySlot), list(chunk))
+        for chunk in _chunks(changed):
+            db.execute(update(WeeklySlot), list(chunk))
+        result.created += len(new)
+        result.updated += len(changed)
+    if class_rows:
+        emp_ids = sorted({k[0] for k in class_rows})
+        current_c: dict[tuple, DatedClass] = {}
+        for chunk in _chunks(emp_ids):
+            for c in db.scalars(select(DatedClass).where(DatedClass.employee_id.in_(chunk))):
+                current_c[(c.employee_id, c.starts_at)] = c
+        new, changed = [], []
+        for key, row in class_rows.items():
+            c = current_c.get(key)
+            if c is None:
+                new.append(row)
+            elif (c.ends_at, c.course, c.site_id) != (row["ends_at"], row["course"], row["site_id"]):
+                changed.append({"id": c.id, "ends_at": row["ends_at"], "course": row["course"], "site_id": row["site_id"]})
+            else:
+                result.unchanged += 1
+        for chunk in _chunks(new):
+            db.execute(insert(DatedClass), list(chunk))
+        for chunk in _chunks(changed):
+            db.execute(update(DatedClass), list(chunk))
+        result.created += len(new)
+        result.updated += len(changed)
+    return result

@@ -1,0 +1,68 @@
+"""Jinja2 environment shared by every page: gettext, the principal, CSRF token and navigation."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from trainquant.i18n import LOCALES, gettext_, ngettext_
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(["html", "xml"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
+
+# (path, label, permission) - the label is translated at render time.
+NAV = [
+    ("/", "Overview", None),
+    ("/departments", "Departments", "org:read"),
+    ("/employees", "Employees", "org:read"),
+    ("/imports", "Import", "import:write"),
+]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def query_with(request: Request, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None removes one): for paging links."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    ctx = {
+        "request": request,
+        "principal": principal,
+        "locale": getattr(request.state, "locale", "zh_CN"),
+        "locales": LOCALES,
+        "csrf_token": csrf_token(request),
+        "nav": [(p, label) for p, label, perm in NAV if perm is None or (principal is not None and principal.can(perm))],
+        "query_with": lambda **kw: query_with(request, **kw),
+        **(context or {}),
+    }
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
