@@ -19,15 +19,18 @@ current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_L
 
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    po = _HERE / locale / "messages.po"
-    if not po.exists():
-        return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buf = BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    """Every ``<locale>/*.po`` (one per domain, e.g. messages.po, imports.po) merged into one catalogue."""
+    result: gettext.NullTranslations = gettext.NullTranslations()
+    for po in sorted((_HERE / locale).glob("*.po"), reverse=True):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        layer = gettext.GNUTranslations(buf)
+        layer.add_fallback(result)
+        result = layer
+    return result
 
 
 def gettext_(message: str) -> str:
