@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.app import create_app
 from trainquant.auth.models import User
-from trainquant.auth.service import create_api_key, create_user
+from trainquant.auth.service import create_api_key, create_user, use_password_cost
 from trainquant.clock import FixedClock
 from trainquant.config import Settings
 from trainquant.db import make_engine
@@ -26,6 +26,11 @@ from trainquant.org.models import Department, Employee, Site, Venue
 
 PASSWORD = "correct-horse-battery"
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
+
+
+def pytest_configure(config):
+    # argon2 at its production cost makes every login ~50 ms; the behaviour under test is the same.
+    use_password_cost(time_cost=1, memory_cost_kib=1024)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -160,4 +165,6 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     resp = client.post("/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False)
     assert resp.status_code == 303, resp.text
-    return client.cookies and token
+    # Logging in starts a fresh session (no fixation), so the CSRF token is a new one: read it from a page.
+    page = client.get("/login")
+    return page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]

@@ -27,6 +27,16 @@ from trainquant.org.models import Department, Employee
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def use_password_cost(*, time_cost: int, memory_cost_kib: int) -> None:
+    """Change argon2's cost (the test suite lowers it; production keeps argon2-cffi's defaults).
+
+    Hashes made with other parameters still verify, and are upgraded at the next login.
+    """
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("not-a-real-password")
 API_KEY_PREFIX = "tq_"
 MIN_PASSWORD_LENGTH = 8
 
@@ -138,7 +148,7 @@ def principal_for_api_key(db: Session, key: str, *, now: datetime) -> Principal:
 
 
 def department_parents(db: Session) -> dict[int, int | None]:
-    return dict(db.execute(select(Department.id, Department.parent_id)).tuples().all())
+    return dict(db.execute(select(Department.id, Department.parent_id)).all())
 
 
 def principal_for_user(db: Session, user: User) -> Principal:

@@ -63,17 +63,17 @@ class _Lookup:
 
 
 def department_lookup(db: Session) -> _Lookup:
-    return _Lookup(db.execute(select(Department.id, Department.code, Department.name)).tuples(), "department", "department")
+    return _Lookup(db.execute(select(Department.id, Department.code, Department.name)), "department", "department")
 
 
 def site_lookup(db: Session) -> _Lookup:
-    return _Lookup(db.execute(select(Site.id, Site.code, Site.name)).tuples(), "site", "site")
+    return _Lookup(db.execute(select(Site.id, Site.code, Site.name)), "site", "site")
 
 
 def employee_ids(db: Session, numbers: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(set(numbers))):
-        found.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk))).tuples())
+        found.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk))).all())
     return found
 
 
@@ -122,7 +122,7 @@ def upsert_employees(
                     select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(
                         tuple_(ExternalId.system, ExternalId.external_id).in_(chunk)
                     )
-                ).tuples()
+                )
             }
         )
     ext_claimed: dict[tuple[str, str], str] = {}
@@ -214,7 +214,7 @@ def upsert_employees(
     mgr_ids = sorted({e.manager_id for e in existing.values() if e.manager_id})
     mgr_no_by_id: dict[int, str] = {}
     for chunk in _chunks(mgr_ids):
-        mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).tuples())
+        mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).all())
     updates: list[dict] = []
     for rec, values in accepted:
         emp = existing.get(rec.employee_no)
@@ -304,10 +304,10 @@ def upsert_timetable(
     numbers = {r.employee_no for r in slots} | {r.employee_no for r in classes}
     ids = employee_ids(db, numbers)
     sites = site_lookup(db)
-    site_zone = dict(db.execute(select(Site.id, Site.timezone)).tuples())
+    site_zone = dict(db.execute(select(Site.id, Site.timezone)).all())
     emp_site = {}
     for chunk in _chunks(sorted(ids.values())):
-        emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))).tuples())
+        emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))).all())
 
     def resolve(rec, errors: list[RowError]) -> tuple[int | None, int | None]:
         emp = ids.get(rec.employee_no)

@@ -66,7 +66,7 @@ def overview(request: Request, db: DbSession, principal: Requires("org:read")):
     by_kind = dict(
         db.execute(
             select(Department.kind, func.count()).select_from(base).join(Department, Department.id == base.c.department_id).group_by(Department.kind)
-        ).tuples()
+        ).all()
     )
     new_teachers = db.scalar(
         select(func.count()).select_from(base).join(EmployeeTag, EmployeeTag.employee_id == base.c.id).where(EmployeeTag.tag == "new-teacher")
