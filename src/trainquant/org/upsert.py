@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from trainquant.org.models import (
@@ -23,6 +23,13 @@ from trainquant.org.rules import DatedClassRecord, EmployeeRecord, RowError, Wee
 
 CHUNK = 2000
 SCALAR_FIELDS = ("name", "position", "hire_date", "status", "hourly_cost", "email", "phone")
+_EMPLOYEES, _TAGS, _EXTERNAL = Employee.__table__, EmployeeTag.__table__, ExternalId.__table__
+_EMPLOYEE_STATE = (
+    Employee.id, Employee.employee_no, Employee.department_id, Employee.site_id, Employee.manager_id,
+    *(getattr(Employee, name) for name in SCALAR_FIELDS),
+)
+_NEW_EMPLOYEE = {"site_id": None, "position": None, "hire_date": None, "status": "active", "hourly_cost": None,
+                 "manager_id": None, "email": None, "phone": None}
 
 
 @dataclass
@@ -103,28 +110,29 @@ def upsert_employees(
         first_row[rec.employee_no] = rec.row
         unique.append(rec)
 
-    existing: dict[str, Employee] = {}
+    # Current state as plain rows, not ORM objects: a 50,000-row import must not fill the identity map
+    # (nor load every employee's tags and external ids through the relationships' selectin loaders).
+    existing: dict[str, Row] = {}
     for chunk in _chunks([r.employee_no for r in unique]):
-        for emp in db.scalars(select(Employee).where(Employee.employee_no.in_(chunk))):
-            existing[emp.employee_no] = emp
+        for row in db.execute(select(*_EMPLOYEE_STATE).where(Employee.employee_no.in_(chunk))):
+            existing[row.employee_no] = row
 
     batch_nos = {r.employee_no for r in unique}
     manager_nos = {r.manager_no for r in unique if r.manager_no} - batch_nos
     known_managers = employee_ids(db, manager_nos)
 
-    wanted_ext = {(s, v) for r in unique for s, v in r.external_ids if v}
+    wanted_ext: dict[str, set[str]] = {}
+    for r in unique:
+        for s, v in r.external_ids:
+            if v:
+                wanted_ext.setdefault(s, set()).add(v)
     ext_owner: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted(wanted_ext)):
-        ext_owner.update(
-            {
-                (s, v): eid
-                for s, v, eid in db.execute(
-                    select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(
-                        tuple_(ExternalId.system, ExternalId.external_id).in_(chunk)
-                    )
-                )
-            }
-        )
+    for system, values in wanted_ext.items():
+        for chunk in _chunks(sorted(values)):
+            rows = db.execute(
+                select(ExternalId.external_id, ExternalId.employee_id).where(ExternalId.system == system, ExternalId.external_id.in_(chunk))
+            )
+            ext_owner.update({(system, v): eid for v, eid in rows})
     ext_claimed: dict[tuple[str, str], str] = {}
 
     accepted: list[tuple[EmployeeRecord, dict]] = []
@@ -192,87 +200,135 @@ def upsert_employees(
             still.append((rec, values))
     accepted = still
 
+    # New employees: Core executemany, then their ids by employee_no. (The ORM's per-row bookkeeping
+    # costs more than the INSERT, and SQLite answers an ordered INSERT ... RETURNING one row at a time.)
+    # Managers are inserted before the people they manage, so manager_id is set in the INSERT itself.
     new_rows = [(rec, v) for rec, v in accepted if rec.employee_no not in existing]
-    for chunk in _chunks(new_rows):
-        params = [
-            {
-                "employee_no": rec.employee_no,
-                "status": "active",
-                **v,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for rec, v in chunk
-        ]
-        ids = db.scalars(insert(Employee).returning(Employee.id, sort_by_parameter_order=True), params).all()
-        for (rec, _), new_id in zip(chunk, ids, strict=True):
-            result.ids[rec.employee_no] = new_id
+    levels, deferred = _manager_levels([rec for rec, _ in new_rows])
+
+    def manager_id(rec: EmployeeRecord) -> int | None:
+        no = rec.manager_no
+        if not no or "manager_no" not in rec.present or rec.employee_no in deferred:
+            return None
+        return known_managers[no] if no in known_managers else existing[no].id if no in existing else result.ids[no]
+
+    for members in levels.values():
+        rows = [(rec, v) for rec, v in new_rows if rec.employee_no in members]
+        for chunk in _chunks(rows):
+            params = [
+                {**_NEW_EMPLOYEE, "employee_no": rec.employee_no, **v, "manager_id": manager_id(rec), "created_at": now, "updated_at": now}
+                for rec, v in chunk
+            ]
+            db.execute(insert(_EMPLOYEES), params)
+        result.ids.update(employee_ids(db, [rec.employee_no for rec, _ in rows]))
     result.created = len(new_rows)
 
-    known_tags = _load_tags(db, [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing])
-    known_ext = _load_ext(db, [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing])
-    mgr_ids = sorted({e.manager_id for e in existing.values() if e.manager_id})
+    old_ids = [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing]
+    known_tags, known_ext = _load_tags(db, old_ids), _load_ext(db, old_ids)
     mgr_no_by_id: dict[int, str] = {}
-    for chunk in _chunks(mgr_ids):
+    for chunk in _chunks(sorted({e.manager_id for e in existing.values() if e.manager_id})):
         mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).all())
     updates: list[dict] = []
+    # Only what differs is rewritten: a re-import of an unchanged file writes nothing.
+    retag, re_ext, re_manage = set(), set(), set()
     for rec, values in accepted:
         emp = existing.get(rec.employee_no)
         if emp is None:
+            if rec.tags and "tags" in rec.present:
+                retag.add(rec.employee_no)
+            if any(v for _, v in rec.external_ids) and "external_ids" in rec.present:
+                re_ext.add(rec.employee_no)
+            if rec.employee_no in deferred:
+                re_manage.add(rec.employee_no)
             continue
         result.ids[rec.employee_no] = emp.id
         changed = {k: v for k, v in values.items() if getattr(emp, k) != v}
         tags_changed = "tags" in rec.present and set(rec.tags) != known_tags.get(emp.id, set())
         ext_now = known_ext.get(emp.id, {})
         ext_changed = any(ext_now.get(s) != (v or None) for s, v in rec.external_ids) if "external_ids" in rec.present else False
-        mgr_changed = "manager_no" in rec.present  # resolved below; counted as change only if it differs
-        if mgr_changed:
-            current_mgr = mgr_no_by_id.get(emp.manager_id) if emp.manager_id else None
-            mgr_changed = current_mgr != (rec.manager_no or None)
+        mgr_changed = "manager_no" in rec.present and mgr_no_by_id.get(emp.manager_id) != (rec.manager_no or None)
         if changed or tags_changed or ext_changed or mgr_changed:
             result.updated += 1
-            if changed:
-                updates.append({"id": emp.id, **changed, "updated_at": now})
+            updates.append({"id": emp.id, **changed, "updated_at": now})
+            retag.update([rec.employee_no] if tags_changed else [])
+            re_ext.update([rec.employee_no] if ext_changed else [])
+            re_manage.update([rec.employee_no] if mgr_changed else [])
         else:
             result.unchanged += 1
-    for chunk in _chunks(updates):
-        _bulk_update(db, chunk)
+    _update_employees(db, updates)
 
     ids = result.ids
-    tag_targets = [(ids[r.employee_no], r.tags) for r, _ in accepted if "tags" in r.present]
+    tag_targets = [(ids[r.employee_no], r.tags, r.employee_no in existing) for r, _ in accepted if r.employee_no in retag]
     for chunk in _chunks(tag_targets):
-        db.execute(delete(EmployeeTag).where(EmployeeTag.employee_id.in_([i for i, _ in chunk])))
-        rows = [{"employee_id": i, "tag": t} for i, tags in chunk for t in sorted(set(tags))]
+        old = [i for i, _, was in chunk if was]
+        if old:
+            db.execute(delete(_TAGS).where(_TAGS.c.employee_id.in_(old)))
+        rows = [{"employee_id": i, "tag": t} for i, tags, _ in chunk for t in sorted(set(tags))]
         if rows:
-            db.execute(insert(EmployeeTag), rows)
-    ext_targets = [(ids[r.employee_no], r.external_ids) for r, _ in accepted if "external_ids" in r.present and r.external_ids]
+            db.execute(insert(_TAGS), rows)
+    ext_targets = [(ids[r.employee_no], r.external_ids, r.employee_no in existing) for r, _ in accepted if r.employee_no in re_ext]
     for chunk in _chunks(ext_targets):
-        pairs = [(i, s) for i, ext in chunk for s, _ in ext]
+        pairs = [(i, s) for i, ext, was in chunk if was for s, _ in ext]
         for sub in _chunks(pairs, 900):
-            db.execute(delete(ExternalId).where(tuple_(ExternalId.employee_id, ExternalId.system).in_(sub)))
-        rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext in chunk for s, v in ext if v]
+            db.execute(delete(_EXTERNAL).where(tuple_(_EXTERNAL.c.employee_id, _EXTERNAL.c.system).in_(sub)))
+        rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext, _ in chunk for s, v in ext if v]
         if rows:
-            db.execute(insert(ExternalId), rows)
+            db.execute(insert(_EXTERNAL), rows)
 
     manager_ids = {**known_managers, **ids}
-    mgr_updates = [
-        {"id": ids[r.employee_no], "manager_id": manager_ids[r.manager_no] if r.manager_no else None}
-        for r, _ in accepted
-        if "manager_no" in r.present
-    ]
-    for chunk in _chunks(mgr_updates):
-        _bulk_update(db, chunk)
+    _update_employees(
+        db,
+        [{"id": ids[r.employee_no], "manager_id": manager_ids[r.manager_no] if r.manager_no else None} for r, _ in accepted if r.employee_no in re_manage],
+    )
     db.expire_all()
     return result
 
 
-def _bulk_update(db: Session, rows: Sequence[dict]) -> None:
-    # ORM bulk UPDATE by primary key wants one key set per statement.
+def _manager_levels(new: Sequence[EmployeeRecord]) -> tuple[dict[int, set[str]], set[str]]:
+    """New employees by depth below managers that are not new themselves (0 = no new manager above).
+
+    Those in a management cycle among the new rows (A manages B, B manages A) are ``deferred``: inserted
+    in the last level without a manager and given one by an UPDATE once everybody has an id.
+    """
+    manager_of = {r.employee_no: r.manager_no for r in new if r.manager_no and "manager_no" in r.present}
+    is_new = {r.employee_no for r in new}
+    depth: dict[str, int | None] = {}
+    for start in is_new:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in is_new and node not in depth and node not in path:
+            path.append(node)
+            node = manager_of.get(node)
+        if node is None or node not in is_new:
+            base: int | None = -1
+        elif node in depth:
+            base = depth[node]
+        else:  # back on the path: a cycle
+            base = None
+        for member in reversed(path):
+            base = None if base is None else base + 1
+            depth[member] = base
+    deferred = {no for no, d in depth.items() if d is None}
+    levels: dict[int, set[str]] = {}
+    last = max((d for d in depth.values() if d is not None), default=-1) + 1
+    for no, d in depth.items():
+        levels.setdefault(last if d is None else d, set()).add(no)
+    return dict(sorted(levels.items())), deferred
+
+
+def _update_employees(db: Session, rows: Sequence[dict]) -> None:
+    _update_by_id(db, _EMPLOYEES, rows)
+
+
+def _update_by_id(db: Session, table: Table, rows: Sequence[dict]) -> None:
+    """UPDATE by primary key, one executemany per set of changed columns (Core: no ORM bookkeeping)."""
     groups: dict[tuple[str, ...], list[dict]] = {}
     for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        db.execute(update(Employee), group)
+        groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    for keys, group in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam(f"b_{k}") for k in keys})
+        for chunk in _chunks(group):
+            db.execute(stmt, [{"b_id": r["id"], **{f"b_{k}": r[k] for k in keys}} for r in chunk])
 
 
 def _load_tags(db: Session, ids: list[int]) -> dict[int, set[str]]:
@@ -355,9 +411,11 @@ def upsert_timetable(
 
     if slot_rows:
         emp_ids = sorted({k[0] for k in slot_rows})
-        current: dict[tuple, WeeklySlot] = {}
+        current: dict[tuple, Row] = {}
+        slot_state = (WeeklySlot.id, WeeklySlot.employee_id, WeeklySlot.weekday, WeeklySlot.start_time, WeeklySlot.valid_from,
+                      WeeklySlot.end_time, WeeklySlot.valid_to, WeeklySlot.course, WeeklySlot.site_id)
         for chunk in _chunks(emp_ids):
-            for s in db.scalars(select(WeeklySlot).where(WeeklySlot.employee_id.in_(chunk))):
+            for s in db.execute(select(*slot_state).where(WeeklySlot.employee_id.in_(chunk))):
                 current[(s.employee_id, s.weekday, s.start_time, s.valid_from)] = s
         new, changed = [], []
         for key, row in slot_rows.items():
@@ -369,16 +427,16 @@ def upsert_timetable(
             else:
                 result.unchanged += 1
         for chunk in _chunks(new):
-            db.execute(insert(WeeklySlot), list(chunk))
-        for chunk in _chunks(changed):
-            db.execute(update(WeeklySlot), list(chunk))
+            db.execute(insert(WeeklySlot.__table__), list(chunk))
+        _update_by_id(db, WeeklySlot.__table__, changed)
         result.created += len(new)
         result.updated += len(changed)
     if class_rows:
         emp_ids = sorted({k[0] for k in class_rows})
-        current_c: dict[tuple, DatedClass] = {}
+        current_c: dict[tuple, Row] = {}
+        class_state = (DatedClass.id, DatedClass.employee_id, DatedClass.starts_at, DatedClass.ends_at, DatedClass.course, DatedClass.site_id)
         for chunk in _chunks(emp_ids):
-            for c in db.scalars(select(DatedClass).where(DatedClass.employee_id.in_(chunk))):
+            for c in db.execute(select(*class_state).where(DatedClass.employee_id.in_(chunk))):
                 current_c[(c.employee_id, c.starts_at)] = c
         new, changed = [], []
         for key, row in class_rows.items():
@@ -390,9 +448,9 @@ def upsert_timetable(
             else:
                 result.unchanged += 1
         for chunk in _chunks(new):
-            db.execute(insert(DatedClass), list(chunk))
-        for chunk in _chunks(changed):
-            db.execute(update(DatedClass), list(chunk))
+            db.execute(insert(DatedClass.__table__), list(chunk))
+        _update_by_id(db, DatedClass.__table__, changed)
         result.created += len(new)
         result.updated += len(changed)
+    db.expire_all()  # the writes above bypass the identity map; slots loaded earlier must not show old times
     return result
