@@ -1,5 +1,118 @@
+"""``trainquant demo`` (the simulated school, loaded and served) and ``trainquant simulate`` (its xlsx files)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from trainquant.cli import common
+from trainquant.cli.common import console
+from trainquant.clock import SystemClock
+from trainquant.errors import DomainError
+
+SeedOption = Annotated[int, typer.Option(help="random seed of the simulated school; the same seed gives the same school")]
+
+
+def _today() -> date:
+    return SystemClock().now().astimezone(ZoneInfo(common.settings().default_timezone)).date()
+
+
+def _address(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}/"
+
+
+def _logins_table(school, db) -> Table:
+    from sqlalchemy import select
+
+    from trainquant.auth.models import User
+    from trainquant.org.models import Department, Employee
+
+    table = Table("user", "password", "role", "who", title="demo logins", title_justify="left")
+    for demo_user in school.demo_users:
+        user = db.scalar(select(User).where(User.username == demo_user.username))
+        who = ""
+        if user is not None and user.employee_id is not None:
+            emp = db.get(Employee, user.employee_id)
+            who = f"{emp.name} ({emp.employee_no}, {emp.position})"
+        if user is not None and user.department_id is not None:
+            dep = db.get(Department, user.department_id)
+            who += f"; sees {dep.name} and its groups"
+        table.add_row(f"[bold]{demo_user.username}[/bold]", f"[bold]{demo_user.password}[/bold]", demo_user.role, who)
+    return table
+
+
+def _load(seed: int) -> None:
+    from trainquant.db import unit_of_work
+    from trainquant.simulate.load import STEPS, is_loaded, load_school
+    from trainquant.simulate.school import generate
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("generating the school", total=len(STEPS) + 1)
+        school = generate(seed, today=_today())
+        progress.update(task, advance=1, description="checking the database")
+        with unit_of_work(common.sessions()) as db:
+            if is_loaded(db, school):
+                progress.update(task, completed=len(STEPS) + 1, description="already loaded")
+                loaded = None
+            else:
+                def step(name: str) -> None:
+                    progress.update(task, advance=1, description=f"loaded {name}")
+
+                loaded = load_school(db, school, now=SystemClock().now(), default_tz=common.settings().default_timezone, progress=step)
+    if loaded is None:
+        console.print("The simulated school is already in the database; nothing was changed.")
+    else:
+        console.print(
+            f"Loaded the simulated school (seed {seed}): {loaded.employees.created} employees, "
+            f"{loaded.departments} departments, {loaded.sites} campuses with {loaded.venues} venues, "
+            f"{loaded.timetable.created} timetable entries, {loaded.growth_notes} growth notes, {loaded.users} users."
+        )
+    with unit_of_work(common.sessions()) as db:
+        console.print(_logins_table(school, db))
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command()
+    def demo(
+        seed: SeedOption = 2026,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the pages after loading")] = True,
+    ) -> None:
+        """Load the simulated 300-person school (once) and serve it, with ready-made logins."""
+        common.migrate()
+        try:
+            _load(seed)
+        except DomainError as exc:
+            raise common.fail(exc) from None
+        s = common.settings()
+        console.print(f"Database: {s.database_url}")
+        console.print(f"Open [bold underline]{_address(s.host, s.port)}[/bold underline] and log in with one of the users above.")
+        if not serve:
+            return
+        import uvicorn
+
+        from trainquant.app import create_app
+
+        uvicorn.run(create_app(s), host=s.host, port=s.port, proxy_headers=True)
+
+    @app.command()
+    def simulate(
+        seed: SeedOption = 2026,
+        out: Annotated[Path, typer.Option(help="folder for the xlsx files")] = Path("var/simulated"),
+    ) -> None:
+        """Write the simulated school's employees and timetables as xlsx files, to try the import pages with."""
+        from trainquant.simulate.export import write_files
+        from trainquant.simulate.school import generate
+
+        school = generate(seed, today=_today())
+        for kind, (path, rows) in write_files(school, out).items():
+            console.print(f"{kind}: {rows} rows -> {path}")
+        console.print("Import the employees first: the timetable refers to their 工号. Departments and campuses must exist "
+                      "(`trainquant demo --no-serve` creates them).")
