@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +35,8 @@ def _problem(request: Request, err: DomainError) -> Response:
     if _wants_json(request):
         return JSONResponse(err.problem(instance=request.url.path), status_code=err.status, media_type=PROBLEM)
     if isinstance(err, Unauthorized):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     from trainquant.web.templating import render
 
     return render(request, "error.html", {"error": err}, status_code=err.status)
@@ -129,12 +131,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     install_error_handlers(app)
 
+    from trainquant.attendance.api import router as attendance_api
     from trainquant.auth.api import router as auth_api
     from trainquant.imports.api import router as imports_api
+    from trainquant.imports.pages import router as import_pages
+    from trainquant.indicators.api import router as indicators_api
+    from trainquant.indicators.pages import router as indicators_pages
     from trainquant.org.api import router as org_api
+    from trainquant.org.pages import router as org_pages
+    from trainquant.training.api import router as training_api
+    from trainquant.training.pages import router as training_pages
     from trainquant.web.pages import router as pages
 
-    for router in (auth_api, org_api, imports_api, pages):
+    for router in (auth_api, org_api, imports_api, pages, org_pages, import_pages, indicators_api, indicators_pages, training_api, training_pages, attendance_api):
         app.include_router(router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -72,7 +72,7 @@ def list_employees(
     hired_to: date | None = None,
 ):
     f = service.EmployeeFilter(q=q, department=department, kind=kind, status=status_, tag=tag, site=site, hired_from=hired_from, hired_to=hired_to)
-    items, total = service.list_employees(db, f, principal.scope, paging)
+    items, total = service.list_employees(db, f, principal.scope, paging, show_cost=principal.can("org:write"))
     return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
 
@@ -83,7 +83,7 @@ def create_employee(body: schemas.EmployeeCreate, db: DbSession, clock: AppClock
 
 @router.get("/employees/{employee_no}", response_model=schemas.EmployeeRead)
 def get_employee(employee_no: str, db: DbSession, principal: OrgRead):
-    return service.to_read(service.get_employee(db, employee_no, principal.scope))
+    return service.to_read(service.get_employee(db, employee_no, principal.scope), show_cost=principal.can("org:write"))
 
 
 @router.patch("/employees/{employee_no}", response_model=schemas.EmployeeRead)

@@ -22,7 +22,7 @@ from trainquant.org.models import (
     Venue,
     WeeklySlot,
 )
-from trainquant.org.rules import EmployeeRecord, Slot, expand_timetable, weekly_hours
+from trainquant.org.rules import EmployeeRecord, Slot, expand_timetable
 from trainquant.org.upsert import upsert_employees
 from trainquant.pagination import PageParams, paginate
 
@@ -33,7 +33,7 @@ def list_departments(db: Session) -> list[schemas.DepartmentRead]:
     counts = dict(
         db.execute(
             select(Employee.department_id, func.count()).where(Employee.status != "left").group_by(Employee.department_id)
-        ).tuples()
+        ).all()
     )
     rows = db.scalars(select(Department).order_by(Department.code))
     return [
@@ -68,7 +68,7 @@ def update_department(db: Session, code: str, body: schemas.DepartmentUpdate) ->
     if "parent_code" in data:
         parent_id = _parent_id(db, data.pop("parent_code"))
         if parent_id is not None:
-            parents = dict(db.execute(select(Department.id, Department.parent_id)).tuples())
+            parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
             if parent_id in subtree(dep.id, parents):
                 raise Invalid("a department cannot be placed under itself or one of its children")
         dep.parent_id = parent_id
@@ -126,7 +126,8 @@ def scoped(stmt: Select, scope: DataScope) -> Select:
     return stmt.where(or_(*conditions)) if conditions else stmt.where(False)
 
 
-def to_read(emp: Employee, manager_no: str | None = None) -> schemas.EmployeeRead:
+def to_read(emp: Employee, manager_no: str | None = None, *, show_cost: bool = True) -> schemas.EmployeeRead:
+    """``show_cost=False`` hides the hourly cost: HR's figure, not for managers or the employee."""
     return schemas.EmployeeRead(
         id=emp.id,
         employee_no=emp.employee_no,
@@ -138,7 +139,7 @@ def to_read(emp: Employee, manager_no: str | None = None) -> schemas.EmployeeRea
         position=emp.position,
         hire_date=emp.hire_date,
         status=emp.status,
-        hourly_cost=emp.hourly_cost,
+        hourly_cost=emp.hourly_cost if show_cost else None,
         manager_no=manager_no if manager_no is not None else (emp.manager.employee_no if emp.manager else None),
         email=emp.email,
         phone=emp.phone,
@@ -170,7 +171,7 @@ def employee_query(db: Session, f: EmployeeFilter, scope: DataScope) -> Select:
         stmt = stmt.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like), Employee.position.ilike(like)))
     if f.department:
         dep = get_department(db, f.department)
-        parents = dict(db.execute(select(Department.id, Department.parent_id)).tuples())
+        parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
         stmt = stmt.where(Employee.department_id.in_(sorted(subtree(dep.id, parents))))
     if f.kind:
         stmt = stmt.where(Department.kind == f.kind)
@@ -187,9 +188,16 @@ def employee_query(db: Session, f: EmployeeFilter, scope: DataScope) -> Select:
     return scoped(stmt, scope).order_by(Employee.employee_no)
 
 
-def list_employees(db: Session, f: EmployeeFilter, scope: DataScope, page: PageParams) -> tuple[list[schemas.EmployeeRead], int]:
+def list_employees(
+    db: Session, f: EmployeeFilter, scope: DataScope, page: PageParams, *, show_cost: bool = True
+) -> tuple[list[schemas.EmployeeRead], int]:
     rows, total = paginate(db, employee_query(db, f, scope), page)
-    return [to_read(e) for e in rows], total
+    return [to_read(e, show_cost=show_cost) for e in rows], total
+
+
+def list_employee_tags(db: Session) -> list[str]:
+    """Every tag in use, for filter choices."""
+    return list(db.scalars(select(EmployeeTag.tag).distinct().order_by(EmployeeTag.tag)))
 
 
 def get_employee(db: Session, employee_no: str, scope: DataScope) -> Employee:
@@ -266,8 +274,17 @@ def growth_notes(db: Session, emp: Employee) -> list[GrowthNote]:
     return list(db.scalars(select(GrowthNote).where(GrowthNote.employee_id == emp.id).order_by(GrowthNote.noted_on.desc(), GrowthNote.id)))
 
 
+def _own_manager_note(principal: Principal, emp: Employee) -> bool:
+    return principal.employee_id == emp.id and principal.role == "manager"
+
+
+def may_add_growth_note(principal: Principal, emp: Employee) -> bool:
+    """Whether to offer ``principal`` a growth-note form for ``emp`` (scope is checked when loading ``emp``)."""
+    return principal.can("growth:write") and not _own_manager_note(principal, emp)
+
+
 def add_growth_note(db: Session, emp: Employee, body: schemas.GrowthNoteCreate, principal: Principal) -> GrowthNote:
-    if principal.employee_id == emp.id and principal.role == "manager":
+    if _own_manager_note(principal, emp):
         raise Forbidden("managers record growth notes for their team, not for themselves")
     dup = db.scalar(
         select(GrowthNote.id).where(
@@ -308,14 +325,14 @@ def timetable(db: Session, emp: Employee, *, week_of: date, default_tz: str) -> 
             DatedClass.starts_at >= datetime.combine(monday - timedelta(days=1), datetime.min.time(), zone),
             DatedClass.starts_at < datetime.combine(sunday + timedelta(days=2), datetime.min.time(), zone),
         )
-    ).tuples()
+    )
     pure = [Slot(s.weekday, s.start_time, s.end_time, s.valid_from, s.valid_to, s.course) for s in slots]
     occ = expand_timetable(pure, list(dated), start=monday, end=sunday, tz=zone)
     return schemas.TimetableRead(
         employee_no=emp.employee_no,
         timezone=zone.key,
         week_start=monday,
-        weekly_hours=round(weekly_hours(pure, monday), 2),
+        weekly_hours=round(sum((o.ends_at - o.starts_at).total_seconds() for o in occ) / 3600, 2),
         slots=[schemas.WeeklySlotRead.model_validate(s) for s in slots],
         occurrences=[schemas.OccurrenceRead(**{k: getattr(o, k) for k in schemas.OccurrenceRead.model_fields}) for o in occ],
     )

@@ -30,6 +30,10 @@ NAV = [
     ("/departments", "Departments", "org:read"),
     ("/employees", "Employees", "org:read"),
     ("/imports", "Import", "import:write"),
+    ("/indicators", "Indicators", "indicators:read"),
+    ("/training", "Training", "training:read"),
+    ("/my/trainings", "My trainings", "training:enrol"),
+    ("/approvals", "Approvals", "training:approve"),
 ]
 
 

@@ -160,3 +160,10 @@ def test_deactivated_user_loses_session(world, db):
     assert call(world, "hr", "GET", "/api/v1/me").status_code == 401
     assert db.scalar(select(User.last_login_at).where(User.username == "hr")) is not None
     assert NOW
+
+
+def test_hourly_cost_is_for_hr_only(world):
+    assert call(world, "hr", "GET", "/api/v1/employees/T1").json()["hourly_cost"] == "80.00"
+    assert call(world, "manager", "GET", "/api/v1/employees/T1").json()["hourly_cost"] is None
+    assert call(world, "employee", "GET", "/api/v1/employees/T1").json()["hourly_cost"] is None
+    assert all(e["hourly_cost"] is None for e in call(world, "manager", "GET", "/api/v1/employees").json()["items"])
