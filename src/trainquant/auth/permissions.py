@@ -14,13 +14,27 @@ PERMISSIONS = {
     "growth:write": "add entries to a growth profile (within the data scope)",
     "import:write": "import employees and timetables from files",
     "users:admin": "manage users and API keys",
+    "training:read": "see programs and sessions; one's own enrolments (others' within the data scope)",
+    "training:enrol": "request enrolment for oneself, cancel one's own request",
+    "training:approve": "approve or reject enrolment requests (within the data scope)",
+    "training:manage": "create programs, sessions, mandatory rules and costs; enrol others; override decisions",
+    "assessments:write": "record assessment results (within the data scope)",
+    "indicators:read": "see indicator definitions and results (results within the data scope)",
+    "indicators:write": "add, edit (as a new version) and retire indicators; run evaluations",
+    "reports:read": "training effect reports and their exports (within the data scope)",
+    "attendance:read": "see attendance figures and check-in events (within the data scope)",
+    "attendance:write": "send check-in events (devices, platforms, the check-in page)",
+    "attendance:manage": "manual check-ins, devices, the proxy review queue and alerts",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "hr": frozenset({"org:read", "org:write", "growth:write", "import:write"}),
-    "manager": frozenset({"org:read", "growth:write"}),
-    "employee": frozenset({"org:read"}),
+    "hr": frozenset(PERMISSIONS) - {"users:admin"},
+    "manager": frozenset(
+        {"org:read", "growth:write", "training:read", "training:enrol", "training:approve", "assessments:write",
+         "indicators:read", "reports:read", "attendance:read", "attendance:write"}
+    ),
+    "employee": frozenset({"org:read", "training:read", "training:enrol", "indicators:read", "attendance:read", "attendance:write"}),
 }
 
 

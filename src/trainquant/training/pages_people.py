@@ -1,0 +1,251 @@
+"""The employee's "my trainings" (我的培训), the manager's approval inbox (审批) and the assessment form (考核)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from trainquant.auth.permissions import DataScope, Principal
+from trainquant.clock import Clock
+from trainquant.config import Settings
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.errors import DomainError, NotFound
+from trainquant.i18n import gettext_ as _
+from trainquant.org.models import Employee, GrowthNote
+from trainquant.org.service import EmployeeFilter, list_employees
+from trainquant.pagination import PageParams
+from trainquant.training import assessments, enrolment, forms, rules, schemas
+from trainquant.training.models import Program, TrainingSession
+from trainquant.training.service import local_today, seat_counts
+from trainquant.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+TrainingEnrol = Requires("training:enrol")
+TrainingApprove = Requires("training:approve")
+AssessmentsWrite = Requires("assessments:write")
+OPEN_SESSIONS = 100
+
+
+def _today(settings: Settings, clock: Clock) -> date:
+    return local_today(clock.now(), settings.default_timezone)
+
+
+# ---------------------------------------------------------------- my trainings
+
+
+def _my_page(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, error: str | None = None, status_code: int = 200):
+    context: dict = {
+        "error": error, "done": request.query_params.get("done"), "when": lambda s: forms.session_when(s, settings.default_timezone),
+        "span": lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone),
+    }
+    if principal.employee_id is None:
+        return render(request, "training/my.html", {**context, "emp": None}, status_code=status_code)
+    now, today = clock.now(), _today(settings, clock)
+    emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
+    own = DataScope(employee_id=emp.id)
+    mine, _n = enrolment.list_enrolments(db, enrolment.EnrolmentFilter(employee_id=emp.id), own, PageParams(page=1, page_size=200))
+    held = {e.session_code for e in mine if e.status != rules.CANCELLED}
+    sessions = list(
+        db.scalars(
+            select(TrainingSession).join(TrainingSession.program)
+            .where(TrainingSession.status == "scheduled", TrainingSession.starts_at > now, Program.active.is_(True))
+            .options(joinedload(TrainingSession.program), joinedload(TrainingSession.site), joinedload(TrainingSession.venue))
+            .order_by(TrainingSession.starts_at).limit(OPEN_SESSIONS)
+        )
+    )
+    who = enrolment.candidate(db, emp, now=now)
+    verdicts: dict[int, bool] = {}
+    for s in sessions:
+        if s.program_id not in verdicts:
+            rule = rules.Eligibility.from_json(s.program.eligibility)
+            verdicts[s.program_id] = not rules.eligibility_failures(rule, who, today=today)
+    needs = set(db.scalars(select(GrowthNote.tag).where(GrowthNote.employee_id == emp.id)))
+    open_sessions = [s for s in sessions if verdicts[s.program_id] and s.code not in held]
+    counts = seat_counts(db, [s.id for s in open_sessions])
+    results, _m = assessments.list_assessments(db, assessments.AssessmentFilter(employee_id=emp.id), own, PageParams(page=1, page_size=50))
+    return render(request, "training/my.html", {
+        **context, "emp": emp, "now": now,
+        "upcoming": [e for e in mine if e.ends_at > now], "past": [e for e in mine if e.ends_at <= now],
+        "open_sessions": [(s, counts.get(s.id, {}), bool(needs & set(s.program.tags or []))) for s in open_sessions],
+        "closed": sum(1 for s in sessions if not verdicts[s.program_id]), "results": results,
+    }, status_code=status_code)
+
+
+@router.get("/my/trainings")
+def my_trainings(request: Request, db: DbSession, principal: TrainingEnrol, settings: AppSettings, clock: AppClock):
+    return _my_page(request, db, principal, settings=settings, clock=clock)
+
+
+@router.post("/my/trainings/request")
+def request_enrolment(
+    request: Request,
+    db: DbSession,
+    principal: TrainingEnrol,
+    settings: AppSettings,
+    clock: AppClock,
+    session_code: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+):
+    try:
+        body = schemas.EnrolmentRequest(session_code=session_code, reason=reason.strip()[:500] or None)
+        row = enrolment.request(db, principal, body, now=clock.now(), today=_today(settings, clock))
+    except ValidationError:
+        return _my_page(request, db, principal, settings=settings, clock=clock, error=_("Choose a session."), status_code=422)
+    except DomainError as err:
+        return _my_page(request, db, principal, settings=settings, clock=clock, error=forms.enrolment_refusal(err), status_code=err.status)
+    return RedirectResponse(f"/my/trainings?{urlencode({'done': row.status})}", status_code=303)
+
+
+@router.post("/my/trainings/{enrolment_id}/cancel")
+def cancel_enrolment(
+    request: Request,
+    enrolment_id: int,
+    db: DbSession,
+    principal: TrainingEnrol,
+    settings: AppSettings,
+    clock: AppClock,
+    reason: Annotated[str, Form()] = "",
+):
+    try:
+        enrolment.decide(db, principal, enrolment_id, "cancel", reason=reason.strip()[:500] or None, now=clock.now(), today=_today(settings, clock))
+    except DomainError as err:
+        return _my_page(request, db, principal, settings=settings, clock=clock, error=forms.enrolment_refusal(err), status_code=err.status)
+    return RedirectResponse("/my/trainings?done=cancelled", status_code=303)
+
+
+# ---------------------------------------------------------------- the approval inbox
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _approvals(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, page: int = 1, error: str | None = None, status_code: int = 200):
+    items, total = enrolment.read_page(db, enrolment.approvals_query(principal, now=clock.now()), PageParams(page=page, page_size=50))
+    return render(request, "training/approvals.html", {
+        "items": items, "total": total, "page": page, "pages": max(1, -(-total // 50)), "error": error,
+        "done": request.query_params.get("done"), "span": lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone),
+    }, status_code=status_code)
+
+
+@router.get("/approvals")
+def approvals_page(
+    request: Request, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+):
+    return _approvals(request, db, principal, settings=settings, clock=clock, page=page)
+
+
+def _decide(request: Request, db: Session, principal: Principal, enrolment_id: int, action: str, reason: str, *, settings: Settings, clock: Clock):
+    error = None
+    try:
+        enrolment.decide(db, principal, enrolment_id, action, reason=reason.strip()[:500] or None, now=clock.now(), today=_today(settings, clock))
+    except NotFound:
+        raise
+    except DomainError as err:
+        if not _is_htmx(request):
+            return _approvals(request, db, principal, settings=settings, clock=clock, error=forms.enrolment_refusal(err), status_code=err.status)
+        error = forms.enrolment_refusal(err)
+    if not _is_htmx(request):
+        return RedirectResponse(f"/approvals?done={action}", status_code=303)
+    # The row swaps in place: decided (with its new status), or still open with the reason it was refused;
+    # a row outside the caller's departments shows only the refusal, not whose request it is.
+    try:
+        item = enrolment.get_enrolment(db, enrolment_id, principal.scope)
+    except NotFound:
+        return render(request, "training/_approval_row.html", {"e": None, "row_error": error})
+    span = lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone)  # noqa: E731
+    return render(request, "training/_approval_row.html", {"e": item, "row_error": error, "span": span})
+
+
+@router.post("/approvals/{enrolment_id}/approve")
+def approve(request: Request, enrolment_id: int, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock):
+    return _decide(request, db, principal, enrolment_id, "approve", "", settings=settings, clock=clock)
+
+
+@router.post("/approvals/{enrolment_id}/reject")
+def reject(
+    request: Request, enrolment_id: int, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+    reason: Annotated[str, Form()] = "",
+):
+    return _decide(request, db, principal, enrolment_id, "reject", reason, settings=settings, clock=clock)
+
+
+# ---------------------------------------------------------------- record an assessment
+
+RATERS = 3
+
+
+def _assessment_form(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200):
+    people, _n = list_employees(db, EmployeeFilter(status=None), principal.scope, PageParams(page=1, page_size=500), show_cost=False)
+    done = request.query_params.get("done")
+    recorded = assessments.get_assessment(db, int(done), principal.scope) if done and done.isdigit() else None
+    programs = list(db.scalars(select(Program).order_by(Program.active.desc(), Program.code)))
+    defaults = {"assessed_on": _today(settings, clock).isoformat(), "employee_no": request.query_params.get("employee", ""),
+                "program_code": request.query_params.get("program", ""), "session_code": request.query_params.get("session", "")}
+    return render(request, "training/assessment_form.html", {
+        "kinds": assessments.list_kinds(db), "people": people, "programs": programs, "form": form or defaults,
+        "errors": errors or {}, "recorded": recorded, "raters": range(1, RATERS + 1),
+    }, status_code=status_code)
+
+
+@router.get("/training/assessments/new")
+def new_assessment(request: Request, db: DbSession, principal: AssessmentsWrite, settings: AppSettings, clock: AppClock):
+    return _assessment_form(request, db, principal, settings=settings, clock=clock)
+
+
+@router.post("/training/assessments/new")
+def record_assessment(
+    request: Request,
+    db: DbSession,
+    principal: AssessmentsWrite,
+    settings: AppSettings,
+    clock: AppClock,
+    employee_no: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    assessed_on: Annotated[str, Form()] = "",
+    score: Annotated[str, Form()] = "",
+    passed: Annotated[str, Form()] = "",
+    errors: Annotated[str, Form()] = "",
+    operations: Annotated[str, Form()] = "",
+    rater: Annotated[str, Form()] = "",
+    r1_name: Annotated[str, Form()] = "",
+    r1_score: Annotated[str, Form()] = "",
+    r2_name: Annotated[str, Form()] = "",
+    r2_score: Annotated[str, Form()] = "",
+    r3_name: Annotated[str, Form()] = "",
+    r3_score: Annotated[str, Form()] = "",
+    evidence: Annotated[str, Form()] = "",
+    program_code: Annotated[str, Form()] = "",
+    session_code: Annotated[str, Form()] = "",
+):
+    form = {
+        "employee_no": employee_no, "kind": kind, "assessed_on": assessed_on, "score": score, "passed": passed, "errors": errors,
+        "operations": operations, "rater": rater, "r1_name": r1_name, "r1_score": r1_score, "r2_name": r2_name, "r2_score": r2_score,
+        "r3_name": r3_name, "r3_score": r3_score, "evidence": evidence, "program_code": program_code, "session_code": session_code,
+    }
+    page = {"settings": settings, "clock": clock, "form": form}
+    fields = forms.filled({k: form[k] for k in ("employee_no", "kind", "assessed_on", "score", "rater", "errors", "operations", "evidence", "program_code", "session_code")})
+    ratings = [
+        {"rater": form[f"r{i}_name"].strip(), "score": form[f"r{i}_score"].strip()}
+        for i in range(1, RATERS + 1) if form[f"r{i}_name"].strip() or form[f"r{i}_score"].strip()
+    ]
+    try:
+        body = schemas.AssessmentCreate(**fields, ratings=ratings, passed={"true": True, "false": False}.get(passed))
+        row = assessments.create_assessment(db, principal, body, now=clock.now(), today=_today(settings, clock))
+    except ValidationError as exc:
+        return _assessment_form(request, db, principal, errors=forms.field_errors(exc), status_code=422, **page)
+    except NotFound:
+        return _assessment_form(request, db, principal, errors={"employee_no": _("Unknown employee no.")}, status_code=422, **page)
+    except DomainError as err:
+        return _assessment_form(request, db, principal, errors=forms.assessment_errors(err), status_code=err.status, **page)
+    query = urlencode({"done": row.id, "program": program_code, "session": session_code})
+    return RedirectResponse(f"/training/assessments/new?{query}", status_code=303)

@@ -1,0 +1,378 @@
+"""Programs and sessions: create, change, retire and cancel, with the checks that keep a schedule sane."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from trainquant.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from trainquant.org.models import Employee, Site, Venue
+from trainquant.pagination import PageParams
+from trainquant.training import rules, schemas
+from trainquant.training.models import Assessment, CostItem, Enrolment, Program, TrainingSession
+
+_REFUSALS: dict[str, type[DomainError]] = {"conflict": Conflict, "forbidden": Forbidden, "invalid": Invalid}
+
+
+def refusal(refused: rules.Refused) -> DomainError:
+    """A pure rule's refusal as the DomainError the API answers with."""
+    errors = [{"field": refused.field, "code": refused.code or refused.kind, "message": refused.message}] if refused.field else None
+    return _REFUSALS[refused.kind](refused.message, errors=errors)
+
+
+def invalid(field: str, message: str) -> Invalid:
+    return Invalid(message, errors=[{"field": field, "code": "invalid", "message": message}])
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def employee_ref(db: Session, employee_no: str, field: str = "employee_no") -> Employee:
+    emp = db.scalar(select(Employee).where(Employee.employee_no == employee_no).options(joinedload(Employee.department)))
+    if emp is None:
+        raise invalid(field, f"no employee with employee_no {employee_no!r}")
+    return emp
+
+
+# ---------------------------------------------------------------- programs
+
+
+def get_program(db: Session, code: str) -> Program:
+    program = db.scalar(select(Program).where(Program.code == code).options(joinedload(Program.trainer_employee)))
+    if program is None:
+        raise NotFound(f"no program with code {code!r}")
+    return program
+
+
+def program_ref(db: Session, code: str, field: str = "program_code") -> Program:
+    program = db.scalar(select(Program).where(Program.code == code))
+    if program is None:
+        raise invalid(field, f"no program with code {code!r}")
+    return program
+
+
+def program_read(program: Program, sessions: int = 0) -> schemas.ProgramRead:
+    trainer = program.trainer_employee
+    return schemas.ProgramRead(
+        id=program.id, code=program.code, title=program.title, title_en=program.title_en, kind=program.kind,
+        level=program.level, target_kinds=list(program.target_kinds or []), tags=list(program.tags or []),
+        trainer=program.trainer, trainer_employee_no=trainer.employee_no if trainer else None,
+        planned_hours=program.planned_hours, eligibility=dict(program.eligibility or {}),
+        requires_approval=program.requires_approval, active=program.active, description=program.description,
+        created_at=program.created_at, sessions=sessions,
+    )
+
+
+@dataclass(frozen=True)
+class ProgramFilter:
+    q: str | None = None
+    kind: str | None = None
+    level: str | None = None
+    tag: str | None = None
+    target_kind: str | None = None
+    active: bool | None = None
+
+
+def list_programs(db: Session, f: ProgramFilter, page: PageParams) -> tuple[list[schemas.ProgramRead], int]:
+    stmt = select(Program).options(joinedload(Program.trainer_employee)).order_by(Program.active.desc(), Program.code)
+    if f.q:
+        like = f"%{f.q.strip()}%"
+        stmt = stmt.where(or_(Program.code.ilike(like), Program.title.ilike(like), Program.title_en.ilike(like)))
+    if f.kind:
+        stmt = stmt.where(Program.kind == f.kind)
+    if f.level:
+        stmt = stmt.where(Program.level == f.level)
+    if f.active is not None:
+        stmt = stmt.where(Program.active == f.active)
+    # Tags live in a JSON list; programs number in the hundreds, so the last filters run here.
+    rows = [
+        p for p in db.scalars(stmt)
+        if (not f.tag or f.tag in (p.tags or [])) and (not f.target_kind or not p.target_kinds or f.target_kind in p.target_kinds)
+    ]
+    chosen = rows[page.offset : page.offset + page.page_size]
+    counts = dict(
+        db.execute(
+            select(TrainingSession.program_id, func.count()).where(TrainingSession.program_id.in_([p.id for p in chosen])).group_by(TrainingSession.program_id)
+        ).all()
+    )
+    return [program_read(p, counts.get(p.id, 0)) for p in chosen], len(rows)
+
+
+def check_prerequisites(db: Session, spec: schemas.EligibilitySpec, own_code: str, field: str = "eligibility.prerequisites") -> None:
+    if own_code in spec.prerequisites:
+        raise invalid(field, "a program cannot be its own prerequisite")
+    known = set(db.scalars(select(Program.code).where(Program.code.in_(spec.prerequisites))))
+    unknown = [c for c in spec.prerequisites if c not in known]
+    if unknown:
+        raise invalid(field, f"unknown prerequisite program(s): {', '.join(unknown)}")
+
+
+def create_program(db: Session, body: schemas.ProgramCreate, *, now: datetime) -> Program:
+    if db.scalar(select(Program.id).where(Program.code == body.code)) is not None:
+        raise Conflict(f"program {body.code!r} already exists")
+    check_prerequisites(db, body.eligibility, body.code)
+    trainer = employee_ref(db, body.trainer_employee_no, "trainer_employee_no") if body.trainer_employee_no else None
+    data = body.model_dump(exclude={"trainer_employee_no", "eligibility"})
+    program = Program(
+        **data, eligibility=body.eligibility.stored(), trainer_employee_id=trainer.id if trainer else None,
+        active=True, created_at=now,
+    )
+    if trainer and not program.trainer:
+        program.trainer = trainer.name
+    db.add(program)
+    db.flush()
+    return get_program(db, program.code)
+
+
+def update_program(db: Session, code: str, body: schemas.ProgramUpdate) -> Program:
+    program = get_program(db, code)
+    data = body.model_dump(exclude_unset=True)
+    for required in ("title", "kind", "level", "planned_hours", "requires_approval", "eligibility", "target_kinds", "tags"):
+        if required in data and data[required] is None:
+            raise invalid(required, f"{required} cannot be empty")
+    if body.eligibility is not None:
+        check_prerequisites(db, body.eligibility, program.code)
+        program.eligibility = body.eligibility.stored()
+        data.pop("eligibility")
+    if "trainer_employee_no" in data:
+        no = data.pop("trainer_employee_no")
+        trainer = employee_ref(db, no, "trainer_employee_no") if no else None
+        program.trainer_employee_id = trainer.id if trainer else None
+        if trainer and "trainer" not in data:
+            program.trainer = trainer.name
+    for key, value in data.items():
+        setattr(program, key, value)
+    db.flush()
+    db.expire(program, ["trainer_employee"])
+    return program
+
+
+def retire_program(db: Session, code: str) -> Program:
+    program = get_program(db, code)
+    if not program.active:
+        raise Conflict(f"program {code!r} is already retired")
+    program.active = False
+    db.flush()
+    return program
+
+
+def delete_program(db: Session, code: str) -> None:
+    program = get_program(db, code)
+    for model, what in ((TrainingSession, "sessions"), (CostItem, "cost items"), (Assessment, "assessments")):
+        if db.scalar(select(func.count()).select_from(model).where(model.program_id == program.id)):
+            raise Conflict(f"program {code!r} has {what}; retire it instead of deleting it")
+    db.delete(program)
+    db.flush()
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def get_session(db: Session, code: str, *, lock: bool = False) -> TrainingSession:
+    stmt = select(TrainingSession).where(TrainingSession.code == code).options(
+        joinedload(TrainingSession.program), joinedload(TrainingSession.site), joinedload(TrainingSession.venue),
+        joinedload(TrainingSession.trainer_employee),
+    )
+    # Seat decisions on one session are serialised (PostgreSQL row lock; SQLite has one writer anyway), and
+    # read afresh once the lock is held.
+    if lock:
+        stmt = stmt.with_for_update(of=TrainingSession).execution_options(populate_existing=True)
+    session = db.scalar(stmt)
+    if session is None:
+        raise NotFound(f"no session with code {code!r}")
+    return session
+
+
+def session_ref(db: Session, code: str, field: str = "session_code", *, lock: bool = False) -> TrainingSession:
+    try:
+        return get_session(db, code, lock=lock)
+    except NotFound:
+        raise invalid(field, f"no session with code {code!r}") from None
+
+
+def seat_counts(db: Session, session_ids: Iterable[int]) -> dict[int, Counter]:
+    out: dict[int, Counter] = {}
+    rows = db.execute(
+        select(Enrolment.session_id, Enrolment.status, func.count()).where(Enrolment.session_id.in_(list(session_ids))).group_by(Enrolment.session_id, Enrolment.status)
+    )
+    for session_id, status, n in rows:
+        out.setdefault(session_id, Counter())[status] = n
+    return out
+
+
+def session_read(s: TrainingSession, counts: Counter | None = None) -> schemas.SessionRead:
+    counts = counts or Counter()
+    approved = counts.get(rules.APPROVED, 0)
+    return schemas.SessionRead(
+        id=s.id, code=s.code, program_code=s.program.code, program_title=s.program.title, sequence=s.sequence,
+        starts_at=s.starts_at, ends_at=s.ends_at, online=s.online, site_code=s.site.code if s.site else None,
+        venue=s.venue.name if s.venue else None, trainer=s.trainer,
+        trainer_employee_no=s.trainer_employee.employee_no if s.trainer_employee else None, capacity=s.capacity,
+        checkin_methods=list(s.checkin_methods or []), min_participation=s.min_participation,
+        missing_checkout_policy=s.missing_checkout_policy, status=s.status, cancel_reason=s.cancel_reason,
+        approved=approved, waitlisted=counts.get(rules.WAITLISTED, 0), requested=counts.get(rules.REQUESTED, 0),
+        seats_left=None if s.capacity is None else max(0, s.capacity - approved),
+    )
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    program: str | None = None
+    status: str | None = None
+    site: str | None = None
+    trainer: str | None = None
+    starts_from: datetime | None = None
+    starts_to: datetime | None = None
+
+
+def session_query(db: Session, f: SessionFilter):
+    stmt = select(TrainingSession).join(TrainingSession.program).options(
+        joinedload(TrainingSession.program), joinedload(TrainingSession.site), joinedload(TrainingSession.venue),
+        joinedload(TrainingSession.trainer_employee),
+    )
+    if f.program:
+        stmt = stmt.where(Program.code == f.program)
+    if f.status:
+        stmt = stmt.where(TrainingSession.status == f.status)
+    if f.site:
+        stmt = stmt.where(TrainingSession.site_id == select(Site.id).where(Site.code == f.site).scalar_subquery())
+    if f.trainer:
+        stmt = stmt.where(TrainingSession.trainer.ilike(f"%{f.trainer.strip()}%"))
+    if f.starts_from:
+        stmt = stmt.where(TrainingSession.starts_at >= f.starts_from)
+    if f.starts_to:
+        stmt = stmt.where(TrainingSession.starts_at < f.starts_to)
+    return stmt.order_by(TrainingSession.starts_at, TrainingSession.id)
+
+
+def _place(db: Session, session: TrainingSession, site_code: str | None, venue_name: str | None) -> None:
+    site = None
+    if site_code:
+        site = db.scalar(select(Site).where(Site.code == site_code))
+        if site is None:
+            raise invalid("site_code", f"no site with code {site_code!r}")
+    if venue_name and site is None:
+        raise invalid("venue", "a venue needs the site_code of its site")
+    venue = None
+    if venue_name:
+        venue = db.scalar(select(Venue).where(Venue.site_id == site.id, Venue.name == venue_name))
+        if venue is None:
+            raise invalid("venue", f"venue {venue_name!r} is not in site {site.code!r}")
+    session.site_id, session.venue_id = (site.id if site else None), (venue.id if venue else None)
+
+
+def _check_schedule(db: Session, session: TrainingSession) -> None:
+    if session.ends_at <= session.starts_at:
+        raise invalid("ends_at", "ends_at must be after starts_at")
+    if not session.online and session.site_id is None:
+        raise invalid("site_code", "an offline session needs a site (or set online: true)")
+    if "geo" in (session.checkin_methods or []) and session.venue_id is None:
+        raise invalid("checkin_methods", "geofenced check-in needs a venue (its coordinates)")
+    new = rules.Booking(session.id, session.code, session.starts_at, session.ends_at, session.trainer, session.trainer_employee_id)
+    if not new.trainer and new.trainer_employee_id is None:
+        return
+    nearby = db.scalars(
+        select(TrainingSession).where(
+            TrainingSession.status != "cancelled",
+            TrainingSession.starts_at < session.ends_at,
+            TrainingSession.ends_at > session.starts_at,
+        )
+    )
+    others = [rules.Booking(o.id, o.code, o.starts_at, o.ends_at, o.trainer, o.trainer_employee_id) for o in nearby if o is not session]
+    clash = rules.trainer_clash(new, others)
+    if clash is not None:
+        raise Conflict(
+            f"the trainer already teaches session {clash.code} from {clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%H:%M} UTC",
+            errors=[{"field": "trainer", "code": "trainer-busy", "message": f"overlaps session {clash.code}"}],
+            clashing_session=clash.code,
+        )
+
+
+def _apply_fields(db: Session, session: TrainingSession, data: dict) -> None:
+    if "site_code" in data or "venue" in data:
+        _place(db, session, data.pop("site_code", None), data.pop("venue", None))
+    if "trainer_employee_no" in data:
+        no = data.pop("trainer_employee_no")
+        trainer = employee_ref(db, no, "trainer_employee_no") if no else None
+        session.trainer_employee_id = trainer.id if trainer else None
+        if trainer and not data.get("trainer"):
+            data["trainer"] = trainer.name
+    for key, value in data.items():
+        setattr(session, key, value)
+
+
+def create_session(db: Session, body: schemas.SessionCreate, *, now: datetime) -> TrainingSession:
+    program = program_ref(db, body.program_code)
+    if not program.active:
+        raise Conflict(f"program {program.code!r} is retired; it takes no new sessions")
+    sequence = body.sequence or (db.scalar(select(func.max(TrainingSession.sequence)).where(TrainingSession.program_id == program.id)) or 0) + 1
+    code = body.code or f"{program.code}-{sequence}"
+    if db.scalar(select(TrainingSession.id).where(TrainingSession.code == code)) is not None:
+        raise Conflict(f"session {code!r} already exists")
+    online = body.online if body.online is not None else program.kind == "online"
+    session = TrainingSession(
+        code=code, program_id=program.id, sequence=sequence, starts_at=body.starts_at, ends_at=body.ends_at, online=online,
+        trainer=program.trainer, trainer_employee_id=program.trainer_employee_id, capacity=body.capacity,
+        checkin_methods=body.checkin_methods if body.checkin_methods is not None else ([] if online else ["qr", "manual"]),
+        min_participation=body.min_participation or 0.8,
+        missing_checkout_policy=body.missing_checkout_policy or "credit-to-end", status="scheduled", created_at=now,
+    )
+    data = body.model_dump(exclude_none=True, include={"site_code", "venue", "trainer", "trainer_employee_no"})
+    if "trainer" in data and "trainer_employee_no" not in data and data["trainer"] != program.trainer:
+        session.trainer_employee_id = None  # another trainer than the program's usual one
+    _apply_fields(db, session, data)
+    _check_schedule(db, session)
+    db.add(session)
+    db.flush()
+    return get_session(db, code)
+
+
+def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: datetime) -> TrainingSession:
+    from trainquant.training.enrolment import resize_session
+
+    session = get_session(db, code, lock=True)
+    if session.status == "cancelled":
+        raise Conflict(f"session {code!r} is cancelled")
+    data = body.model_dump(exclude_unset=True)
+    for required in ("starts_at", "ends_at", "online", "checkin_methods", "min_participation", "missing_checkout_policy"):
+        if required in data and data[required] is None:
+            raise invalid(required, f"{required} cannot be empty")
+    new_capacity = data.pop("capacity", session.capacity)
+    _apply_fields(db, session, data)
+    _check_schedule(db, session)
+    if new_capacity != session.capacity:
+        resize_session(db, session, new_capacity, now=now)
+    db.flush()
+    return session
+
+
+def cancel_session(db: Session, code: str, reason: str, *, actor: rules.Actor, now: datetime) -> TrainingSession:
+    from trainquant.training.enrolment import apply_changes, load_roster
+
+    session = get_session(db, code, lock=True)
+    if session.status == "cancelled":
+        raise Conflict(f"session {code!r} is already cancelled")
+    if session.ends_at <= now:
+        raise invalid("session_code", f"session {code!r} has already ended")
+    session.status, session.cancel_reason = "cancelled", reason
+    rows, places = load_roster(db, session)
+    apply_changes(db, session, rows, rules.cancel_session(places, actor=actor, reason=reason), now=now)
+    db.flush()
+    return session
+
+
+def delete_session(db: Session, code: str) -> None:
+    session = get_session(db, code)
+    for model, what in ((Enrolment, "enrolments"), (CostItem, "cost items"), (Assessment, "assessments")):
+        if db.scalar(select(func.count()).select_from(model).where(model.session_id == session.id)):
+            raise Conflict(f"session {code!r} has {what}; cancel it instead of deleting it")
+    db.delete(session)
+    db.flush()
+

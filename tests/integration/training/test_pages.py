@@ -1,0 +1,233 @@
+"""The training pages: both languages, HR's forms, the employee's requests and cancellations, the manager's inbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import NOW
+from tests.integration.training.conftest import make_program, make_session
+from trainquant.org.models import GrowthNote
+from trainquant.training.models import Assessment, CostItem, Enrolment, Program, TrainingSession
+
+
+@pytest.fixture
+def course(db, school):
+    program = make_program(db, code="CI", title="课堂互动技巧", tags=["classroom-interaction"], trainer="王老师")
+    session = make_session(db, program=program, capacity=1, site=school.site, trainer="王老师")
+    make_program(db, code="MKTONLY", title="市场话术", eligibility={"department_kinds": ["marketing"]})
+    make_session(db, program=db.scalar(select(Program).where(Program.code == "MKTONLY")))
+    db.commit()
+    return session
+
+
+def form(school, who: str, path: str, data: dict):
+    return school.clients[who].post(path, data={"csrf_token": school.headers[who]["X-CSRF-Token"], **data}, follow_redirects=False)
+
+
+@pytest.mark.parametrize(
+    "who,path,zh,en",
+    [
+        ("hr", "/training", ["培训项目", "课堂互动技巧", "新建项目", "计划学时", "需审批"], ["Training programs", "New program", "Planned hours", "Needs approval"]),
+        ("hr", "/training/programs/CI", ["培训场次", "报名", "考核", "培训成本", "安排场次", "记录成本"], ["Sessions", "Enrolments", "Assessments", "Training costs", "Schedule a session"]),
+        ("hr", "/training/sessions/CI-1", ["场次概况", "为员工报名", "取消场次", "二维码", "最低参与度"], ["About the session", "Enrol an employee", "Cancel the session", "QR code"]),
+        ("hr", "/training/programs/new", ["新建培训项目", "报名条件", "入职天数不超过", "需先完成"], ["New training program", "Who may enrol", "Completed first"]),
+        ("hr", "/training/programs/CI/sessions/new", ["安排场次", "允许的签到方式", "人脸识别", "定位签到", "未签退时"], ["Schedule a session", "Allowed check-in methods", "Face recognition"]),
+        ("hr", "/training/assessments/new", ["录入考核", "试讲评分", "话术模拟", "案例分析", "雅思", "步长 0.5"], ["Record an assessment", "Trial lecture", "IELTS", "steps of 0.5"]),
+        ("t1", "/my/trainings", ["我的培训", "我的报名", "可报名的场次", "申请报名", "我的考核成绩"], ["My trainings", "My enrolments", "Sessions open to you", "Request enrolment"]),
+        ("boss", "/approvals", ["审批", "暂无待审批的申请"], ["Approvals", "Nothing is waiting for your decision."]),
+    ],
+)
+def test_pages_render_in_chinese_and_english(school, course, who, path, zh, en):
+    client = school.clients[who]
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    assert '<html lang="zh-CN">' in page.text
+    for text in zh:
+        assert text in page.text, text
+    english = client.get(path, params={"lang": "en"})
+    assert '<html lang="en">' in english.text
+    for text in en:
+        assert text in english.text, text
+    assert "培训项目" not in english.text
+    client.get(path, params={"lang": "zh_CN"})
+
+
+def test_navigation_follows_permissions(school, course):
+    def nav(who):
+        html = school.clients[who].get("/training").text
+        return re.findall(r'<nav class="mainnav">(.*?)</nav>', html, re.S)[0]
+
+    hr = nav("hr")
+    assert 'href="/training"' in hr and 'href="/approvals"' in hr
+    assert 'href="/approvals"' not in nav("t1") and 'href="/my/trainings"' in nav("t1")
+    assert 'href="/approvals"' in nav("boss")
+    assert school.clients["t1"].get("/approvals").status_code == 403
+    assert school.clients["t1"].get("/training/programs/new").status_code == 403
+    assert 'data-testid="new-program"' not in school.clients["t1"].get("/training").text
+
+
+def test_hr_creates_a_program_and_schedules_a_session(school, db):
+    bad = form(school, "hr", "/training/programs/new", {"code": "bad code", "title": "", "kind": "offline", "level": "advanced", "elig_hired_within_days": "x"})
+    assert bad.status_code == 422
+    assert 'data-field="code"' in bad.text and 'data-field="title"' in bad.text and 'data-field="elig_hired_within_days"' in bad.text
+    created = form(school, "hr", "/training/programs/new", {
+        "code": "GT", "title": "语法教学技巧", "title_en": "Grammar teaching", "kind": "offline", "level": "advanced", "planned_hours": "10",
+        "tags": "grammar-teaching，trainer", "target_kinds": ["teaching"], "requires_approval": "1",
+        "elig_department_kinds": ["teaching"], "elig_hired_at_least_days": "0",
+    })
+    assert created.status_code == 303, created.text
+    assert created.headers["location"] == "/training/programs/GT?done=created"
+    program = db.scalar(select(Program).where(Program.code == "GT"))
+    assert (program.tags, program.target_kinds, program.eligibility) == (["grammar-teaching", "trainer"], ["teaching"], {"department_kinds": ["teaching"], "hired_at_least_days": 0})
+    assert form(school, "hr", "/training/programs/new", {"code": "GT", "title": "x", "kind": "offline", "level": "advanced"}).status_code == 409
+    schedule = {
+        "starts_at": "2026-09-08T14:00", "ends_at": "2026-09-08T16:00", "site_code": "BJ", "venue": "BJ::Room 1", "trainer": "王老师",
+        "capacity": "20", "checkin_methods": ["face", "geo"], "min_participation": "80", "missing_checkout_policy": "credit-to-end",
+    }
+    wrong = form(school, "hr", "/training/programs/GT/sessions/new", {**schedule, "ends_at": "2026-09-08T13:00"})
+    assert wrong.status_code == 422 and 'data-field="ends_at"' in wrong.text and "结束时间须晚于开始时间" in wrong.text
+    elsewhere = form(school, "hr", "/training/programs/GT/sessions/new", {**schedule, "venue": "SH::Room 1"})
+    assert elsewhere.status_code == 422 and "该场地不属于所选校区" in elsewhere.text
+    done = form(school, "hr", "/training/programs/GT/sessions/new", schedule)
+    assert done.status_code == 303, done.text
+    session = db.scalar(select(TrainingSession).where(TrainingSession.code == "GT-1"))
+    assert session.starts_at == NOW.replace(day=8, hour=6)  # 14:00 in Beijing
+    assert (session.venue.name, session.checkin_methods, session.min_participation) == ("Room 1", ["face", "geo"], 0.8)
+    clash = form(school, "hr", "/training/programs/GT/sessions/new", {**schedule, "venue": "BJ::Room 2", "session_code": "GT-X"})
+    assert clash.status_code == 409 and "该讲师此时段已在场次 GT-1 授课" in clash.text
+    page = school.clients["hr"].get("/training/sessions/GT-1")
+    assert "2026-09-08" in page.text and "14:00–16:00" in page.text and "Asia/Shanghai" in page.text
+
+
+def test_employee_requests_and_cancels_from_my_trainings(school, course, db):
+    db.add(GrowthNote(employee_id=_emp(db, "T1"), kind="need", tag="classroom-interaction", source="self", noted_on=NOW.date()))
+    db.commit()
+    client = school.clients["t1"]
+    page = client.get("/my/trainings").text
+    assert 'data-session="CI-1"' in page and "为您推荐" in page
+    assert 'data-session="MKTONLY-1"' not in page and "另有 1 个场次面向其他员工" in page
+    sent = form(school, "t1", "/my/trainings/request", {"session_code": "CI-1", "reason": "想提高互动"})
+    assert sent.status_code == 303 and sent.headers["location"] == "/my/trainings?done=requested"
+    page = client.get("/my/trainings?done=requested").text
+    assert "报名申请已提交" in page and "待审批" in page
+    again = form(school, "t1", "/my/trainings/request", {"session_code": "CI-1"})
+    assert again.status_code == 409 and "已报名该场次" in again.text
+    barred = form(school, "t1", "/my/trainings/request", {"session_code": "MKTONLY-1"})
+    assert barred.status_code == 422 and "不符合报名条件：部门类型" in barred.text
+    row = db.scalar(select(Enrolment).where(Enrolment.session_id == course.id))
+    cancelled = form(school, "t1", f"/my/trainings/{row.id}/cancel", {"reason": "时间冲突"})
+    assert cancelled.status_code == 303
+    db.refresh(row)
+    assert row.status == "cancelled" and row.reason == "时间冲突"
+    theirs = form(school, "t2", f"/my/trainings/{row.id}/cancel", {})
+    assert theirs.status_code == 403
+
+
+def _emp(db, no):
+    from trainquant.org.models import Employee
+
+    return db.scalar(select(Employee.id).where(Employee.employee_no == no))
+
+
+def test_the_inbox_swaps_rows_in_place(school, course, db):
+    form(school, "t1", "/my/trainings/request", {"session_code": "CI-1"})
+    form(school, "t2", "/my/trainings/request", {"session_code": "CI-1"})
+    form(school, "m1", "/my/trainings/request", {"session_code": "CI-1"})
+    boss = school.clients["boss"]
+    inbox = boss.get("/approvals").text
+    assert inbox.count('data-testid="approve"') == 2 and "王芳" not in inbox
+    assert 'hx-post="/approvals/' in inbox and 'hx-target="closest tr"' in inbox and 'hx-swap="outerHTML"' in inbox
+    first, second = (r.id for r in db.scalars(select(Enrolment).join(Enrolment.employee).where(Enrolment.session_id == course.id).order_by(Enrolment.id)).all()[:2])
+    htmx = {"HX-Request": "true", **school.headers["boss"]}
+    row = boss.post(f"/approvals/{first}/approve", headers=htmx)
+    assert row.status_code == 200 and "<html" not in row.text
+    assert row.text.strip().startswith("<tr") and "已报名" in row.text and 'data-testid="approve"' not in row.text
+    refused = boss.post(f"/approvals/{second}/reject", headers=htmx, data={"reason": ""})
+    assert refused.status_code == 200 and "需要填写理由" in refused.text and 'data-testid="reject"' in refused.text
+    rejected = boss.post(f"/approvals/{second}/reject", headers=htmx, data={"reason": "本月课多"})
+    assert "已驳回" in rejected.text
+    # Without HTMX: a redirect back to the inbox; a refused decision shows the page with the reason.
+    assert form(school, "boss", f"/approvals/{first}/approve", {}).status_code == 409
+    third = db.scalar(select(Enrolment.id).where(Enrolment.employee_id == _emp(db, "M1")))
+    other = form(school, "boss", f"/approvals/{third}/approve", {})
+    assert other.status_code == 403 and "该员工不在您管理的部门" in other.text
+    hidden = boss.post(f"/approvals/{third}/approve", headers=htmx)
+    assert "该员工不在您管理的部门" in hidden.text and "王芳" not in hidden.text  # whose request it is stays hidden
+    assert form(school, "mboss", f"/approvals/{third}/approve", {}).headers["location"] == "/approvals?done=approve"
+
+
+def test_hr_enrols_overrides_and_cancels_on_the_session_page(school, course, db):
+    enrolled = form(school, "hr", "/training/sessions/CI-1/enrol", {"employee_no": "T2"})
+    assert enrolled.status_code == 303 and "done=approved" in enrolled.headers["location"]
+    waiting = form(school, "hr", "/training/sessions/CI-1/enrol", {"employee_no": "T1"})
+    assert "done=waitlisted" in waiting.headers["location"]
+    page = school.clients["hr"].get("/training/sessions/CI-1").text
+    assert "候补 · 第 1 位" in page
+    unknown = form(school, "hr", "/training/sessions/CI-1/enrol", {"employee_no": "NOPE"})
+    assert unknown.status_code == 422 and "未知的工号" in unknown.text
+    barred = form(school, "hr", "/training/sessions/MKTONLY-1/enrol", {"employee_no": "T1"})
+    assert barred.status_code == 422 and "不符合报名条件" in barred.text
+    skipped = form(school, "hr", "/training/sessions/MKTONLY-1/enrol", {"employee_no": "T1", "skip_eligibility": "1", "reason": "特批"})
+    assert skipped.status_code == 303
+    t2 = db.scalar(select(Enrolment).where(Enrolment.session_id == course.id, Enrolment.employee_id == _emp(db, "T2")))
+    no_reason = form(school, "hr", f"/training/enrolments/{t2.id}/action", {"action": "override_reject", "reason": ""})
+    assert no_reason.status_code == 422 and "需要填写理由" in no_reason.text
+    assert form(school, "hr", f"/training/enrolments/{t2.id}/action", {"action": "override_reject", "reason": "名额调整"}).status_code == 303
+    statuses = dict(db.execute(select(Enrolment.employee_id, Enrolment.status).where(Enrolment.session_id == course.id)).all())
+    assert statuses == {_emp(db, "T2"): "rejected", _emp(db, "T1"): "approved"}  # promoted from the waiting list
+    assert form(school, "hr", "/training/sessions/CI-1/cancel", {"reason": ""}).status_code == 422
+    assert form(school, "hr", "/training/sessions/CI-1/cancel", {"reason": "讲师生病"}).status_code == 303
+    page = school.clients["hr"].get("/training/sessions/CI-1").text
+    assert "已取消：讲师生病" in page
+
+
+def test_costs_and_assessments_from_the_pages(school, course, db):
+    bad = form(school, "hr", "/training/programs/CI/costs", {"category": "venue", "amount": "12.345", "currency": "CNY"})
+    assert bad.status_code == 422 and 'data-field="amount"' in bad.text
+    assert form(school, "hr", "/training/programs/CI/costs", {"category": "venue", "amount": "1200.50", "currency": "CNY", "session_code": "CI-1"}).status_code == 303
+    assert form(school, "hr", "/training/programs/CI/costs", {"category": "trainer_fee", "amount": "3000", "currency": "CNY"}).status_code == 303
+    assert [c.amount for c in db.scalars(select(CostItem).order_by(CostItem.id))] == [pytest.approx(1200.5), 3000]
+    page = school.clients["hr"].get("/training/programs/CI").text
+    assert "4,200.50" in page
+    assert "培训成本" not in school.clients["boss"].get("/training/programs/CI").text  # HR's figures
+    ielts = form(school, "hr", "/training/assessments/new", {"employee_no": "T1", "kind": "ielts", "assessed_on": "2026-08-30", "score": "7.3"})
+    assert ielts.status_code == 422 and "须以 0.5 为步长" in ielts.text
+    trial = form(school, "hr", "/training/assessments/new", {
+        "employee_no": "T1", "kind": "trial_lecture", "assessed_on": "2026-08-30", "program_code": "CI",
+        "r1_name": "王老师", "r1_score": "86", "r2_name": "李老师", "r2_score": "85.5", "r3_name": "Anna", "r3_score": "83",
+    })
+    assert trial.status_code == 303, trial.text
+    shown = school.clients["hr"].get(trial.headers["location"]).text
+    assert "已记录：李雷，试讲评分" in shown and "84.83" in shown and "未通过" in shown
+    assert db.scalar(select(Assessment.score)) == pytest.approx(84.83)
+    case = form(school, "hr", "/training/assessments/new", {"employee_no": "T1", "kind": "case_analysis", "assessed_on": "2026-08-30"})
+    assert case.status_code == 422 and "请选择通过或未通过" in case.text
+    outside = form(school, "boss", "/training/assessments/new", {"employee_no": "M1", "kind": "ielts", "assessed_on": "2026-08-30", "score": "7"})
+    assert outside.status_code == 422 and "未知的工号" in outside.text
+    mine = school.clients["t1"].get("/my/trainings").text
+    assert "试讲评分" in mine and "84.83" in mine
+
+
+def test_an_employee_sees_only_their_own_on_shared_pages(school, course, db):
+    form(school, "hr", "/training/sessions/CI-1/enrol", {"employee_no": "T2"})
+    form(school, "hr", "/training/sessions/CI-1/enrol", {"employee_no": "M1"})
+    page = school.clients["t1"].get("/training/sessions/CI-1").text
+    assert 'data-employee="T2"' not in page and 'data-employee="M1"' not in page
+    assert 'data-testid="request"' in page  # T1 may still ask (the waiting list)
+    boss = school.clients["boss"].get("/training/programs/CI").text
+    assert "韩梅梅" in boss and "王芳" not in boss
+
+
+def test_a_started_session_offers_no_request(school, db, clock):
+    program = make_program(db, code="SOON")
+    make_session(db, program=program, starts_at=NOW + timedelta(hours=1))
+    db.commit()
+    assert 'data-session="SOON-1"' in school.clients["t1"].get("/my/trainings").text
+    clock.advance(hours=2)
+    assert 'data-session="SOON-1"' not in school.clients["t1"].get("/my/trainings").text
+    late = form(school, "t1", "/my/trainings/request", {"session_code": "SOON-1"})
+    assert late.status_code == 422 and "该场次已开始" in late.text
