@@ -1,0 +1,114 @@
+"""Fact sources: where indicator facts come from. Each source says which fact kinds it provides.
+
+Today only assessments feed facts. Attendance (attended/study hours, participation), online learning
+(online hours) and the business integrations (ratings, conversion, process time) add a source here
+each; the metric registry (``metrics.py``) already names the fact kind every metric needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainquant.indicators.metrics import EXAM_KINDS, exam_band
+from trainquant.indicators.rules import Fact
+from trainquant.training.models import Assessment
+
+CHUNK = 2000  # employee ids per IN list: well under every backend's bind-parameter limit
+
+
+class FactSource(Protocol):
+    name: str
+    kinds: frozenset[str]
+
+    def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
+        """Facts of ``kinds`` (a subset of ``self.kinds``) dated ``start``..``end`` for these employees."""
+        ...
+
+
+class AssessmentFacts:
+    """Scores, pass/fail, error rates and exam progress from recorded assessments."""
+
+    name = "assessments"
+    kinds = frozenset({"assessment_score", "assessment_passed", "error_rate", "exam_score_change"})
+
+    def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
+        if kinds & {"assessment_score", "assessment_passed", "error_rate"}:
+            yield from self._in_window(db, employee_ids, start=start, end=end, kinds=kinds)
+        if "exam_score_change" in kinds:
+            yield from self._exam_changes(db, employee_ids, start=start, end=end)
+
+    def _in_window(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
+        a = Assessment
+        rows = db.execute(
+            select(a.id, a.employee_id, a.kind_code, a.assessed_on, a.score, a.passed, a.errors, a.operations).where(
+                a.employee_id.in_(employee_ids), a.assessed_on >= start, a.assessed_on <= end
+            )
+        )
+        for aid, emp, kind, on, score, passed, errors, operations in rows:
+            ref = f"assessment:{aid}"
+            if "assessment_score" in kinds and score is not None:
+                yield Fact(emp, "assessment_score", kind, on, float(score), ref)
+            if "assessment_passed" in kinds and passed is not None:
+                yield Fact(emp, "assessment_passed", kind, on, 1.0 if passed else 0.0, ref)
+            if "error_rate" in kinds:
+                rate = _error_rate(kind, score, errors, operations)
+                if rate is not None:
+                    yield Fact(emp, "error_rate", kind, on, rate, ref)
+
+    def _exam_changes(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date) -> Iterator[Fact]:
+        """One fact per pair of successive results of the same exam whose later result falls in the window.
+
+        The earlier result may lie before the window: it is the baseline the later one improved on.
+        """
+        a = Assessment
+        rows = db.execute(
+            select(a.id, a.employee_id, a.kind_code, a.assessed_on, a.score)
+            .where(a.employee_id.in_(employee_ids), a.kind_code.in_(EXAM_KINDS), a.score.is_not(None), a.assessed_on <= end)
+            .order_by(a.employee_id, a.kind_code, a.assessed_on, a.id)
+        )
+        previous: tuple | None = None
+        for aid, emp, kind, on, score in rows:
+            if previous is not None and previous[1] == emp and previous[2] == kind and on >= start:
+                change = exam_band(kind, score) - exam_band(kind, previous[4])
+                yield Fact(emp, "exam_score_change", kind, on, change, f"assessment:{previous[0]}→{aid}")
+            previous = (aid, emp, kind, on, score)
+
+
+def _error_rate(kind: str, score: float | None, errors: int | None, operations: int | None) -> float | None:
+    if errors is not None and operations:
+        return errors / operations
+    if kind == "error_rate" and score is not None:
+        return float(score)  # the kind's score is the ratio itself
+    return None
+
+
+SOURCES: tuple[FactSource, ...] = (AssessmentFacts(),)
+
+
+def available_kinds(sources: Sequence[FactSource] = SOURCES) -> frozenset[str]:
+    return frozenset().union(*(s.kinds for s in sources))
+
+
+def load_facts(
+    db: Session,
+    employee_ids: Sequence[int],
+    *,
+    start: date,
+    end: date,
+    kinds: frozenset[str],
+    sources: Sequence[FactSource] = SOURCES,
+) -> list[Fact]:
+    facts: list[Fact] = []
+    ids = sorted(set(employee_ids))
+    for source in sources:
+        wanted = kinds & source.kinds
+        if not wanted:
+            continue
+        for i in range(0, len(ids), CHUNK):
+            facts.extend(source.load(db, ids[i : i + CHUNK], start=start, end=end, kinds=wanted))
+    return facts

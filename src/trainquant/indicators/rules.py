@@ -1,0 +1,281 @@
+"""Indicator evaluation: facts in, one result per employee and indicator out.
+
+Pure: no database, no clock. The same facts in any order give the same results, because facts are
+put in a canonical order first and sums use ``math.fsum`` (exactly rounded, so order-free).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from operator import attrgetter
+
+OPERATORS = (">=", ">", "<=", "<", "=")
+AGGREGATIONS = ("sum", "avg", "max", "min", "last", "count", "change")
+CHANGE_MODES = ("absolute", "percent")
+MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
+STATUSES = (MET, NOT_MET, NO_DATA)
+
+# Values are measured quantities (hours, scores, ratios); float noise such as 0.1 + 0.2 != 0.3 or a
+# percentage of 4.999999999999 for an exact 5 % must not decide a result. Both tolerances are far below
+# any meaningful step of the units in use (0.5 band, 0.01 h, 0.01 %).
+REL_TOL = 1e-9
+ABS_TOL = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One measured value about one employee: a trial-lecture score, attended hours of a session ..."""
+
+    employee_id: int
+    kind: str  # the fact kind a source provides, e.g. "assessment_score"
+    key: str  # narrows the kind, e.g. the assessment kind "trial_lecture"; "" when the kind has no key
+    on: date
+    value: float
+    ref: str  # the evidence: "assessment:17", "checkin-session:4:12" ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One indicator version reduced to what evaluation needs."""
+
+    indicator_id: int
+    version_id: int
+    fact_kind: str
+    aggregation: str
+    window_days: int
+    operator: str
+    threshold: float
+    keys: frozenset[str] = frozenset()  # empty: facts of every key
+    scale: float = 1.0  # each fact value is multiplied by it first (a ratio shown in %)
+    change_mode: str = "absolute"  # "change": last - first, or that difference in % of first
+    empty_is_zero: bool = False  # "sum" of no facts is 0 (no study hours = 0 h), not "no data"
+    available: bool = True  # False while no fact source feeds ``fact_kind``: always "no data"
+
+    def __post_init__(self) -> None:
+        if self.operator not in OPERATORS:
+            raise ValueError(f"unknown operator {self.operator!r}")
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {self.aggregation!r}")
+        if self.change_mode not in CHANGE_MODES:
+            raise ValueError(f"unknown change mode {self.change_mode!r}")
+        if self.window_days <= 0:
+            raise ValueError("the window must be at least one day")
+        if not math.isfinite(self.threshold) or not math.isfinite(self.scale):
+            raise ValueError("threshold and scale must be finite numbers")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    employee_id: int
+    indicator_id: int
+    version_id: int
+    status: str
+    value: float | None
+    threshold: float
+    facts: tuple[Fact, ...] = field(default=())  # the facts the value was computed from
+
+
+def window_start(period_end: date, window_days: int) -> date:
+    """First day of the window: a window of n days ends on ``period_end`` and includes it."""
+    return period_end - timedelta(days=window_days - 1)
+
+
+def first_day_read(rule: Rule, period_end: date) -> date:
+    """The earliest day whose facts ``rule`` may use: its window, and for "change" the window before it."""
+    return window_start(period_end, rule.window_days * (2 if rule.aggregation == "change" else 1))
+
+
+def compare(value: float, operator: str, threshold: float) -> bool:
+    """``value <operator> threshold``, where a value within float tolerance counts as equal."""
+    close = math.isclose(value, threshold, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+    if operator == "=":
+        return close
+    if operator == ">=":
+        return close or value > threshold
+    if operator == "<=":
+        return close or value < threshold
+    if operator == ">":
+        return not close and value > threshold
+    if operator == "<":
+        return not close and value < threshold
+    raise ValueError(f"unknown operator {operator!r}")
+
+
+_canonical = attrgetter("on", "key", "ref", "value")  # the order facts are used in, whatever order they came in
+
+
+def _day_mean(facts: Sequence[Fact], day: date, scale: float) -> tuple[float, tuple[Fact, ...]]:
+    same_day = tuple(f for f in facts if f.on == day)
+    return math.fsum(f.value * scale for f in same_day) / len(same_day), same_day
+
+
+def aggregate(rule: Rule, facts: Sequence[Fact], before: Sequence[Fact] = ()) -> tuple[float | None, tuple[Fact, ...]]:
+    """The window's value and the facts it came from; ``facts`` are in the window, in canonical order.
+
+    ``before``: facts of the preceding window of equal length, used only by "change", whose baseline is the
+    level at the window's start: the latest day before the window if there is one (monthly ratings, say),
+    else the first day in it. None means no value can be formed: no facts (except count, and sum where
+    none means zero), a change without two different days, or a change in % from a starting value of 0.
+    """
+    agg, scale = rule.aggregation, rule.scale
+    if agg == "count":
+        return float(len(facts)), tuple(facts)
+    if not facts:
+        return (0.0, ()) if agg == "sum" and rule.empty_is_zero else (None, ())
+    values = [f.value * scale for f in facts]
+    if agg == "sum":
+        return math.fsum(values), tuple(facts)
+    if agg == "avg":
+        return math.fsum(values) / len(values), tuple(facts)
+    if agg in ("max", "min"):
+        best = max(values) if agg == "max" else min(values)
+        return best, tuple(f for f, v in zip(facts, values, strict=True) if v == best)
+    if agg == "last":
+        return _day_mean(facts, facts[-1].on, scale)
+    # change: from the baseline day's value to the last day's (several facts on one day are averaged)
+    last_day = facts[-1].on
+    if before:
+        start, used_start = _day_mean(before, before[-1].on, scale)
+    elif facts[0].on != last_day:
+        start, used_start = _day_mean(facts, facts[0].on, scale)
+    else:
+        return None, tuple(facts)
+    end, used_end = _day_mean(facts, last_day, scale)
+    used = used_start + used_end
+    if rule.change_mode == "absolute":
+        return end - start, used
+    if start == 0:
+        return None, used
+    return (end - start) / abs(start) * 100.0, used
+
+
+def evaluate_one(rule: Rule, employee_id: int, facts: Sequence[Fact], period_end: date) -> Result:
+    """``facts``: this employee's facts of the rule's kind, in canonical order (see ``group_facts``)."""
+    window = (window_start(period_end, rule.window_days), first_day_read(rule, period_end), period_end)
+    return _evaluate(rule, employee_id, facts, [f.on for f in facts], window)
+
+
+def _evaluate(rule: Rule, employee_id: int, facts: Sequence[Fact], days: Sequence[date], window: tuple[date, date, date]) -> Result:
+    """``days``: the facts' dates; ``window``: its first day, the first day "change" reads, the period end."""
+    if not rule.available:
+        return Result(employee_id, rule.indicator_id, rule.version_id, NO_DATA, None, rule.threshold)
+    start, first_read, period_end = window
+    lo, hi = bisect_left(days, start), bisect_right(days, period_end)
+    in_window = facts[lo:hi]
+    before: Sequence[Fact] = ()
+    if rule.aggregation == "change":
+        before = facts[bisect_left(days, first_read) : lo]
+    if rule.keys:
+        in_window = [f for f in in_window if f.key in rule.keys]
+        before = [f for f in before if f.key in rule.keys]
+    value, used = aggregate(rule, in_window, before)
+    if value is None:
+        return Result(employee_id, rule.indicator_id, rule.version_id, NO_DATA, None, rule.threshold, used)
+    status = MET if compare(value, rule.operator, rule.threshold) else NOT_MET
+    return Result(employee_id, rule.indicator_id, rule.version_id, status, value, rule.threshold, used)
+
+
+def group_facts(facts: Iterable[Fact]) -> dict[tuple[int, str], list[Fact]]:
+    """Facts by (employee, kind), each list in canonical order."""
+    groups: dict[tuple[int, str], list[Fact]] = {}
+    for fact in facts:
+        key = (fact.employee_id, fact.kind)
+        bucket = groups.get(key)
+        if bucket is None:
+            groups[key] = [fact]
+        else:
+            bucket.append(fact)
+    for bucket in groups.values():
+        bucket.sort(key=_canonical)
+    return groups
+
+
+def evaluate(rules: Sequence[Rule], facts: Iterable[Fact], employee_ids: Iterable[int], period_end: date) -> list[Result]:
+    """Every rule for every employee, ordered by employee, then indicator and version."""
+    groups = group_facts(facts)
+    ordered = sorted(rules, key=lambda r: (r.indicator_id, r.version_id))
+    windows = [(window_start(period_end, r.window_days), first_day_read(r, period_end), period_end) for r in ordered]
+    kinds = sorted({r.fact_kind for r in ordered})
+    out: list[Result] = []
+    for employee_id in sorted(set(employee_ids)):
+        mine = {kind: groups.get((employee_id, kind), ()) for kind in kinds}
+        days = {kind: [f.on for f in facts] for kind, facts in mine.items()}  # once per employee, not per rule
+        for rule, window in zip(ordered, windows, strict=True):
+            kind = rule.fact_kind
+            out.append(_evaluate(rule, employee_id, mine[kind], days[kind], window))
+    return out
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A stored result, reduced to what summaries need."""
+
+    employee_id: int
+    indicator_id: int
+    module_id: int
+    weight: float
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    indicator_id: int
+    met: int
+    not_met: int
+    no_data: int
+
+    @property
+    def assessed(self) -> int:
+        return self.met + self.not_met
+
+    @property
+    def share_met(self) -> float | None:
+        """Met among those with data; None when nobody has data yet."""
+        return self.met / self.assessed if self.assessed else None
+
+
+def weighted_score(parts: Iterable[tuple[float, float | None]]) -> float | None:
+    """Σ weight·score / Σ weight over the parts that have a score (0..1); None when none has one."""
+    scored = [(w, s) for w, s in parts if s is not None and w > 0]
+    total = math.fsum(w for w, _ in scored)
+    return math.fsum(w * s for w, s in scored) / total if total else None
+
+
+def employee_module_scores(results: Iterable[Scored]) -> dict[int, float | None]:
+    """Per module: the weighted share of indicators met, among those with data."""
+    parts: dict[int, list[tuple[float, float | None]]] = {}
+    for r in results:
+        score = None if r.status == NO_DATA else (1.0 if r.status == MET else 0.0)
+        parts.setdefault(r.module_id, []).append((r.weight, score))
+    return {module: weighted_score(p) for module, p in sorted(parts.items())}
+
+
+def indicator_shares(results: Iterable[Scored]) -> dict[int, Share]:
+    counts: dict[int, list[int]] = {}
+    for r in results:
+        c = counts.setdefault(r.indicator_id, [0, 0, 0])
+        c[STATUSES.index(r.status)] += 1
+    return {i: Share(i, *c) for i, c in sorted(counts.items())}
+
+
+def department_module_scores(shares: Mapping[int, Share], placement: Mapping[int, tuple[int, float]]) -> dict[int, float | None]:
+    """Per module: Σ weight·share met / Σ weight over its indicators; ``placement``: indicator -> (module, weight)."""
+    parts: dict[int, list[tuple[float, float | None]]] = {}
+    for indicator_id, share in shares.items():
+        module_id, weight = placement[indicator_id]
+        parts.setdefault(module_id, []).append((weight, share.share_met))
+    return {module: weighted_score(p) for module, p in sorted(parts.items())}
+
+
+def version_in_effect(versions: Iterable[tuple[int, date | None]], period_end: date) -> int | None:
+    """The version applying to ``period_end``: the highest whose ``effective_from`` is on or before it
+    (None: from the start); None when the indicator did not exist yet."""
+    eligible = [number for number, start in versions if start is None or start <= period_end]
+    return max(eligible) if eligible else None

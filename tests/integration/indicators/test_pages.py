@@ -1,0 +1,130 @@
+"""The indicator pages in both languages: framework, add / edit / retire, history and results."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.indicators.conftest import PERIOD_END
+
+
+@pytest.fixture
+def hr(school, as_user):
+    return as_user("hr")
+
+
+@pytest.fixture
+def evaluated(hr):
+    assert hr.post("/api/v1/evaluations", json={"period_end": PERIOD_END.isoformat()}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "zh", "en"),
+    [
+        ("/indicators", ["量化指标体系", "教学技能提升", "语言能力进阶", "试讲评分 ≥ 85 分 (近 90 天最高)", "理论学习时长 ≥ 10 小时 (近 90 天累计)",
+                         "待接入数据源", "权重", "版本数", "新增模块"],
+         ["Indicator framework", "Teaching skill", "Language level", "Trial-lecture score ≥ 85 points (highest in the last 90 days)",
+          "awaiting its data source", "Weight", "Versions"]),
+        ("/indicators?kind=marketing", ["获客技巧掌握", "业绩转化", "话术模拟得分 ≥ 90 分", "案例分析通过率 = 100 %",
+                                        "培训后30天转化率提升 ≥ 8 个百分点 (近 30 天变化)"],
+         ["Customer acquisition skill", "Conversion", "Case-analysis pass rate = 100 %"]),
+        ("/indicators?kind=admin", ["流程熟悉度", "效率提升", "实操差错率 = 0 % (近 90 天最高)", "流程执行时间变化 ≤ -15 % (近 90 天变化)"],
+         ["Process familiarity", "Efficiency", "Practical error rate = 0 % (highest in the last 90 days)"]),
+        ("/indicators/trial_lecture_score", ["当前规则", "版本历史", "修改规则", "保存为新版本", "停用此指标", "阈值", "生效日期"],
+         ["Current rule", "Version history", "Change the rule", "Save as a new version", "Retire this indicator", "Threshold"]),
+        ("/indicators/new", ["新增指标", "指标模块", "度量指标", "统计方式", "比较方式", "考核得分"],
+         ["Add an indicator", "Indicator module", "Metric", "Aggregation", "Assessment score"]),
+        ("/indicators/results?department=TEACH", ["指标考核结果", "各指标达标率", "达标", "未达标", "暂无数据", "运行考核", "李雷"],
+         ["Indicator results", "Share met per indicator", "Met", "Not met", "No data yet", "Run an evaluation"]),
+        ("/indicators/results/T1", ["李雷", "指标考核结果", "达标", "暂无数据", "依据数据", "加权得分", "assessment:"],
+         ["Indicator results", "Met", "No data yet", "Facts used", "Weighted score"]),
+    ],
+)
+def test_pages_render_in_chinese_and_english(hr, evaluated, path, zh, en):
+    page = hr.get(path)
+    assert page.status_code == 200, page.text
+    assert '<html lang="zh-CN">' in page.text and 'href="/indicators"' in page.text and "量化指标" in page.text
+    for text in zh:
+        assert text in page.text, text
+    english = hr.get(path + ("&" if "?" in path else "?") + "lang=en")
+    assert english.status_code == 200
+    for text in en:
+        assert text in english.text, text
+    assert "达标" not in english.text and "版本历史" not in english.text
+
+
+def test_department_results_draw_an_echarts_bar(hr, evaluated):
+    html = hr.get("/indicators/results", params={"department": "TEACH", "period_end": "2026-08-31"}).text
+    assert '<script src="/static/vendor/echarts.min.js"' in html and 'id="chart-share"' in html
+    shares = re.search(r"var shares = (\[[^\]]*\]);", html).group(1)
+    assert shares == "[null, 50.0, null, 100.0, 100.0]"
+    assert 'data-employee="T1"' in html and 'data-employee="M1"' not in html
+
+
+def test_edit_on_the_page_makes_a_new_version(hr):
+    page = hr.get("/indicators/trial_lecture_score").text
+    assert 'name="threshold" inputmode="decimal" value="85"' in page
+    form = {
+        "name": "试讲评分", "name_en": "Trial-lecture score", "metric": "assessment_score", "param": "trial_lecture",
+        "aggregation": "max", "window_days": "90", "operator": ">=", "threshold": "88", "unit": "score", "weight": "1",
+        "effective_from": "", "note": "提高标准",
+    }
+    resp = hr.post("/indicators/trial_lecture_score", data=form, follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    after = hr.get(resp.headers["location"]).text
+    assert "已保存为版本 2" in after and "试讲评分 ≥ 88 分 (近 90 天最高)" in after
+    assert 'data-version="1"' in after and "试讲评分 ≥ 85 分 (近 90 天最高)" in after and "提高标准" in after
+    unchanged = hr.post("/indicators/trial_lecture_score", data=form)
+    assert unchanged.status_code == 422 and "没有改动" in unchanged.text
+    bad = hr.post("/indicators/trial_lecture_score", data=form | {"window_days": "0", "param": ""})
+    assert bad.status_code == 422
+    assert 'data-field="window_days"' in bad.text and "请输入天数" in bad.text
+    missing_param = hr.post("/indicators/trial_lecture_score", data=form | {"threshold": "70", "param": ""})
+    assert missing_param.status_code == 422 and 'data-field="param"' in missing_param.text
+
+
+def test_add_and_retire_on_the_pages(hr):
+    module = hr.post("/indicators/modules", data={"department_kind": "teaching", "code": "kids_teaching", "name": "少儿教学", "name_en": "Kids teaching", "weight": "1"}, follow_redirects=False)
+    assert module.status_code == 303
+    form = {
+        "module_code": "kids_teaching", "code": "child_psychology_score", "name": "儿童心理学考核", "name_en": "Child psychology",
+        "metric": "assessment_score", "param": "online_test", "aggregation": "max", "window_days": "90", "operator": ">=",
+        "threshold": "80", "unit": "", "weight": "1", "effective_from": "", "note": "",
+    }
+    created = hr.post("/indicators/new", data=form, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/indicators/child_psychology_score?done=created"
+    again = hr.post("/indicators/new", data=form)
+    assert again.status_code == 409 and 'data-field="code"' in again.text
+    wrong = hr.post("/indicators/new", data=form | {"code": "x2", "metric": "nope", "aggregation": "median"})
+    assert wrong.status_code == 422 and 'data-field="metric"' in wrong.text and 'data-field="aggregation"' in wrong.text
+    retired = hr.post("/indicators/child_psychology_score/retire", data={"note": "停办"}, follow_redirects=False)
+    assert retired.status_code == 303
+    framework = hr.get("/indicators").text
+    assert "child_psychology_score" not in framework and "少儿教学" in framework
+    assert "child_psychology_score" in hr.get("/indicators", params={"retired": 1}).text
+    detail = hr.get("/indicators/child_psychology_score").text
+    assert "已停用" in detail and "停办" in detail and "保存为新版本" not in detail
+
+
+def test_a_run_from_the_results_page(hr):
+    resp = hr.post("/indicators/results/run", data={"department": "TEACH", "period_end": "2026-08-31", "scope": "department"}, follow_redirects=False)
+    assert resp.status_code == 303 and "ran=" in resp.headers["location"]
+    page = hr.get(resp.headers["location"]).text
+    assert "已保存" in page and 'data-employee="T1"' in page
+
+
+def test_employees_and_managers_on_the_pages(school, as_user, evaluated):
+    t1 = as_user("t1")
+    assert t1.get("/indicators").status_code == 200
+    assert "新增模块" not in t1.get("/indicators").text
+    mine = t1.get("/indicators/results", follow_redirects=False)
+    assert mine.status_code == 303 and mine.headers["location"] == "/indicators/results/T1"
+    assert t1.get("/indicators/results/T2").status_code == 404
+    assert t1.get("/indicators/new").status_code == 403
+    assert t1.post("/indicators/trial_lecture_score", data={"threshold": "1"}).status_code == 403
+    boss = as_user("boss")
+    page = boss.get("/indicators/results")
+    assert page.status_code == 200 and 'data-employee="T1"' in page.text and "运行考核" not in page.text
+    assert boss.get("/indicators/results", params={"department": "MKT"}).status_code == 403
+    assert boss.get("/indicators/results/M1").status_code == 404

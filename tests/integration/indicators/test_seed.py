@@ -1,0 +1,40 @@
+"""Migration 0003 seeds exactly the R1.2 defaults of MISSION.md."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from trainquant.indicators.models import Indicator, IndicatorModule, IndicatorVersion
+
+# (department kind, module, module name; indicator name, metric, params, aggregation, window, operator, threshold, unit)
+R1_2 = [
+    ("teaching", "教学技能提升", "理论学习时长", "study_hours", {}, "sum", 90, ">=", 10, "h"),
+    ("teaching", "教学技能提升", "试讲评分", "assessment_score", {"assessment_kind": "trial_lecture"}, "max", 90, ">=", 85, "score"),
+    ("teaching", "教学技能提升", "学员评分提升", "business_change_pct", {"business_metric": "student_rating"}, "change", 90, ">=", 5, "%"),
+    ("teaching", "语言能力进阶", "雅思/托福成绩提升", "exam_score_change", {}, "sum", 365, ">=", 0.5, "band"),
+    ("teaching", "语言能力进阶", "外教沟通考核", "assessment_score", {"assessment_kind": "communication"}, "max", 90, ">=", 90, "score"),
+    ("marketing", "获客技巧掌握", "话术模拟得分", "assessment_score", {"assessment_kind": "script_simulation"}, "max", 90, ">=", 90, "score"),
+    ("marketing", "获客技巧掌握", "案例分析通过率", "assessment_pass_rate", {"assessment_kind": "case_analysis"}, "avg", 90, "=", 100, "%"),
+    ("marketing", "业绩转化", "培训后30天转化率提升", "business_change_points", {"business_metric": "conversion_rate"}, "change", 30, ">=", 8, "pp"),
+    ("admin", "流程熟悉度", "线上课程学习时长", "online_hours", {}, "sum", 90, ">=", 8, "h"),
+    ("admin", "流程熟悉度", "实操差错率", "error_rate", {"assessment_kind": "error_rate"}, "max", 90, "=", 0, "%"),
+    ("admin", "效率提升", "流程执行时间变化", "business_change_pct", {"business_metric": "process_time"}, "change", 90, "<=", -15, "%"),
+]
+
+
+def test_the_seeded_defaults_are_r1_2(db):
+    rows = db.execute(
+        select(IndicatorModule, Indicator, IndicatorVersion)
+        .join(Indicator, Indicator.module_id == IndicatorModule.id)
+        .join(IndicatorVersion, IndicatorVersion.indicator_id == Indicator.id)
+        .order_by(Indicator.id)
+    ).unique().all()
+    got = [
+        (m.department_kind, m.name, v.name, v.metric, v.params, v.aggregation, v.window_days, v.operator, v.threshold, v.unit)
+        for m, _i, v in rows
+    ]
+    assert got == R1_2
+    for m, i, v in rows:
+        assert m.name_en and v.name_en and m.weight == 1.0 and v.weight == 1.0 and m.active
+        assert (i.current_version, v.version, v.effective_from, i.retired_at) == (1, 1, None, None)
+        assert v.created_by == "system" and v.note == "R1.2 default"
