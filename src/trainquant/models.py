@@ -1,8 +1,11 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from trainquant.alerts.models import Alert
+from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand, ProxyCase
 from trainquant.auth.models import ApiKey, User
 from trainquant.db import Base
 from trainquant.imports.models import ImportRejection, ImportRun
+from trainquant.indicators.models import Evaluation, EvaluationRun, Indicator, IndicatorModule, IndicatorVersion
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -14,10 +17,23 @@ from trainquant.org.models import (
     Venue,
     WeeklySlot,
 )
+from trainquant.training.models import (
+    Assessment,
+    AssessmentKind,
+    CostItem,
+    Enrolment,
+    EnrolmentEvent,
+    MandatoryRule,
+    Program,
+    TrainingSession,
+)
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiKey", "Base", "DatedClass", "Department", "Employee", "EmployeeTag", "ExternalId", "GrowthNote",
+    "Alert", "AttendanceRecord", "CheckinEvent", "Device", "DeviceCommand", "ProxyCase",
+    "ApiKey", "Assessment", "AssessmentKind", "CostItem", "Enrolment", "EnrolmentEvent", "Evaluation",
+    "EvaluationRun", "Indicator", "IndicatorModule", "IndicatorVersion", "MandatoryRule", "Program", "TrainingSession",
+    "Base", "DatedClass", "Department", "Employee", "EmployeeTag", "ExternalId", "GrowthNote",
     "ImportRejection", "ImportRun", "Site", "User", "Venue", "WeeklySlot", "metadata",
 ]

@@ -106,10 +106,12 @@ def apikey_list() -> None:
 
 def _register_optional() -> None:
     # The import and demo commands live beside their domains' CLI modules.
-    from trainquant.cli import demo, imports
+    from trainquant.cli import demo, imports, indicators, training
 
     imports.register(app)
     demo.register(app)
+    indicators.register(app)
+    training.register(app)
 
 
 _register_optional()

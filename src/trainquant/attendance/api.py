@@ -1,0 +1,154 @@
+"""Check-in events in, attendance figures out."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainquant.attendance import qr
+from trainquant.attendance.ingest import ingest
+from trainquant.attendance.models import AttendanceRecord, CheckinEvent
+from trainquant.attendance.schemas import AttendanceRead, IngestResult
+from trainquant.attendance.service import recompute, session_pairs
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.errors import Invalid, NotFound, PayloadTooLarge
+from trainquant.org.models import Employee
+from trainquant.org.service import get_employee
+from trainquant.pagination import Page, Paging, paginate
+from trainquant.training.models import TrainingSession
+
+router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
+Write = Requires("attendance:write")
+Read = Requires("attendance:read")
+Manage = Requires("attendance:manage")
+
+
+async def read_json_limited(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {int(declared)} bytes; at most {limit} are accepted — split the batch")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes; split the batch")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"the body is not valid JSON: {exc}") from None
+
+
+def events_of(payload: Any) -> list[Any]:
+    if isinstance(payload, dict) and "events" in payload:
+        events = payload["events"]
+        if not isinstance(events, list):
+            raise Invalid("'events' must be a list of event objects")
+        return events
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict):
+        return [payload]
+    raise Invalid("send one event object, or {\"events\": [...]}")
+
+
+def ingest_and_recompute(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestResult:
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
+    recompute(db, outcome.affected, now=now, default_tz=settings.default_timezone)
+    return outcome.result
+
+
+@router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")
+async def post_events(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write):
+    payload = await read_json_limited(request, settings.events_max_bytes)
+    return ingest_and_recompute(db, events_of(payload), source="api", principal=principal, now=clock.now(), settings=settings)
+
+
+def _session(db: Session, code: str) -> TrainingSession:
+    s = db.scalar(select(TrainingSession).where(TrainingSession.code == code))
+    if s is None:
+        raise NotFound(f"no session with code {code!r}")
+    return s
+
+
+def _read(rec: AttendanceRecord, session_code: str | None = None, employee_no: str | None = None) -> AttendanceRead:
+    return AttendanceRead(
+        session_id=rec.session_id, session_code=session_code, employee_id=rec.employee_id, employee_no=employee_no,
+        attended_minutes=round(rec.attended_seconds / 60, 2), scheduled_minutes=round(rec.scheduled_seconds / 60, 2),
+        participation=rec.participation, late_minutes=round(rec.late_seconds / 60, 2),
+        early_leave_minutes=round(rec.early_leave_seconds / 60, 2), away=rec.away, flags=rec.flags, events=rec.events,
+    )
+
+
+@router.get("/sessions/{code}", response_model=list[AttendanceRead])
+def session_attendance(code: str, db: DbSession, principal: Read):
+    s = _session(db, code)
+    rows = db.execute(
+        select(AttendanceRecord, Employee.employee_no, Employee.department_id)
+        .join(Employee, Employee.id == AttendanceRecord.employee_id)
+        .where(AttendanceRecord.session_id == s.id)
+        .order_by(Employee.employee_no)
+    ).all()
+    return [_read(r, s.code, no) for r, no, dep in rows if principal.scope.allows(department_id=dep, employee_id=r.employee_id)]
+
+
+@router.post("/sessions/{code}/recompute", response_model=list[AttendanceRead])
+def recompute_session(code: str, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage):
+    s = _session(db, code)
+    recompute(db, session_pairs(db, s.id), now=clock.now(), default_tz=settings.default_timezone)
+    rows = db.execute(
+        select(AttendanceRecord, Employee.employee_no).join(Employee, Employee.id == AttendanceRecord.employee_id).where(AttendanceRecord.session_id == s.id).order_by(Employee.employee_no)
+    ).all()
+    return [_read(r, s.code, no) for r, no in rows]
+
+
+@router.get("/employees/{employee_no}", response_model=list[AttendanceRead])
+def employee_attendance(employee_no: str, db: DbSession, principal: Read):
+    emp = get_employee(db, employee_no, principal.scope)
+    rows = db.execute(
+        select(AttendanceRecord, TrainingSession.code)
+        .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
+        .where(AttendanceRecord.employee_id == emp.id)
+        .order_by(TrainingSession.starts_at.desc())
+    ).all()
+    return [_read(r, code, emp.employee_no) for r, code in rows]
+
+
+@router.get("/events", response_model=Page[dict])
+def list_events(
+    db: DbSession,
+    paging: Paging,
+    _: Manage,
+    session: Annotated[str | None, Query(max_length=40)] = None,
+    verdict: Annotated[str | None, Query(pattern="^(accepted|rejected)$")] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+):
+    stmt = select(CheckinEvent).order_by(CheckinEvent.id.desc())
+    if session:
+        stmt = stmt.where(CheckinEvent.session_id == _session(db, session).id)
+    if verdict:
+        stmt = stmt.where(CheckinEvent.verdict == verdict)
+    if source:
+        stmt = stmt.where(CheckinEvent.source == source)
+    rows, total = paginate(db, stmt, paging)
+    items = [
+        {
+            "id": e.id, "source": e.source, "received_at": e.received_at, "employee_ref": e.employee_ref, "session_id": e.session_id,
+            "kind": e.kind, "at": e.at, "method": e.method, "device_id": e.device_id, "verdict": e.verdict,
+            "reason_code": e.reason_code, "reason": e.reason, "distance_m": e.distance_m,
+        }
+        for e in rows
+    ]
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+
+
+@router.get("/sessions/{code}/qr", summary="The current rotating QR token for the room's screen")
+def current_qr(code: str, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage):
+    s = _session(db, code)
+    now = clock.now().timestamp()
+    token = qr.issue(settings.secret_key, s.id, now)
+    return {"token": token.encode(), "step": token.step, "refresh_in_s": qr.STEP_SECONDS - int(now % qr.STEP_SECONDS)}

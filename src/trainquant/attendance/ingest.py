@@ -1,0 +1,351 @@
+"""The one ingestion path for check-in events: the API, ZKTeco terminals, WeCom/DingTalk/Feishu
+exports, sign-in sheets and the phone check-in page all end here.
+
+Each event gets a verdict — accepted, duplicate or rejected with a reason code — and is stored as
+received (a duplicate of an accepted event is answered, not stored again). Nothing in a batch is
+lost because another event of the batch was bad. Affected attendance is recomputed at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from trainquant.attendance import geo, qr
+from trainquant.attendance.models import CheckinEvent, Device
+from trainquant.attendance.schemas import MAX_BATCH, EventIn, IngestResult, Verdict
+from trainquant.auth.permissions import Principal
+from trainquant.errors import Invalid, PayloadTooLarge
+from trainquant.org.models import Employee, ExternalId, Venue
+from trainquant.training.models import TrainingSession
+
+EARLY_MARGIN = timedelta(hours=2)  # a punch this long before the start or after the end still belongs
+FUTURE_TOLERANCE = timedelta(minutes=5)
+QR_CLOCK_TOLERANCE = timedelta(minutes=2)
+BIOMETRIC = ("face", "fingerprint", "card")
+CHUNK = 900
+
+
+@dataclass
+class _Row:
+    index: int
+    raw: Any
+    key: str
+    event: EventIn | None = None
+    verdict: str = "accepted"
+    code: str | None = None
+    reason: str | None = None
+    employee_id: int | None = None
+    session: TrainingSession | None = None
+    distance_m: float | None = None
+    qr_step: int | None = None
+    lat: float | None = None
+    lng: float | None = None
+    duplicate_of: int | None = None
+
+    def reject(self, code: str, reason: str) -> None:
+        if self.verdict == "accepted":
+            self.verdict, self.code, self.reason = "rejected", code, reason
+
+
+@dataclass
+class IngestOutcome:
+    result: IngestResult
+    affected: set[tuple[int, int]] = field(default_factory=set)  # (session_id, employee_id)
+    stored_ids: list[int] = field(default_factory=list)
+
+
+def dedup_key(source: str, raw: Any, event_id: str | None) -> str:
+    if event_id:
+        return f"{source}:{event_id}"[:160]
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{source}:h:{hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+def _chunks(seq: Sequence, size: int = CHUNK):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def ingest(
+    db: Session,
+    raw_events: Sequence[Any],
+    *,
+    source: str,
+    principal: Principal | None,
+    now: datetime,
+    secret_key: str,
+    batch_id: str | None = None,
+) -> IngestOutcome:
+    if len(raw_events) > MAX_BATCH:
+        raise PayloadTooLarge(f"at most {MAX_BATCH} events per request, got {len(raw_events)}; split the batch")
+    if not raw_events:
+        raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
+    batch_id = batch_id or uuid.uuid4().hex
+    rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
+    parsed = [r for r in rows if r.event is not None]
+    _mark_duplicates(db, rows)
+    _resolve_employees(db, parsed, principal)
+    sessions = _resolve_sessions(db, parsed)
+    _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
+    return _store(db, rows, source=source, now=now, batch_id=batch_id)
+
+
+def _parse(index: int, raw: Any, source: str) -> _Row:
+    event_id = raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
+    row = _Row(index=index, raw=raw, key=dedup_key(source, raw, event_id))
+    if not isinstance(raw, dict):
+        row.reject("invalid", "an event must be a JSON object")
+        return row
+    try:
+        row.event = EventIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "event"
+        row.reject("invalid", f"{where}: {first.get('msg')}" + (f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""))
+    return row
+
+
+def _mark_duplicates(db: Session, rows: list[_Row]) -> None:
+    keys = sorted({r.key for r in rows})
+    known: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        known.update(
+            db.execute(
+                select(CheckinEvent.dedup_key, CheckinEvent.id).where(CheckinEvent.dedup_key.in_(chunk), CheckinEvent.verdict == "accepted")
+            ).all()
+        )
+    seen_in_batch: set[str] = set()
+    for r in rows:
+        if r.key in known:
+            r.verdict, r.code, r.reason, r.duplicate_of = "duplicate", "duplicate", "already received", known[r.key]
+        elif r.key in seen_in_batch and r.event is not None:
+            r.verdict, r.code, r.reason = "duplicate", "duplicate", "given twice in this batch"
+        elif r.event is not None:
+            seen_in_batch.add(r.key)
+
+
+def _live(rows: list[_Row]) -> list[_Row]:
+    return [r for r in rows if r.verdict == "accepted" and r.event is not None]
+
+
+def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | None) -> None:
+    live = _live(rows)
+    numbers = sorted({r.event.employee_no for r in live if r.event.employee_no})
+    by_no: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(numbers):
+        for id_, no, status in db.execute(select(Employee.id, Employee.employee_no, Employee.status).where(Employee.employee_no.in_(chunk))):
+            by_no[no] = (id_, status)
+    pairs = sorted({(r.event.external_system, r.event.external_id) for r in live if not r.event.employee_no})
+    by_ext: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(pairs, 400):
+        for system, ext, eid in db.execute(
+            select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(tuple_(ExternalId.system, ExternalId.external_id).in_(chunk))
+        ):
+            by_ext[(system, ext)] = eid
+    own_only = principal is not None and principal.kind == "user" and not principal.can("attendance:manage")
+    for r in live:
+        e = r.event
+        if e.employee_no:
+            found = by_no.get(e.employee_no)
+            if found is None:
+                r.reject("unknown-employee", f"no employee with employee_no {e.employee_no!r}")
+                continue
+            r.employee_id = found[0]
+        else:
+            r.employee_id = by_ext.get((e.external_system, e.external_id))
+            if r.employee_id is None:
+                r.reject("unknown-employee", f"no employee with {e.external_system} id {e.external_id!r}")
+                continue
+        if own_only and r.employee_id != principal.employee_id:
+            r.reject("not-your-record", "you can check in only yourself")
+
+
+def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSession]:
+    live = _live(rows)
+    codes = sorted({r.event.session for r in live if r.event.session})
+    by_code: dict[str, TrainingSession] = {}
+    for chunk in _chunks(codes):
+        for s in db.scalars(select(TrainingSession).where(TrainingSession.code.in_(chunk))):
+            by_code[s.code] = s
+    unresolved = [r for r in live if not r.event.session]
+    nearby: list[TrainingSession] = []
+    if unresolved:
+        lo = min(r.event.at for r in unresolved) - EARLY_MARGIN
+        hi = max(r.event.at for r in unresolved) + EARLY_MARGIN
+        nearby = list(db.scalars(select(TrainingSession).where(TrainingSession.starts_at <= hi, TrainingSession.ends_at >= lo)))
+    devices = _devices(db, {r.event.device_id for r in unresolved if r.event.device_id})
+    for r in live:
+        e = r.event
+        if e.session:
+            r.session = by_code.get(e.session)
+            if r.session is None:
+                r.reject("unknown-session", f"no session with code {e.session!r}")
+            continue
+        venue_id = devices[e.device_id].venue_id if e.device_id in devices else None
+        candidates = [
+            s for s in nearby
+            if s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN and (venue_id is None or s.venue_id == venue_id)
+        ]
+        if len(candidates) > 1:
+            # Prefer the session whose window contains the punch, then the nearest start.
+            candidates.sort(key=lambda s: (not (s.starts_at <= e.at <= s.ends_at), abs((s.starts_at - e.at).total_seconds())))
+        if not candidates:
+            r.reject("session-unresolved", "no session at this time and place; send the session code")
+        else:
+            r.session = candidates[0]
+    return {r.session.id: r.session for r in live if r.session is not None}
+
+
+def _devices(db: Session, ids: set[str | None]) -> dict[str, Device]:
+    ids = {i for i in ids if i}
+    out: dict[str, Device] = {}
+    for chunk in _chunks(sorted(ids)):
+        for d in db.scalars(select(Device).where(Device.device_id.in_(chunk))):
+            out[d.device_id] = d
+    return out
+
+
+def _verify(db: Session, rows: list[_Row], sessions: dict[int, TrainingSession], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
+    live = _live(rows)
+    devices = _devices(db, {r.event.device_id for r in live if r.event.device_id})
+    venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
+    venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
+    used_qr = _used_qr_steps(db, [r for r in live if r.event.method == "qr" and r.session is not None and r.employee_id])
+    for r in live:
+        e, s = r.event, r.session
+        if s.status == "cancelled":
+            r.reject("session-cancelled", f"session {s.code} was cancelled")
+            continue
+        if e.at > now + FUTURE_TOLERANCE:
+            r.reject("in-the-future", "the time is in the future; check the device clock")
+            continue
+        if not (s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN):
+            r.reject("outside-session-time", f"{e.at.isoformat()} is not within session {s.code}'s time")
+            continue
+        allowed = s.checkin_methods or []
+        if e.method != "manual" and allowed and e.method not in allowed:
+            r.reject("method-not-allowed", f"session {s.code} accepts {', '.join(allowed)}, not {e.method}")
+            continue
+        if e.method == "manual":
+            if principal is None or not principal.can("attendance:manage"):
+                r.reject("manual-not-allowed", "manual entries are made by HR only")
+                continue
+            if not e.reason:
+                r.reject("manual-needs-reason", "a manual entry needs a reason")
+                continue
+        if e.method in BIOMETRIC:
+            dev = devices.get(e.device_id or "")
+            if dev is None or not dev.active:
+                r.reject("unknown-device", f"device {e.device_id!r} is not on the allow-list")
+                continue
+            if dev.venue_id and s.venue_id and dev.venue_id != s.venue_id:
+                r.reject("device-elsewhere", f"device {e.device_id} is not in session {s.code}'s room")
+                continue
+        if e.lat is not None:
+            lat, lng = (geo.gcj02_to_wgs84(e.lat, e.lng) if e.coord_system == "gcj02" else (e.lat, e.lng))
+            r.lat, r.lng = lat, lng
+            venue = venues.get(s.venue_id) if s.venue_id else None
+            if venue is not None:
+                inside, r.distance_m, code = geo.fence_check(lat, lng, e.accuracy_m, venue_lat=venue.latitude, venue_lng=venue.longitude, radius_m=venue.radius_m)
+                if not inside and e.method == "geo":
+                    r.reject(code, f"{r.distance_m:.0f} m from {venue.name} (fence {venue.radius_m:.0f} m)")
+                    continue
+        if e.method == "geo":
+            if e.lat is None:
+                r.reject("geo-missing", "a geofenced check-in needs lat and lng")
+                continue
+            if not s.venue_id:
+                r.reject("no-venue", f"session {s.code} has no room to fence")
+                continue
+        if e.method == "qr":
+            if not e.qr_token:
+                r.reject("qr-missing", "a QR check-in needs the qr_token")
+                continue
+            step, code = qr.verify(secret_key, e.qr_token, session_id=s.id, epoch_seconds=now.timestamp())
+            if step is None:
+                r.reject(code, "the QR code is not valid for this session now; scan the code on the screen again")
+                continue
+            if abs(e.at - now) > QR_CLOCK_TOLERANCE:
+                r.reject("clock-skew", "a QR check-in must be sent when scanned")
+                continue
+            use = (s.id, r.employee_id, step, e.kind)
+            if use in used_qr:
+                r.reject("qr-reused", "this QR code was already used by you for this session")
+                continue
+            used_qr.add(use)
+            r.qr_step = step
+
+
+def _used_qr_steps(db: Session, rows: list[_Row]) -> set[tuple]:
+    if not rows:
+        return set()
+    sessions = sorted({r.session.id for r in rows})
+    people = sorted({r.employee_id for r in rows})
+    q = select(CheckinEvent.session_id, CheckinEvent.employee_id, CheckinEvent.qr_step, CheckinEvent.kind).where(
+        CheckinEvent.session_id.in_(sessions), CheckinEvent.employee_id.in_(people), CheckinEvent.verdict == "accepted", CheckinEvent.qr_step.is_not(None)
+    )
+    return {tuple(x) for x in db.execute(q).all()}
+
+
+def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_id: str) -> IngestOutcome:
+    to_store = [r for r in rows if r.verdict != "duplicate"]
+    params = []
+    for r in to_store:
+        e = r.event
+        params.append(
+            {
+                "dedup_key": r.key,
+                "source": source,
+                "received_at": now,
+                "batch_id": batch_id,
+                "employee_id": r.employee_id,
+                "employee_ref": (e.employee_no or f"{e.external_system}:{e.external_id}") if e else None,
+                "session_id": r.session.id if r.session else None,
+                "kind": e.kind if e else None,
+                "at": e.at if e else None,
+                "method": e.method if e else None,
+                "device_id": e.device_id if e else None,
+                "lat": r.lat if r.lat is not None else (e.lat if e else None),
+                "lng": r.lng if r.lng is not None else (e.lng if e else None),
+                "accuracy_m": e.accuracy_m if e else None,
+                "distance_m": r.distance_m,
+                "qr_step": r.qr_step,
+                "verdict": r.verdict,
+                "reason_code": r.code,
+                "reason": r.reason,
+                "raw": r.raw if isinstance(r.raw, (dict, list)) else {"value": r.raw},
+            }
+        )
+    for i, p in enumerate(params):
+        p["batch_index"] = i
+    # Core executemany (no RETURNING: SQLite would answer an ordered RETURNING row by row); the ids
+    # are read back by (batch_id, batch_index).
+    table = CheckinEvent.__table__
+    for chunk in _chunks(params, 5000):
+        db.execute(table.insert(), list(chunk))
+    by_index = dict(db.execute(select(CheckinEvent.batch_index, CheckinEvent.id).where(CheckinEvent.batch_id == batch_id)).all())
+    ids = [by_index[i] for i in range(len(params))]
+    id_of = {r.index: i for r, i in zip(to_store, ids, strict=True)}
+    # A duplicate within the batch points at the event it repeats.
+    first_by_key = {r.key: id_of[r.index] for r in to_store if r.verdict == "accepted"}
+    verdicts = []
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    affected: set[tuple[int, int]] = set()
+    for r in rows:
+        counts[r.verdict] += 1
+        event_id = r.event.event_id if r.event and r.event.event_id else r.key.split(":", 1)[1]
+        stored = id_of.get(r.index) or r.duplicate_of or first_by_key.get(r.key)
+        verdicts.append(Verdict(index=r.index, event_id=event_id, status=r.verdict, reason_code=r.code, reason=r.reason, id=stored))
+        if r.verdict == "accepted":
+            affected.add((r.session.id, r.employee_id))
+    return IngestOutcome(IngestResult(results=verdicts, **counts), affected, ids)

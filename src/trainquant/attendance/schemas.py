@@ -1,0 +1,78 @@
+"""Check-in events as clients send them, and the verdicts they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Method = Literal["face", "fingerprint", "qr", "geo", "card", "manual"]
+ExternalSystem = Literal["device_pin", "wecom", "dingtalk", "feishu", "teaching_platform", "crm", "oa"]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+MAX_BATCH = 10_000
+
+
+class EventIn(BaseModel):
+    """One check-in or check-out. ``at`` must carry its UTC offset: a bare local time is ambiguous."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    employee_no: Short | None = None
+    external_id: Short | None = None
+    external_system: ExternalSystem | None = None
+    session: Short | None = Field(default=None, description="session code; resolved from time and venue when absent")
+    kind: Literal["in", "out"]
+    at: AwareDatetime
+    method: Method
+    device_id: Short | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    coord_system: Literal["wgs84", "gcj02"] = "wgs84"
+    qr_token: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=300)] | None = Field(default=None, description="required for manual entries")
+    evidence: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _who(self) -> "EventIn":
+        if not self.employee_no and not (self.external_id and self.external_system):
+            raise ValueError("give employee_no, or external_id with external_system")
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("lat and lng go together")
+        return self
+
+
+class Verdict(BaseModel):
+    index: int
+    event_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason_code: str | None = None
+    reason: str | None = None
+    id: int | None = Field(default=None, description="stored event id (the original one for a duplicate)")
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[Verdict]
+
+
+class AttendanceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    session_id: int
+    session_code: str | None = None
+    employee_id: int
+    employee_no: str | None = None
+    attended_minutes: float
+    scheduled_minutes: float
+    participation: float
+    late_minutes: float
+    early_leave_minutes: float
+    away: list[list[datetime]]
+    flags: list[str]
+    events: int
