@@ -1,0 +1,264 @@
+"""The training effect report (培训效果报告): loads enrolments, attendance, assessments, indicator results and
+costs within the reader's data scope, and hands them to the pure aggregation in ``rules``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from trainquant.analytics import rules
+from trainquant.attendance.models import AttendanceRecord
+from trainquant.auth.permissions import DataScope, subtree
+from trainquant.indicators.evaluation import check_department_visible, latest_results
+from trainquant.org.models import Department, Employee
+from trainquant.org.service import get_department, get_employee, scoped
+from trainquant.training.models import Assessment, AssessmentKind, CostItem, Enrolment, Program, TrainingSession
+from trainquant.training.service import get_program, get_session
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a report says about one group of enrolments: a session, a program, a department."""
+
+    participation: rules.Participation
+    assessments: tuple[rules.KindStats, ...]
+    pass_rate: float | None
+    indicators: tuple[rules.IndicatorShare, ...]
+    cost: Decimal | None  # None where a cost cannot be attributed (a department)
+    scores: dict[str, list[float]] = field(default_factory=dict)  # per kind, for the charts
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line of a table of sessions or programs."""
+
+    code: str
+    title: str
+    starts_at: datetime | None
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Loaded:
+    enrolments: list[rules.EnrolmentFact]
+    assessments: list[tuple[Assessment, rules.AssessmentFact]]
+    indicators: list[rules.IndicatorFact]
+    names: dict[str, tuple[str, str]]  # indicator code -> (name, name_en)
+
+
+def kind_names(db: Session) -> dict[str, tuple[str, str]]:
+    return {k.code: (k.name, k.name_en) for k in db.scalars(select(AssessmentKind))}
+
+
+def department_ids(db: Session, department: Department) -> list[int]:
+    parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
+    return sorted(subtree(department.id, parents))
+
+
+def _enrolments(db: Session, scope: DataScope, *, now: datetime, where: list) -> list[rules.EnrolmentFact]:
+    stmt: Select = (
+        select(Enrolment.employee_id, Enrolment.session_id, TrainingSession.program_id, Enrolment.status,
+               TrainingSession.ends_at, TrainingSession.status, TrainingSession.min_participation)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .join(Employee, Employee.id == Enrolment.employee_id)
+        .where(*where)
+    )
+    rows = db.execute(scoped(stmt, scope)).all()
+    session_ids = sorted({r[1] for r in rows})
+    measured: dict[tuple[int, int], float] = {}
+    for i in range(0, len(session_ids), 1000):
+        chunk = session_ids[i : i + 1000]
+        stmt = select(AttendanceRecord.session_id, AttendanceRecord.employee_id, AttendanceRecord.participation)
+        for sid, eid, part in db.execute(stmt.where(AttendanceRecord.session_id.in_(chunk))):
+            measured[(sid, eid)] = part
+    return [
+        rules.EnrolmentFact(
+            employee_id=eid, session_id=sid, program_id=pid, status=status,
+            session_over=s_status != "cancelled" and ends_at <= now, min_participation=minimum,
+            participation=measured.get((sid, eid)),
+        )
+        for eid, sid, pid, status, ends_at, s_status, minimum in rows
+    ]
+
+
+def _assessments(db: Session, scope: DataScope, where: list) -> list[tuple[Assessment, rules.AssessmentFact]]:
+    stmt = select(Assessment).join(Employee, Employee.id == Assessment.employee_id).where(*where)
+    stmt = scoped(stmt, scope).order_by(Assessment.assessed_on, Assessment.id)
+    return [(a, rules.AssessmentFact(a.employee_id, a.kind_code, a.score, a.passed)) for a in db.scalars(stmt)]
+
+
+def _indicators(db: Session, employee_ids: set[int]) -> tuple[list[rules.IndicatorFact], dict[str, tuple[str, str]]]:
+    if not employee_ids:
+        return [], {}
+    stored = latest_results(db, select(Employee.id).where(Employee.id.in_(sorted(employee_ids))))
+    facts = [rules.IndicatorFact(r.evaluation.employee_id, r.indicator.code, r.evaluation.status) for r in stored]
+    return facts, {r.indicator.code: (r.version.name, r.version.name_en) for r in stored}
+
+
+def load(db: Session, scope: DataScope, *, now: datetime, enrolment_where: list, assessment_where: list) -> Loaded:
+    enrolments = _enrolments(db, scope, now=now, where=enrolment_where)
+    participants = {f.employee_id for f in enrolments if f.status == rules.APPROVED}
+    facts, names = _indicators(db, participants)
+    return Loaded(enrolments, _assessments(db, scope, assessment_where), facts, names)
+
+
+def figures(enrolments: list[rules.EnrolmentFact], assessments: list[rules.AssessmentFact],
+            indicators: list[rules.IndicatorFact], cost: Decimal | None) -> Figures:
+    stats = rules.assessment_stats(assessments)
+    scores: dict[str, list[float]] = defaultdict(list)
+    for a in assessments:
+        if a.score is not None:
+            scores[a.kind].append(a.score)
+    return Figures(rules.participation(enrolments), stats, rules.pass_rate(stats), rules.indicator_shares(indicators), cost, dict(scores))
+
+
+def _participants_of(enrolments: list[rules.EnrolmentFact], facts: list[rules.IndicatorFact]) -> list[rules.IndicatorFact]:
+    ids = {f.employee_id for f in enrolments if f.status == rules.APPROVED}
+    return [f for f in facts if f.employee_id in ids]
+
+
+def costs_by(db: Session, column, ids: list[int]) -> dict[int, Decimal]:
+    # Money is summed per target; the demo and the case school book everything in CNY.
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if ids:
+        for target, amount in db.execute(select(column, CostItem.amount).where(column.in_(ids))):
+            totals[target] += amount
+    return totals
+
+
+# ---------------------------------------------------------------- the reports
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    session: TrainingSession
+    figures: Figures
+    people: list[dict]  # one line per enrolment: who, status, participation, attended, scores
+    names: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    program: Program
+    figures: Figures
+    sessions: list[Row]
+    names: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class EmployeeReport:
+    employee: Employee
+    trainings: list[dict]
+    assessments: list[Assessment]
+    indicators: list  # StoredResult
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class DepartmentReport:
+    department: Department
+    figures: Figures
+    programs: list[Row]
+    names: dict[str, tuple[str, str]]
+
+
+def session_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> SessionReport:
+    s = get_session(db, code)
+    loaded = load(db, scope, now=now, enrolment_where=[Enrolment.session_id == s.id], assessment_where=[Assessment.session_id == s.id])
+    cost = costs_by(db, CostItem.session_id, [s.id]).get(s.id, ZERO)
+    facts = [a for _, a in loaded.assessments]
+    fig = figures(loaded.enrolments, facts, loaded.indicators, cost)
+    employees = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_([f.employee_id for f in loaded.enrolments])))}
+    scores: dict[int, list[Assessment]] = defaultdict(list)
+    for a, _ in loaded.assessments:
+        scores[a.employee_id].append(a)
+    statuses = db.execute(select(Enrolment.employee_id, Enrolment.reason).where(Enrolment.session_id == s.id))
+    reasons = dict(statuses.all())
+    people = [
+        {"employee": employees[f.employee_id], "status": f.status, "participation": f.participation,
+         "attended": rules.attended(f), "reason": reasons.get(f.employee_id), "assessments": scores.get(f.employee_id, [])}
+        for f in sorted(loaded.enrolments, key=lambda f: employees[f.employee_id].employee_no)
+    ]
+    return SessionReport(s, fig, people, loaded.names)
+
+
+def program_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> ProgramReport:
+    p = get_program(db, code)
+    loaded = load(db, scope, now=now, enrolment_where=[TrainingSession.program_id == p.id], assessment_where=[Assessment.program_id == p.id])
+    sessions = list(db.scalars(select(TrainingSession).where(TrainingSession.program_id == p.id).order_by(TrainingSession.starts_at)))
+    session_costs = costs_by(db, CostItem.session_id, [s.id for s in sessions])
+    rows = []
+    for s in sessions:
+        enrolments = [f for f in loaded.enrolments if f.session_id == s.id]
+        facts = [f for a, f in loaded.assessments if a.session_id == s.id]
+        rows.append(Row(s.code, s.code, s.starts_at, figures(enrolments, facts, _participants_of(enrolments, loaded.indicators), session_costs.get(s.id, ZERO))))
+    cost = costs_by(db, CostItem.program_id, [p.id]).get(p.id, ZERO)
+    fig = figures(loaded.enrolments, [f for _, f in loaded.assessments], loaded.indicators, cost)
+    return ProgramReport(p, fig, rows, loaded.names)
+
+
+def _program_rows(db: Session, loaded: Loaded, *, with_cost: bool) -> list[Row]:
+    ids = sorted({f.program_id for f in loaded.enrolments} | {a.program_id for a, _ in loaded.assessments if a.program_id})
+    programs = list(db.scalars(select(Program).where(Program.id.in_(ids)).order_by(Program.code)))
+    cost = costs_by(db, CostItem.program_id, ids) if with_cost else {}
+    first = dict(db.execute(select(TrainingSession.program_id, TrainingSession.starts_at).where(TrainingSession.program_id.in_(ids)).order_by(TrainingSession.starts_at.desc())).all())
+    rows = []
+    for p in programs:
+        enrolments = [f for f in loaded.enrolments if f.program_id == p.id]
+        facts = [f for a, f in loaded.assessments if a.program_id == p.id]
+        rows.append(Row(p.code, p.title, first.get(p.id), figures(enrolments, facts, _participants_of(enrolments, loaded.indicators),
+                                                                    cost.get(p.id, ZERO) if with_cost else None)))
+    return rows
+
+
+def programs_overview(db: Session, scope: DataScope, *, now: datetime) -> list[Row]:
+    """Every program with enrolments or assessments visible to the reader."""
+    return _program_rows(db, load(db, scope, now=now, enrolment_where=[], assessment_where=[]), with_cost=True)
+
+
+def department_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> DepartmentReport:
+    dep = get_department(db, code)
+    check_department_visible(scope, dep)
+    ids = department_ids(db, dep)
+    where = [Employee.department_id.in_(ids)]
+    loaded = load(db, scope, now=now, enrolment_where=where, assessment_where=where)
+    people = select(Employee.id).where(Employee.department_id.in_(ids), Employee.status != "left")
+    visible = set(db.scalars(scoped(people, scope)))
+    facts, names = _indicators(db, visible)
+    fig = figures(loaded.enrolments, [f for _, f in loaded.assessments], facts, None)
+    return DepartmentReport(dep, fig, _program_rows(db, loaded, with_cost=False), names)
+
+
+def employee_report(db: Session, employee_no: str, scope: DataScope, *, now: datetime) -> EmployeeReport:
+    emp = get_employee(db, employee_no, scope)
+    rows = db.execute(
+        select(Enrolment, TrainingSession, Program)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .join(Program, Program.id == TrainingSession.program_id)
+        .where(Enrolment.employee_id == emp.id)
+        .order_by(TrainingSession.starts_at.desc())
+    ).all()
+    measured = dict(db.execute(select(AttendanceRecord.session_id, AttendanceRecord.participation).where(AttendanceRecord.employee_id == emp.id)).all())
+    facts, trainings = [], []
+    for e, s, p in rows:
+        fact = rules.EnrolmentFact(emp.id, s.id, p.id, e.status, s.status != "cancelled" and s.ends_at <= now, s.min_participation, measured.get(s.id))
+        facts.append(fact)
+        trainings.append({"program": p, "session": s, "status": e.status, "participation": fact.participation,
+                          "attended": rules.attended(fact), "over": fact.session_over})
+    loaded = _assessments(db, DataScope(all=True), [Assessment.employee_id == emp.id])
+    stored = latest_results(db, select(Employee.id).where(Employee.id == emp.id))
+    indicator_facts = [rules.IndicatorFact(r.evaluation.employee_id, r.indicator.code, r.evaluation.status) for r in stored]
+    fig = figures(facts, [f for _, f in loaded], indicator_facts, None)
+    return EmployeeReport(emp, trainings, [a for a, _ in loaded], stored, fig)
+
+
+def visible_departments(db: Session, scope: DataScope) -> list[Department]:
+    deps = list(db.scalars(select(Department).order_by(Department.code)))
+    return deps if scope.all else [d for d in deps if d.id in scope.department_ids]
