@@ -75,8 +75,51 @@ def _load(seed: int) -> None:
             f"{loaded.departments} departments, {loaded.sites} campuses with {loaded.venues} venues, "
             f"{loaded.timetable.created} timetable entries, {loaded.growth_notes} growth notes, {loaded.users} users."
         )
+    _load_training(school)
+    _evaluate(school.today)
     with unit_of_work(common.sessions()) as db:
         console.print(_logins_table(school, db))
+
+
+def _load_training(school) -> None:
+    """The school's training year (programs, sessions, enrolments, assessments, costs); loading again adds nothing."""
+    from decimal import Decimal
+
+    from trainquant.db import unit_of_work
+    from trainquant.simulate.load_training import load_training
+    from trainquant.simulate.training import generate_training
+
+    year = generate_training(school)
+    with unit_of_work(common.sessions()) as db:
+        loaded = load_training(db, school, year, now=SystemClock().now())
+    if loaded.created == 0:
+        console.print("The simulated training year is already in the database; nothing was changed.")
+        return
+    statuses: dict[str, int] = {}
+    for e in year.enrolments:
+        statuses[e.status] = statuses.get(e.status, 0) + 1
+    total = sum((c.amount for c in year.costs), Decimal("0.00"))
+    console.print(
+        f"Loaded the training year: {loaded.programs} programs, {loaded.sessions} sessions, {loaded.enrolments} enrolments "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}), {loaded.assessments} assessments, "
+        f"{loaded.costs} cost items ({total} CNY)."
+    )
+
+
+def _evaluate(today: date) -> None:
+    """One indicator evaluation at the demo's today (once), so the results and report pages show data."""
+    from sqlalchemy import select
+
+    from trainquant.db import unit_of_work
+    from trainquant.indicators.evaluation import run_evaluation
+    from trainquant.indicators.models import EvaluationRun
+
+    with unit_of_work(common.sessions()) as db:
+        if db.scalar(select(EvaluationRun.id).where(EvaluationRun.period_end == today, EvaluationRun.created_by == "demo")) is not None:
+            return
+        summary = run_evaluation(db, period_end=today, actor="demo", now=SystemClock().now(), tz=ZoneInfo(common.settings().default_timezone))
+    console.print(f"Evaluated the indicators at {today}: {summary.evaluations} results ({summary.met} met, {summary.not_met} not met, "
+                  f"{summary.no_data} no data).")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,486 @@
+"""The simulated school's training year: programs, sessions, enrolments with their history, assessments and
+costs, from a year before the school's ``today`` to about eight weeks after. Pure: no database, no clock.
+
+Scores come from each employee's latent skill in ``school.truth`` (and error counts from their latent error
+rate), and the scores generated are kept as ground truth beside the data (``TrainingYear.truth``).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from trainquant.simulate.school import SimulatedSchool
+
+TZ = ZoneInfo("Asia/Shanghai")
+ACTOR = "simulator"
+PAST_DAYS = 365
+FUTURE_DAYS = 56
+ONBOARDING_EVERY_DAYS = 28
+RAW_RATERS = ("教学总监", "教研组长", "资深教师")
+REJECT_REASONS = ("教学排课冲突，本期无法参加", "已参加过同类培训，名额优先留给其他同事", "部门人手紧张，请报下一期", "岗位与课程方向不匹配")
+CANCEL_REASONS = ("个人事假", "临时排课冲突", "身体不适")
+
+
+# ---------------------------------------------------------------- what is generated
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    code: str
+    title: str
+    title_en: str
+    kind: str  # offline | online | blended
+    level: str
+    target_kinds: tuple[str, ...]
+    tags: tuple[str, ...]
+    trainer: str
+    planned_hours: float
+    eligibility: dict = field(default_factory=dict)
+    requires_approval: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MandatoryRuleSpec:
+    code: str
+    program_code: str
+    name: str
+    condition: dict
+    due_days: int
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    code: str
+    program_code: str
+    sequence: int
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    site: str | None
+    venue: str | None
+    online: bool
+    trainer: str
+    capacity: int
+    checkin_methods: tuple[str, ...]
+    status: str  # scheduled | completed
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    from_status: str | None
+    to_status: str
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EnrolmentSpec:
+    session_code: str
+    employee_no: str
+    status: str
+    source: str
+    created_at: datetime
+    events: tuple[EventSpec, ...]
+    reason: str | None = None
+    due_date: date | None = None
+    mandatory_rule: str | None = None
+
+
+@dataclass(frozen=True)
+class AssessmentSpec:
+    employee_no: str
+    kind: str
+    program_code: str
+    session_code: str
+    assessed_on: date
+    score: float | None = None  # single-rater score; None for rated, pass/fail and error-rate kinds
+    ratings: tuple[tuple[str, float], ...] = ()
+    passed: bool | None = None
+    errors: int | None = None
+    operations: int | None = None
+    rater: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The score as the platform stores it: raters averaged to the hundredth, or errors/operations."""
+        if self.ratings:
+            total = sum(Decimal(str(s)) for _, s in self.ratings)
+            return float((total / len(self.ratings)).quantize(Decimal("0.01")))
+        if self.errors is not None and self.operations:
+            return float((Decimal(self.errors) / Decimal(self.operations)).quantize(Decimal("0.000001")))
+        return self.score
+
+
+@dataclass(frozen=True)
+class CostSpec:
+    program_code: str
+    session_code: str
+    category: str
+    amount: Decimal
+    incurred_on: date
+    note: str
+
+
+@dataclass(frozen=True)
+class TrainingTruth:
+    """Per employee and assessment kind, the results generated, in date order (pass/fail as 1.0/0.0)."""
+
+    scores: dict[str, dict[str, tuple[float, ...]]]
+    skills: dict[str, float]  # the latent skill each employee's scores were drawn around
+
+    def values(self, kind: str) -> list[float]:
+        return [v for by_kind in self.scores.values() for v in by_kind.get(kind, ())]
+
+    def mean(self, kind: str) -> float:
+        return statistics.fmean(self.values(kind))
+
+
+@dataclass(frozen=True)
+class TrainingYear:
+    seed: int
+    today: date
+    first_day: date
+    last_day: date
+    programs: tuple[ProgramSpec, ...]
+    rules: tuple[MandatoryRuleSpec, ...]
+    sessions: tuple[SessionSpec, ...]
+    enrolments: tuple[EnrolmentSpec, ...]
+    assessments: tuple[AssessmentSpec, ...]
+    costs: tuple[CostSpec, ...]
+    truth: TrainingTruth
+
+    def program_of(self, session_code: str) -> str:
+        return next(s.program_code for s in self.sessions if s.code == session_code)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a program runs: its sessions' pattern and who attends."""
+
+    program: ProgramSpec
+    sessions: int
+    weekdays: tuple[int, ...]  # one per run, cycled: the weekday its sessions fall on
+    start: time
+    hours: int
+    run_offsets: tuple[int, ...]  # days from today of each run's first week
+    departments: tuple[str, ...] | None  # None: every department of the target kinds
+    venue_use: str | None  # training_room | meeting_room; None: online
+    checkin: tuple[str, ...]
+    fee: tuple[int, int]
+    assessment: str | None
+
+
+def _p(code, title, title_en, kind, level, target, tags, trainer, hours, **kw) -> ProgramSpec:
+    eligibility = kw.pop("eligibility", {"department_kinds": list(target)})
+    return ProgramSpec(code, title, title_en, kind, level, tuple(target), tuple(tags), trainer, hours, eligibility, **kw)
+
+
+PLANS: tuple[_Plan, ...] = (
+    _Plan(_p("SIM-ONB", "新教师入职培训", "New-teacher onboarding", "offline", "onboarding", ["teaching"], ["onboarding"],
+             "教学部教研中心", 6.0, requires_approval=False,
+             eligibility={"department_kinds": ["teaching"], "tags_any": ["new-teacher"]},
+             description="新教师入职必修：教学规范、课堂流程与试讲。"),
+          3, (1, 2), time(14), 2, (), None, "training_room", ("face",), (800, 1200), "trial_lecture"),
+    _Plan(_p("SIM-CI", "课堂互动技巧", "Classroom interaction", "offline", "foundation", ["teaching"], ["classroom-interaction"],
+             "王静（外聘讲师）", 6.0), 3, (2, 1, 2), time(14), 2, (-300, -130, 20), None, "training_room", ("face",),
+          (1800, 3000), "trial_lecture"),
+    _Plan(_p("SIM-GT", "语法教学技巧", "Grammar teaching", "offline", "foundation", ["teaching"], ["grammar-teaching"],
+             "陈立（教研组长）", 4.0), 2, (1, 2), time(14), 2, (-250, -60), ("TEACH-IELTS", "TEACH-TOEFL", "TEACH-NATIVE"),
+          "training_room", ("face",), (800, 1500), "online_test"),
+    _Plan(_p("SIM-IS", "雅思口语教学", "IELTS speaking teaching", "offline", "advanced", ["teaching"], ["ielts-speaking"],
+             "Daniel Hughes（外聘考官）", 6.0), 3, (2, 1, 2), time(14), 2, (-200, -45, 30), ("TEACH-IELTS", "TEACH-NATIVE"),
+          "training_room", ("face",), (2000, 3000), "ielts"),
+    _Plan(_p("SIM-FC", "外教沟通", "Working with foreign teachers", "blended", "foundation", ["teaching"], ["communication"],
+             "刘洋（外教主管）", 4.0), 2, (1, 2), time(14), 2, (-170, 25), None, "training_room", ("face",),
+          (800, 1500), "communication"),
+    _Plan(_p("SIM-SS", "话术模拟训练", "Sales-script simulation", "offline", "foundation", ["marketing"], ["sales-script"],
+             "赵敏（销售培训师）", 6.0), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -40, 15), None, "meeting_room", ("geo",),
+          (1500, 2500), "script_simulation"),
+    _Plan(_p("SIM-CA", "案例分析", "Case analysis", "offline", "advanced", ["marketing"], ["case-analysis"],
+             "孙浩（市场总监）", 4.0), 2, (6, 1, 5), time(10), 2, (-280, -95, 35), None, "meeting_room", ("geo",),
+          (800, 1800), "case_analysis"),
+    _Plan(_p("SIM-PO", "流程优化", "Process optimisation", "online", "foundation", ["admin"], ["process-optimisation"],
+             "周倩（运营顾问）", 4.0), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
+          (800, 1600), "error_rate"),
+    _Plan(_p("SIM-OA", "办公系统操作", "Office systems", "offline", "foundation", ["admin"], ["office-systems"],
+             "行政部信息化小组", 4.0), 2, (3, 4), time(10), 2, (-190, 40), None, "training_room", ("fingerprint", "qr"),
+          (800, 1200), "error_rate"),
+)
+
+ONBOARDING_RULE = MandatoryRuleSpec("SIM-ONB-NEW", "SIM-ONB", "新教师30天内完成入职培训",
+                                    {"department_kinds": ["teaching"], "tags_any": ["new-teacher"]}, 30)
+
+
+# ---------------------------------------------------------------- the generator
+
+
+def _utc(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=TZ).astimezone(UTC)
+
+
+def _on_weekday(day: date, weekday: int) -> date:
+    """The day of ``day``'s week (Monday first) that falls on ``weekday``."""
+    return day - timedelta(days=day.weekday()) + timedelta(days=weekday)
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    return min(max(x, low), high)
+
+
+def _step(x: float, step: float) -> float:
+    return round(round(x / step) * step, 2)
+
+
+@dataclass
+class _Run:
+    plan: _Plan
+    index: int
+    sessions: list[SessionSpec]
+    participants: list[str] = field(default_factory=list)
+    mandatory: bool = False
+
+
+class _Builder:
+    def __init__(self, school: SimulatedSchool, seed: int):
+        self.school, self.seed, self.today = school, seed, school.today
+        self.first_day = self.today - timedelta(days=PAST_DAYS)
+        self.last_day = self.today + timedelta(days=FUTURE_DAYS)
+        # Every decision is dated before today began (local time), so it is in the past whenever it is loaded.
+        self.cutoff = _utc(self.today, time(0))
+        self.kind_of = {d.code: d.kind for d in school.departments}
+        self.sites = {s.code: s for s in school.sites}
+        self.sessions: list[SessionSpec] = []
+        self.enrolments: list[EnrolmentSpec] = []
+        self.assessments: list[AssessmentSpec] = []
+        self.costs: list[CostSpec] = []
+        self.scores: dict[str, dict[str, list[float]]] = {}
+        self.assessed: set[tuple[str, str, date]] = set()
+
+    def rng(self, *parts) -> random.Random:
+        return random.Random(":".join(["trainquant-training", str(self.seed), *map(str, parts)]))
+
+    # -- runs and sessions
+
+    def run_dates(self, plan: _Plan) -> list[date]:
+        if plan.program.code == "SIM-ONB":
+            days = range(-PAST_DAYS + 7, FUTURE_DAYS - 7 * plan.sessions + 1, ONBOARDING_EVERY_DAYS)
+        else:
+            days = plan.run_offsets
+        rng = self.rng("dates", plan.program.code)
+        return [self.today + timedelta(days=d + rng.randint(0, 6)) for d in days]
+
+    def make_run(self, plan: _Plan, index: int, first: date) -> _Run:
+        rng = self.rng("run", plan.program.code, index)
+        weekday = plan.weekdays[index % len(plan.weekdays)]
+        start = plan.start if weekday < 5 or plan.start.hour < 12 else time(10)
+        site = venue = None
+        if plan.venue_use is not None:
+            site = rng.choices(("BJ-HD", "BJ-CY", "SH-XH"), weights=(0.5, 0.3, 0.2))[0]
+            venue = rng.choice([v.name for v in self.sites[site].venues if v.use == plan.venue_use])
+        capacity = rng.randrange(20, 41, 5)
+        week = _on_weekday(first, weekday)
+        sessions = []
+        for seq in range(1, plan.sessions + 1):
+            day = week + timedelta(days=7 * (seq - 1))
+            starts = _utc(day, start)
+            ends = starts + timedelta(hours=plan.hours)
+            sessions.append(SessionSpec(
+                code=f"{plan.program.code}-R{index + 1:02d}-S{seq}", program_code=plan.program.code, sequence=seq,
+                starts_at=starts, ends_at=ends, site=site, venue=venue, online=plan.venue_use is None,
+                trainer=plan.program.trainer, capacity=capacity, checkin_methods=plan.checkin,
+                status="completed" if ends <= self.cutoff else "scheduled",
+            ))
+        return _Run(plan, index, sessions)
+
+    def pool(self, plan: _Plan) -> list[str]:
+        kinds = set(plan.program.target_kinds)
+        return [
+            e.employee_no for e in self.school.employees
+            if self.kind_of[e.department] in kinds and e.status != "on_leave"
+            and (plan.departments is None or e.department in plan.departments)
+        ]
+
+    # -- enrolments
+
+    def enrol(self, run: _Run, no: str, rng: random.Random) -> str:
+        starts = run.sessions[0].starts_at
+        future = starts > self.cutoff
+        if run.mandatory:
+            hire = next(e.hire_date for e in self.school.employees if e.employee_no == no)
+            at = min(max(_utc(hire, time(9)), starts - timedelta(days=20)), self.cutoff - timedelta(hours=1))
+            due = max(hire, self.first_day) + timedelta(days=ONBOARDING_RULE.due_days)
+            events = (EventSpec(None, "approved", at, f"必修规则：{ONBOARDING_RULE.name}"),)
+            self.add_enrolments(run, no, "approved", "mandatory", events, due=due, rule=ONBOARDING_RULE.code)
+            return "approved"
+        requested = starts - timedelta(days=rng.randint(7, 30), hours=rng.randint(0, 8))
+        if requested >= self.cutoff:
+            requested = self.cutoff - timedelta(days=rng.randint(1, 14), hours=rng.randint(1, 8))
+        decided = min(requested + timedelta(hours=rng.randint(4, 72)), self.cutoff - timedelta(minutes=30))
+        source = "self" if rng.random() < 0.7 else "manager"
+        u = rng.random()
+        asked = EventSpec(None, "requested", requested)
+        if future and u < 0.35:
+            status, events, reason = "requested", (asked,), None
+        elif u > 0.92:
+            reason = rng.choice(REJECT_REASONS)
+            status, events = "rejected", (asked, EventSpec("requested", "rejected", decided, reason))
+        elif u > 0.885:
+            reason = rng.choice(CANCEL_REASONS)
+            cancelled = min(decided + timedelta(days=rng.randint(1, 5)), starts - timedelta(hours=2), self.cutoff - timedelta(minutes=10))
+            cancelled = max(cancelled, decided + timedelta(minutes=5))
+            status = "cancelled"
+            events = (asked, EventSpec("requested", "approved", decided), EventSpec("approved", "cancelled", cancelled, reason))
+        else:
+            status, events, reason = "approved", (asked, EventSpec("requested", "approved", decided)), None
+        self.add_enrolments(run, no, status, source, events, reason=reason)
+        return status
+
+    def add_enrolments(self, run: _Run, no: str, status: str, source: str, events: tuple[EventSpec, ...], *,
+                       reason: str | None = None, due: date | None = None, rule: str | None = None) -> None:
+        for s in run.sessions:  # a multi-session program: one enrolment per session, decided together
+            self.enrolments.append(EnrolmentSpec(s.code, no, status, source, events[0].at, events, reason, due, rule))
+
+    # -- assessments
+
+    def record(self, a: AssessmentSpec) -> None:
+        day = a.assessed_on
+        while (a.employee_no, a.kind, day) in self.assessed:
+            day += timedelta(days=1)
+        if day > self.today:
+            return
+        if day != a.assessed_on:
+            a = AssessmentSpec(**{**a.__dict__, "assessed_on": day})
+        self.assessed.add((a.employee_no, a.kind, day))
+        self.assessments.append(a)
+        value = 1.0 if a.passed else 0.0 if a.kind == "case_analysis" else a.value
+        self.scores.setdefault(a.employee_no, {}).setdefault(a.kind, []).append(value)
+
+    def assess(self, run: _Run, no: str) -> None:
+        plan, truth = run.plan, self.school.truth.employees[no]
+        rng = self.rng("assess", plan.program.code, run.index, no)
+        first, last = run.sessions[0], run.sessions[-1]
+        first_day, last_day = first.starts_at.astimezone(TZ).date(), last.starts_at.astimezone(TZ).date()
+        skill, response = truth.skill, truth.training_response
+        ref = dict(employee_no=no, program_code=plan.program.code, session_code=last.code)
+        kind = plan.assessment
+        if kind == "trial_lecture":
+            mean = 77 + 16 * skill
+            raters = RAW_RATERS[: rng.choice((2, 3))]
+            ratings = tuple((r, _step(_clip(rng.gauss(mean, 6), 0, 100), 0.5)) for r in raters)
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day + timedelta(days=rng.randint(2, 7)), ratings=ratings,
+                                       rater="、".join(raters), **ref))
+        elif kind == "online_test":
+            score = float(round(_clip(rng.gauss(68 + 22 * skill, 8), 0, 100)))
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day, score=score, rater="在线测试系统", **ref))
+        elif kind == "script_simulation":
+            score = _step(_clip(rng.gauss(78 + 15 * skill, 7), 0, 100), 0.1)
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day, score=score, rater=plan.program.trainer, **ref))
+        elif kind == "communication":
+            score = _step(_clip(rng.gauss(80 + 15 * skill, 6), 0, 100), 0.1)
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day + timedelta(days=rng.randint(1, 5)), score=score,
+                                       rater=plan.program.trainer, **ref))
+        elif kind == "case_analysis":
+            passed = rng.random() < _clip(0.70 + 0.28 * skill, 0, 0.99)
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day, passed=passed, rater=plan.program.trainer, **ref))
+        elif kind == "ielts" and rng.random() < 0.6:
+            before = _clip(_step(6.0 + 1.6 * skill + rng.gauss(0, 0.3), 0.5), 5.5, 8.5)
+            after = _clip(before + (0.5 if rng.random() < 0.3 + 0.5 * response else 0.0), 5.5, 9.0)
+            self.record(AssessmentSpec(kind=kind, assessed_on=first_day - timedelta(days=rng.randint(3, 10)), score=before,
+                                       rater="模考", **{**ref, "session_code": first.code}))
+            self.record(AssessmentSpec(kind=kind, assessed_on=last_day + timedelta(days=rng.randint(14, 35)), score=after,
+                                       rater="模考", **ref))
+        elif kind == "error_rate":
+            p_before = _clip((truth.error_rate or 0.04) * 0.9, 0.0, 0.09)
+            p_after = p_before * (1 - 0.8 * response)
+            for on, p, session in ((first_day - timedelta(days=rng.randint(2, 6)), p_before, first.code),
+                                   (last_day + timedelta(days=rng.randint(10, 20)), p_after, last.code)):
+                operations = rng.randint(40, 60)
+                errors = sum(rng.random() < p for _ in range(operations))
+                self.record(AssessmentSpec(kind=kind, assessed_on=on, errors=errors, operations=operations, rater="抽检",
+                                           **{**ref, "session_code": session}))
+
+    # -- costs
+
+    def charge(self, run: _Run, approved: int) -> None:
+        rng = self.rng("cost", run.plan.program.code, run.index)
+        code = run.plan.program.code
+        for s in run.sessions:
+            if s.status != "completed":
+                continue
+            day = s.starts_at.astimezone(TZ).date()
+            fee = Decimal(rng.randrange(run.plan.fee[0], run.plan.fee[1] + 1, 50))
+            self.costs.append(CostSpec(code, s.code, "trainer_fee", fee.quantize(Decimal("0.01")), day, f"第{s.sequence}次课讲师费"))
+            if not s.online:
+                venue = Decimal(rng.randrange(200, 801, 50))
+                self.costs.append(CostSpec(code, s.code, "venue", venue.quantize(Decimal("0.01")), day, f"{s.venue}场地与设备"))
+        if run.sessions[0].status == "completed" and approved:
+            per_head = Decimal(rng.randrange(20, 81, 5))
+            day = run.sessions[0].starts_at.astimezone(TZ).date()
+            self.costs.append(CostSpec(code, run.sessions[0].code, "materials", (per_head * approved).quantize(Decimal("0.01")),
+                                       day, f"教材讲义 {approved}人 × {per_head}元"))
+
+    # -- the year
+
+    def onboarding_assignment(self, runs: list[_Run]) -> None:
+        """Every teacher hired in the window joins the first onboarding run that starts after they arrive."""
+        for e in self.school.employees:
+            if self.kind_of[e.department] != "teaching" or e.hire_date is None or e.hire_date < self.first_day:
+                continue
+            arrive = _utc(e.hire_date, time(9))
+            run = next((r for r in runs if r.sessions[0].starts_at >= arrive), None)
+            if run is not None:
+                run.participants.append(e.employee_no)
+
+    def build(self) -> None:
+        for plan in PLANS:
+            runs = [self.make_run(plan, i, d) for i, d in enumerate(self.run_dates(plan))]
+            if plan.program.code == "SIM-ONB":
+                for r in runs:
+                    r.mandatory = True
+                self.onboarding_assignment(runs)
+                runs = [r for r in runs if r.participants]
+            else:
+                pool = self.pool(plan)
+                tag = plan.program.tags[0]
+                for r in runs:
+                    rng = self.rng("pick", plan.program.code, r.index)
+                    size = min(len(pool), round(r.sessions[0].capacity * rng.uniform(0.6, 0.95)))
+                    # Those who really have the weakness the program addresses sign up more often.
+                    weights = [3.0 if tag in self.school.truth.employees[no].weaknesses else 1.0 for no in pool]
+                    chosen: list[str] = []
+                    while len(chosen) < size:
+                        no = rng.choices(pool, weights=weights)[0]
+                        if no not in chosen:
+                            chosen.append(no)
+                    r.participants = sorted(chosen)
+            for r in runs:
+                self.sessions += r.sessions
+                rng = self.rng("enrol", plan.program.code, r.index)
+                approved = [no for no in r.participants if self.enrol(r, no, rng) == "approved"]
+                self.charge(r, len(approved))
+                if plan.assessment and r.sessions[-1].ends_at <= self.cutoff:
+                    for no in approved:
+                        self.assess(r, no)
+
+    def year(self) -> TrainingYear:
+        self.build()
+        skills = {no: self.school.truth.employees[no].skill for no in self.scores}
+        return TrainingYear(
+            seed=self.seed, today=self.today, first_day=self.first_day, last_day=self.last_day,
+            programs=tuple(p.program for p in PLANS), rules=(ONBOARDING_RULE,), sessions=tuple(self.sessions),
+            enrolments=tuple(self.enrolments), assessments=tuple(self.assessments), costs=tuple(self.costs),
+            truth=TrainingTruth({no: {k: tuple(v) for k, v in kinds.items()} for no, kinds in self.scores.items()}, skills),
+        )
+
+
+def generate_training(school: SimulatedSchool, seed: int | None = None) -> TrainingYear:
+    """The school's training year (deterministic per seed; the school's seed by default)."""
+    return _Builder(school, school.seed if seed is None else seed).year()
