@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from trainquant.attendance import geo, qr
 from trainquant.attendance.models import CheckinEvent, Device
-from trainquant.attendance.schemas import MAX_BATCH, EventIn, IngestResult, Verdict
+from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, EventIn, IngestResult, Verdict
 from trainquant.auth.permissions import Principal
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.org.models import Employee, ExternalId, Venue
@@ -105,6 +105,11 @@ def _parse(index: int, raw: Any, source: str) -> _Row:
     row = _Row(index=index, raw=raw, key=dedup_key(source, raw, event_id))
     if not isinstance(raw, dict):
         row.reject("invalid", "an event must be a JSON object")
+        return row
+    if isinstance(raw.get(UNUSABLE), str):
+        # A converter (ZKTeco line, platform record, sheet row) could not make an event of it: keep it
+        # with the converter's own reason rather than a schema message about missing fields.
+        row.reject("malformed", raw[UNUSABLE][:300])
         return row
     try:
         row.event = EventIn.model_validate(raw)

@@ -12,6 +12,9 @@ ExternalSystem = Literal["device_pin", "wecom", "dingtalk", "feishu", "teaching_
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 MAX_BATCH = 10_000
+# A converter (ZKTeco line, platform record, sheet row) that cannot make an event of a record sends
+# {"unusable": "<why>", ...}: ingest keeps it as rejected ("malformed") with that reason.
+UNUSABLE = "unusable"
 
 
 class EventIn(BaseModel):

@@ -1,0 +1,43 @@
+"""Import check-ins exported from WeCom, DingTalk, Feishu, or a sign-in sheet (xlsx/csv)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+
+from trainquant.attendance import import_service
+from trainquant.attendance.api import read_json_limited
+from trainquant.attendance.schemas import IngestResult
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.errors import Invalid, PayloadTooLarge
+
+router = APIRouter(prefix="/api/v1/attendance/imports", tags=["attendance"])
+Manage = Requires("attendance:manage")
+FORM_OVERHEAD = 64 * 1024
+
+
+@router.post(
+    "/{source}",
+    response_model=IngestResult,
+    summary="Import check-ins: the JSON answer of WeCom checkin/getcheckindata, DingTalk attendance/listRecord or "
+    "Feishu attendance/v1/user_flows/query, or a sign-in sheet as multipart field 'file'",
+)
+async def import_checkins(
+    source: Literal["wecom", "dingtalk", "feishu", "sheet"], request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage
+):
+    if source != "sheet":
+        payload = await read_json_limited(request, settings.events_max_bytes)
+        return import_service.import_platform(db, source, payload, principal=principal, now=clock.now(), settings=settings)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
+        raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("send the sheet as multipart/form-data with the field 'file'")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("the form has no file in the field 'file'")
+    content = await upload.read(settings.import_max_bytes + 1)
+    return import_service.import_sheet(db, content, upload.filename or "upload.csv", principal=principal, now=clock.now(), settings=settings)
