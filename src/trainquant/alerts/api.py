@@ -1,0 +1,88 @@
+"""The HR alert inbox (参与度预警) over JSON: list, acknowledge, resolve, and run the checks for a period."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from trainquant.alerts import service
+from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.errors import Invalid
+from trainquant.pagination import Page, Paging
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+Read = Requires("attendance:read")
+Manage = Requires("attendance:manage")
+
+
+class AlertRead(BaseModel):
+    id: int
+    kind: str
+    status: str
+    cause: str
+    detail: str
+    suggestion: dict
+    value: float | None
+    threshold: float | None
+    employee_no: str | None
+    employee_name: str | None
+    department_code: str | None
+    session_code: str | None
+    period_start: date | None
+    period_end: date | None
+    created_at: datetime
+    handled_by: str | None
+    handled_at: datetime | None
+
+
+class CheckIn(BaseModel):
+    period_start: date
+    period_end: date
+
+
+def alert_read(a: Alert, emps: dict, deps: dict, codes: dict) -> AlertRead:
+    emp, dep = emps.get(a.employee_id), deps.get(a.department_id)
+    return AlertRead(
+        id=a.id, kind=a.kind, status=a.status, cause=a.cause, detail=a.detail, suggestion=a.suggestion or {}, value=a.value,
+        threshold=a.threshold, employee_no=emp.employee_no if emp else None, employee_name=emp.name if emp else None,
+        department_code=dep.code if dep else None, session_code=codes.get(a.session_id), period_start=a.period_start,
+        period_end=a.period_end, created_at=a.created_at, handled_by=a.handled_by, handled_at=a.handled_at,
+    )
+
+
+@router.get("", response_model=Page[AlertRead], summary="The inbox: HR and admins see all, managers their departments")
+def inbox(
+    db: DbSession, paging: Paging, principal: Read,
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(ALERT_STATUSES) + ")$")] = None,
+    kind: Annotated[str | None, Query(pattern="^(" + "|".join(ALERT_KINDS) + ")$")] = None,
+    cause: Annotated[str | None, Query(max_length=40)] = None,
+):
+    rows, total = service.list_alerts(db, service.AlertFilter(status=status, kind=kind, cause=cause), principal.scope, paging)
+    emps, deps, codes = service.labels(db, rows)
+    return Page(items=[alert_read(a, emps, deps, codes) for a in rows], total=total, page=paging.page, page_size=paging.page_size)
+
+
+def _handle(alert_id: int, action: str, db, clock, principal) -> AlertRead:
+    a = service.handle(db, alert_id, action, by=principal.name, now=clock.now())
+    return alert_read(a, *service.labels(db, [a]))
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertRead)
+def acknowledge(alert_id: int, db: DbSession, clock: AppClock, principal: Manage):
+    return _handle(alert_id, "acknowledge", db, clock, principal)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertRead)
+def resolve(alert_id: int, db: DbSession, clock: AppClock, principal: Manage):
+    return _handle(alert_id, "resolve", db, clock, principal)
+
+
+@router.post("/check", summary="Run the session and department checks for a period (idempotent)")
+def check(body: CheckIn, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage) -> dict:
+    if (body.period_end - body.period_start).days > 366:
+        raise Invalid("at most a year at once")
+    return service.check_period(db, body.period_start, body.period_end, clock.now(), default_tz=settings.default_timezone)

@@ -1,0 +1,236 @@
+"""Participation alerts for HR: after a session, and over a period per department. Idempotent by fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trainquant.alerts import rules
+from trainquant.alerts.models import Alert
+from trainquant.attendance.models import AttendanceRecord
+from trainquant.attendance.service import TeachingCalendar, recompute, session_pairs
+from trainquant.auth.permissions import DataScope
+from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
+from trainquant.org.models import Department, Employee
+from trainquant.pagination import PageParams
+from trainquant.training.models import Enrolment, TrainingSession
+
+SYSTEM = "system"
+ENROLLED = ("approved", "requested", "waitlisted")
+
+
+def _upsert(db: Session, fingerprint: str, values: dict, now: datetime) -> tuple[Alert, bool]:
+    alert = db.scalar(select(Alert).where(Alert.fingerprint == fingerprint))
+    if alert is None:
+        alert = Alert(fingerprint=fingerprint, status="open", created_at=now, **values)
+        db.add(alert)
+        db.flush()
+        return alert, True
+    if alert.status == "open":
+        for k, v in values.items():
+            setattr(alert, k, v)
+    return alert, False
+
+
+def _seconds(intervals: list) -> int:
+    total = 0
+    for a, b in intervals or []:
+        total += int((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds())
+    return total
+
+
+def check_session(db: Session, session_id: int, now: datetime, *, default_tz: str = "Asia/Shanghai") -> list[Alert]:
+    """One alert per approved participant under the session's minimum, with the likely cause.
+
+    Figures missing for an approved participant (nobody punched) are computed first. An open alert
+    whose person has since reached the minimum (late punches arrived, a case was cleared) is resolved.
+    """
+    s = db.get(TrainingSession, session_id)
+    if s is None:
+        raise NotFound(f"no session {session_id}")
+    if s.status == "cancelled" or s.ends_at > now:
+        return []
+    approved = set(db.scalars(select(Enrolment.employee_id).where(Enrolment.session_id == s.id, Enrolment.status == "approved")))
+    have = set(db.scalars(select(AttendanceRecord.employee_id).where(AttendanceRecord.session_id == s.id)))
+    if approved - have:
+        recompute(db, {p for p in session_pairs(db, s.id) if p[1] in approved - have}, now=now, default_tz=default_tz)
+    records = {r.employee_id: r for r in db.scalars(select(AttendanceRecord).where(AttendanceRecord.session_id == s.id, AttendanceRecord.employee_id.in_(sorted(approved))))}
+    if not records:
+        return []
+    calendar = TeachingCalendar(db, records, default_tz)
+    people = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(sorted(records))))}
+    threshold = s.min_participation or rules.PERSON_THRESHOLD
+    raised = []
+    for eid in sorted(records):
+        rec = records[eid]
+        classes = calendar.classes(eid, s.starts_at, s.ends_at)
+        teaching = sum(int((min(c.end, s.ends_at) - max(c.start, s.starts_at)).total_seconds()) for c in classes)
+        fig = rules.Figures(rec.attended_seconds, rec.scheduled_seconds, rec.late_seconds, rec.early_leave_seconds, _seconds(rec.away), teaching, frozenset(rec.flags))
+        fingerprint = f"lp:{s.id}:{eid}"
+        if not rules.is_low(fig, threshold):
+            old = db.scalar(select(Alert).where(Alert.fingerprint == fingerprint, Alert.status == "open"))
+            if old is not None:
+                old.status, old.handled_by, old.handled_at = "resolved", SYSTEM, now
+            continue
+        cause = rules.likely_cause(fig)
+        suggestion: dict = {"lost_minutes": {k: round(v / 60, 1) for k, v in cause.breakdown}}
+        if cause.cause == rules.TIMETABLE_CONFLICT:
+            suggestion.update(_next_clashes(db, s, eid, calendar))
+        emp = people.get(eid)
+        detail = (
+            f"{emp.name if emp else eid} ({emp.employee_no if emp else ''}) attended {rec.attended_seconds / 60:.0f} of "
+            f"{rec.scheduled_seconds / 60:.0f} min of {s.code} ({fig.participation:.0%}, minimum {threshold:.0%}); "
+            f"most time lost: {cause.cause} ({cause.lost_seconds / 60:.0f} min)"
+        )
+        alert, new = _upsert(db, fingerprint, {
+            "kind": "low-participation", "employee_id": eid, "department_id": emp.department_id if emp else None, "session_id": s.id,
+            "value": round(fig.participation, 4), "threshold": threshold, "cause": cause.cause, "detail": detail, "suggestion": suggestion,
+        }, now)
+        if new:
+            raised.append(alert)
+    return raised
+
+
+def _next_clashes(db: Session, s: TrainingSession, employee_id: int, calendar: TeachingCalendar) -> dict:
+    ahead = db.execute(
+        select(TrainingSession.code, TrainingSession.starts_at, TrainingSession.ends_at, Enrolment.status)
+        .outerjoin(Enrolment, (Enrolment.session_id == TrainingSession.id) & (Enrolment.employee_id == employee_id))
+        .where(TrainingSession.program_id == s.program_id, TrainingSession.id != s.id, TrainingSession.starts_at > s.ends_at,
+               TrainingSession.status == "scheduled")
+        .order_by(TrainingSession.starts_at).limit(50)
+    ).all()
+    if not ahead:
+        return {"next_clashing_sessions": [], "move_to": None}
+    lo, hi = min(a[1] for a in ahead), max(a[2] for a in ahead)
+    classes = [rules.Span(c.start, c.end) for c in calendar.classes(employee_id, lo, hi)]
+    mine = [rules.Upcoming(code, a, b) for code, a, b, status in ahead if status in ENROLLED]
+    others = [rules.Upcoming(code, a, b) for code, a, b, status in ahead if status not in ENROLLED]
+    clash = rules.clashing(mine, classes)
+    free = rules.free_alternatives(others, classes)
+    return {
+        "next_clashing_sessions": [{"code": u.code, "starts_at": u.start.isoformat()} for u in clash],
+        "move_to": {"code": free[0].code, "starts_at": free[0].start.isoformat()} if clash and free else None,
+    }
+
+
+def _local_range(first: date, last: date, tz: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(tz)
+    return datetime.combine(first, time(0), zone), datetime.combine(last + timedelta(days=1), time(0), zone)
+
+
+def check_departments(db: Session, period_start: date, period_end: date, now: datetime, *, default_tz: str = "Asia/Shanghai",
+                      threshold: float = rules.DEPARTMENT_THRESHOLD, suggest: bool = True) -> list[Alert]:
+    """A department averaging under ``threshold`` over sessions ended in the period: one alert with its pattern."""
+    if period_end < period_start:
+        raise Invalid("the period ends before it starts")
+    lo, hi = _local_range(period_start, period_end, default_tz)
+    hi = min(hi, now)
+    zone = ZoneInfo(default_tz)
+    rows = db.execute(
+        select(Employee.department_id, AttendanceRecord.participation, TrainingSession.starts_at, TrainingSession.ends_at, TrainingSession.id)
+        .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
+        .join(Employee, Employee.id == AttendanceRecord.employee_id)
+        .join(Enrolment, (Enrolment.session_id == AttendanceRecord.session_id) & (Enrolment.employee_id == AttendanceRecord.employee_id))
+        .where(Enrolment.status == "approved", TrainingSession.status != "cancelled", TrainingSession.ends_at >= lo, TrainingSession.ends_at <= hi)
+    ).all()
+    facts = [rules.Attendance(dep, p, st.astimezone(zone).weekday(), st.astimezone(zone).hour, sid) for dep, p, st, _, sid in rows]
+    lengths: dict[int, list[int]] = {dep: [] for dep, *_ in rows}
+    for dep, _, st, en, _sid in rows:
+        lengths[dep].append(int((en - st).total_seconds() // 60))
+    departments = {d.id: d for d in db.scalars(select(Department))}
+    raised = []
+    for pat in rules.department_patterns(facts, threshold=threshold):
+        dep = departments[pat.department_id]
+        suggestion: dict = {"slices": [{"name": s.name, "mean": s.mean, "count": s.count} for s in pat.slices]}
+        if suggest:
+            suggestion["slot"] = _better_slot(db, dep, pat, period_end, int(median(lengths[pat.department_id])), default_tz)
+        worst = f"; {pat.worst.name} sessions average {pat.worst.mean:.0%} ({pat.worst.count})" if pat.worst else ""
+        detail = f"{dep.name} ({dep.code}) averaged {pat.mean:.0%} over {pat.count} participations, under {threshold:.0%}{worst}"
+        alert, new = _upsert(db, f"dp:{dep.id}:{period_start.isoformat()}:{period_end.isoformat()}", {
+            "kind": "department-pattern", "department_id": dep.id, "period_start": period_start, "period_end": period_end,
+            "value": pat.mean, "threshold": threshold, "cause": pat.cause, "detail": detail, "suggestion": suggestion,
+        }, now)
+        if new:
+            raised.append(alert)
+    return raised
+
+
+def _better_slot(db: Session, dep: Department, pat: rules.Pattern, period_end: date, length: int, tz: str) -> dict | None:
+    from trainquant.attendance import scheduling
+
+    weekdays = (0, 1, 2, 3, 4) if pat.cause == "weekend-sessions" else None
+    try:
+        found = scheduling.find_slots(db, scheduling.Group(departments=(dep.code,)), first=period_end + timedelta(days=1), last=period_end + timedelta(days=14),
+                                      length_minutes=max(15, min(length, 720)), default_tz=tz, limit=1, weekdays=weekdays)
+    except (Invalid, NotFound):
+        return None
+    return scheduling.best_slot(found)
+
+
+def check_period(db: Session, period_start: date, period_end: date, now: datetime, *, default_tz: str) -> dict:
+    """Every session that ended in the period, then the departments: what ``alerts check`` runs."""
+    lo, hi = _local_range(period_start, period_end, default_tz)
+    ids = list(db.scalars(select(TrainingSession.id).where(TrainingSession.ends_at >= lo, TrainingSession.ends_at <= min(hi, now), TrainingSession.status != "cancelled").order_by(TrainingSession.id)))
+    people = [a for sid in ids for a in check_session(db, sid, now, default_tz=default_tz)]
+    deps = check_departments(db, period_start, period_end, now, default_tz=default_tz)
+    return {"sessions": len(ids), "low_participation": len(people), "department_pattern": len(deps)}
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = None
+    kind: str | None = None
+    cause: str | None = None
+    department_id: int | None = None
+
+
+def visible(scope: DataScope):
+    if scope.all:
+        return None
+    if not scope.department_ids:
+        raise Forbidden("alerts are for HR and department managers")
+    return Alert.department_id.in_(sorted(scope.department_ids))
+
+
+def list_alerts(db: Session, flt: AlertFilter, scope: DataScope, paging: PageParams) -> tuple[list[Alert], int]:
+    stmt = select(Alert)
+    cond = visible(scope)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    for column, value in ((Alert.status, flt.status), (Alert.kind, flt.kind), (Alert.cause, flt.cause), (Alert.department_id, flt.department_id)):
+        if value:
+            stmt = stmt.where(column == value)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = (Alert.status != "open", Alert.status != "acknowledged", Alert.created_at.desc(), Alert.id.desc())
+    return list(db.scalars(stmt.order_by(*order).offset(paging.offset).limit(paging.page_size))), total
+
+
+def handle(db: Session, alert_id: int, action: str, *, by: str, now: datetime) -> Alert:
+    target = {"acknowledge": "acknowledged", "resolve": "resolved"}.get(action)
+    if target is None:
+        raise Invalid("action must be acknowledge or resolve")
+    alert = db.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.status == "resolved" or alert.status == target:
+        raise Conflict(f"alert {alert_id} is already {alert.status}")
+    alert.status, alert.handled_by, alert.handled_at = target, by, now
+    return alert
+
+
+def labels(db: Session, alerts: Iterable[Alert]) -> tuple[dict[int, Employee], dict[int, Department], dict[int, str]]:
+    alerts = list(alerts)
+    eids = sorted({a.employee_id for a in alerts if a.employee_id})
+    dids = sorted({a.department_id for a in alerts if a.department_id})
+    sids = sorted({a.session_id for a in alerts if a.session_id})
+    emps = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(eids)))} if eids else {}
+    deps = {d.id: d for d in db.scalars(select(Department).where(Department.id.in_(dids)))} if dids else {}
+    codes = dict(db.execute(select(TrainingSession.id, TrainingSession.code).where(TrainingSession.id.in_(sids))).all()) if sids else {}
+    return emps, deps, codes
+

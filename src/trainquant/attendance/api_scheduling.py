@@ -1,0 +1,61 @@
+"""The slot finder (排课助手) over JSON: ranked slots for a group, and the fewest sessions covering it."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from trainquant.attendance import scheduling
+from trainquant.attendance import scheduling_rules as sr
+from trainquant.deps import AppSettings, DbSession, Requires
+
+router = APIRouter(prefix="/api/v1/scheduling", tags=["scheduling"])
+Manage = Requires("training:manage")
+Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=48)]], Field(max_length=500)]
+
+
+class SlotQuery(BaseModel):
+    program: Annotated[str | None, Field(max_length=32, description="a program code: its target department kinds")] = None
+    department_kinds: Codes = []
+    departments: Codes = Field(default=[], description="department codes")
+    tags: Codes = []
+    employee_nos: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=3000)] = []
+    length_minutes: Annotated[int, Field(ge=15, le=720)] = 120
+    date_from: date
+    date_to: date
+    grid_minutes: Annotated[int, Field(ge=5, le=240)] = 30
+    day_start: time = time(8, 0)
+    day_end: time = time(21, 0)
+    weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]] | None, Field(description="0 = Monday; all days when absent")] = None
+    respect_peaks: bool = Field(default=True, description="treat department peak periods (marketing weekends) as busy")
+    limit: Annotated[int, Field(ge=1, le=200)] = 20
+
+    def group(self) -> scheduling.Group:
+        return scheduling.Group(self.program, tuple(self.department_kinds), tuple(self.departments), tuple(self.tags), tuple(self.employee_nos))
+
+
+class CoverQuery(SlotQuery):
+    capacity: Annotated[int, Field(ge=1, le=1000)] = 30
+
+
+def search(q: SlotQuery, db, settings) -> scheduling.SlotSearch:
+    return scheduling.find_slots(
+        db, q.group(), first=q.date_from, last=q.date_to, length_minutes=q.length_minutes, default_tz=settings.default_timezone,
+        grid_minutes=q.grid_minutes, day_start=q.day_start, day_end=q.day_end, limit=q.limit,
+        peaks=sr.DEFAULT_PEAKS if q.respect_peaks else (), weekdays=tuple(q.weekdays) if q.weekdays is not None else None,
+    )
+
+
+@router.post("/slots", summary="Candidate slots ranked by how many of the group are free, with who is missing and why")
+def slots(q: SlotQuery, db: DbSession, settings: AppSettings, _: Manage) -> dict:
+    found = search(q, db, settings)
+    return {"group_size": len(found.people), "timezone": found.tz.key, "slots": [scheduling.slot_dict(o, found) for o in found.ranked]}
+
+
+@router.post("/cover", summary="The fewest sessions (greedy, with a lower bound) that seat everyone who is free at some slot")
+def cover(q: CoverQuery, db: DbSession, settings: AppSettings, _: Manage) -> dict:
+    found = search(q, db, settings)
+    return scheduling.plan_dict(sr.cover(found.options, capacity=q.capacity), found)

@@ -1,0 +1,56 @@
+"""The slot finder page (排课助手): a group, a length and dates in; ranked slots and a cover plan out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from trainquant.attendance import scheduling
+from trainquant.attendance import scheduling_rules as sr
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.errors import DomainError
+from trainquant.org.models import DEPARTMENT_KINDS
+from trainquant.training.models import Program
+from trainquant.training.service import local_today
+from trainquant.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Manage = Requires("training:manage")
+
+
+def _int(value: str, default: int, lo: int, hi: int) -> int:
+    try:
+        return max(lo, min(hi, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+@router.get("/scheduling")
+def slots_page(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage,
+               program: str = "", department_kind: str = "", length: str = "120", date_from: str = "", date_to: str = "",
+               capacity: str = "30", peaks: str = "1"):
+    today = local_today(clock.now(), settings.default_timezone)
+    form = {
+        "program": program, "department_kind": department_kind if department_kind in DEPARTMENT_KINDS else "",
+        "length": _int(length, 120, 15, 720), "capacity": _int(capacity, 30, 1, 1000), "peaks": peaks == "1",
+        "date_from": date_from or (today + timedelta(days=1)).isoformat(), "date_to": date_to or (today + timedelta(days=7)).isoformat(),
+    }
+    ctx = {"form": form, "kinds": DEPARTMENT_KINDS, "programs": list(db.execute(select(Program.code, Program.title).where(Program.active).order_by(Program.code))),
+           "slots": [], "plan": None, "error": None, "searched": bool(program or form["department_kind"])}
+    if ctx["searched"]:
+        try:
+            group = scheduling.Group(program=program or None, department_kinds=(form["department_kind"],) if form["department_kind"] else ())
+            found = scheduling.find_slots(
+                db, group, first=date.fromisoformat(form["date_from"]), last=date.fromisoformat(form["date_to"]), length_minutes=form["length"],
+                default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if form["peaks"] else (), limit=20,
+            )
+            ctx["slots"] = [scheduling.slot_dict(o, found) for o in found.ranked]
+            ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=form["capacity"]), found)
+            ctx["group_size"] = len(found.people)
+        except DomainError as exc:
+            ctx["error"] = exc.message
+        except ValueError:
+            ctx["error"] = "dates"
+    return render(request, "attendance/slots.html", ctx)
