@@ -131,7 +131,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     install_error_handlers(app)
 
+    from trainquant.analytics.api import router as reports_api
+    from trainquant.analytics.pages import router as reports_pages
+    from trainquant.alerts.api import router as alerts_api
+    from trainquant.alerts.pages import router as alerts_pages
     from trainquant.attendance.api import router as attendance_api
+    from trainquant.attendance.api_review import router as review_api
+    from trainquant.attendance.api_scheduling import router as scheduling_api
+    from trainquant.attendance.pages_review import router as review_pages
+    from trainquant.attendance.pages_slots import router as slots_pages
+    from trainquant.attendance.api_imports import router as attendance_imports_api
+    from trainquant.attendance.pages import router as attendance_pages
+    from trainquant.attendance.push import router as zkteco_push
     from trainquant.auth.api import router as auth_api
     from trainquant.imports.api import router as imports_api
     from trainquant.imports.pages import router as import_pages
@@ -143,7 +154,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.training.pages import router as training_pages
     from trainquant.web.pages import router as pages
 
-    for router in (auth_api, org_api, imports_api, pages, org_pages, import_pages, indicators_api, indicators_pages, training_api, training_pages, attendance_api):
+    for router in (auth_api, org_api, imports_api, pages, org_pages, import_pages, indicators_api, indicators_pages, training_api, training_pages, attendance_api, attendance_pages, attendance_imports_api, zkteco_push, reports_api, reports_pages,
+                   review_api, scheduling_api, alerts_api, review_pages, slots_pages, alerts_pages):
         app.include_router(router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance import qr
+from trainquant.attendance import qr, review
 from trainquant.attendance.ingest import ingest
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.schemas import AttendanceRead, IngestResult
@@ -59,6 +59,7 @@ def events_of(payload: Any) -> list[Any]:
 def ingest_and_recompute(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestResult:
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
     recompute(db, outcome.affected, now=now, default_tz=settings.default_timezone)
+    review.after_recompute(db, outcome.affected, now=now, default_tz=settings.default_timezone)
     return outcome.result
 
 

@@ -106,12 +106,13 @@ def apikey_list() -> None:
 
 def _register_optional() -> None:
     # The import and demo commands live beside their domains' CLI modules.
-    from trainquant.cli import demo, imports, indicators, training
+    from trainquant.cli import alerts, demo, imports, indicators, training
 
     imports.register(app)
     demo.register(app)
     indicators.register(app)
     training.register(app)
+    alerts.register(app)
 
 
 _register_optional()

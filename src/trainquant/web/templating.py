@@ -34,6 +34,11 @@ NAV = [
     ("/training", "Training", "training:read"),
     ("/my/trainings", "My trainings", "training:enrol"),
     ("/approvals", "Approvals", "training:approve"),
+    ("/attendance/review", "Proxy review", "attendance:manage"),
+    ("/alerts", "Alerts", "attendance:manage"),
+    ("/scheduling", "Slot finder", "training:manage"),
+    ("/reports", "Reports", "reports:read"),
+    ("/attendance/me", "My attendance", "attendance:read"),
 ]
 
 

@@ -1,0 +1,209 @@
+"""Attendance benchmarks.
+
+    .venv/bin/python bench/bench_attendance.py [--events 200000] [--people 50000] [--sessions-per-person 25]
+
+1. Ingestion through the HTTP API (a real uvicorn server, batches of 10,000 over loopback) into
+   SQLite, in events/second, and the ratio to a plain ``executemany`` of the same rows into the same
+   table (aim: >= 50,000 events/s and a ratio >= 0.3).
+2. Recomputing attendance for N people x a year of sessions (about 4 punches each, ~5 million
+   events): the NumPy batch (``attendance/batch.py``) against the one-person-at-a-time loop over the
+   reference rules, timed on a sample and extrapolated (aim: < 10 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from trainquant.attendance.batch import attended_batch  # noqa: E402
+from trainquant.attendance.rules import COUNT_TO_LAST_EVENT, CREDIT_TO_END, Punch, Window, attended  # noqa: E402
+
+T0 = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- 1. ingestion
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(db_url: str, people: int, sessions: int) -> None:
+    from trainquant.attendance.models import Device
+    from trainquant.auth.service import create_api_key
+    from trainquant.db import make_engine, make_sessionmaker, unit_of_work
+    from trainquant.migrate import upgrade
+    from trainquant.org.models import Department, Employee, Site, Venue
+    from trainquant.training.models import Program, TrainingSession
+
+    engine = make_engine(url=db_url)
+    upgrade(engine)
+    with unit_of_work(make_sessionmaker(engine)) as db:
+        dep = Department(code="T", name="教学部", kind="teaching")
+        site = Site(code="BJ", name="北京", timezone="Asia/Shanghai")
+        db.add_all([dep, site])
+        db.flush()
+        venue = Venue(site_id=site.id, name="培训室", latitude=39.96, longitude=116.30, radius_m=50)
+        db.add(venue)
+        db.flush()
+        db.execute(
+            Employee.__table__.insert(),
+            [{"employee_no": f"E{i:06d}", "name": f"员工{i}", "department_id": dep.id, "status": "active", "created_at": T0, "updated_at": T0} for i in range(people)],
+        )
+        prog = Program(code="P", title="培训", kind="offline", level="foundation", target_kinds=[], tags=[], eligibility={}, planned_hours=2, created_at=T0)
+        db.add(prog)
+        db.flush()
+        for s in range(sessions):
+            db.add(TrainingSession(code=f"S{s:04d}", program_id=prog.id, sequence=s + 1, starts_at=T0 + timedelta(days=s), ends_at=T0 + timedelta(days=s, hours=2),
+                                   site_id=site.id, venue_id=venue.id, checkin_methods=["face"], created_at=T0))
+        db.add(Device(device_id="ZK-1", kind="zkteco", venue_id=venue.id, site_id=site.id, active=True))
+        _, key = create_api_key(db, name="bench", scopes=["attendance:write"], created_by="bench", now=T0)
+    Path(db_url.removeprefix("sqlite:///") + ".key").write_text(key)
+    engine.dispose()
+
+
+def _events(n: int, people: int, sessions: int) -> list[dict]:
+    rnd = random.Random(1)
+    out = []
+    for i in range(n):
+        s = rnd.randrange(sessions)
+        kind = "in" if i % 2 == 0 else "out"
+        at = T0 + timedelta(days=s, minutes=rnd.randrange(0, 120))
+        out.append({"event_id": f"b{i}", "employee_no": f"E{rnd.randrange(people):06d}", "session": f"S{s:04d}", "kind": kind,
+                    "at": at.isoformat(), "method": "face", "device_id": "ZK-1"})
+    return out
+
+
+def bench_ingestion(n_events: int, people: int = 20_000, sessions: int = 200) -> None:
+    import httpx
+    import uvicorn
+
+    from trainquant.app import create_app
+    from trainquant.clock import FixedClock
+    from trainquant.config import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        _seed(url, people, sessions)
+        key = Path(f"{tmp}/bench.db.key").read_text()
+        events = _events(n_events, people, sessions)
+        settings = Settings(env="test", database_url=url)
+        app = create_app(settings, clock=FixedClock(T0 + timedelta(days=sessions + 1)))
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        bodies = [json.dumps({"events": events[i : i + 10_000]}).encode() for i in range(0, len(events), 10_000)]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}", "content-type": "application/json"}, timeout=600) as c:
+            start = time.perf_counter()
+            accepted = 0
+            for body in bodies:
+                r = c.post("/api/v1/attendance/events", content=body)
+                r.raise_for_status()
+                accepted += r.json()["accepted"]
+            api_s = time.perf_counter() - start
+        server.should_exit = True
+        thread.join()
+
+        # Baseline: the same rows, already converted, with one executemany into the same table.
+        con = sqlite3.connect(f"{tmp}/bench.db")
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        cols = [r[1] for r in con.execute("PRAGMA table_info(checkin_events)") if r[1] != "id"]
+        rows = [tuple(_baseline_value(c, e, i) for c in cols) for i, e in enumerate(events)]
+        con.execute("DELETE FROM checkin_events")
+        con.commit()
+        start = time.perf_counter()
+        con.executemany(f"INSERT INTO checkin_events ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+        con.commit()
+        base_s = time.perf_counter() - start
+        con.close()
+    api_rate, base_rate = n_events / api_s, n_events / base_s
+    print(f"ingestion over HTTP: {n_events:,} events ({accepted:,} accepted) in {api_s:.2f} s = {api_rate:,.0f} events/s "
+          f"(aim 50,000: x{api_rate / 50_000:.2f})")
+    print(f"plain executemany:   {base_rate:,.0f} events/s; ratio API/executemany = {api_rate / base_rate:.2f} (aim >= 0.3)")
+
+
+def _baseline_value(col: str, e: dict, i: int):
+    return {
+        "dedup_key": f"api:{e['event_id']}", "source": "api", "received_at": "2026-09-01 00:00:00", "batch_id": "b",
+        "batch_index": i, "employee_id": 1, "employee_ref": e["employee_no"], "session_id": 1, "kind": e["kind"],
+        "at": e["at"], "method": e["method"], "device_id": e["device_id"], "verdict": "accepted", "raw": json.dumps(e),
+    }.get(col)
+
+
+# ---------------------------------------------------------------- 2. recomputation
+
+
+def synthetic_year(people: int, per_person: int, seed: int = 3):
+    rnd = np.random.default_rng(seed)
+    groups = people * per_person
+    ws = (np.int64(int(T0.timestamp())) + np.arange(groups, dtype=np.int64) % 365 * 86400)
+    we = ws + 7200
+    credit = rnd.random(groups) < 0.9
+    # Mostly in/out pairs; some leave and come back; some forget to check out.
+    n_punch = rnd.choice([2, 4, 1, 3], size=groups, p=[0.6, 0.3, 0.05, 0.05])
+    g = np.repeat(np.arange(groups, dtype=np.int64), n_punch)
+    offset = rnd.integers(-600, 7800, size=len(g))
+    at = np.repeat(ws, n_punch) + offset
+    pos = np.arange(len(g)) - np.repeat(np.cumsum(n_punch) - n_punch, n_punch)
+    is_out = (pos % 2) == 1
+    tb = np.arange(len(g), dtype=np.int64)
+    return g, at, is_out, tb, ws, we, credit
+
+
+def bench_recompute(people: int, per_person: int) -> None:
+    g, at, is_out, tb, ws, we, credit = synthetic_year(people, per_person)
+    start = time.perf_counter()
+    res = attended_batch(g, at, is_out, tb, ws, we, credit)
+    batch_s = time.perf_counter() - start
+
+    # The one-person-at-a-time loop over the reference rules, on a sample of groups, extrapolated.
+    sample = np.arange(0, len(ws), max(1, len(ws) // 20_000))
+    bounds = np.searchsorted(g, np.arange(len(ws) + 1))
+    start = time.perf_counter()
+    mismatches = 0
+    for gid in sample:
+        lo, hi = bounds[gid], bounds[gid + 1]
+        punches = [Punch(datetime.fromtimestamp(int(at[k]), UTC), "out" if is_out[k] else "in", f"{tb[k]:012d}") for k in range(lo, hi)]
+        w = Window(datetime.fromtimestamp(int(ws[gid]), UTC), datetime.fromtimestamp(int(we[gid]), UTC), CREDIT_TO_END if credit[gid] else COUNT_TO_LAST_EVENT)
+        ref = attended(punches, w)
+        mismatches += ref.attended_seconds != res.attended[gid]
+    loop_s = (time.perf_counter() - start) * len(ws) / len(sample)
+    print(f"recompute: {people:,} people x {per_person} sessions = {len(ws):,} attendances from {len(g):,} events")
+    print(f"  batch (NumPy): {batch_s:.2f} s (aim < 10 s: x{10 / batch_s:.1f} headroom)")
+    print(f"  one-at-a-time loop (reference rules, extrapolated from {len(sample):,}): {loop_s:.1f} s; speed-up x{loop_s / batch_s:.1f}")
+    print(f"  sample mismatches batch vs reference: {mismatches}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--people", type=int, default=50_000)
+    ap.add_argument("--sessions-per-person", type=int, default=40)
+    ap.add_argument("--skip-ingestion", action="store_true")
+    a = ap.parse_args()
+    if not a.skip_ingestion:
+        bench_ingestion(a.events)
+    bench_recompute(a.people, a.sessions_per_person)
+
+
+if __name__ == "__main__":
+    main()
