@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -66,6 +66,18 @@ def install_error_handlers(app: FastAPI) -> None:
         # A race past the service's own checks (two requests creating the same code): a conflict, not a 500.
         log.warning("integrity error on %s: %s", request.url.path, exc.orig)
         return _problem(request, Conflict("the change conflicts with data stored meanwhile; reload and try again"))
+
+    @app.exception_handler(OperationalError)
+    async def busy_error(request: Request, exc: OperationalError) -> Response:
+        # SQLite's single writer was busy for longer than the busy timeout: ask for a retry, never a 500.
+        if "locked" not in str(exc.orig).lower() and "busy" not in str(exc.orig).lower():
+            raise exc
+        log.warning("database busy on %s: %s", request.url.path, exc.orig)
+        err = DomainError("the database is busy; retry in a few seconds")
+        err.status, err.title, err.type_slug = 503, "Service busy", "busy"
+        response = _problem(request, err)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -136,6 +148,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.alerts.api import router as alerts_api
     from trainquant.alerts.pages import router as alerts_pages
     from trainquant.attendance.api import router as attendance_api
+    from trainquant.attendance.api_devices import router as devices_api
     from trainquant.attendance.api_review import router as review_api
     from trainquant.attendance.api_scheduling import router as scheduling_api
     from trainquant.attendance.pages_review import router as review_pages
@@ -154,8 +167,32 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.training.pages import router as training_pages
     from trainquant.web.pages import router as pages
 
-    for router in (auth_api, org_api, imports_api, pages, org_pages, import_pages, indicators_api, indicators_pages, training_api, training_pages, attendance_api, attendance_pages, attendance_imports_api, zkteco_push, reports_api, reports_pages,
-                   review_api, scheduling_api, alerts_api, review_pages, slots_pages, alerts_pages):
+    routers = (
+        auth_api,
+        org_api,
+        imports_api,
+        pages,
+        org_pages,
+        import_pages,
+        indicators_api,
+        indicators_pages,
+        training_api,
+        training_pages,
+        attendance_api,
+        attendance_pages,
+        attendance_imports_api,
+        zkteco_push,
+        reports_api,
+        reports_pages,
+        review_api,
+        scheduling_api,
+        alerts_api,
+        review_pages,
+        slots_pages,
+        alerts_pages,
+        devices_api,
+    )
+    for router in routers:
         app.include_router(router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

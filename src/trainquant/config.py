@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     import_max_bytes: int = 20 * 1024 * 1024
     import_max_rows: int = 200_000
     events_max_bytes: int = 16 * 1024 * 1024
-    sqlite_busy_timeout_ms: int = 5000
+    sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
 
     @model_validator(mode="after")

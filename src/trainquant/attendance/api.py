@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.schemas import AttendanceRead, IngestResult
 from trainquant.attendance.service import recompute, session_pairs
 from trainquant.auth.permissions import Principal
+from trainquant.db import unit_of_work
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import Invalid, NotFound, PayloadTooLarge
 from trainquant.org.models import Employee
@@ -22,6 +25,7 @@ from trainquant.org.service import get_employee
 from trainquant.pagination import Page, Paging, paginate
 from trainquant.training.models import TrainingSession
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
 Write = Requires("attendance:write")
 Read = Requires("attendance:read")
@@ -56,17 +60,45 @@ def events_of(payload: Any) -> list[Any]:
     raise Invalid("send one event object, or {\"events\": [...]}")
 
 
+def refresh(db: Session, pairs: set[tuple[int, int]], *, now, settings) -> None:
+    """Everything derived from new events: figures, proxy cases, alerts for sessions already over."""
+    recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+    review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+
+
 def ingest_and_recompute(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestResult:
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
-    recompute(db, outcome.affected, now=now, default_tz=settings.default_timezone)
-    review.after_recompute(db, outcome.affected, now=now, default_tz=settings.default_timezone)
+    refresh(db, outcome.affected, now=now, settings=settings)
     return outcome.result
 
 
+def refresh_in_background(sessionmaker, pairs: set[tuple[int, int]], now, settings) -> None:
+    try:
+        # Two short transactions rather than one long one: on SQLite the write lock is held from the
+        # first write to the commit, and the next batch of events is waiting for it.
+        with unit_of_work(sessionmaker) as db:
+            recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+        with unit_of_work(sessionmaker) as db:
+            review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+    except Exception:  # the events are stored; figures catch up at the next recompute of the session
+        log.exception("recomputing attendance for %d pairs failed", len(pairs))
+
+
 @router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")
-async def post_events(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write):
+async def post_events(
+    request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
+    wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
+):
     payload = await read_json_limited(request, settings.events_max_bytes)
-    return ingest_and_recompute(db, events_of(payload), source="api", principal=principal, now=clock.now(), settings=settings)
+    events, now = events_of(payload), clock.now()
+    if wait:
+        return await run_in_threadpool(ingest_and_recompute, db, events, source="api", principal=principal, now=now, settings=settings)
+    # The answer needs only the verdicts, which are committed with the request; the figures, proxy
+    # cases and alerts follow right after the response, in their own transaction.
+    outcome = await run_in_threadpool(ingest, db, events, source="api", principal=principal, now=now, secret_key=settings.secret_key)
+    if outcome.affected:
+        background.add_task(run_in_threadpool, refresh_in_background, request.app.state.sessionmaker, outcome.affected, now, settings)
+    return outcome.result
 
 
 def _session(db: Session, code: str) -> TrainingSession:

@@ -1,0 +1,117 @@
+"""The allow-list of check-in devices (ZKTeco terminals by serial number) and their command queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
+
+from trainquant.attendance.models import Device, DeviceCommand
+from trainquant.deps import AppClock, DbSession, Requires
+from trainquant.errors import Conflict, NotFound
+from trainquant.org.models import Site, Venue
+
+router = APIRouter(prefix="/api/v1/attendance/devices", tags=["attendance"])
+Manage = Requires("attendance:manage")
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")] = Field(
+        description="the terminal's serial number (SN) or another stable id"
+    )
+    kind: Literal["zkteco", "screen", "reader"] = "zkteco"
+    name: Annotated[str, StringConstraints(max_length=80)] | None = None
+    site_code: str
+    venue: Annotated[str, StringConstraints(max_length=100)] | None = Field(default=None, description="venue name within the site")
+
+
+class DeviceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = None
+    name: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    device_id: str
+    kind: str
+    name: str | None
+    site_id: int | None
+    venue_id: int | None
+    active: bool
+    last_seen_at: datetime | None
+    attlog_stamp: str | None
+
+
+class CommandCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    command: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\r\n]+$")]
+
+
+class CommandRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    command: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    return_code: str | None
+
+
+def _device(db, pk: int) -> Device:
+    dev = db.get(Device, pk)
+    if dev is None:
+        raise NotFound(f"no device {pk}")
+    return dev
+
+
+@router.get("", response_model=list[DeviceRead])
+def list_devices(db: DbSession, _: Manage):
+    return list(db.scalars(select(Device).order_by(Device.device_id)))
+
+
+@router.post("", response_model=DeviceRead, status_code=status.HTTP_201_CREATED)
+def add_device(body: DeviceCreate, db: DbSession, _: Manage):
+    if db.scalar(select(Device.id).where(Device.device_id == body.device_id)) is not None:
+        raise Conflict(f"device {body.device_id!r} is already registered")
+    site = db.scalar(select(Site).where(Site.code == body.site_code))
+    if site is None:
+        raise NotFound(f"no site with code {body.site_code!r}")
+    venue_id = None
+    if body.venue:
+        venue_id = db.scalar(select(Venue.id).where(Venue.site_id == site.id, Venue.name == body.venue))
+        if venue_id is None:
+            raise NotFound(f"site {site.code} has no venue named {body.venue!r}")
+    dev = Device(device_id=body.device_id, kind=body.kind, name=body.name, site_id=site.id, venue_id=venue_id, active=True, info={})
+    db.add(dev)
+    db.flush()
+    return dev
+
+
+@router.patch("/{pk}", response_model=DeviceRead)
+def update_device(pk: int, body: DeviceUpdate, db: DbSession, _: Manage):
+    dev = _device(db, pk)
+    for key, value in body.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(dev, key, value)
+    return dev
+
+
+@router.get("/{pk}/commands", response_model=list[CommandRead])
+def list_commands(pk: int, db: DbSession, _: Manage):
+    _device(db, pk)
+    return list(db.scalars(select(DeviceCommand).where(DeviceCommand.device_pk == pk).order_by(DeviceCommand.id.desc()).limit(200)))
+
+
+@router.post("/{pk}/commands", response_model=CommandRead, status_code=status.HTTP_201_CREATED, summary="Queue a command for the terminal's next poll")
+def queue_command(pk: int, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
+    _device(db, pk)
+    cmd = DeviceCommand(device_pk=pk, command=body.command, status="queued", created_at=clock.now())
+    db.add(cmd)
+    db.flush()
+    return cmd
