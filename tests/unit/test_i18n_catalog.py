@@ -19,6 +19,8 @@ CHECKED_TEMPLATES = sorted(p for p in TEMPLATES.rglob("*.html") if p.relative_to
 CHECKED_MODULES = [SRC / "org" / "pages.py", SRC / "web" / "pages.py", SRC / "web" / "templating.py"]
 # Training pages and their helpers (training.po).
 CHECKED_MODULES += sorted((SRC / "training").glob("pages*.py")) + [SRC / "training" / "forms.py"]
+# Every other domain's page routes.
+CHECKED_MODULES += sorted(p for d in ("attendance", "alerts", "analytics", "indicators", "imports") for p in (SRC / d).glob("pages*.py"))
 
 
 def _catalogue() -> dict[str, str]:
@@ -99,3 +101,17 @@ def test_placeholders_survive_translation():
     placeholder = re.compile(r"%\((\w+)\)s")
     wrong = {m: s for m, s in CATALOGUE.items() if s and set(placeholder.findall(m)) != set(placeholder.findall(s))}
     assert not wrong, f"translations must keep every %(name)s placeholder: {wrong}"
+
+
+def test_catalogues_agree_on_shared_msgids():
+    """The per-domain catalogues are merged into one: the same English text must mean the same Chinese."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for po in sorted((Path(__file__).resolve().parents[2] / "src" / "trainquant" / "i18n" / "zh_CN").glob("*.po")):
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and m.string:
+                    seen.setdefault(str(m.id), set()).add((po.name, m.string))
+    clashes = {k: sorted(v) for k, v in seen.items() if len({s for _, s in v}) > 1}
+    assert not clashes, f"give these msgids distinct English texts or one translation: {clashes}"
