@@ -3,7 +3,8 @@ exports, sign-in sheets and the phone check-in page all end here.
 
 Each event gets a verdict — accepted, duplicate or rejected with a reason code — and is stored as
 received (a duplicate of an accepted event is answered, not stored again). Nothing in a batch is
-lost because another event of the batch was bad. Affected attendance is recomputed at once.
+lost because another event of the batch was bad. ``IngestOutcome.affected`` names the (session,
+employee) pairs whose figures the caller must recompute (``api.refresh`` or ``service.recompute_batch``).
 """
 
 from __future__ import annotations

@@ -75,13 +75,14 @@ def _load(seed: int) -> None:
             f"{loaded.departments} departments, {loaded.sites} campuses with {loaded.venues} venues, "
             f"{loaded.timetable.created} timetable entries, {loaded.growth_notes} growth notes, {loaded.users} users."
         )
-    _load_training(school)
+    year = _load_training(school)
+    _load_attendance(school, year)
     _evaluate(school.today)
     with unit_of_work(common.sessions()) as db:
         console.print(_logins_table(school, db))
 
 
-def _load_training(school) -> None:
+def _load_training(school):
     """The school's training year (programs, sessions, enrolments, assessments, costs); loading again adds nothing."""
     from decimal import Decimal
 
@@ -94,7 +95,7 @@ def _load_training(school) -> None:
         loaded = load_training(db, school, year, now=SystemClock().now())
     if loaded.created == 0:
         console.print("The simulated training year is already in the database; nothing was changed.")
-        return
+        return year
     statuses: dict[str, int] = {}
     for e in year.enrolments:
         statuses[e.status] = statuses.get(e.status, 0) + 1
@@ -103,6 +104,30 @@ def _load_training(school) -> None:
         f"Loaded the training year: {loaded.programs} programs, {loaded.sessions} sessions, {loaded.enrolments} enrolments "
         f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}), {loaded.assessments} assessments, "
         f"{loaded.costs} cost items ({total} CNY)."
+    )
+    return year
+
+
+def _load_attendance(school, year) -> None:
+    """The year's check-ins through the ingestion path, then figures, proxy cases and alerts; loading again adds nothing."""
+    from trainquant.db import unit_of_work
+    from trainquant.simulate.attendance import generate_checkins
+    from trainquant.simulate.load_attendance import load_attendance
+
+    stream = generate_checkins(school, year)
+    s = common.settings()
+    with unit_of_work(common.sessions()) as db:
+        loaded = load_attendance(db, year, stream, now=SystemClock().now(), default_tz=s.default_timezone, secret_key=s.secret_key)
+    if loaded.verdicts["accepted"] == 0:
+        console.print("The simulated check-ins are already in the database; nothing was changed.")
+        return
+    v = loaded.verdicts
+    kinds = ", ".join(f"{k} {p:.1%}" for k, p in sorted(loaded.participation.items()))
+    console.print(
+        f"Loaded the check-ins: {loaded.sent} events ({v['accepted']} accepted, {v['duplicate']} duplicate, {v['rejected']} rejected) "
+        f"({loaded.devices} terminals registered); {loaded.records} attendance records over {loaded.sessions} sessions "
+        f"(participation {kinds}); {loaded.open_cases} open proxy cases; "
+        f"{', '.join(f'{n} {k}' for k, n in sorted(loaded.alerts.items())) or 'no'} open alerts."
     )
 
 

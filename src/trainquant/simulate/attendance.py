@@ -9,7 +9,8 @@ What people do (each person and session has its own random stream):
   session's missing-checkout policy then decides the figure);
 - a teacher whose timetable has a class during a session (a weekly slot, a make-up lesson, or one of the
   make-up lessons generated here and returned in ``CheckinStream.classes`` for the loader to store)
-  checks out before the class and back in after it; the class's time never counts;
+  checks out before the class and back in after it, or (when the class lies inside their stay) does not
+  bother to punch at all; either way the class's time never counts;
 - some do not come at all (``attendance_propensity``), or are in another session at the same time;
 - in a few marketing sessions one consultant signs in (and later out) absent colleagues from their own
   phone within a minute of their own punch: the shared-device proxy pattern. Until HR confirms the case
@@ -51,10 +52,11 @@ MEETING_PLATFORM = "企业微信会议"
 # How often each thing happens once a person came (the rest attend fully).
 P_LATE = 0.10
 P_FORGET_CHECKOUT = 0.06
+P_STAY_CHECKED_IN = 0.4  # a teacher off to a class mid-session who does not punch out and back in
 EARLY_LEAVE_SCALE = 0.6  # times the person's early-leave propensity
 SHOW_UP_BONUS = {"teaching": 0.02, "marketing": 0.0, "admin": 0.0}
 PROXY_SESSIONS = 3  # marketing sessions with a proxy group
-MAKE_UP_SESSIONS = 4  # teacher sessions given a make-up lesson in the middle, when the timetable has too few
+MAKE_UP_SESSIONS = 6  # teacher sessions given a make-up lesson in the middle, when the timetable has too few
 MAX_BATCH = 10_000
 
 
@@ -92,7 +94,7 @@ class Truth:
     session_code: str
     employee_no: str
     kind: str  # the person's department kind
-    behaviour: str  # full | late | early-leave | forgot-checkout | leaves-for-class | absent | elsewhere | proxied
+    behaviour: str  # full | late | early-leave | forgot-checkout | leaves-for-class | teaches-while-checked-in | teaching | absent | elsewhere | proxied
     scheduled_seconds: int
     attended_seconds: int  # what the attendance core must compute from the events, before any proxy confirmation
     late_seconds: int | None  # None where the person has no attended time (the core reports 0 then)
@@ -312,6 +314,11 @@ class _Builder:
             leave = we - rng.randint(0, 20 * 60)  # they really left about the end, but never punched out
         stays = [(arrive, leave)]
         touching = [(a, b) for a, b in classes if a < leave and b > arrive]
+        margin = 600
+        if touching and all(b + margin < arrive or a - margin > leave or (arrive < a - margin and b + margin < leave) for a, b in touching) \
+                and rng.random() < P_STAY_CHECKED_IN:
+            # Off to teach without punching out: the punches say present, the timetable says teaching.
+            return "teaches-while-checked-in", stays, forgot
         if touching:
             # Off to teach: out a few minutes before each class, back a few minutes after it.
             cuts = [(a - rng.randint(60, 300), b + rng.randint(120, 480)) for a, b in touching]
@@ -325,7 +332,7 @@ class _Builder:
         """Make-up lessons in the middle of a few teacher sessions, when the timetable itself gives fewer than
         ``MAKE_UP_SESSIONS`` sessions with someone who has to leave for a class."""
         natural = sum(1 for s, people in teacher_sessions if any(self._overlaps(s, no) for no in people))
-        need = max(2, MAKE_UP_SESSIONS - natural)
+        need = max(4, MAKE_UP_SESSIONS - natural)
         rng = self.rng("make-up")
         candidates = [(s, people) for s, people in teacher_sessions if s.ends_at - s.starts_at >= timedelta(hours=2)]
         for s, people in rng.sample(candidates, min(need, len(candidates))):

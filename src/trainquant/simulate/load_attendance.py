@@ -22,10 +22,10 @@ from trainquant.alerts.models import Alert
 from trainquant.alerts.service import check_departments, check_session
 from trainquant.attendance import review
 from trainquant.attendance.ingest import ingest
-from trainquant.attendance.models import Device, ProxyCase
+from trainquant.attendance.models import AttendanceRecord, Device, ProxyCase
 from trainquant.attendance.service import recompute_batch
 from trainquant.auth.permissions import DataScope, Principal
-from trainquant.org.models import DatedClass, Employee, Site, Venue
+from trainquant.org.models import DatedClass, Department, Employee, Site, Venue
 from trainquant.simulate.attendance import TZ, CheckinStream
 from trainquant.simulate.training import TrainingYear
 from trainquant.training.models import TrainingSession
@@ -49,6 +49,7 @@ class AttendanceLoadSummary:
     open_cases: int = 0
     new_alerts: int = 0
     alerts: Counter = field(default_factory=Counter)  # kind -> open alerts
+    participation: dict[str, float] = field(default_factory=dict)  # department kind -> mean of the stored records
 
 
 def _devices(db: Session, stream: CheckinStream) -> int:
@@ -106,5 +107,11 @@ def load_attendance(db: Session, year: TrainingYear, stream: CheckinStream, *, n
     out.new_alerts += len(check_departments(db, year.first_day, last, now, default_tz=default_tz))
     out.open_cases = db.scalar(select(func.count()).select_from(ProxyCase).where(ProxyCase.status == "open")) or 0
     out.alerts.update(dict(db.execute(select(Alert.kind, func.count()).where(Alert.status == "open").group_by(Alert.kind)).all()))
+    rows = db.execute(
+        select(Department.kind, func.avg(AttendanceRecord.participation))
+        .join(Employee, Employee.department_id == Department.id).join(AttendanceRecord, AttendanceRecord.employee_id == Employee.id)
+        .where(AttendanceRecord.session_id.in_(ids)).group_by(Department.kind)
+    ).all() if ids else []
+    out.participation = {kind: round(float(mean), 4) for kind, mean in rows}
     return out
 

@@ -67,7 +67,9 @@ def test_stored_figures_equal_the_ground_truth_exactly(db, stream, loaded):
         if got != want:
             wrong.append((key, t.behaviour, got, want))
     assert not wrong, wrong[:10]
-    # Every behaviour reached the database: the forgotten checkout credited, the absent at zero.
+    # Every behaviour reached the database: the class cut from a stay, the forgotten checkout credited, the absent at zero.
+    taught = [k for k, t in stream.truth.items() if t.behaviour == "teaches-while-checked-in"]
+    assert taught and all("timetable-conflict" in records[k].flags for k in taught)
     assert all("no-checkout" in records[k].flags for k, t in stream.truth.items() if t.behaviour == "forgot-checkout")
     assert all(records[k].attended_seconds == 0 for k, t in stream.truth.items() if t.behaviour in ("absent", "elsewhere"))
 
