@@ -1,14 +1,14 @@
 """Fact sources: where indicator facts come from. Each source says which fact kinds it provides.
 
-Today only assessments feed facts. Attendance (attended/study hours, participation), online learning
-(online hours) and the business integrations (ratings, conversion, process time) add a source here
-each; the metric registry (``metrics.py``) already names the fact kind every metric needs.
+Assessments and attendance feed facts today. Online learning (online hours) and the business
+integrations (ratings, conversion, process time) add a source here each; the metric registry (``metrics.py``) already names the fact kind every metric needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from typing import Protocol
 
 from sqlalchemy import select
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from trainquant.indicators.metrics import EXAM_KINDS, exam_band
 from trainquant.indicators.rules import Fact
-from trainquant.training.models import Assessment
+from trainquant.attendance.models import AttendanceRecord
+from trainquant.training.models import Assessment, TrainingSession
 
 CHUNK = 2000  # employee ids per IN list: well under every backend's bind-parameter limit
 
@@ -87,7 +88,42 @@ def _error_rate(kind: str, score: float | None, errors: int | None, operations: 
     return None
 
 
-SOURCES: tuple[FactSource, ...] = (AssessmentFacts(),)
+class AttendanceFacts:
+    """Attended hours, study hours and participation from the attendance figures of training sessions.
+
+    Study hours are the hours really attended (not the hours enrolled); online courses add theirs
+    through the learning source once it exists. Dated by the session's local day.
+    """
+
+    name = "attendance"
+    kinds = frozenset({"attended_hours", "study_hours", "participation_rate"})
+
+    def __init__(self, zone: str = "Asia/Shanghai"):
+        self.zone = ZoneInfo(zone)
+
+    def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
+        r, s = AttendanceRecord, TrainingSession
+        lo = datetime.combine(start - timedelta(days=1), time.min, UTC)
+        hi = datetime.combine(end + timedelta(days=2), time.min, UTC)
+        rows = db.execute(
+            select(r.id, r.employee_id, r.attended_seconds, r.participation, s.starts_at)
+            .join(s, s.id == r.session_id)
+            .where(r.employee_id.in_(employee_ids), s.starts_at >= lo, s.starts_at < hi, s.status != "cancelled")
+        )
+        for rid, emp, seconds, participation, starts_at in rows:
+            on = starts_at.astimezone(self.zone).date()
+            if not (start <= on <= end):
+                continue
+            ref = f"attendance:{rid}"
+            if "attended_hours" in kinds:
+                yield Fact(emp, "attended_hours", "", on, seconds / 3600, ref)
+            if "study_hours" in kinds:
+                yield Fact(emp, "study_hours", "", on, seconds / 3600, ref)
+            if "participation_rate" in kinds:
+                yield Fact(emp, "participation_rate", "", on, float(participation), ref)
+
+
+SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts())
 
 
 def available_kinds(sources: Sequence[FactSource] = SOURCES) -> frozenset[str]:

@@ -34,7 +34,7 @@ CHOICE_NAMES: dict[str, tuple[str, str]] = {
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "assessment_kind": ASSESSMENT_KINDS, "exam": EXAM_KINDS, "business_metric": BUSINESS_METRICS,
 }
-# Where each fact kind will come from; "assessments" is the only source built so far.
+# Where each fact kind comes from; "assessments" and "attendance" are built, the others return no data yet.
 SOURCES = ("assessments", "attendance", "learning", "business")
 
 

@@ -45,7 +45,7 @@ def test_modules_and_indicators_of_the_defaults(hr):
     ]
     trial = teaching[1]
     assert (trial["version_count"], trial["current"]["version"], trial["current"]["threshold"], trial["metric_available"]) == (1, 1, 85, True)
-    assert teaching[0]["metric_available"] is False  # study hours wait for the attendance issue
+    assert teaching[0]["metric_available"] is True  # study hours come from attendance
     assert len(hr.get("/api/v1/indicators").json()) == 11
 
 
@@ -173,7 +173,7 @@ def test_employee_results(hr, evaluated):
     assert body["run_id"] == evaluated["id"] and body["period_end"] == "2026-08-31"
     got = {r["indicator_code"]: (r["status"], r["value"]) for r in body["results"]}
     assert got == {
-        "theory_study_hours": ("no_data", None),
+        "theory_study_hours": ("not_met", 0.0),  # attendance is built: no attended session is 0 hours
         TRIAL: ("met", 88.0),
         "student_rating_improvement": ("no_data", None),
         "exam_score_gain": ("met", 0.5),
@@ -181,7 +181,8 @@ def test_employee_results(hr, evaluated):
     }
     trial = next(r for r in body["results"] if r["indicator_code"] == TRIAL)
     assert [f["value"] for f in trial["facts"]] == [88.0] and trial["facts"][0]["ref"].startswith("assessment:")
-    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 1.0, "language_level": 1.0}
+    # teaching skill: trial lecture met, study hours (0 h) not met, rating lift no data -> 1 of 2.
+    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.5, "language_level": 1.0}
     m1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/M1").json()["results"]}
     assert m1 == {"script_simulation_score": "met", "case_analysis_pass_rate": "met", "conversion_lift_30d": "no_data"}
     a1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/A1").json()["results"]}
@@ -195,9 +196,9 @@ def test_department_summary(hr, evaluated):
     assert body["employees"] == 3
     shares = {s["indicator_code"]: (s["met"], s["not_met"], s["no_data"], s["share_met"]) for s in body["indicators"]}
     assert shares[TRIAL] == (1, 1, 1, 0.5)  # T1 met, T2 missed, T0 has no trial lecture
-    assert shares["theory_study_hours"] == (0, 0, 3, None)
-    # teaching skill: only the trial lecture has data (0.5); language level: the two with data were met.
-    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.5, "language_level": 1.0}
+    assert shares["theory_study_hours"] == (0, 3, 0, 0.0)
+    # teaching skill: trial lecture 0.5 and study hours 0.0 have data (mean 0.25); language level: both met.
+    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.25, "language_level": 1.0}
     assert hr.get("/api/v1/evaluations/departments/IELTS").json()["employees"] == 1
 
 
@@ -238,5 +239,5 @@ def test_runs_for_a_kind_a_department_and_one_employee(hr):
     dep = hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "department_code": "TEACH"}).json()
     assert (dep["population"], dep["employees"]) == ("department:TEACH", 3)
     one = hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "employee_no": "T2"}).json()
-    assert (one["population"], one["employees"], one["evaluations"], one["not_met"]) == ("employee:T2", 1, 5, 1)
+    assert (one["population"], one["employees"], one["evaluations"], one["not_met"]) == ("employee:T2", 1, 5, 2)
     problem(hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "department_kind": "admin", "employee_no": "A1"}), 422)

@@ -58,7 +58,7 @@ def test_department_results_draw_an_echarts_bar(hr, evaluated):
     html = hr.get("/indicators/results", params={"department": "TEACH", "period_end": "2026-08-31"}).text
     assert '<script src="/static/vendor/echarts.min.js"' in html and 'id="chart-share"' in html
     shares = re.search(r"var shares = (\[[^\]]*\]);", html).group(1)
-    assert shares == "[null, 50.0, null, 100.0, 100.0]"
+    assert shares == "[0.0, 50.0, null, 100.0, 100.0]"
     assert 'data-employee="T1"' in html and 'data-employee="M1"' not in html
 
 
