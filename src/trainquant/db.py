@@ -82,7 +82,10 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
+    # writes after another writer committed fails at once with SQLITE_BUSY (the busy timeout cannot
+    # help it), which is what concurrent ingestion and recomputation ran into.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings | None = None, *, url: str | None = None, **kwargs: Any) -> Engine:

@@ -313,10 +313,24 @@ def _growth(b: _Builder) -> list[GrowthNoteSpec]:
 
 def _demo_users(people: list[EmployeeRecord], growth: list[GrowthNoteSpec]) -> tuple[DemoUser, ...]:
     noted = {g.employee_no for g in growth}
-    hr = next(e for e in people if e.position == "人事专员" and e.status == "active")
-    teacher = next(
-        e for e in people
-        if e.department == "TEACH-IELTS" and "team-lead" not in e.tags and e.status == "active" and e.employee_no in noted
+
+    def first(*preferences) -> EmployeeRecord:
+        # The most fitting person, falling back when a seed happens to leave no one of that kind.
+        for wanted in preferences:
+            for e in people:
+                if wanted(e):
+                    return e
+        return people[0]
+
+    hr = first(
+        lambda e: e.position == "人事专员" and e.status == "active",
+        lambda e: e.position == "人事专员",
+        lambda e: e.department.startswith("ADM") and e.status == "active",
+    )
+    teacher = first(
+        lambda e: e.department == "TEACH-IELTS" and "team-lead" not in e.tags and e.status == "active" and e.employee_no in noted,
+        lambda e: e.department == "TEACH-IELTS" and "team-lead" not in e.tags and e.status == "active",
+        lambda e: e.department.startswith("TEACH-") and e.status == "active",
     )
     return (
         DemoUser("admin", "admin-demo-2026", "admin"),

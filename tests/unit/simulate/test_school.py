@@ -190,3 +190,17 @@ def test_demo_users(school):
                                               (date(2026, 6, 30), date(2026, 3, 1)), (date(2026, 11, 28), date(2026, 9, 1))])
 def test_term_start(today, start):
     assert term_start(today) == start
+
+
+def test_a_seed_without_an_active_hr_clerk_still_has_demo_users():
+    # Found by hypothesis: seed 3660 on 2025-01-01 left no active 人事专员 and the generator stopped.
+    from datetime import date
+
+    from trainquant.simulate import generate
+
+    school = generate(3660, today=date(2025, 1, 1))
+    users = {u.username: u for u in school.demo_users}
+    assert set(users) == {"admin", "hr", "manager", "employee"}
+    by_no = {e.employee_no: e for e in school.employees}
+    assert by_no[users["hr"].employee_no].department.startswith("ADM")
+    assert by_no[users["employee"].employee_no].department.startswith("TEACH-")
