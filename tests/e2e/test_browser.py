@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time as clock_time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
+from tests.e2e.live import live_server, needs_chromium
+
+pytestmark = needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "browser-test-password"
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 TIMEOUT_MS = 10_000
@@ -98,46 +95,12 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
-    import uvicorn
-
-    from trainquant.app import create_app
-    from trainquant.clock import FixedClock
-    from trainquant.config import Settings
-
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'school.db'}"
     seed(url)
-    app = create_app(Settings(env="test", database_url=url), clock=FixedClock(NOW))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
-    thread.start()
-    deadline = clock_time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or clock_time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        clock_time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        # Debian's Chromium only: Playwright must never download a browser (no internet in schools or CI).
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with live_server(url, NOW) as base:
+        yield base
 
 
 @pytest.fixture

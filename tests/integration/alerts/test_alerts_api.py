@@ -40,7 +40,7 @@ def school(app, db, client):
     ci1.venue_id = site.venues[0].id
     ci1.checkin_methods = ["face"]
     ci2 = make_session(db, program=program, code="CI-2", starts_at=START + timedelta(days=7), hours=2, site=site, sequence=2)
-    ci3 = make_session(db, program=program, code="CI-3", starts_at=START + timedelta(days=8), hours=2, site=site, sequence=3)
+    make_session(db, program=program, code="CI-3", starts_at=START + timedelta(days=8), hours=2, site=site, sequence=3)
     enrol(db, ci1, *t)
     enrol(db, ci2, t[1])
     # T2 teaches Tuesdays 07:00-08:00: the first hour of CI-1 and of CI-2 (not CI-3, a Wednesday).

@@ -11,7 +11,7 @@ from tests.conftest import NOW, make_api_key, make_department, make_employee, ma
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance import qr
 from trainquant.attendance.geo import wgs84_to_gcj02
-from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device
+from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.org.models import ExternalId, WeeklySlot
 
 START = NOW - timedelta(hours=3)  # the session ran 3 h ago, for 2 h
