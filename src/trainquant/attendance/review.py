@@ -33,8 +33,11 @@ def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFa
     lo = min(s.starts_at for s in sessions.values()) - TRAVEL_LOOKAROUND
     hi = max(s.ends_at for s in sessions.values()) + TRAVEL_LOOKAROUND
     people = select(CheckinEvent.employee_id).where(CheckinEvent.session_id.in_(sorted(sessions)), CheckinEvent.verdict == "accepted")
-    rows = list(db.scalars(
-        select(CheckinEvent).where(
+    e_ = CheckinEvent
+    # Plain rows, not ORM objects: detection reads thousands of punches per batch.
+    rows = list(db.execute(
+        select(e_.id, e_.employee_id, e_.session_id, e_.at, e_.kind, e_.method, e_.device_id, e_.qr_step, e_.lat, e_.lng,
+               e_.accuracy_m, e_.distance_m).where(
             CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None), CheckinEvent.at.is_not(None),
             or_(CheckinEvent.session_id.in_(sorted(sessions)), (CheckinEvent.employee_id.in_(people) & (CheckinEvent.at >= lo) & (CheckinEvent.at <= hi))),
         )
