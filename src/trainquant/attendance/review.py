@@ -30,8 +30,9 @@ def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFa
     sessions = {s.id: s for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(sorted(session_ids))))}
     if not sessions:
         return [], sessions
-    lo = min(s.starts_at for s in sessions.values()) - TRAVEL_LOOKAROUND
-    hi = max(s.ends_at for s in sessions.values()) + TRAVEL_LOOKAROUND
+    # The same people's other punches around each session (for impossible travel), per session rather
+    # than over the whole span of the batch, so the cost follows the batch and not the table.
+    near = or_(*[(CheckinEvent.at >= s.starts_at - TRAVEL_LOOKAROUND) & (CheckinEvent.at <= s.ends_at + TRAVEL_LOOKAROUND) for s in sessions.values()])
     people = select(CheckinEvent.employee_id).where(CheckinEvent.session_id.in_(sorted(sessions)), CheckinEvent.verdict == "accepted")
     e_ = CheckinEvent
     # Plain rows, not ORM objects: detection reads thousands of punches per batch.
@@ -39,7 +40,7 @@ def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFa
         select(e_.id, e_.employee_id, e_.session_id, e_.at, e_.kind, e_.method, e_.device_id, e_.qr_step, e_.lat, e_.lng,
                e_.accuracy_m, e_.distance_m).where(
             CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None), CheckinEvent.at.is_not(None),
-            or_(CheckinEvent.session_id.in_(sorted(sessions)), (CheckinEvent.employee_id.in_(people) & (CheckinEvent.at >= lo) & (CheckinEvent.at <= hi))),
+            or_(CheckinEvent.session_id.in_(sorted(sessions)), (CheckinEvent.employee_id.in_(people) & near)),
         )
     ))
     for sid in {e.session_id for e in rows if e.session_id and e.session_id not in sessions}:
@@ -68,9 +69,13 @@ def _classes(db: Session, facts: list[proxy_rules.PunchFact], sessions: dict[int
     if not people:
         return []
     calendar = TeachingCalendar(db, people, default_tz)
-    lo, hi = min(p.at for p in facts), max(p.at for p in facts)
+    span: dict[int, tuple[datetime, datetime]] = {}
+    for p in facts:
+        lo, hi = span.get(p.employee_id, (p.at, p.at))
+        span[p.employee_id] = (min(lo, p.at), max(hi, p.at))
     out = []
     for person in sorted(people):
+        lo, hi = span[person]
         for iv in calendar.classes(person, lo - timedelta(hours=1), hi + timedelta(hours=1)):
             out.append(proxy_rules.ClassTime(person, iv.start, iv.end))
     return out
