@@ -33,6 +33,7 @@ class BatchResult:
     late: np.ndarray
     early: np.ndarray
     flags: np.ndarray  # bit mask, FLAG_BITS
+    away: dict[int, list[tuple[int, int]]]  # group -> gaps between presences (epoch seconds)
 
     def flag_names(self, g: int) -> frozenset[str]:
         return frozenset(name for name, bit in FLAG_BITS.items() if self.flags[g] & bit)
@@ -60,6 +61,7 @@ def attended_batch(
     first = np.full(n_groups, -1, dtype=np.int64)
     last = np.full(n_groups, -1, dtype=np.int64)
     flags = np.zeros(n_groups, dtype=np.int64)
+    away: dict[int, list[tuple[int, int]]] = {}
 
     if len(group):
         order = np.lexsort((tiebreak, is_out, at, group))
@@ -113,8 +115,12 @@ def attended_batch(
             gend[:-1] = iv_group[:-1] != iv_group[1:]
             first[iv_group[gstart]] = s[gstart]
             last[iv_group[gend]] = e[gend]
+        if len(iv_group) > 1:
+            gap = (iv_group[1:] == iv_group[:-1]) & (s[1:] > e[:-1])
+            for k in np.flatnonzero(gap):
+                away.setdefault(int(iv_group[k]), []).append((int(e[k]), int(s[k + 1])))
         if teaching:
-            _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win_end)
+            _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win_end, away)
 
     present = first >= 0
     late = np.where(present, first - win_start, 0)
@@ -123,10 +129,12 @@ def attended_batch(
     flags[absent] |= FLAG_BITS[FLAG_ABSENT]
     late[absent] = 0
     early[absent] = 0
-    return BatchResult(attended, late, early, flags)
+    for g_ in np.flatnonzero(absent):
+        away.pop(int(g_), None)
+    return BatchResult(attended, late, early, flags, away)
 
 
-def _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win_end) -> None:
+def _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win_end, away) -> None:
     if not len(iv_group):
         return
     bounds = np.searchsorted(iv_group, np.arange(len(win_start) + 1))
@@ -143,3 +151,8 @@ def _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win
         if removed:
             flags[gid] |= FLAG_BITS[FLAG_TIMETABLE_CONFLICT]
             attended[gid] = sum(i.seconds for i in kept)
+            gaps = [(int(a.end.timestamp()), int(b.start.timestamp())) for a, b in zip(kept, kept[1:]) if b.start > a.end]
+            if gaps:
+                away[gid] = gaps
+            else:
+                away.pop(gid, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, tuple_
@@ -182,8 +182,8 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
                 "session_id": s, "employee_id": e, "attended_seconds": int(res.attended[i]), "scheduled_seconds": scheduled,
                 "participation": round(int(res.attended[i]) / scheduled, 6) if scheduled else 0.0,
                 "late_seconds": int(res.late[i]), "early_leave_seconds": int(res.early[i]),
-                # The batch path keeps totals only; open a session's page (reference path) for the intervals.
-                "away": [], "flags": sorted(n for n, bit in FLAG_BITS.items() if res.flags[i] & bit),
+                "away": [[datetime.fromtimestamp(a, UTC).isoformat(), datetime.fromtimestamp(b, UTC).isoformat()] for a, b in res.away.get(i, [])],
+                "flags": sorted(n for n, bit in FLAG_BITS.items() if res.flags[i] & bit),
                 "events": int(counts[i]), "computed_at": now,
             }
         )

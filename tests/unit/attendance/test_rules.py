@@ -163,3 +163,4 @@ def test_batch_equals_reference(groups):
     for gid, ref in enumerate(expected):
         assert (res.attended[gid], res.late[gid], res.early[gid]) == (ref.attended_seconds, ref.late_seconds, ref.early_leave_seconds), gid
         assert res.flag_names(gid) == ref.flags, gid
+        assert res.away.get(gid, []) == [(_epoch(i.start), _epoch(i.end)) for i in ref.away], gid
