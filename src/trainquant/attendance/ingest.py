@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from trainquant.db import chunks
 from trainquant.attendance import geo, qr
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, EventIn, IngestResult, Verdict
@@ -72,11 +73,6 @@ def dedup_key(source: str, raw: Any, event_id: str | None) -> str:
     return f"{source}:h:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-def _chunks(seq: Sequence, size: int = CHUNK):
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
 def ingest(
     db: Session,
     raw_events: Sequence[Any],
@@ -124,7 +120,7 @@ def _parse(index: int, raw: Any, source: str) -> _Row:
 def _mark_duplicates(db: Session, rows: list[_Row]) -> None:
     keys = sorted({r.key for r in rows})
     known: dict[str, int] = {}
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys, CHUNK):
         known.update(
             db.execute(
                 select(CheckinEvent.dedup_key, CheckinEvent.id).where(CheckinEvent.dedup_key.in_(chunk), CheckinEvent.verdict == "accepted")
@@ -148,12 +144,12 @@ def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | Non
     live = _live(rows)
     numbers = sorted({r.event.employee_no for r in live if r.event.employee_no})
     by_no: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers, CHUNK):
         for id_, no, status in db.execute(select(Employee.id, Employee.employee_no, Employee.status).where(Employee.employee_no.in_(chunk))):
             by_no[no] = (id_, status)
     pairs = sorted({(r.event.external_system, r.event.external_id) for r in live if not r.event.employee_no})
     by_ext: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(pairs, 400):
+    for chunk in chunks(pairs, 400):
         for system, ext, eid in db.execute(
             select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(tuple_(ExternalId.system, ExternalId.external_id).in_(chunk))
         ):
@@ -180,7 +176,7 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSessio
     live = _live(rows)
     codes = sorted({r.event.session for r in live if r.event.session})
     by_code: dict[str, TrainingSession] = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes, CHUNK):
         for s in db.scalars(select(TrainingSession).where(TrainingSession.code.in_(chunk))):
             by_code[s.code] = s
     unresolved = [r for r in live if not r.event.session]
@@ -215,7 +211,7 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSessio
 def _devices(db: Session, ids: set[str | None]) -> dict[str, Device]:
     ids = {i for i in ids if i}
     out: dict[str, Device] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids), CHUNK):
         for d in db.scalars(select(Device).where(Device.device_id.in_(chunk))):
             out[d.device_id] = d
     return out
@@ -337,7 +333,7 @@ def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_i
     # Core executemany (no RETURNING: SQLite would answer an ordered RETURNING row by row); the ids
     # are read back by (batch_id, batch_index).
     table = CheckinEvent.__table__
-    for chunk in _chunks(params, 5000):
+    for chunk in chunks(params, 5000):
         db.execute(table.insert(), list(chunk))
     by_index = dict(db.execute(select(CheckinEvent.batch_index, CheckinEvent.id).where(CheckinEvent.batch_id == batch_id)).all())
     ids = [by_index[i] for i in range(len(params))]

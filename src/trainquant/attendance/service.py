@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from trainquant.db import chunks
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.attendance.rules import Attendance, Interval, Punch, Window, attended
 from trainquant.org.models import DatedClass, Employee, Site, WeeklySlot
@@ -19,17 +20,11 @@ from trainquant.training.models import Enrolment, TrainingSession
 CHUNK = 900
 
 
-def _chunks(seq, size=CHUNK):
-    seq = list(seq)
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
 def excluded_event_ids(db: Session, session_ids: Iterable[int]) -> set[int]:
     """Events HR confirmed as proxied: they never count for the person they claim to be."""
     ids = sorted(set(session_ids))
     out: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         for (event_ids,) in db.execute(select(ProxyCase.event_ids).where(ProxyCase.session_id.in_(chunk), ProxyCase.status == "confirmed")):
             out.update(int(i) for i in event_ids)
     return out
@@ -44,7 +39,7 @@ class TeachingCalendar:
         self.dated: dict[int, list[tuple[datetime, datetime, str | None]]] = defaultdict(list)
         self.zone: dict[int, ZoneInfo] = {}
         zones = dict(db.execute(select(Site.id, Site.timezone)).all())
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, CHUNK):
             for eid, site_id in db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))):
                 self.zone[eid] = ZoneInfo(zones.get(site_id) or default_tz)
             for s in db.scalars(select(WeeklySlot).where(WeeklySlot.employee_id.in_(chunk))):
@@ -73,7 +68,7 @@ def figures_for(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
     punches: dict[tuple[int, int], list[Punch]] = defaultdict(list)
     people = sorted({e for _, e in pairs})
     # By session only: a session's events are bounded by its room, and the pairs filter in Python.
-    for s_chunk in _chunks(session_ids, 400):
+    for s_chunk in chunks(session_ids, 400):
         q = select(CheckinEvent.id, CheckinEvent.session_id, CheckinEvent.employee_id, CheckinEvent.at, CheckinEvent.kind).where(
             CheckinEvent.session_id.in_(s_chunk), CheckinEvent.verdict == "accepted"
         )
@@ -97,7 +92,7 @@ def recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, defaul
     """Replace the stored figures of ``pairs`` with figures computed from their events."""
     figures = figures_for(db, pairs, default_tz=default_tz)
     table = AttendanceRecord.__table__
-    for chunk in _chunks(sorted(figures), 400):
+    for chunk in chunks(sorted(figures), 400):
         db.execute(table.delete().where(tuple_(table.c.session_id, table.c.employee_id).in_(chunk)))
     rows = [
         {
@@ -110,7 +105,7 @@ def recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, defaul
         }
         for (sid, eid), (a, n) in figures.items()
     ]
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunks(rows, 5000):
         db.execute(table.insert(), list(chunk))
     return len(rows)
 
@@ -147,7 +142,7 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
     gid = {p: i for i, p in enumerate(order)}
     excluded = excluded_event_ids(db, sids)
     g, at, out, tb = [], [], [], []
-    for chunk in _chunks(sids, 400):
+    for chunk in chunks(sids, 400):
         q = select(CheckinEvent.id, CheckinEvent.session_id, CheckinEvent.employee_id, CheckinEvent.at, CheckinEvent.kind).where(
             CheckinEvent.session_id.in_(chunk), CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None)
         )
@@ -172,7 +167,7 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
         ws, we, credit, teaching,
     )
     counts = np.bincount(np.array(g, dtype=np.int64), minlength=len(order)) if g else np.zeros(len(order), dtype=np.int64)
-    for chunk in _chunks(sids, 400):
+    for chunk in chunks(sids, 400):
         db.execute(delete(AttendanceRecord).where(AttendanceRecord.session_id.in_(chunk)))
     rows = []
     for i, (s, e) in enumerate(order):
@@ -188,6 +183,6 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
             }
         )
     table = AttendanceRecord.__table__
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunks(rows, 5000):
         db.execute(table.insert(), list(chunk))
     return len(rows)

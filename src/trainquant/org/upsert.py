@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from trainquant.db import chunks
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -39,11 +40,6 @@ class UpsertResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)  # employee_no -> id, for every applied record
-
-
-def _chunks(seq: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 class _Lookup:
@@ -79,7 +75,7 @@ def site_lookup(db: Session) -> _Lookup:
 
 def employee_ids(db: Session, numbers: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(set(numbers))):
+    for chunk in chunks(sorted(set(numbers)), CHUNK):
         found.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk))).all())
     return found
 
@@ -113,7 +109,7 @@ def upsert_employees(
     # Current state as plain rows, not ORM objects: a 50,000-row import must not fill the identity map
     # (nor load every employee's tags and external ids through the relationships' selectin loaders).
     existing: dict[str, Row] = {}
-    for chunk in _chunks([r.employee_no for r in unique]):
+    for chunk in chunks([r.employee_no for r in unique], CHUNK):
         for row in db.execute(select(*_EMPLOYEE_STATE).where(Employee.employee_no.in_(chunk))):
             existing[row.employee_no] = row
 
@@ -128,7 +124,7 @@ def upsert_employees(
                 wanted_ext.setdefault(s, set()).add(v)
     ext_owner: dict[tuple[str, str], int] = {}
     for system, values in wanted_ext.items():
-        for chunk in _chunks(sorted(values)):
+        for chunk in chunks(sorted(values), CHUNK):
             rows = db.execute(
                 select(ExternalId.external_id, ExternalId.employee_id).where(ExternalId.system == system, ExternalId.external_id.in_(chunk))
             )
@@ -214,7 +210,7 @@ def upsert_employees(
 
     for members in levels.values():
         rows = [(rec, v) for rec, v in new_rows if rec.employee_no in members]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows, CHUNK):
             params = [
                 {**_NEW_EMPLOYEE, "employee_no": rec.employee_no, **v, "manager_id": manager_id(rec), "created_at": now, "updated_at": now}
                 for rec, v in chunk
@@ -226,7 +222,7 @@ def upsert_employees(
     old_ids = [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing]
     known_tags, known_ext = _load_tags(db, old_ids), _load_ext(db, old_ids)
     mgr_no_by_id: dict[int, str] = {}
-    for chunk in _chunks(sorted({e.manager_id for e in existing.values() if e.manager_id})):
+    for chunk in chunks(sorted({e.manager_id for e in existing.values() if e.manager_id}), CHUNK):
         mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).all())
     updates: list[dict] = []
     # Only what differs is rewritten: a re-import of an unchanged file writes nothing.
@@ -259,7 +255,7 @@ def upsert_employees(
 
     ids = result.ids
     tag_targets = [(ids[r.employee_no], r.tags, r.employee_no in existing) for r, _ in accepted if r.employee_no in retag]
-    for chunk in _chunks(tag_targets):
+    for chunk in chunks(tag_targets, CHUNK):
         old = [i for i, _, was in chunk if was]
         if old:
             db.execute(delete(_TAGS).where(_TAGS.c.employee_id.in_(old)))
@@ -267,9 +263,9 @@ def upsert_employees(
         if rows:
             db.execute(insert(_TAGS), rows)
     ext_targets = [(ids[r.employee_no], r.external_ids, r.employee_no in existing) for r, _ in accepted if r.employee_no in re_ext]
-    for chunk in _chunks(ext_targets):
+    for chunk in chunks(ext_targets, CHUNK):
         pairs = [(i, s) for i, ext, was in chunk if was for s, _ in ext]
-        for sub in _chunks(pairs, 900):
+        for sub in chunks(pairs, 900):
             db.execute(delete(_EXTERNAL).where(tuple_(_EXTERNAL.c.employee_id, _EXTERNAL.c.system).in_(sub)))
         rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext, _ in chunk for s, v in ext if v]
         if rows:
@@ -327,13 +323,13 @@ def _update_by_id(db: Session, table: Table, rows: Sequence[dict]) -> None:
         groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
     for keys, group in groups.items():
         stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam(f"b_{k}") for k in keys})
-        for chunk in _chunks(group):
+        for chunk in chunks(group, CHUNK):
             db.execute(stmt, [{"b_id": r["id"], **{f"b_{k}": r[k] for k in keys}} for r in chunk])
 
 
 def _load_tags(db: Session, ids: list[int]) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         for eid, tag in db.execute(select(EmployeeTag.employee_id, EmployeeTag.tag).where(EmployeeTag.employee_id.in_(chunk))):
             out.setdefault(eid, set()).add(tag)
     return out
@@ -341,7 +337,7 @@ def _load_tags(db: Session, ids: list[int]) -> dict[int, set[str]]:
 
 def _load_ext(db: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     out: dict[int, dict[str, str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         rows = db.execute(select(ExternalId.employee_id, ExternalId.system, ExternalId.external_id).where(ExternalId.employee_id.in_(chunk)))
         for eid, system, value in rows:
             out.setdefault(eid, {})[system] = value
@@ -362,7 +358,7 @@ def upsert_timetable(
     sites = site_lookup(db)
     site_zone = dict(db.execute(select(Site.id, Site.timezone)).all())
     emp_site = {}
-    for chunk in _chunks(sorted(ids.values())):
+    for chunk in chunks(sorted(ids.values()), CHUNK):
         emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))).all())
 
     def resolve(rec, errors: list[RowError]) -> tuple[int | None, int | None]:
@@ -414,7 +410,7 @@ def upsert_timetable(
         current: dict[tuple, Row] = {}
         slot_state = (WeeklySlot.id, WeeklySlot.employee_id, WeeklySlot.weekday, WeeklySlot.start_time, WeeklySlot.valid_from,
                       WeeklySlot.end_time, WeeklySlot.valid_to, WeeklySlot.course, WeeklySlot.site_id)
-        for chunk in _chunks(emp_ids):
+        for chunk in chunks(emp_ids, CHUNK):
             for s in db.execute(select(*slot_state).where(WeeklySlot.employee_id.in_(chunk))):
                 current[(s.employee_id, s.weekday, s.start_time, s.valid_from)] = s
         new, changed = [], []
@@ -426,7 +422,7 @@ def upsert_timetable(
                 changed.append({"id": s.id, **{k: row[k] for k in ("end_time", "valid_to", "course", "site_id")}})
             else:
                 result.unchanged += 1
-        for chunk in _chunks(new):
+        for chunk in chunks(new, CHUNK):
             db.execute(insert(WeeklySlot.__table__), list(chunk))
         _update_by_id(db, WeeklySlot.__table__, changed)
         result.created += len(new)
@@ -435,7 +431,7 @@ def upsert_timetable(
         emp_ids = sorted({k[0] for k in class_rows})
         current_c: dict[tuple, Row] = {}
         class_state = (DatedClass.id, DatedClass.employee_id, DatedClass.starts_at, DatedClass.ends_at, DatedClass.course, DatedClass.site_id)
-        for chunk in _chunks(emp_ids):
+        for chunk in chunks(emp_ids, CHUNK):
             for c in db.execute(select(*class_state).where(DatedClass.employee_id.in_(chunk))):
                 current_c[(c.employee_id, c.starts_at)] = c
         new, changed = [], []
@@ -447,7 +443,7 @@ def upsert_timetable(
                 changed.append({"id": c.id, "ends_at": row["ends_at"], "course": row["course"], "site_id": row["site_id"]})
             else:
                 result.unchanged += 1
-        for chunk in _chunks(new):
+        for chunk in chunks(new, CHUNK):
             db.execute(insert(DatedClass.__table__), list(chunk))
         _update_by_id(db, DatedClass.__table__, changed)
         result.created += len(new)
