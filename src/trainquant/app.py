@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from trainquant import __version__
+from trainquant.attendance.pending import Drainer
 from trainquant.clock import Clock, SystemClock
 from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    # Figures after answered event batches, coalesced (attendance/pending.py).
+    app.state.drainer = Drainer(lambda: app.state.sessionmaker, app.state.clock.now, settings.default_timezone)
     if engine is not None:
         # Tests hand in their own engine; routes may run before the lifespan in that case.
         app.state.engine = engine

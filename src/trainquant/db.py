@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -76,6 +76,45 @@ def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
         yield seq[i : i + size]
 
 
+def reserve_ids(db: Session, table: Table, n: int) -> list[int]:
+    """``n`` primary keys for rows about to be inserted, so a bulk insert knows its ids without RETURNING.
+
+    SQLite: the transaction holds the write lock from its ``BEGIN IMMEDIATE``, so nobody else can take
+    the ids after the current maximum. PostgreSQL: drawn from the column's sequence.
+    """
+    if n <= 0:
+        return []
+    if db.get_bind().dialect.name == "sqlite":
+        top = db.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one()
+        return list(range(top + 1, top + n + 1))
+    return list(db.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"), {"t": table.name, "n": n}
+    ).scalars())
+
+
+def insert_rows(db: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple], *, size: int = 5000) -> None:
+    """``executemany`` straight to the driver, for the hot bulk paths (check-in events).
+
+    Values must already be what the driver takes: datetimes through ``driver_value``, JSON as text.
+    SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself at 10,000 rows.
+    """
+    conn = db.connection()
+    dialect = conn.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    marks = [
+        f"CAST({mark} AS JSON)" if dialect.name == "postgresql" and isinstance(table.c[c].type, JSON) else mark for c in columns
+    ]
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+    for chunk in chunks(rows, size):
+        conn.exec_driver_sql(sql, list(chunk))
+
+
+def driver_value(column: Any, dialect: Any) -> Callable[[Any], Any]:
+    """The column type's own conversion to what the driver takes (e.g. UTC text on SQLite)."""
+    process = column.type.bind_processor(dialect)
+    return process if process is not None else (lambda v: v)
+
+
 def _sqlite_pragmas(busy_timeout_ms: int):
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy drive BEGIN itself so SAVEPOINTs work (pysqlite's own handling breaks them).
@@ -90,11 +129,15 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
+READ_ONLY = "tq_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
     # writes after another writer committed fails at once with SQLITE_BUSY (the busy timeout cannot
-    # help it), which is what concurrent ingestion and recomputation ran into.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # help it), which is what concurrent ingestion and recomputation ran into. A read-only session
+    # (``read_sessionmaker``) begins deferred: it reads a snapshot and never blocks a writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings | None = None, *, url: str | None = None, **kwargs: Any) -> Engine:
@@ -117,6 +160,17 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, **kwargs)
+
+
+def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The same sessions for long reads (background recomputation): on SQLite they do not take the
+    write lock. Never write through them: such a write fails once another writer committed first.
+    A factory bound to one connection (the tests' rolled-back transaction) is returned as it is.
+    """
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine):
+        return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{READ_ONLY: True})})
+    return factory
 
 
 @contextmanager

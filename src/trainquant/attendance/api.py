@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+import orjson
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance import qr, review
-from trainquant.attendance.ingest import ingest
+from trainquant.attendance import pending, qr, review
+from trainquant.attendance.ingest import IngestOutcome, ingest
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.schemas import AttendanceRead, IngestResult
 from trainquant.attendance.service import recompute, session_pairs
 from trainquant.auth.permissions import Principal
-from trainquant.db import unit_of_work
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import Invalid, NotFound, PayloadTooLarge
 from trainquant.org.models import Employee
@@ -42,8 +41,8 @@ async def read_json_limited(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise PayloadTooLarge(f"the body is over {limit} bytes; split the batch")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise Invalid(f"the body is not valid JSON: {exc}") from None
 
 
@@ -72,16 +71,12 @@ def ingest_and_recompute(db: Session, events: list[Any], *, source: str, princip
     return outcome.result
 
 
-def refresh_in_background(sessionmaker, pairs: set[tuple[int, int]], now, settings) -> None:
-    try:
-        # Two short transactions rather than one long one: on SQLite the write lock is held from the
-        # first write to the commit, and the next batch of events is waiting for it.
-        with unit_of_work(sessionmaker) as db:
-            recompute(db, pairs, now=now, default_tz=settings.default_timezone)
-        with unit_of_work(sessionmaker) as db:
-            review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
-    except Exception:  # the events are stored; figures catch up at the next recompute of the session
-        log.exception("recomputing attendance for %d pairs failed", len(pairs))
+def ingest_for_later(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestOutcome:
+    """Store and answer now; the figures are left to the drainer (``pending.py``)."""
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
+    if outcome.affected:
+        pending.mark(db, outcome.stored_ids, now=now)
+    return outcome
 
 
 @router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")
@@ -92,13 +87,26 @@ async def post_events(
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
     if wait:
-        return await run_in_threadpool(ingest_and_recompute, db, events, source="api", principal=principal, now=now, settings=settings)
-    # The answer needs only the verdicts, which are committed with the request; the figures, proxy
-    # cases and alerts follow right after the response, in their own transaction.
-    outcome = await run_in_threadpool(ingest, db, events, source="api", principal=principal, now=now, secret_key=settings.secret_key)
-    if outcome.affected:
-        background.add_task(run_in_threadpool, refresh_in_background, request.app.state.sessionmaker, outcome.affected, now, settings)
-    return outcome.result
+        def work() -> IngestOutcome:
+            outcome = ingest(db, events, source="api", principal=principal, now=now, secret_key=settings.secret_key)
+            refresh(db, outcome.affected, now=now, settings=settings)
+            return outcome
+    else:
+        # The answer needs only the verdicts, committed with the request; the figures, proxy cases
+        # and alerts follow right after the response, coalesced over whatever else is pending.
+        def work() -> IngestOutcome:
+            return ingest_for_later(db, events, source="api", principal=principal, now=now, settings=settings)
+    drainer = request.app.state.drainer
+
+    def guarded() -> IngestOutcome:
+        with drainer.ingesting():
+            return work()
+
+    outcome = await run_in_threadpool(guarded)
+    if not wait and outcome.affected:
+        background.add_task(run_in_threadpool, drainer.drain)
+    # The verdicts are serialised straight from tuples (``response_model`` documents the shape).
+    return Response(outcome.json(), media_type="application/json")
 
 
 def _session(db: Session, code: str) -> TrainingSession:

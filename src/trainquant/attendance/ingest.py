@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from trainquant.db import chunks
+from trainquant.db import chunks, driver_value, insert_rows, reserve_ids
 from trainquant.attendance import geo, qr
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, EventIn, IngestResult, Verdict
@@ -37,7 +38,30 @@ BIOMETRIC = ("face", "fingerprint", "card")
 CHUNK = 900
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
+class _SessionInfo:
+    """What verification needs of a session, read as plain columns (ORM attribute access costs per event)."""
+
+    id: int
+    code: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    checkin_methods: tuple[str, ...]
+    venue_id: int | None
+
+
+_SESSION_COLUMNS = (
+    TrainingSession.id, TrainingSession.code, TrainingSession.status, TrainingSession.starts_at, TrainingSession.ends_at,
+    TrainingSession.checkin_methods, TrainingSession.venue_id,
+)
+
+
+def _session_infos(db: Session, *where: Any) -> list[_SessionInfo]:
+    return [_SessionInfo(i, c, st, a, b, tuple(m or ()), v) for i, c, st, a, b, m, v in db.execute(select(*_SESSION_COLUMNS).where(*where))]
+
+
+@dataclass(slots=True)
 class _Row:
     index: int
     raw: Any
@@ -47,7 +71,7 @@ class _Row:
     code: str | None = None
     reason: str | None = None
     employee_id: int | None = None
-    session: TrainingSession | None = None
+    session: _SessionInfo | None = None
     distance_m: float | None = None
     qr_step: int | None = None
     lat: float | None = None
@@ -59,11 +83,25 @@ class _Row:
             self.verdict, self.code, self.reason = "rejected", code, reason
 
 
+_VERDICT_FIELDS = ("index", "event_id", "status", "reason_code", "reason", "id")
+
+
 @dataclass
 class IngestOutcome:
-    result: IngestResult
+    """Verdicts as plain tuples (index, event_id, status, reason_code, reason, id): a batch answers 10,000."""
+
+    counts: dict[str, int]
+    verdicts: list[tuple]
     affected: set[tuple[int, int]] = field(default_factory=set)  # (session_id, employee_id)
     stored_ids: list[int] = field(default_factory=list)
+
+    @property
+    def result(self) -> IngestResult:
+        return IngestResult(results=[Verdict(**dict(zip(_VERDICT_FIELDS, v, strict=True))) for v in self.verdicts], **self.counts)
+
+    def json(self) -> bytes:
+        """The ``IngestResult`` body, serialised without building 10,000 models."""
+        return orjson.dumps({**self.counts, "results": [dict(zip(_VERDICT_FIELDS, v, strict=True)) for v in self.verdicts]})
 
 
 def dedup_key(source: str, raw: Any, event_id: str | None) -> str:
@@ -172,19 +210,19 @@ def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | Non
             r.reject("not-your-record", "you can check in only yourself")
 
 
-def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSession]:
+def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
     live = _live(rows)
     codes = sorted({r.event.session for r in live if r.event.session})
-    by_code: dict[str, TrainingSession] = {}
+    by_code: dict[str, _SessionInfo] = {}
     for chunk in chunks(codes, CHUNK):
-        for s in db.scalars(select(TrainingSession).where(TrainingSession.code.in_(chunk))):
+        for s in _session_infos(db, TrainingSession.code.in_(chunk)):
             by_code[s.code] = s
     unresolved = [r for r in live if not r.event.session]
-    nearby: list[TrainingSession] = []
+    nearby: list[_SessionInfo] = []
     if unresolved:
         lo = min(r.event.at for r in unresolved) - EARLY_MARGIN
         hi = max(r.event.at for r in unresolved) + EARLY_MARGIN
-        nearby = list(db.scalars(select(TrainingSession).where(TrainingSession.starts_at <= hi, TrainingSession.ends_at >= lo)))
+        nearby = _session_infos(db, TrainingSession.starts_at <= hi, TrainingSession.ends_at >= lo)
     devices = _devices(db, {r.event.device_id for r in unresolved if r.event.device_id})
     for r in live:
         e = r.event
@@ -193,7 +231,7 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSessio
             if r.session is None:
                 r.reject("unknown-session", f"no session with code {e.session!r}")
             continue
-        venue_id = devices[e.device_id].venue_id if e.device_id in devices else None
+        venue_id = devices[e.device_id][1] if e.device_id in devices else None
         candidates = [
             s for s in nearby
             if s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN and (venue_id is None or s.venue_id == venue_id)
@@ -208,33 +246,35 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, TrainingSessio
     return {r.session.id: r.session for r in live if r.session is not None}
 
 
-def _devices(db: Session, ids: set[str | None]) -> dict[str, Device]:
+def _devices(db: Session, ids: set[str | None]) -> dict[str, tuple[bool, int | None]]:
+    """device id -> (active, venue id)."""
     ids = {i for i in ids if i}
-    out: dict[str, Device] = {}
+    out: dict[str, tuple[bool, int | None]] = {}
     for chunk in chunks(sorted(ids), CHUNK):
-        for d in db.scalars(select(Device).where(Device.device_id.in_(chunk))):
-            out[d.device_id] = d
+        for device_id, active, venue_id in db.execute(select(Device.device_id, Device.active, Device.venue_id).where(Device.device_id.in_(chunk))):
+            out[device_id] = (bool(active), venue_id)
     return out
 
 
-def _verify(db: Session, rows: list[_Row], sessions: dict[int, TrainingSession], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
+def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
     live = _live(rows)
     devices = _devices(db, {r.event.device_id for r in live if r.event.device_id})
     venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
+    latest = now + FUTURE_TOLERANCE
     used_qr = _used_qr_steps(db, [r for r in live if r.event.method == "qr" and r.session is not None and r.employee_id])
     for r in live:
         e, s = r.event, r.session
         if s.status == "cancelled":
             r.reject("session-cancelled", f"session {s.code} was cancelled")
             continue
-        if e.at > now + FUTURE_TOLERANCE:
+        if e.at > latest:
             r.reject("in-the-future", "the time is in the future; check the device clock")
             continue
         if not (s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN):
             r.reject("outside-session-time", f"{e.at.isoformat()} is not within session {s.code}'s time")
             continue
-        allowed = s.checkin_methods or []
+        allowed = s.checkin_methods
         if e.method != "manual" and allowed and e.method not in allowed:
             r.reject("method-not-allowed", f"session {s.code} accepts {', '.join(allowed)}, not {e.method}")
             continue
@@ -246,11 +286,11 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, TrainingSession],
                 r.reject("manual-needs-reason", "a manual entry needs a reason")
                 continue
         if e.method in BIOMETRIC:
-            dev = devices.get(e.device_id or "")
-            if dev is None or not dev.active:
+            active, dev_venue = devices.get(e.device_id or "", (False, None))
+            if not active:
                 r.reject("unknown-device", f"device {e.device_id!r} is not on the allow-list")
                 continue
-            if dev.venue_id and s.venue_id and dev.venue_id != s.venue_id:
+            if dev_venue and s.venue_id and dev_venue != s.venue_id:
                 r.reject("device-elsewhere", f"device {e.device_id} is not in session {s.code}'s room")
                 continue
         if e.lat is not None:
@@ -299,44 +339,35 @@ def _used_qr_steps(db: Session, rows: list[_Row]) -> set[tuple]:
     return {tuple(x) for x in db.execute(q).all()}
 
 
+_COLUMNS = (
+    "id", "dedup_key", "source", "received_at", "batch_id", "batch_index", "employee_id", "employee_ref", "session_id", "kind",
+    "at", "method", "device_id", "lat", "lng", "accuracy_m", "distance_m", "qr_step", "verdict", "reason_code", "reason", "raw",
+)
+
+
 def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_id: str) -> IngestOutcome:
-    to_store = [r for r in rows if r.verdict != "duplicate"]
-    params = []
-    for r in to_store:
-        e = r.event
-        params.append(
-            {
-                "dedup_key": r.key,
-                "source": source,
-                "received_at": now,
-                "batch_id": batch_id,
-                "employee_id": r.employee_id,
-                "employee_ref": (e.employee_no or f"{e.external_system}:{e.external_id}") if e else None,
-                "session_id": r.session.id if r.session else None,
-                "kind": e.kind if e else None,
-                "at": e.at if e else None,
-                "method": e.method if e else None,
-                "device_id": e.device_id if e else None,
-                "lat": r.lat if r.lat is not None else (e.lat if e else None),
-                "lng": r.lng if r.lng is not None else (e.lng if e else None),
-                "accuracy_m": e.accuracy_m if e else None,
-                "distance_m": r.distance_m,
-                "qr_step": r.qr_step,
-                "verdict": r.verdict,
-                "reason_code": r.code,
-                "reason": r.reason,
-                "raw": r.raw if isinstance(r.raw, (dict, list)) else {"value": r.raw},
-            }
-        )
-    for i, p in enumerate(params):
-        p["batch_index"] = i
-    # Core executemany (no RETURNING: SQLite would answer an ordered RETURNING row by row); the ids
-    # are read back by (batch_id, batch_index).
+    """One driver-level executemany with ids reserved up front (see ``db.insert_rows``)."""
     table = CheckinEvent.__table__
-    for chunk in chunks(params, 5000):
-        db.execute(table.insert(), list(chunk))
-    by_index = dict(db.execute(select(CheckinEvent.batch_index, CheckinEvent.id).where(CheckinEvent.batch_id == batch_id)).all())
-    ids = [by_index[i] for i in range(len(params))]
+    dialect = db.get_bind().dialect
+    when = driver_value(table.c.at, dialect)
+    received = when(now)
+    to_store = [r for r in rows if r.verdict != "duplicate"]
+    ids = reserve_ids(db, table, len(to_store))
+    values = []
+    for i, (r, id_) in enumerate(zip(to_store, ids, strict=True)):
+        e = r.event
+        raw = r.raw if isinstance(r.raw, (dict, list)) else {"value": r.raw}
+        if e is None:
+            values.append((id_, r.key, source, received, batch_id, i, None, None, None, None, None, None, None, None, None, None, None, None,
+                           r.verdict, r.code, r.reason, _json(raw)))
+            continue
+        values.append((
+            id_, r.key, source, received, batch_id, i, r.employee_id, e.employee_no or f"{e.external_system}:{e.external_id}",
+            r.session.id if r.session else None, e.kind, when(e.at), e.method, e.device_id,
+            r.lat if r.lat is not None else e.lat, r.lng if r.lng is not None else e.lng, e.accuracy_m, r.distance_m, r.qr_step,
+            r.verdict, r.code, r.reason, _json(raw),
+        ))
+    insert_rows(db, table, _COLUMNS, values)
     id_of = {r.index: i for r, i in zip(to_store, ids, strict=True)}
     # A duplicate within the batch points at the event it repeats.
     first_by_key = {r.key: id_of[r.index] for r in to_store if r.verdict == "accepted"}
@@ -347,7 +378,11 @@ def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_i
         counts[r.verdict] += 1
         event_id = r.event.event_id if r.event and r.event.event_id else r.key.split(":", 1)[1]
         stored = id_of.get(r.index) or r.duplicate_of or first_by_key.get(r.key)
-        verdicts.append(Verdict(index=r.index, event_id=event_id, status=r.verdict, reason_code=r.code, reason=r.reason, id=stored))
+        verdicts.append((r.index, event_id, r.verdict, r.code, r.reason, stored))
         if r.verdict == "accepted":
             affected.add((r.session.id, r.employee_id))
-    return IngestOutcome(IngestResult(results=verdicts, **counts), affected, ids)
+    return IngestOutcome(counts, verdicts, affected, ids)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()

@@ -38,17 +38,18 @@ class CheckinEvent(Base):
             "uq_checkin_events_accepted_key", "dedup_key", unique=True,
             sqlite_where=text("verdict = 'accepted'"), postgresql_where=text("verdict = 'accepted'"),
         ),
-        Index("ix_checkin_events_dedup_key", "dedup_key"),
+        # Recomputation reads a session's punches; proxy detection reads a person's punches around it.
+        # Every index is paid for on each ingested event, so there is no other.
         Index("ix_checkin_events_session_employee", "session_id", "employee_id"),
-        Index("ix_checkin_events_device_at", "device_id", "at"),
+        Index("ix_checkin_events_employee_at", "employee_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(160))
     source: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    batch_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    batch_index: Mapped[int | None] = mapped_column(Integer)  # position in its batch, to find stored ids
+    batch_id: Mapped[str | None] = mapped_column(String(40))  # the request or file it came in
+    batch_index: Mapped[int | None] = mapped_column(Integer)  # its position there
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
     employee_ref: Mapped[str | None] = mapped_column(String(80))  # as sent: employee_no, PIN, userid ...
     session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id", ondelete="SET NULL"))
@@ -65,6 +66,22 @@ class CheckinEvent(Base):
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(300))
     raw: Mapped[dict] = mapped_column(JSON)
+
+
+class PendingRefresh(Base):
+    """Events stored but not yet turned into figures, proxy cases and alerts: one row per batch.
+
+    Written in the batch's own transaction, so it is visible exactly when the events are; deleted
+    by the drainer (``attendance/pending.py``) in the transaction that finishes the work. A crash in
+    between leaves the row, and the next drain does the (idempotent) work again.
+    """
+
+    __tablename__ = "attendance_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_event_id: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Device(Base):

@@ -87,11 +87,20 @@ def detect(db: Session, session_ids: Iterable[int], now: datetime, *, default_tz
     Running it again over the same events changes nothing (one case per signal and fingerprint).
     Decided cases are never touched.
     """
+    return record_signals(db, signals_for(db, session_ids, default_tz=default_tz), now)
+
+
+def signals_for(db: Session, session_ids: Iterable[int], *, default_tz: str) -> list[proxy_rules.Signal]:
+    """The reading half of ``detect``: it may run in a read-only transaction."""
     ids = {int(s) for s in session_ids if s is not None}
     if not ids:
         return []
     facts, sessions = _facts(db, ids)
-    signals = proxy_rules.all_signals(facts, _classes(db, facts, sessions, default_tz), session_ids=ids)
+    return proxy_rules.all_signals(facts, _classes(db, facts, sessions, default_tz), session_ids=ids)
+
+
+def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime) -> list[ProxyCase]:
+    """The writing half of ``detect``."""
     touched = []
     for sig in signals:
         case = db.scalar(select(ProxyCase).where(ProxyCase.signal == sig.signal, ProxyCase.fingerprint == sig.fingerprint[:160]))
@@ -111,11 +120,14 @@ def detect(db: Session, session_ids: Iterable[int], now: datetime, *, default_tz
 
 def after_recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> None:
     """What follows fresh figures: proxy detection, and participation alerts for sessions already over."""
+    record_signals(db, signals_for(db, {s for s, _ in pairs}, default_tz=default_tz), now)
+    check_sessions_over(db, {s for s, _ in pairs}, now=now, default_tz=default_tz)
+
+
+def check_sessions_over(db: Session, session_ids: Iterable[int], *, now: datetime, default_tz: str) -> None:
     from trainquant.alerts.service import check_session
 
-    session_ids = {s for s, _ in pairs}
-    detect(db, session_ids, now, default_tz=default_tz)
-    for sid in sorted(session_ids):
+    for sid in sorted(set(session_ids)):
         s = db.get(TrainingSession, sid)
         if s is not None and s.ends_at <= now:
             check_session(db, sid, now, default_tz=default_tz)

@@ -90,7 +90,11 @@ def figures_for(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
 
 def recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> int:
     """Replace the stored figures of ``pairs`` with figures computed from their events."""
-    figures = figures_for(db, pairs, default_tz=default_tz)
+    return store_figures(db, figures_for(db, pairs, default_tz=default_tz), now=now)
+
+
+def store_figures(db: Session, figures: dict[tuple[int, int], tuple[Attendance, int]], *, now: datetime) -> int:
+    """Write what ``figures_for`` computed (possibly in an earlier, read-only transaction)."""
     table = AttendanceRecord.__table__
     for chunk in chunks(sorted(figures), 400):
         db.execute(table.delete().where(tuple_(table.c.session_id, table.c.employee_id).in_(chunk)))

@@ -1,0 +1,149 @@
+"""Figures follow events in the background, coalesced, without losing a batch on a crash.
+
+A batch answered before its figures are computed leaves one ``attendance_pending`` row (the range
+of event ids it stored) in its own transaction. After the response, the app's ``Drainer`` turns
+*every* pending row into figures, proxy cases and alerts; while it works, later batches only add
+rows and return at once, and the drainer takes them all in its next round. A burst of batches is
+therefore recomputed a few times, not once per batch, and ingestion never waits for it except for
+the short moment the drainer writes (SQLite has one writer).
+
+A row is deleted in the transaction that finishes its work. If the process dies in between, the row
+stays and the next drain (after the next batch, or ``trainquant attendance refresh``) does the work
+again: recomputation is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from trainquant.attendance import review
+from trainquant.attendance.models import CheckinEvent, PendingRefresh
+from trainquant.attendance.service import excluded_event_ids, figures_for, store_figures
+from trainquant.db import chunks, read_only, unit_of_work
+
+log = logging.getLogger(__name__)
+ROWS_PER_ROUND = 500  # pending batches taken at once (a batch holds up to 10,000 events)
+
+
+def mark(db: Session, event_ids: list[int], *, now: datetime) -> None:
+    """Remember, in the caller's transaction, that these stored events still need their figures."""
+    if event_ids:
+        db.add(PendingRefresh(first_event_id=min(event_ids), last_event_id=max(event_ids), created_at=now))
+        db.flush()
+
+
+def pending_count(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(PendingRefresh)) or 0
+
+
+def _pairs(db: Session, ranges: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    pairs: set[tuple[int, int]] = set()
+    for chunk in chunks(ranges, 50):
+        q = select(CheckinEvent.session_id, CheckinEvent.employee_id).where(
+            or_(*[CheckinEvent.id.between(lo, hi) for lo, hi in chunk]),
+            CheckinEvent.verdict == "accepted", CheckinEvent.session_id.is_not(None), CheckinEvent.employee_id.is_not(None),
+        ).distinct()
+        pairs.update((s, e) for s, e in db.execute(q))
+    return pairs
+
+
+def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str) -> int:
+    """Work off up to ``ROWS_PER_ROUND`` pending rows; returns how many were done (0: nothing pending).
+
+    The reading and computing happen in a read-only transaction (on SQLite it does not hold the
+    write lock, so event batches keep landing meanwhile); the results are written in one short
+    transaction that also deletes the rows. A proxy decision taken in between changes which events
+    count: the write transaction sees that and computes those figures again.
+    """
+    with unit_of_work(read_only(factory)) as db:
+        rows = db.execute(select(PendingRefresh.id, PendingRefresh.first_event_id, PendingRefresh.last_event_id).order_by(PendingRefresh.id).limit(ROWS_PER_ROUND)).all()
+        if not rows:
+            return 0
+        pairs = _pairs(db, [(lo, hi) for _, lo, hi in rows])
+        sessions = {s for s, _ in pairs}
+        excluded = excluded_event_ids(db, sessions)
+        figures = figures_for(db, pairs, default_tz=default_tz)
+        signals = review.signals_for(db, sessions, default_tz=default_tz)
+    with unit_of_work(factory) as db:
+        if excluded_event_ids(db, sessions) != excluded:
+            figures = figures_for(db, pairs, default_tz=default_tz)
+        store_figures(db, figures, now=now)
+        review.record_signals(db, signals, now)
+        review.check_sessions_over(db, sessions, now=now, default_tz=default_tz)
+        for chunk in chunks([r[0] for r in rows], 500):
+            db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk)))
+    return len(rows)
+
+
+class Drainer:
+    """One per app: at most one drain runs at a time, and a kick during a drain is never lost.
+
+    A round waits until ingestion has been quiet for ``quiet_s`` (no batch being stored, none in the
+    last ``quiet_s``), but never longer than ``max_delay_s``: a burst of batches is stored at full
+    speed and recomputed once after it, and under steady load figures are at most that late.
+    """
+
+    def __init__(self, factory: Callable[[], sessionmaker[Session]], now: Callable[[], datetime], default_tz: str, *, quiet_s: float = 0.2, max_delay_s: float = 5.0):
+        self._factory, self._now, self._tz = factory, now, default_tz
+        self.quiet_s, self.max_delay_s = quiet_s, max_delay_s
+        self._lock = threading.Lock()
+        self._kicked = threading.Event()
+        self._state = threading.Lock()
+        self._inflight = 0
+        self._last_activity = time.monotonic()
+        self.rounds = 0
+
+    @contextmanager
+    def ingesting(self) -> Iterator[None]:
+        """Wrap the storing of a batch: drains wait for it rather than compete with it."""
+        with self._state:
+            self._inflight += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._inflight -= 1
+                self._last_activity = time.monotonic()
+
+    def _wait_for_quiet(self) -> None:
+        start = time.monotonic()
+        while True:
+            with self._state:
+                busy, idle = self._inflight > 0, time.monotonic() - self._last_activity
+            waited = time.monotonic() - start
+            if (not busy and idle >= self.quiet_s) or waited >= self.max_delay_s:
+                return
+            time.sleep(min(0.05, max(0.001, self.quiet_s - idle), self.max_delay_s - waited))
+
+    def drain(self) -> int:
+        """Work off everything pending; returns at once if another thread is already at it."""
+        done = 0
+        while True:
+            self._kicked.set()
+            if not self._lock.acquire(blocking=False):
+                return done  # the running drain sees the kick and takes this batch's row too
+            try:
+                while self._kicked.is_set():
+                    self._kicked.clear()
+                    while True:
+                        self._wait_for_quiet()
+                        n = drain_once(self._factory(), now=self._now(), default_tz=self._tz)
+                        if not n:
+                            break
+                        done += n
+                        self.rounds += 1
+            except Exception:  # the rows stay pending; the next drain does the work again
+                log.exception("refreshing attendance after ingestion failed; the batches stay pending")
+                return done
+            finally:
+                self._lock.release()
+            if not self._kicked.is_set():
+                return done

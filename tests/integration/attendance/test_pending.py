@@ -1,0 +1,146 @@
+"""Figures after answered batches: the pending rows, the drainer, and what survives a crash."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from tests.integration.attendance.test_ingest_api import ev, school  # noqa: F401 (school is a fixture)
+from trainquant.attendance import pending, review
+from trainquant.attendance.api import ingest_for_later
+from trainquant.attendance.models import AttendanceRecord, CheckinEvent, PendingRefresh, ProxyCase
+from trainquant.attendance.pending import Drainer
+from trainquant.models import metadata
+
+ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_records", "proxy_cases", "devices", "device_commands"}
+
+
+def records(db) -> int:
+    return db.scalar(select(func.count()).select_from(AttendanceRecord))
+
+
+def test_an_answered_batch_leaves_one_pending_row_until_drained(db, school, settings, clock, app):
+    outcome = ingest_for_later(db, [ev(0, "in"), ev(90, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    assert outcome.counts == {"accepted": 2, "duplicate": 0, "rejected": 0}
+    # As if the process died right after answering: the events are stored, the work is remembered.
+    assert pending.pending_count(db) == 1 and records(db) == 0
+    row = db.scalar(select(PendingRefresh))
+    assert (row.first_event_id, row.last_event_id) == (min(outcome.stored_ids), max(outcome.stored_ids))
+
+    assert app.state.drainer.drain() == 1
+    db.expire_all()
+    assert pending.pending_count(db) == 0
+    rec = db.scalar(select(AttendanceRecord))
+    assert rec.attended_seconds == 90 * 60 and rec.events == 2
+    assert app.state.drainer.drain() == 0  # nothing left: a second drain does nothing
+
+
+def test_a_batch_with_nothing_accepted_leaves_no_pending_row(db, school, settings, clock):
+    ingest_for_later(db, [ev(0, "in", employee_no="NOBODY")], source="api", principal=None, now=clock.now(), settings=settings)
+    assert pending.pending_count(db) == 0
+
+
+def test_several_batches_are_drained_in_one_round(db, school, settings, clock, app):
+    for minutes in (0, 30, 60):
+        ingest_for_later(db, [ev(minutes, "in" if minutes != 30 else "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    drainer = app.state.drainer
+    assert drainer.drain() == 3 and drainer.rounds == 1
+    db.expire_all()
+    assert records(db) == 1
+
+
+def test_a_drain_waits_while_a_batch_is_being_stored_but_not_forever(db, school, settings, clock, app):
+    ingest_for_later(db, [ev(0, "in"), ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    drainer = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=0.05, max_delay_s=30)
+    done = []
+    with drainer.ingesting():
+        worker = threading.Thread(target=lambda: done.append(drainer.drain()))
+        worker.start()
+        time.sleep(0.3)
+        assert done == [] and worker.is_alive()  # waiting for the batch in flight
+    worker.join(10)
+    assert done == [1]
+
+    # Under steady load it goes ahead after max_delay_s.
+    ingest_for_later(db, [ev(10, "in", event_id="again")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    impatient = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=30, max_delay_s=0.2)
+    with impatient.ingesting():
+        start = time.monotonic()
+        assert impatient.drain() == 1
+        assert 0.2 <= time.monotonic() - start < 10
+
+
+def test_a_kick_during_a_drain_is_not_lost(db, school, settings, clock, app, monkeypatch):
+    """A batch stored while the drainer works is picked up by that drainer before it stops."""
+    drainer = app.state.drainer
+    ingest_for_later(db, [ev(0, "in")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    real = pending.drain_once
+    calls = []
+
+    def once_then_another_batch(factory, **kw):
+        n = real(factory, **kw)
+        if not calls:
+            # Another request stores a batch and kicks while this drain is running: its kick returns
+            # at once (the lock is held), so this drain must take the batch.
+            ingest_for_later(db, [ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+            db.commit()
+            assert drainer.drain() == 0
+        calls.append(n)
+        return n
+
+    monkeypatch.setattr(pending, "drain_once", once_then_another_batch)
+    assert drainer.drain() == 2
+    db.expire_all()
+    assert pending.pending_count(db) == 0
+    assert db.scalar(select(AttendanceRecord)).events == 2
+
+
+def test_a_proxy_decision_between_reading_and_writing_is_not_overwritten(db, school, settings, clock, app, monkeypatch):
+    """The drain reads in one transaction and writes in another; an HR decision in between wins."""
+    ingest_for_later(db, [ev(0, "in"), ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    ids = list(db.scalars(select(CheckinEvent.id)))
+    db.add(ProxyCase(session_id=school["session"].id, signal="shared-device", fingerprint="test", score=0.9,
+                     employee_ids=[school["t1"].id], event_ids=ids, detail="test", status="open", created_at=clock.now()))
+    db.commit()
+    case_id = db.scalar(select(ProxyCase.id))
+    real_read_only = pending.read_only
+
+    def read_then_hr_decides(factory):
+        reading = real_read_only(factory)
+
+        def make():
+            session = reading()
+            close = session.close
+
+            def close_then_decide():
+                close()  # the drain has read and computed; before it writes, HR confirms the case
+                review.decide(db, case_id, "confirm", by="hr", note="colleague signed in for T1", now=clock.now(), default_tz=settings.default_timezone)
+                db.commit()
+
+            session.close = close_then_decide
+            return session
+
+        return make
+
+    monkeypatch.setattr(pending, "read_only", read_then_hr_decides)
+    app.state.drainer.drain()
+    db.expire_all()
+    rec = db.scalar(select(AttendanceRecord))
+    assert rec.attended_seconds == 0 and rec.events == 0  # the confirmed proxy punches do not count
+
+
+def test_the_migration_matches_the_attendance_models(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    mine = [change for change in diff if any(f"'{table}'" in repr(change) or f"{table}." in repr(change) for table in ATTENDANCE_TABLES)]
+    assert mine == [], mine
