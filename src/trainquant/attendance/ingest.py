@@ -28,6 +28,7 @@ from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, EventIn, IngestResult, Verdict
 from trainquant.auth.permissions import Principal
 from trainquant.errors import Invalid, PayloadTooLarge
+from trainquant.memory import gc_paused
 from trainquant.org.models import Employee, ExternalId, Venue
 from trainquant.training.models import TrainingSession
 
@@ -126,13 +127,14 @@ def ingest(
     if not raw_events:
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
-    rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
-    parsed = [r for r in rows if r.event is not None]
-    _mark_duplicates(db, rows)
-    _resolve_employees(db, parsed, principal)
-    sessions = _resolve_sessions(db, parsed)
-    _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
-    return _store(db, rows, source=source, now=now, batch_id=batch_id)
+    with gc_paused():
+        rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
+        parsed = [r for r in rows if r.event is not None]
+        _mark_duplicates(db, rows)
+        _resolve_employees(db, parsed, principal)
+        sessions = _resolve_sessions(db, parsed)
+        _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
+        return _store(db, rows, source=source, now=now, batch_id=batch_id)
 
 
 def _parse(index: int, raw: Any, source: str) -> _Row:

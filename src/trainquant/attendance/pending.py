@@ -91,7 +91,7 @@ class Drainer:
     speed and recomputed once after it, and under steady load figures are at most that late.
     """
 
-    def __init__(self, factory: Callable[[], sessionmaker[Session]], now: Callable[[], datetime], default_tz: str, *, quiet_s: float = 0.2, max_delay_s: float = 5.0):
+    def __init__(self, factory: Callable[[], sessionmaker[Session]], now: Callable[[], datetime], default_tz: str, *, quiet_s: float = 0.2, max_delay_s: float = 10.0):
         self._factory, self._now, self._tz = factory, now, default_tz
         self.quiet_s, self.max_delay_s = quiet_s, max_delay_s
         self._lock = threading.Lock()

@@ -6,6 +6,7 @@ from functools import cache
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
 from trainquant.config import Settings
@@ -32,6 +33,13 @@ def engine() -> Engine:
 
 def sessions():
     return make_sessionmaker(engine())
+
+
+def progress() -> Progress:
+    """The progress bar every long command shows."""
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
 
 
 def migrate() -> None:

@@ -106,13 +106,14 @@ def apikey_list() -> None:
 
 def _register_optional() -> None:
     # The import and demo commands live beside their domains' CLI modules.
-    from trainquant.cli import alerts, demo, imports, indicators, training
+    from trainquant.cli import alerts, attendance, demo, imports, indicators, training
 
     imports.register(app)
     demo.register(app)
     indicators.register(app)
     training.register(app)
     alerts.register(app)
+    attendance.register(app)
 
 
 _register_optional()
