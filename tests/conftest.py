@@ -113,6 +113,26 @@ def client(app) -> Iterator[TestClient]:
 # ------------------------------------------------------------------ builders
 
 
+@pytest.fixture
+def cli_engine(tmp_path, monkeypatch) -> Iterator[Engine]:
+    """A migrated SQLite file of its own, which the command line (``trainquant ...``) opens through
+    ``TQ_DATABASE_URL``: the CLI commits, so it cannot share the rolled-back test transaction."""
+    from trainquant.cli import common
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("TQ_DATABASE_URL", url)
+    for cached in (common.settings, common.engine):
+        cached.cache_clear()
+    engine = make_engine(Settings(env="test"), url=url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    if common.engine.cache_info().currsize:
+        common.engine().dispose()
+    for cached in (common.settings, common.engine):
+        cached.cache_clear()
+
+
 def make_department(db: Session, *, code: str, kind: str = "teaching", name: str | None = None, parent: Department | None = None) -> Department:
     dep = Department(code=code, name=name or code, kind=kind, parent_id=parent.id if parent else None)
     db.add(dep)

@@ -14,7 +14,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.auth.service import principal_for_api_key, principal_for_user
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.errors import Forbidden, Unauthorized
+from trainquant.errors import Forbidden, PayloadTooLarge, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -32,6 +32,20 @@ def get_db(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def read_body_limited(request: Request, limit: int, *, what: str = "body", advice: str = "") -> bytes:
+    """The request body, refused (413) as soon as it is known to exceed ``limit`` bytes: from the
+    declared length before reading anything, or while streaming for a body sent without one."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the {what} is {int(declared)} bytes; at most {limit} are accepted{advice}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the {what} is over {limit} bytes{advice}")
+    return bytes(body)
 
 
 def get_clock(request: Request) -> Clock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 import orjson
@@ -17,14 +16,13 @@ from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.schemas import AttendanceRead, IngestResult
 from trainquant.attendance.service import recompute, session_pairs
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
-from trainquant.errors import Invalid, NotFound, PayloadTooLarge
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires, read_body_limited
+from trainquant.errors import Invalid, NotFound
 from trainquant.org.models import Employee
 from trainquant.org.service import get_employee
 from trainquant.pagination import Page, Paging, paginate
 from trainquant.training.models import TrainingSession
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
 Write = Requires("attendance:write")
 Read = Requires("attendance:read")
@@ -32,14 +30,7 @@ Manage = Requires("attendance:manage")
 
 
 async def read_json_limited(request: Request, limit: int) -> Any:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {int(declared)} bytes; at most {limit} are accepted — split the batch")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over {limit} bytes; split the batch")
+    body = await read_body_limited(request, limit, advice=" — split the batch")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -65,10 +56,15 @@ def refresh(db: Session, pairs: set[tuple[int, int]], *, now, settings) -> None:
     review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
 
 
-def ingest_and_recompute(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestResult:
+def ingest_now(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestOutcome:
+    """Store, then recompute everything the batch touched before answering."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
     refresh(db, outcome.affected, now=now, settings=settings)
-    return outcome.result
+    return outcome
+
+
+def ingest_and_recompute(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestResult:
+    return ingest_now(db, events, source=source, principal=principal, now=now, settings=settings).result
 
 
 def ingest_for_later(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestOutcome:
@@ -86,23 +82,16 @@ async def post_events(
 ):
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
-    if wait:
-        def work() -> IngestOutcome:
-            outcome = ingest(db, events, source="api", principal=principal, now=now, secret_key=settings.secret_key)
-            refresh(db, outcome.affected, now=now, settings=settings)
-            return outcome
-    else:
-        # The answer needs only the verdicts, committed with the request; the figures, proxy cases
-        # and alerts follow right after the response, coalesced over whatever else is pending.
-        def work() -> IngestOutcome:
-            return ingest_for_later(db, events, source="api", principal=principal, now=now, settings=settings)
+    # Without ?wait the answer needs only the verdicts, committed with the request; the figures,
+    # proxy cases and alerts follow right after the response, coalesced over whatever else is pending.
+    store = ingest_now if wait else ingest_for_later
     drainer = request.app.state.drainer
 
-    def guarded() -> IngestOutcome:
+    def work() -> IngestOutcome:
         with drainer.ingesting():
-            return work()
+            return store(db, events, source="api", principal=principal, now=now, settings=settings)
 
-    outcome = await run_in_threadpool(guarded)
+    outcome = await run_in_threadpool(work)
     if not wait and outcome.affected:
         background.add_task(run_in_threadpool, drainer.drain)
     # The verdicts are serialised straight from tuples (``response_model`` documents the shape).

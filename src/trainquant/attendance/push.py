@@ -23,8 +23,7 @@ from trainquant.attendance.api import ingest_and_recompute
 from trainquant.attendance.models import Device, DeviceCommand
 from trainquant.attendance.schemas import MAX_BATCH
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession
-from trainquant.errors import PayloadTooLarge
+from trainquant.deps import AppClock, AppSettings, DbSession, read_body_limited
 from trainquant.org.models import Site, Venue
 
 log = logging.getLogger("trainquant.zkteco")
@@ -65,18 +64,6 @@ def device_zone(db: Session, device: Device, default_tz: str) -> ZoneInfo:
         return ZoneInfo(default_tz)
 
 
-async def _read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the upload is {int(declared)} bytes; at most {limit} are accepted")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the upload is over {limit} bytes")
-    return bytes(body)
-
-
 def _decode(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
@@ -107,7 +94,7 @@ async def upload(request: Request, db: DbSession, clock: AppClock, settings: App
     device = _known_device(db, sn, now)
     if device is None:
         return _refusal(request, sn)
-    body = await _read_body(request)
+    body = await read_body_limited(request, MAX_BODY, what="upload")
     try:
         if table.upper() == "ATTLOG":
             count = _store_attlog(db, device, _decode(body), settings=settings, now=now)
@@ -169,7 +156,7 @@ async def device_cmd(request: Request, db: DbSession, clock: AppClock, sn: Seria
     device = _known_device(db, sn, now)
     if device is None:
         return _refusal(request, sn)
-    body = _decode(await _read_body(request))
+    body = _decode(await read_body_limited(request, MAX_BODY, what="upload"))
     for ret in zkteco.parse_command_returns(body):
         if not ret["ID"].isdigit():
             continue

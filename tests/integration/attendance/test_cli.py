@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -12,33 +11,17 @@ from tests.conftest import NOW
 from trainquant.attendance.api import ingest_for_later
 from trainquant.attendance.models import AttendanceRecord, Device
 from trainquant.attendance.pending import pending_count
-from trainquant.cli import common
 from trainquant.cli.main import app
 from trainquant.config import Settings
-from trainquant.db import make_engine, make_sessionmaker, unit_of_work
-from trainquant.migrate import upgrade
+from trainquant.db import make_sessionmaker, unit_of_work
 from trainquant.org.models import Department, Employee, Site
 from trainquant.training.models import Program, TrainingSession
 
 START = NOW - timedelta(days=1)
 
 
-@pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TQ_DATABASE_URL", url)
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
-    engine = make_engine(Settings(env="test"), url=url)
-    upgrade(engine)
-    yield engine
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
-    engine.dispose()
-
-
-def test_refresh_turns_pending_batches_into_figures_and_then_has_nothing_to_do(cli_db):
-    factory = make_sessionmaker(cli_db)
+def test_refresh_turns_pending_batches_into_figures_and_then_has_nothing_to_do(cli_engine):
+    factory = make_sessionmaker(cli_engine)
     with unit_of_work(factory) as db:
         dep, site = Department(code="T", name="教学部", kind="teaching"), Site(code="BJ", name="北京", timezone="Asia/Shanghai")
         db.add_all([dep, site])

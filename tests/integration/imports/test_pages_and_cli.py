@@ -90,23 +90,14 @@ def test_unknown_run_page_is_404(hr):
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
+def cli_db(cli_engine):
     from trainquant.cli import common
-
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TQ_DATABASE_URL", url)
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
-    common.migrate()
     from trainquant.db import unit_of_work
     from trainquant.org.models import Department
 
     with unit_of_work(common.sessions()) as db:
         db.add_all([Department(code="IELTS", name="雅思组", kind="teaching"), Department(code="MKT", name="市场部", kind="marketing")])
-    yield common
-    common.engine().dispose()
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
+    return common
 
 
 def test_cli_import_summary_errors_and_exit_codes(cli_db, tmp_path):

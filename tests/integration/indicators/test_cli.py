@@ -9,25 +9,16 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.conftest import NOW
-from trainquant.cli import common
 from trainquant.cli.main import app
-from trainquant.config import Settings
-from trainquant.db import make_engine, make_sessionmaker, unit_of_work
+from trainquant.db import make_sessionmaker, unit_of_work
 from trainquant.indicators.models import Evaluation, EvaluationRun
-from trainquant.migrate import upgrade
 from trainquant.org.models import Department, Employee
 from trainquant.training.models import Assessment, AssessmentKind
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TQ_DATABASE_URL", url)
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
-    engine = make_engine(Settings(env="test"), url=url)
-    upgrade(engine)
-    with unit_of_work(make_sessionmaker(engine)) as db:
+def cli_db(cli_engine):
+    with unit_of_work(make_sessionmaker(cli_engine)) as db:
         dep = Department(code="TEACH", name="教学部", kind="teaching")
         db.add(dep)
         db.flush()
@@ -37,10 +28,7 @@ def cli_db(tmp_path, monkeypatch):
             db.add(AssessmentKind(code="trial_lecture", name="试讲", name_en="Trial lecture", scale="score", multiple_raters=True))
         db.flush()
         db.add(Assessment(employee_id=emp.id, kind_code="trial_lecture", assessed_on=date(2026, 9, 1), score=90, ratings=[], created_by="t", created_at=NOW))
-    yield engine
-    for cached in (common.settings, common.engine):
-        cached.cache_clear()
-    engine.dispose()
+    return cli_engine
 
 
 def test_evaluate_stores_a_run(cli_db):

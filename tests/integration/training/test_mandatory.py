@@ -108,45 +108,30 @@ def test_rule_crud_and_bad_input(school, db, onboarding):
         problem(school.call(who, "GET", "/api/v1/mandatory-rules"), 403)
 
 
-def test_the_cli_command_is_idempotent(tmp_path, monkeypatch):
-    from trainquant.cli import common
+def test_the_cli_command_is_idempotent(cli_engine):
     from trainquant.cli.main import app as cli
-    from trainquant.config import Settings
-    from trainquant.db import make_engine, make_sessionmaker, unit_of_work
-    from trainquant.migrate import upgrade
+    from trainquant.db import make_sessionmaker, unit_of_work
     from trainquant.org.models import Department
     from trainquant.training.models import MandatoryRule
 
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("TQ_DATABASE_URL", url)
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    engine = make_engine(Settings(env="test"), url=url)
-    upgrade(engine)
-    try:
-        with unit_of_work(make_sessionmaker(engine)) as db:
-            dep = Department(code="T", name="教学部", kind="teaching")
-            db.add(dep)
-            db.flush()
-            db.add(Employee(employee_no="N1", name="新老师", department_id=dep.id, hire_date=date(2026, 1, 1), status="active", created_at=NOW, updated_at=NOW))
-            program = make_program(db, code="ONB")
-            make_session(db, program=program, starts_at=NOW + timedelta(days=3650))
-            db.add(MandatoryRule(code="ALL", name="全员", program_id=program.id, condition={"department_kinds": ["teaching"]}, due_days=30, active=True, created_at=NOW))
-        runner = CliRunner()
-        dry = runner.invoke(cli, ["training", "run-mandatory", "--dry-run"])
-        assert dry.exit_code == 0, dry.output
-        assert "would enrol 1" in dry.output
-        first = runner.invoke(cli, ["training", "run-mandatory"])
-        assert first.exit_code == 0, first.output
-        assert "N1" in first.output and "enrolled 1" in first.output
-        second = runner.invoke(cli, ["training", "run-mandatory"])
-        assert "enrolled 0" in second.output and "1 already" in second.output
-        unknown = runner.invoke(cli, ["training", "run-mandatory", "--rule", "NOPE"])
-        assert unknown.exit_code == 1
-        with engine.connect() as conn:
-            assert conn.scalar(select(func.count(Enrolment.id))) == 1
-    finally:
-        engine.dispose()
-        common.engine().dispose()
-        common.settings.cache_clear()
-        common.engine.cache_clear()
+    with unit_of_work(make_sessionmaker(cli_engine)) as db:
+        dep = Department(code="T", name="教学部", kind="teaching")
+        db.add(dep)
+        db.flush()
+        db.add(Employee(employee_no="N1", name="新老师", department_id=dep.id, hire_date=date(2026, 1, 1), status="active", created_at=NOW, updated_at=NOW))
+        program = make_program(db, code="ONB")
+        make_session(db, program=program, starts_at=NOW + timedelta(days=3650))
+        db.add(MandatoryRule(code="ALL", name="全员", program_id=program.id, condition={"department_kinds": ["teaching"]}, due_days=30, active=True, created_at=NOW))
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["training", "run-mandatory", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would enrol 1" in dry.output
+    first = runner.invoke(cli, ["training", "run-mandatory"])
+    assert first.exit_code == 0, first.output
+    assert "N1" in first.output and "enrolled 1" in first.output
+    second = runner.invoke(cli, ["training", "run-mandatory"])
+    assert "enrolled 0" in second.output and "1 already" in second.output
+    unknown = runner.invoke(cli, ["training", "run-mandatory", "--rule", "NOPE"])
+    assert unknown.exit_code == 1
+    with cli_engine.connect() as conn:
+        assert conn.scalar(select(func.count(Enrolment.id))) == 1
