@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from trainquant.attendance.models import CheckinEvent
-from trainquant.db import driver_value, insert_rows, reserve_ids
+from trainquant.db import driver_value, insert_rows, reserve_ids, select_in
 
 COLUMNS = ("id", "dedup_key", "source", "received_at", "at", "kind", "verdict", "lat", "raw")
 
@@ -40,3 +42,38 @@ def test_rows_written_by_the_driver_read_back_through_the_orm(db):
 
 def test_reserving_nothing_returns_nothing(db):
     assert reserve_ids(db, CheckinEvent.__table__, 0) == []
+
+
+def test_select_in_takes_any_number_of_keys_in_one_statement(db):
+    table = CheckinEvent.__table__
+    when = driver_value(table.c.at, db.get_bind().dialect)
+    ids = reserve_ids(db, table, 3)
+    insert_rows(db, table, ("id", "dedup_key", "source", "received_at", "verdict", "raw"), [
+        (id_, f"k{i}", "api", when(datetime(2026, 9, 1, tzinfo=UTC)), "rejected" if i == 2 else "accepted", "{}") for i, id_ in enumerate(ids)
+    ])
+    keys = [f"k{i}" for i in range(5000)] + ["名字", "it's"]  # far more than a backend's parameter limit, quotes, CJK
+    assert sorted(select_in(db, table, "dedup_key", ("dedup_key", "id"), keys)) == [("k0", ids[0]), ("k1", ids[1]), ("k2", ids[2])]
+    assert sorted(select_in(db, table, "dedup_key", ("id",), keys, where="verdict = 'accepted'")) == [(ids[0],), (ids[1],)]
+    assert select_in(db, table, "id", ("dedup_key",), [ids[1], 10**9]) == [("k1",)]  # integer keys
+    assert select_in(db, table, "dedup_key", ("id",), []) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()))
+def test_utc_text_for_sqlite_is_what_sqlalchemy_writes(at):
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    column = CheckinEvent.__table__.c.at
+    reference = column.type.dialect_impl(dialect).bind_processor(dialect)  # the TypeDecorator chained with SQLite's DATETIME
+    text = driver_value(column, dialect)(at)
+    assert isinstance(text, str) and text == reference(at)
+
+
+def test_a_whole_second_written_by_the_driver_is_found_by_an_orm_comparison(db):
+    table = CheckinEvent.__table__
+    when = driver_value(table.c.at, db.get_bind().dialect)
+    at = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)  # no microseconds: SQLite's driver alone would drop the fraction
+    [id_] = reserve_ids(db, table, 1)
+    insert_rows(db, table, ("id", "dedup_key", "source", "received_at", "at", "verdict", "raw"), [(id_, "k", "api", when(at), when(at), "accepted", "{}")])
+    assert db.scalar(select(CheckinEvent.id).where(CheckinEvent.at >= at, CheckinEvent.at <= at, CheckinEvent.received_at == at)) == id_

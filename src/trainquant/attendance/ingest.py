@@ -22,10 +22,10 @@ from pydantic import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from trainquant.db import chunks, driver_value, insert_rows, reserve_ids
+from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.attendance import geo, qr
 from trainquant.attendance.models import CheckinEvent, Device
-from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, EventIn, IngestResult, Verdict
+from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, IngestResult, Verdict, validate_event
 from trainquant.auth.permissions import Principal
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.memory import gc_paused
@@ -67,7 +67,7 @@ class _Row:
     index: int
     raw: Any
     key: str
-    event: EventIn | None = None
+    event: dict[str, Any] | None = None  # ``schemas.validate_event``: EventIn's fields as a dict
     verdict: str = "accepted"
     code: str | None = None
     reason: str | None = None
@@ -149,7 +149,7 @@ def _parse(index: int, raw: Any, source: str) -> _Row:
         row.reject("malformed", raw[UNUSABLE][:300])
         return row
     try:
-        row.event = EventIn.model_validate(raw)
+        row.event = validate_event(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "event"
@@ -158,14 +158,8 @@ def _parse(index: int, raw: Any, source: str) -> _Row:
 
 
 def _mark_duplicates(db: Session, rows: list[_Row]) -> None:
-    keys = sorted({r.key for r in rows})
-    known: dict[str, int] = {}
-    for chunk in chunks(keys, CHUNK):
-        known.update(
-            db.execute(
-                select(CheckinEvent.dedup_key, CheckinEvent.id).where(CheckinEvent.dedup_key.in_(chunk), CheckinEvent.verdict == "accepted")
-            ).all()
-        )
+    keys = list({r.key for r in rows})
+    known = dict(select_in(db, CheckinEvent.__table__, "dedup_key", ("dedup_key", "id"), keys, where="verdict = 'accepted'"))
     seen_in_batch: set[str] = set()
     for r in rows:
         if r.key in known:
@@ -182,12 +176,9 @@ def _live(rows: list[_Row]) -> list[_Row]:
 
 def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | None) -> None:
     live = _live(rows)
-    numbers = sorted({r.event.employee_no for r in live if r.event.employee_no})
-    by_no: dict[str, tuple[int, str]] = {}
-    for chunk in chunks(numbers, CHUNK):
-        for id_, no, status in db.execute(select(Employee.id, Employee.employee_no, Employee.status).where(Employee.employee_no.in_(chunk))):
-            by_no[no] = (id_, status)
-    pairs = sorted({(r.event.external_system, r.event.external_id) for r in live if not r.event.employee_no})
+    numbers = list({r.event["employee_no"] for r in live if r.event["employee_no"]})
+    by_no = {no: id_ for no, id_ in select_in(db, Employee.__table__, "employee_no", ("employee_no", "id"), numbers)}
+    pairs = sorted({(r.event["external_system"], r.event["external_id"]) for r in live if not r.event["employee_no"]})
     by_ext: dict[tuple[str, str], int] = {}
     for chunk in chunks(pairs, 400):
         for system, ext, eid in db.execute(
@@ -197,16 +188,15 @@ def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | Non
     own_only = principal is not None and principal.kind == "user" and not principal.can("attendance:manage")
     for r in live:
         e = r.event
-        if e.employee_no:
-            found = by_no.get(e.employee_no)
-            if found is None:
-                r.reject("unknown-employee", f"no employee with employee_no {e.employee_no!r}")
-                continue
-            r.employee_id = found[0]
-        else:
-            r.employee_id = by_ext.get((e.external_system, e.external_id))
+        if e["employee_no"]:
+            r.employee_id = by_no.get(e["employee_no"])
             if r.employee_id is None:
-                r.reject("unknown-employee", f"no employee with {e.external_system} id {e.external_id!r}")
+                r.reject("unknown-employee", f"no employee with employee_no {e['employee_no']!r}")
+                continue
+        else:
+            r.employee_id = by_ext.get((e["external_system"], e["external_id"]))
+            if r.employee_id is None:
+                r.reject("unknown-employee", f"no employee with {e['external_system']} id {e['external_id']!r}")
                 continue
         if own_only and r.employee_id != principal.employee_id:
             r.reject("not-your-record", "you can check in only yourself")
@@ -214,33 +204,34 @@ def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | Non
 
 def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
     live = _live(rows)
-    codes = sorted({r.event.session for r in live if r.event.session})
+    codes = sorted({r.event["session"] for r in live if r.event["session"]})
     by_code: dict[str, _SessionInfo] = {}
     for chunk in chunks(codes, CHUNK):
         for s in _session_infos(db, TrainingSession.code.in_(chunk)):
             by_code[s.code] = s
-    unresolved = [r for r in live if not r.event.session]
+    unresolved = [r for r in live if not r.event["session"]]
     nearby: list[_SessionInfo] = []
     if unresolved:
-        lo = min(r.event.at for r in unresolved) - EARLY_MARGIN
-        hi = max(r.event.at for r in unresolved) + EARLY_MARGIN
+        lo = min(r.event["at"] for r in unresolved) - EARLY_MARGIN
+        hi = max(r.event["at"] for r in unresolved) + EARLY_MARGIN
         nearby = _session_infos(db, TrainingSession.starts_at <= hi, TrainingSession.ends_at >= lo)
-    devices = _devices(db, {r.event.device_id for r in unresolved if r.event.device_id})
+    devices = _devices(db, {r.event["device_id"] for r in unresolved if r.event["device_id"]})
     for r in live:
         e = r.event
-        if e.session:
-            r.session = by_code.get(e.session)
+        if e["session"]:
+            r.session = by_code.get(e["session"])
             if r.session is None:
-                r.reject("unknown-session", f"no session with code {e.session!r}")
+                r.reject("unknown-session", f"no session with code {e['session']!r}")
             continue
-        venue_id = devices[e.device_id][1] if e.device_id in devices else None
+        at = e["at"]
+        venue_id = devices[e["device_id"]][1] if e["device_id"] in devices else None
         candidates = [
             s for s in nearby
-            if s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN and (venue_id is None or s.venue_id == venue_id)
+            if s.starts_at - EARLY_MARGIN <= at <= s.ends_at + EARLY_MARGIN and (venue_id is None or s.venue_id == venue_id)
         ]
         if len(candidates) > 1:
             # Prefer the session whose window contains the punch, then the nearest start.
-            candidates.sort(key=lambda s: (not (s.starts_at <= e.at <= s.ends_at), abs((s.starts_at - e.at).total_seconds())))
+            candidates.sort(key=lambda s: (not (s.starts_at <= at <= s.ends_at), abs((s.starts_at - at).total_seconds())))
         if not candidates:
             r.reject("session-unresolved", "no session at this time and place; send the session code")
         else:
@@ -250,79 +241,75 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
 
 def _devices(db: Session, ids: set[str | None]) -> dict[str, tuple[bool, int | None]]:
     """device id -> (active, venue id)."""
-    ids = {i for i in ids if i}
-    out: dict[str, tuple[bool, int | None]] = {}
-    for chunk in chunks(sorted(ids), CHUNK):
-        for device_id, active, venue_id in db.execute(select(Device.device_id, Device.active, Device.venue_id).where(Device.device_id.in_(chunk))):
-            out[device_id] = (bool(active), venue_id)
-    return out
+    found = select_in(db, Device.__table__, "device_id", ("device_id", "active", "venue_id"), [i for i in ids if i])
+    return {device_id: (bool(active), venue_id) for device_id, active, venue_id in found}
 
 
 def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
     live = _live(rows)
-    devices = _devices(db, {r.event.device_id for r in live if r.event.device_id})
+    devices = _devices(db, {r.event["device_id"] for r in live if r.event["device_id"]})
     venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
     latest = now + FUTURE_TOLERANCE
-    used_qr = _used_qr_steps(db, [r for r in live if r.event.method == "qr" and r.session is not None and r.employee_id])
+    used_qr = _used_qr_steps(db, [r for r in live if r.event["method"] == "qr" and r.session is not None and r.employee_id])
     for r in live:
         e, s = r.event, r.session
         if s.status == "cancelled":
             r.reject("session-cancelled", f"session {s.code} was cancelled")
             continue
-        if e.at > latest:
+        if e["at"] > latest:
             r.reject("in-the-future", "the time is in the future; check the device clock")
             continue
-        if not (s.starts_at - EARLY_MARGIN <= e.at <= s.ends_at + EARLY_MARGIN):
-            r.reject("outside-session-time", f"{e.at.isoformat()} is not within session {s.code}'s time")
+        if not (s.starts_at - EARLY_MARGIN <= e["at"] <= s.ends_at + EARLY_MARGIN):
+            r.reject("outside-session-time", f"{e['at'].isoformat()} is not within session {s.code}'s time")
             continue
         allowed = s.checkin_methods
-        if e.method != "manual" and allowed and e.method not in allowed:
-            r.reject("method-not-allowed", f"session {s.code} accepts {', '.join(allowed)}, not {e.method}")
+        if e["method"] != "manual" and allowed and e["method"] not in allowed:
+            r.reject("method-not-allowed", f"session {s.code} accepts {', '.join(allowed)}, not {e['method']}")
             continue
-        if e.method == "manual":
+        if e["method"] == "manual":
             if principal is None or not principal.can("attendance:manage"):
                 r.reject("manual-not-allowed", "manual entries are made by HR only")
                 continue
-            if not e.reason:
+            if not e["reason"]:
                 r.reject("manual-needs-reason", "a manual entry needs a reason")
                 continue
-        if e.method in BIOMETRIC:
-            active, dev_venue = devices.get(e.device_id or "", (False, None))
+        if e["method"] in BIOMETRIC:
+            active, dev_venue = devices.get(e["device_id"] or "", (False, None))
             if not active:
-                r.reject("unknown-device", f"device {e.device_id!r} is not on the allow-list")
+                r.reject("unknown-device", f"device {e['device_id']!r} is not on the allow-list")
                 continue
             if dev_venue and s.venue_id and dev_venue != s.venue_id:
-                r.reject("device-elsewhere", f"device {e.device_id} is not in session {s.code}'s room")
+                r.reject("device-elsewhere", f"device {e['device_id']} is not in session {s.code}'s room")
                 continue
-        if e.lat is not None:
-            lat, lng = (geo.gcj02_to_wgs84(e.lat, e.lng) if e.coord_system == "gcj02" else (e.lat, e.lng))
+        if e["lat"] is not None:
+            lat, lng = (geo.gcj02_to_wgs84(e["lat"], e["lng"]) if e["coord_system"] == "gcj02" else (e["lat"], e["lng"]))
             r.lat, r.lng = lat, lng
             venue = venues.get(s.venue_id) if s.venue_id else None
             if venue is not None:
-                inside, r.distance_m, code = geo.fence_check(lat, lng, e.accuracy_m, venue_lat=venue.latitude, venue_lng=venue.longitude, radius_m=venue.radius_m)
-                if not inside and e.method == "geo":
+                inside, r.distance_m, code = geo.fence_check(lat, lng, e["accuracy_m"], venue_lat=venue.latitude, venue_lng=venue.longitude, radius_m=venue.radius_m)
+                if not inside and e["method"] == "geo":
                     r.reject(code, f"{r.distance_m:.0f} m from {venue.name} (fence {venue.radius_m:.0f} m)")
                     continue
-        if e.method == "geo":
-            if e.lat is None:
+        if e["method"] == "geo":
+            if e["lat"] is None:
                 r.reject("geo-missing", "a geofenced check-in needs lat and lng")
                 continue
             if not s.venue_id:
                 r.reject("no-venue", f"session {s.code} has no room to fence")
                 continue
-        if e.method == "qr":
-            if not e.qr_token:
+        if e["method"] == "qr":
+            if not e["qr_token"]:
                 r.reject("qr-missing", "a QR check-in needs the qr_token")
                 continue
-            step, code = qr.verify(secret_key, e.qr_token, session_id=s.id, epoch_seconds=now.timestamp())
+            step, code = qr.verify(secret_key, e["qr_token"], session_id=s.id, epoch_seconds=now.timestamp())
             if step is None:
                 r.reject(code, "the QR code is not valid for this session now; scan the code on the screen again")
                 continue
-            if abs(e.at - now) > QR_CLOCK_TOLERANCE:
+            if abs(e["at"] - now) > QR_CLOCK_TOLERANCE:
                 r.reject("clock-skew", "a QR check-in must be sent when scanned")
                 continue
-            use = (s.id, r.employee_id, step, e.kind)
+            use = (s.id, r.employee_id, step, e["kind"])
             if use in used_qr:
                 r.reject("qr-reused", "this QR code was already used by you for this session")
                 continue
@@ -364,9 +351,9 @@ def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_i
                            r.verdict, r.code, r.reason, _json(raw)))
             continue
         values.append((
-            id_, r.key, source, received, batch_id, i, r.employee_id, e.employee_no or f"{e.external_system}:{e.external_id}",
-            r.session.id if r.session else None, e.kind, when(e.at), e.method, e.device_id,
-            r.lat if r.lat is not None else e.lat, r.lng if r.lng is not None else e.lng, e.accuracy_m, r.distance_m, r.qr_step,
+            id_, r.key, source, received, batch_id, i, r.employee_id, e['employee_no'] or f"{e['external_system']}:{e['external_id']}",
+            r.session.id if r.session else None, e["kind"], when(e["at"]), e["method"], e["device_id"],
+            r.lat if r.lat is not None else e["lat"], r.lng if r.lng is not None else e["lng"], e["accuracy_m"], r.distance_m, r.qr_step,
             r.verdict, r.code, r.reason, _json(raw),
         ))
     insert_rows(db, table, _COLUMNS, values)
@@ -378,7 +365,7 @@ def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_i
     affected: set[tuple[int, int]] = set()
     for r in rows:
         counts[r.verdict] += 1
-        event_id = r.event.event_id if r.event and r.event.event_id else r.key.split(":", 1)[1]
+        event_id = r.event["event_id"] if r.event and r.event["event_id"] else r.key.split(":", 1)[1]
         stored = id_of.get(r.index) or r.duplicate_of or first_by_key.get(r.key)
         verdicts.append((r.index, event_id, r.verdict, r.code, r.reason, stored))
         if r.verdict == "accepted":

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator, with_config
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from typing_extensions import NotRequired, Required, TypedDict
 
 Method = Literal["face", "fingerprint", "qr", "geo", "card", "manual"]
 ExternalSystem = Literal["device_pin", "wecom", "dingtalk", "feishu", "teaching_platform", "crm", "oa"]
@@ -41,11 +43,43 @@ class EventIn(BaseModel):
 
     @model_validator(mode="after")
     def _who(self) -> "EventIn":
-        if not self.employee_no and not (self.external_id and self.external_system):
-            raise ValueError("give employee_no, or external_id with external_system")
-        if (self.lat is None) != (self.lng is None):
-            raise ValueError("lat and lng go together")
+        problem = event_problem(self.employee_no, self.external_id, self.external_system, self.lat, self.lng)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def event_problem(employee_no: str | None, external_id: str | None, external_system: str | None, lat: float | None, lng: float | None) -> str | None:
+    """The rules across fields of one event, shared by ``EventIn`` and ``validate_event``."""
+    if not employee_no and not (external_id and external_system):
+        return "give employee_no, or external_id with external_system"
+    if (lat is None) != (lng is None):
+        return "lat and lng go together"
+    return None
+
+
+# The ingestion hot path validates into plain dicts with exactly EventIn's field rules: building
+# 10,000 model instances costs three times the validation itself.
+_EventDict = with_config(ConfigDict(extra="forbid"))(TypedDict(  # type: ignore[operator]
+    "EventDict",
+    {
+        name: (Required if f.is_required() else NotRequired)[Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation]
+        for name, f in EventIn.model_fields.items()
+    },
+))
+_EVENT_DICT = TypeAdapter(_EventDict)
+_DEFAULTS = {name: f.default for name, f in EventIn.model_fields.items() if not f.is_required()}
+
+
+def validate_event(raw: Any) -> dict[str, Any]:
+    """``EventIn.model_validate(raw)`` as a dict with every field (defaults filled in); raises the same ``ValidationError``."""
+    event = _DEFAULTS | _EVENT_DICT.validate_python(raw)
+    problem = event_problem(event["employee_no"], event["external_id"], event["external_system"], event["lat"], event["lng"])
+    if problem:
+        raise ValidationError.from_exception_data(
+            "EventIn", [InitErrorDetails(type=PydanticCustomError("value_error", "Value error, {problem}", {"problem": problem}), loc=(), input=raw)]
+        )
+    return event
 
 
 class Verdict(BaseModel):

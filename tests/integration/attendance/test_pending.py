@@ -144,3 +144,23 @@ def test_the_migration_matches_the_attendance_models(engine):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     mine = [change for change in diff if any(f"'{table}'" in repr(change) or f"{table}." in repr(change) for table in ATTENDANCE_TABLES)]
     assert mine == [], mine
+
+
+def test_the_migration_gives_whole_second_event_times_their_fraction(tmp_path):
+    from trainquant.db import make_engine
+    from trainquant.migrate import upgrade
+
+    engine = make_engine(url=f"sqlite:///{tmp_path}/old.db")
+    upgrade(engine, "0005")
+    with engine.begin() as conn:  # as the 0005 release's bulk insert wrote them
+        conn.exec_driver_sql(
+            "INSERT INTO checkin_events (dedup_key, source, received_at, at, verdict, raw) VALUES "
+            "('a', 'api', '2026-09-01 06:00:00', '2026-09-01 06:00:00', 'accepted', '{}'), "
+            "('b', 'api', '2026-09-01 06:00:00.250000', '2026-09-01 07:00:00.250000', 'accepted', '{}')"
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT at, received_at FROM checkin_events ORDER BY id").all() == [
+            ("2026-09-01 06:00:00.000000", "2026-09-01 06:00:00.000000"), ("2026-09-01 07:00:00.250000", "2026-09-01 06:00:00.250000"),
+        ]
+    engine.dispose()
