@@ -16,6 +16,7 @@ from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.schemas import AttendanceRead, IngestResult
 from trainquant.attendance.service import recompute, session_pairs
 from trainquant.auth.permissions import Principal
+from trainquant.db import read_only
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires, read_body_limited
 from trainquant.errors import Invalid, NotFound
 from trainquant.org.models import Employee
@@ -56,9 +57,9 @@ def refresh(db: Session, pairs: set[tuple[int, int]], *, now, settings) -> None:
     review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
 
 
-def ingest_now(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestOutcome:
+def ingest_now(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings, reader=None) -> IngestOutcome:
     """Store, then recompute everything the batch touched before answering."""
-    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
     refresh(db, outcome.affected, now=now, settings=settings)
     return outcome
 
@@ -67,9 +68,9 @@ def ingest_and_recompute(db: Session, events: list[Any], *, source: str, princip
     return ingest_now(db, events, source=source, principal=principal, now=now, settings=settings).result
 
 
-def ingest_for_later(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings) -> IngestOutcome:
+def ingest_for_later(db: Session, events: list[Any], *, source: str, principal: Principal | None, now, settings, reader=None) -> IngestOutcome:
     """Store and answer now; the figures are left to the drainer (``pending.py``)."""
-    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key)
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
     if outcome.affected:
         pending.mark(db, outcome.stored_ids, now=now)
     return outcome
@@ -80,8 +81,13 @@ async def post_events(
     request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
     wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
 ):
+    # Authentication read (and may have touched) the API key in ``db``'s transaction, which on SQLite
+    # holds the write lock: end it, so the lock is held only while the batch is stored (the batch is
+    # judged in a read-only transaction meanwhile, see ``ingest``).
+    db.commit()
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
+    reader = read_only(request.app.state.sessionmaker)
     # Without ?wait the answer needs only the verdicts, committed with the request; the figures,
     # proxy cases and alerts follow right after the response, coalesced over whatever else is pending.
     store = ingest_now if wait else ingest_for_later
@@ -89,7 +95,7 @@ async def post_events(
 
     def work() -> IngestOutcome:
         with drainer.ingesting():
-            return store(db, events, source="api", principal=principal, now=now, settings=settings)
+            return store(db, events, source="api", principal=principal, now=now, settings=settings, reader=reader)
 
     outcome = await run_in_threadpool(work)
     if not wait and outcome.affected:

@@ -14,13 +14,15 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.attendance import geo, qr
@@ -121,20 +123,50 @@ def ingest(
     now: datetime,
     secret_key: str,
     batch_id: str | None = None,
+    reader: sessionmaker[Session] | None = None,
 ) -> IngestOutcome:
+    """Judge and store a batch in ``db``'s transaction (the caller commits).
+
+    With ``reader`` (``db.read_only`` sessions), the batch is judged in a read-only transaction and
+    ``db`` is first used to store it: on SQLite the write lock is then held only while storing, so
+    concurrent requests and worker processes overlap their parsing and checking. What another writer
+    stored in between is caught under the lock — a key stored meanwhile trips the unique index, a QR
+    code used meanwhile is looked up again — and then the batch is judged once more, under the lock.
+    """
     if len(raw_events) > MAX_BATCH:
         raise PayloadTooLarge(f"at most {MAX_BATCH} events per request, got {len(raw_events)}; split the batch")
     if not raw_events:
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
+    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key)
+    store = partial(_store, db, source=source, now=now, batch_id=batch_id)
     with gc_paused():
-        rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
-        parsed = [r for r in rows if r.event is not None]
-        _mark_duplicates(db, rows)
-        _resolve_employees(db, parsed, principal)
-        sessions = _resolve_sessions(db, parsed)
-        _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
-        return _store(db, rows, source=source, now=now, batch_id=batch_id)
+        if reader is None:
+            return store(judge(db))
+        with reader() as look:
+            rows = judge(look)
+        if _qr_uses_taken_meanwhile(db, rows):
+            return store(judge(db))
+        try:
+            with db.begin_nested():
+                return store(rows)
+        except IntegrityError:
+            return store(judge(db))
+
+
+def _judge(raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str) -> list[_Row]:
+    rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
+    parsed = [r for r in rows if r.event is not None]
+    _mark_duplicates(db, rows)
+    _resolve_employees(db, parsed, principal)
+    sessions = _resolve_sessions(db, parsed)
+    _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
+    return rows
+
+
+def _qr_uses_taken_meanwhile(db: Session, rows: list[_Row]) -> bool:
+    uses = {(r.session.id, r.employee_id, r.qr_step, r.event["kind"]) for r in rows if r.verdict == "accepted" and r.qr_step is not None}
+    return bool(uses) and bool(uses & _used_qr_steps(db, [r for r in rows if r.verdict == "accepted" and r.qr_step is not None]))
 
 
 def _parse(index: int, raw: Any, source: str) -> _Row:

@@ -61,7 +61,8 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
     The reading and computing happen in a read-only transaction (on SQLite it does not hold the
     write lock, so event batches keep landing meanwhile); the results are written in one short
     transaction that also deletes the rows. A proxy decision taken in between changes which events
-    count: the write transaction sees that and computes those figures again.
+    count, and another drainer (a second worker process) may have done some of the rows meanwhile:
+    the write transaction sees either and computes the figures again.
     """
     with unit_of_work(read_only(factory)) as db:
         rows = db.execute(select(PendingRefresh.id, PendingRefresh.first_event_id, PendingRefresh.last_event_id).order_by(PendingRefresh.id).limit(ROWS_PER_ROUND)).all()
@@ -73,13 +74,18 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
         figures = figures_for(db, pairs, default_tz=default_tz)
         signals = review.signals_for(db, sessions, default_tz=default_tz)
     with unit_of_work(factory) as db:
-        if excluded_event_ids(db, sessions) != excluded:
+        ids = [r[0] for r in rows]
+        claimed = sum(db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk))).rowcount for chunk in chunks(ids, 500))
+        if claimed == 0:
+            return len(rows)  # another drainer (a second worker process, ``attendance refresh``) did them all
+        if claimed < len(rows) or excluded_event_ids(db, sessions) != excluded:
+            # Another drainer took some of these rows from a snapshot that may be newer than ours, or
+            # a proxy decision changed which events count: compute again here, under the write lock.
             figures = figures_for(db, pairs, default_tz=default_tz)
+            signals = review.signals_for(db, sessions, default_tz=default_tz)
         store_figures(db, figures, now=now)
         review.record_signals(db, signals, now)
         review.check_sessions_over(db, sessions, now=now, default_tz=default_tz)
-        for chunk in chunks([r[0] for r in rows], 500):
-            db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk)))
     return len(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, time, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from tests.conftest import NOW, make_api_key, make_department, make_employee, ma
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance import qr
 from trainquant.attendance.geo import wgs84_to_gcj02
+from trainquant.attendance.ingest import ingest
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.org.models import ExternalId, WeeklySlot
 
@@ -193,3 +195,39 @@ def test_batch_recompute_equals_reference(client, school, db, settings):
     db.commit()
     batch = [cols(r) for r in client.get("/api/v1/attendance/sessions/CI-1").json()]
     assert batch == reference and len(batch) == 2
+
+
+class _JudgedThenRaced:
+    """A ``reader`` for ``ingest``: the batch is judged in its session; when that closes, another
+    request stores ``rival`` (as a concurrent request would between the look and the write lock)."""
+
+    def __init__(self, factory, db, rival, settings):
+        self.factory, self.db, self.rival, self.settings = factory, db, rival, settings
+
+    @contextmanager
+    def __call__(self):
+        with self.factory() as session:
+            yield session
+        ingest(self.db, self.rival, source="api", principal=None, now=NOW, secret_key=self.settings.secret_key)
+
+
+def test_a_key_stored_meanwhile_makes_the_batch_judged_again_under_the_lock(school, db, session_factory, settings):
+    batch = [ev(0, "in"), ev(120, "out")]
+    raced = _JudgedThenRaced(session_factory, db, [ev(0, "in")], settings)
+    outcome = ingest(db, batch, source="api", principal=None, now=NOW, secret_key=settings.secret_key, reader=raced)
+    rival_id = db.scalar(select(CheckinEvent.id).where(CheckinEvent.dedup_key == "api:T1-in-0"))
+    assert [(v[2], v[5] == rival_id) for v in outcome.verdicts] == [("duplicate", True), ("accepted", False)]
+    assert db.scalar(select(func.count(CheckinEvent.id))) == 2  # the rival's "in" and this batch's "out"
+
+
+def test_a_qr_use_taken_meanwhile_is_refused_under_the_lock(school, db, session_factory, settings):
+    token = qr.issue(settings.secret_key, school["session"].id, NOW.timestamp()).encode()
+    scan = dict(method="qr", qr_token=token, at=NOW.isoformat(), device_id=None)
+    raced = _JudgedThenRaced(session_factory, db, [ev(0, "in", event_id="phone-a", **scan)], settings)
+    outcome = ingest(db, [ev(0, "in", event_id="phone-b", **scan)], source="api", principal=None, now=NOW, secret_key=settings.secret_key, reader=raced)
+    assert [(v[2], v[3]) for v in outcome.verdicts] == [("rejected", "qr-reused")]
+
+
+def test_without_a_race_the_judgement_of_the_read_only_look_stands(school, db, session_factory, settings):
+    outcome = ingest(db, [ev(0, "in"), ev(0, "in")], source="api", principal=None, now=NOW, secret_key=settings.secret_key, reader=session_factory)
+    assert [v[2] for v in outcome.verdicts] == ["accepted", "duplicate"]

@@ -164,3 +164,60 @@ def test_the_migration_gives_whole_second_event_times_their_fraction(tmp_path):
             ("2026-09-01 06:00:00.000000", "2026-09-01 06:00:00.000000"), ("2026-09-01 07:00:00.250000", "2026-09-01 06:00:00.250000"),
         ]
     engine.dispose()
+
+
+def _after_the_read(monkeypatch, then):
+    """Run ``then`` right after the drain's read-only transaction closes, before it writes."""
+    real_read_only = pending.read_only
+
+    def read_then(factory):
+        reading = real_read_only(factory)
+
+        def make():
+            session = reading()
+            close = session.close
+
+            def close_then():
+                close()
+                monkeypatch.setattr(pending, "read_only", real_read_only)  # once
+                then()
+
+            session.close = close_then
+            return session
+
+        return make
+
+    monkeypatch.setattr(pending, "read_only", read_then)
+
+
+def test_rows_another_drainer_took_meanwhile_are_not_overwritten_from_an_older_look(db, school, settings, clock, app, monkeypatch):
+    """Two worker processes drain the same table: one must not write figures older than the other's."""
+    for batch in ([ev(0, "in")], [ev(0, "in", employee_no="T2", event_id="t2-in")]):
+        ingest_for_later(db, batch, source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+
+    def another_worker_drains_the_first_row_after_a_checkout():
+        # T1 checks out (a third pending row); the other worker takes the oldest row only, looking
+        # after the check-out, and writes T1's figures with it.
+        ingest_for_later(db, [ev(60, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+        db.commit()
+        monkeypatch.setattr(pending, "ROWS_PER_ROUND", 1)
+        assert pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone) == 1
+        monkeypatch.setattr(pending, "ROWS_PER_ROUND", 500)
+
+    _after_the_read(monkeypatch, another_worker_drains_the_first_row_after_a_checkout)
+    # This drain read rows 1-2 before the check-out; it may claim only row 2, so it computes again.
+    assert pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone) == 2
+    db.expire_all()
+    t1 = db.scalar(select(AttendanceRecord).where(AttendanceRecord.employee_id == school["t1"].id))
+    assert (t1.events, t1.attended_seconds) == (2, 60 * 60)  # not the one-event figure of the older look
+    assert pending.pending_count(db) == 1  # the check-out's own row is still there for the next round
+
+
+def test_rows_another_drainer_did_all_of_are_left_alone(db, school, settings, clock, app, monkeypatch):
+    ingest_for_later(db, [ev(0, "in"), ev(60, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    _after_the_read(monkeypatch, lambda: pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone))
+    assert pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone) == 1
+    db.expire_all()
+    assert pending.pending_count(db) == 0 and records(db) == 1
