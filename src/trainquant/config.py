@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     encryption_key: str = DEV_ENCRYPTION_KEY
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes. SQLite still has one writer, but requests judge their batches in parallel
+    # (see attendance/ingest.py); one per core is a good start.
+    workers: int = Field(default=1, ge=1, le=64)
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     default_timezone: str = "Asia/Shanghai"
     session_max_age_s: int = 8 * 3600

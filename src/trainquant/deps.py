@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from trainquant.auth.models import User
@@ -88,6 +89,8 @@ def session_user(request: Request, db: Session) -> User | None:
 
 
 async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Principal:
+    # The database work runs in the threadpool, never on the event loop: on SQLite it may wait for
+    # the write lock, and the request holding that lock needs the loop to finish and let it go.
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -96,14 +99,14 @@ async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Pri
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer <API key>'")
-        principal = principal_for_api_key(db, token.strip(), now=clock.now())
+        principal = await run_in_threadpool(principal_for_api_key, db, token.strip(), now=clock.now())
     else:
-        user = session_user(request, db)
+        user = await run_in_threadpool(session_user, request, db)
         if user is None:
             raise Unauthorized("log in first, or send an API key as 'Authorization: Bearer <key>'")
         if request.method not in SAFE_METHODS:
             await _check_csrf(request)
-        principal = principal_for_user(db, user)
+        principal = await run_in_threadpool(principal_for_user, db, user)
     request.state.principal = principal
     return principal
 

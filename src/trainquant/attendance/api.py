@@ -84,7 +84,7 @@ async def post_events(
     # Authentication read (and may have touched) the API key in ``db``'s transaction, which on SQLite
     # holds the write lock: end it, so the lock is held only while the batch is stored (the batch is
     # judged in a read-only transaction meanwhile, see ``ingest``).
-    db.commit()
+    await run_in_threadpool(db.commit)
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
     reader = read_only(request.app.state.sessionmaker)

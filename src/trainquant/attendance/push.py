@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -90,18 +91,23 @@ async def upload(request: Request, db: DbSession, clock: AppClock, settings: App
                  table: Annotated[str, Query(max_length=40)] = "ATTLOG",
                  stamp: Annotated[str | None, Query(alias="Stamp", max_length=32)] = None,
                  op_stamp: Annotated[str | None, Query(alias="OpStamp", max_length=32)] = None):
-    now = clock.now()
+    # The body first, then the database, off the event loop: on SQLite the first query waits for the
+    # write lock, and another terminal's request holding it needs the loop to finish.
+    body = await read_body_limited(request, MAX_BODY, what="upload")
+    return await run_in_threadpool(_upload, request, db, sn, table.upper(), body, stamp=stamp, op_stamp=op_stamp, now=clock.now(), settings=settings)
+
+
+def _upload(request: Request, db: Session, sn: str, table: str, body: bytes, *, stamp: str | None, op_stamp: str | None, now: datetime, settings: Settings):
     device = _known_device(db, sn, now)
     if device is None:
         return _refusal(request, sn)
-    body = await read_body_limited(request, MAX_BODY, what="upload")
     try:
-        if table.upper() == "ATTLOG":
+        if table == "ATTLOG":
             count = _store_attlog(db, device, _decode(body), settings=settings, now=now)
             if stamp:
                 device.attlog_stamp = stamp
         else:
-            count = _note_other_table(device, table.upper(), body, stamp=op_stamp or stamp)
+            count = _note_other_table(device, table, body, stamp=op_stamp or stamp)
         db.commit()
     except Exception:  # noqa: BLE001 - whatever failed, the terminal must keep the records and resend
         db.rollback()
@@ -152,11 +158,14 @@ def get_request(request: Request, db: DbSession, clock: AppClock, sn: Serial):
 
 @router.post("/devicecmd", response_class=PlainTextResponse, summary="ZKTeco: the terminal reports what its commands returned")
 async def device_cmd(request: Request, db: DbSession, clock: AppClock, sn: Serial):
-    now = clock.now()
+    body = _decode(await read_body_limited(request, MAX_BODY, what="upload"))  # before the database, as in ``upload``
+    return await run_in_threadpool(_command_returns, request, db, sn, body, clock.now())
+
+
+def _command_returns(request: Request, db: Session, sn: str, body: str, now: datetime):
     device = _known_device(db, sn, now)
     if device is None:
         return _refusal(request, sn)
-    body = _decode(await read_body_limited(request, MAX_BODY, what="upload"))
     for ret in zkteco.parse_command_returns(body):
         if not ret["ID"].isdigit():
             continue

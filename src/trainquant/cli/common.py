@@ -42,6 +42,19 @@ def progress() -> Progress:
     )
 
 
+def serve(s: Settings, *, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Serve the app with uvicorn; several workers are separate processes, each building the app from the environment."""
+    import uvicorn
+
+    host, port, workers = host or s.host, port or s.port, workers or s.workers
+    if workers == 1:
+        from trainquant.app import create_app
+
+        uvicorn.run(create_app(s), host=host, port=port, proxy_headers=True)
+    else:
+        uvicorn.run("trainquant.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
 def migrate() -> None:
     from trainquant.migrate import upgrade
 

@@ -162,13 +162,8 @@ def register(app: typer.Typer) -> None:
         s = common.settings()
         console.print(f"Database: {s.database_url}")
         console.print(f"Open [bold underline]{_address(s.host, s.port)}[/bold underline] and log in with one of the users above.")
-        if not serve:
-            return
-        import uvicorn
-
-        from trainquant.app import create_app
-
-        uvicorn.run(create_app(s), host=s.host, port=s.port, proxy_headers=True)
+        if serve:
+            common.serve(s)
 
     @app.command()
     def simulate(

@@ -41,14 +41,10 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (TQ_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (TQ_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="server processes (TQ_WORKERS)")] = None,
 ) -> None:
     """Serve the pages and the API."""
-    import uvicorn
-
-    from trainquant.app import create_app
-
-    s = common.settings()
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, proxy_headers=True)
+    common.serve(common.settings(), host=host, port=port, workers=workers)
 
 
 @user_app.command("create")
