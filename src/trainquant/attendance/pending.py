@@ -93,8 +93,9 @@ class Drainer:
     """One per app: at most one drain runs at a time, and a kick during a drain is never lost.
 
     A round waits until ingestion has been quiet for ``quiet_s`` (no batch being stored, none in the
-    last ``quiet_s``), but never longer than ``max_delay_s``: a burst of batches is stored at full
-    speed and recomputed once after it, and under steady load figures are at most that late.
+    last ``quiet_s``, in this process or — seen through the pending rows — in another worker process),
+    but never longer than ``max_delay_s``: a burst of batches is stored at full speed and recomputed
+    once after it, and under steady load figures are at most that late.
     """
 
     def __init__(self, factory: Callable[[], sessionmaker[Session]], now: Callable[[], datetime], default_tz: str, *, quiet_s: float = 0.2, max_delay_s: float = 10.0):
@@ -119,14 +120,27 @@ class Drainer:
                 self._inflight -= 1
                 self._last_activity = time.monotonic()
 
+    def _newest_pending(self) -> int | None:
+        with read_only(self._factory())() as db:
+            return db.scalar(select(func.max(PendingRefresh.id)))
+
     def _wait_for_quiet(self) -> None:
         start = time.monotonic()
+        seen = self._newest_pending()
         while True:
             with self._state:
                 busy, idle = self._inflight > 0, time.monotonic() - self._last_activity
             waited = time.monotonic() - start
-            if (not busy and idle >= self.quiet_s) or waited >= self.max_delay_s:
+            if waited >= self.max_delay_s:
                 return
+            if not busy and idle >= self.quiet_s:
+                newest = self._newest_pending()
+                if newest == seen:
+                    return
+                # Another worker process stored (or drained) batches meanwhile: activity as well.
+                seen = newest
+                with self._state:
+                    self._last_activity = time.monotonic()
             time.sleep(min(0.05, max(0.001, self.quiet_s - idle), self.max_delay_s - waited))
 
     def drain(self) -> int:

@@ -221,3 +221,27 @@ def test_rows_another_drainer_did_all_of_are_left_alone(db, school, settings, cl
     assert pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone) == 1
     db.expire_all()
     assert pending.pending_count(db) == 0 and records(db) == 1
+
+
+def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, clock, settings, monkeypatch):
+    """Worker processes share no memory: batches another one stores show as new pending rows."""
+    from trainquant.db import make_sessionmaker, unit_of_work
+
+    factory = make_sessionmaker(cli_engine)
+    started = []
+    monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: started.append(time.monotonic()) or 0)
+    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0.15, max_delay_s=30)
+    last_batch = []
+
+    def other_worker():
+        for i in range(8):
+            with unit_of_work(factory) as db:
+                pending.mark(db, [i + 1], now=clock.now())
+            last_batch[:] = [time.monotonic()]
+            time.sleep(0.05)
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    drainer.drain()
+    worker.join()
+    assert started and started[0] >= last_batch[0] + 0.1  # not before the other worker's batches stopped
