@@ -34,6 +34,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from trainquant.attendance.batch import attended_batch  # noqa: E402
+from trainquant.db import CACHE_KIB  # noqa: E402
 from trainquant.attendance.rules import COUNT_TO_LAST_EVENT, CREDIT_TO_END, Punch, Window, attended  # noqa: E402
 
 # A year ago: the server runs on the system clock and refuses punches from the future.
@@ -162,11 +163,12 @@ def bench_ingestion(n_events: int, people: int = 20_000, sessions: int = 200, wa
         # Baselines: the same rows, already converted, into the same table in the same starting state:
         # one executemany for everything, and one per 10,000-row batch with a commit each (what a
         # request must do: it answers only once its batch is stored). The connection is set up as the
-        # app's (WAL, synchronous=NORMAL, foreign keys).
+        # app's (WAL, synchronous=NORMAL, foreign keys, page cache).
         con = sqlite3.connect(f"{tmp}/baseline.db", isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.execute("PRAGMA foreign_keys=ON")
+        con.execute(f"PRAGMA cache_size={-CACHE_KIB}")
         cols = [r[1] for r in con.execute("PRAGMA table_info(checkin_events)") if r[1] != "id"]
         stored = sqlite3.connect(f"{tmp}/bench.db")
         rows = stored.execute(f"SELECT {', '.join(cols)} FROM checkin_events ORDER BY id").fetchall()  # exactly what the API stored

@@ -144,6 +144,9 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+CACHE_KIB = 64 * 1024
+
+
 def _sqlite_pragmas(busy_timeout_ms: int):
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy drive BEGIN itself so SAVEPOINTs work (pysqlite's own handling breaks them).
@@ -153,6 +156,9 @@ def _sqlite_pragmas(busy_timeout_ms: int):
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of page cache per connection (the default is 2 MiB): a 10,000-event batch touches
+        # index pages all over checkin_events, and reading them back costs more than inserting.
+        cur.execute(f"PRAGMA cache_size={-CACHE_KIB}")
         cur.close()
 
     return on_connect

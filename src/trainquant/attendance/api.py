@@ -95,7 +95,9 @@ async def post_events(
 
     def work() -> IngestOutcome:
         with drainer.ingesting():
-            return store(db, events, source="api", principal=principal, now=now, settings=settings, reader=reader)
+            outcome = store(db, events, source="api", principal=principal, now=now, settings=settings, reader=reader)
+            db.commit()  # here, not after the route returns: the write lock is let go before the answer is serialised
+            return outcome
 
     outcome = await run_in_threadpool(work)
     if not wait and outcome.affected:

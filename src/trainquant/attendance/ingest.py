@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime, timedelta
@@ -138,30 +138,32 @@ def ingest(
     if not raw_events:
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
-    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key)
-    store = partial(_store, db, source=source, now=now, batch_id=batch_id)
+    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id)
     with gc_paused():
         if reader is None:
-            return store(judge(db))
+            return _store(db, *judge(db))
         with reader() as look:
-            rows = judge(look)
+            rows, values = judge(look)
         if _qr_uses_taken_meanwhile(db, rows):
-            return store(judge(db))
+            return _store(db, *judge(db))
         try:
             with db.begin_nested():
-                return store(rows)
+                return _store(db, rows, values)
         except IntegrityError:
-            return store(judge(db))
+            return _store(db, *judge(db))
 
 
-def _judge(raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str) -> list[_Row]:
+def _judge(
+    raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str, batch_id: str
+) -> tuple[list[_Row], list[tuple]]:
+    """Verdicts for the batch, and the rows to insert (everything but their ids, which are drawn under the lock)."""
     rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
     parsed = [r for r in rows if r.event is not None]
     _mark_duplicates(db, rows)
     _resolve_employees(db, parsed, principal)
     sessions = _resolve_sessions(db, parsed)
     _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
-    return rows
+    return rows, _values(rows, when=driver_value(CheckinEvent.__table__.c.at, db.get_bind().dialect), source=source, now=now, batch_id=batch_id)
 
 
 def _qr_uses_taken_meanwhile(db: Session, rows: list[_Row]) -> bool:
@@ -366,29 +368,32 @@ _COLUMNS = (
 )
 
 
-def _store(db: Session, rows: list[_Row], *, source: str, now: datetime, batch_id: str) -> IngestOutcome:
-    """One driver-level executemany with ids reserved up front (see ``db.insert_rows``)."""
-    table = CheckinEvent.__table__
-    dialect = db.get_bind().dialect
-    when = driver_value(table.c.at, dialect)
+def _values(rows: list[_Row], *, when: Callable[[datetime], Any], source: str, now: datetime, batch_id: str) -> list[tuple]:
+    """The insert's parameters for every row to store (a duplicate is not stored again), but the id."""
     received = when(now)
-    to_store = [r for r in rows if r.verdict != "duplicate"]
-    ids = reserve_ids(db, table, len(to_store))
     values = []
-    for i, (r, id_) in enumerate(zip(to_store, ids, strict=True)):
+    for i, r in enumerate(r for r in rows if r.verdict != "duplicate"):
         e = r.event
         raw = r.raw if isinstance(r.raw, (dict, list)) else {"value": r.raw}
         if e is None:
-            values.append((id_, r.key, source, received, batch_id, i, None, None, None, None, None, None, None, None, None, None, None, None,
+            values.append((r.key, source, received, batch_id, i, None, None, None, None, None, None, None, None, None, None, None, None,
                            r.verdict, r.code, r.reason, _json(raw)))
             continue
         values.append((
-            id_, r.key, source, received, batch_id, i, r.employee_id, e['employee_no'] or f"{e['external_system']}:{e['external_id']}",
+            r.key, source, received, batch_id, i, r.employee_id, e["employee_no"] or f"{e['external_system']}:{e['external_id']}",
             r.session.id if r.session else None, e["kind"], when(e["at"]), e["method"], e["device_id"],
             r.lat if r.lat is not None else e["lat"], r.lng if r.lng is not None else e["lng"], e["accuracy_m"], r.distance_m, r.qr_step,
             r.verdict, r.code, r.reason, _json(raw),
         ))
-    insert_rows(db, table, _COLUMNS, values)
+    return values
+
+
+def _store(db: Session, rows: list[_Row], values: list[tuple]) -> IngestOutcome:
+    """One driver-level executemany with ids reserved up front (see ``db.insert_rows``)."""
+    table = CheckinEvent.__table__
+    to_store = [r for r in rows if r.verdict != "duplicate"]
+    ids = reserve_ids(db, table, len(to_store))
+    insert_rows(db, table, _COLUMNS, [(id_, *v) for id_, v in zip(ids, values, strict=True)])
     id_of = {r.index: i for r, i in zip(to_store, ids, strict=True)}
     # A duplicate within the batch points at the event it repeats.
     first_by_key = {r.key: id_of[r.index] for r in to_store if r.verdict == "accepted"}
