@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -167,12 +169,39 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 READ_ONLY = "tq_read_only"
 
 
-def _sqlite_begin(conn: Any) -> None:
+def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
     # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
     # writes after another writer committed fails at once with SQLITE_BUSY (the busy timeout cannot
     # help it), which is what concurrent ingestion and recomputation ran into. A read-only session
-    # (``read_sessionmaker``) begins deferred: it reads a snapshot and never blocks a writer.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    # (``read_only``) begins deferred: it reads a snapshot and never blocks a writer.
+    #
+    # The wait for the write lock is ours, not SQLite's busy handler: that one sleeps 25, 50, then
+    # 100 ms at a time, so a writer waiting for a 140 ms batch woke up to 40 ms late (measured with
+    # two server workers). Here a waiter retries every millisecond or two and the timeout still holds.
+    timeout_s = busy_timeout_ms / 1000
+
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            deadline, pause = time.monotonic() + timeout_s, 0.0005
+            while True:
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
+                except OperationalError as exc:
+                    busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
+                    if not busy or time.monotonic() >= deadline:
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+    return begin
 
 
 def make_engine(settings: Settings | None = None, *, url: str | None = None, **kwargs: Any) -> Engine:
@@ -185,7 +214,7 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(settings.sqlite_busy_timeout_ms))
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

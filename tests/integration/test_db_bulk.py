@@ -77,3 +77,47 @@ def test_a_whole_second_written_by_the_driver_is_found_by_an_orm_comparison(db):
     [id_] = reserve_ids(db, table, 1)
     insert_rows(db, table, ("id", "dedup_key", "source", "received_at", "at", "verdict", "raw"), [(id_, "k", "api", when(at), when(at), "accepted", "{}")])
     assert db.scalar(select(CheckinEvent.id).where(CheckinEvent.at >= at, CheckinEvent.at <= at, CheckinEvent.received_at == at)) == id_
+
+
+def test_a_writer_waits_for_the_sqlite_write_lock_and_gives_up_after_the_busy_timeout(tmp_path):
+    import threading
+    import time
+
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from trainquant.config import Settings
+    from trainquant.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'lock.db'}"
+    engine = make_engine(Settings(env="test", sqlite_busy_timeout_ms=300), url=url)
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    holder = engine.connect()
+    holder.begin()
+    holder.exec_driver_sql("INSERT INTO t VALUES (1)")
+    released = []
+
+    def release_later():
+        time.sleep(0.15)
+        released.append(time.monotonic())
+        holder.commit()
+
+    threading.Thread(target=release_later).start()
+    with engine.begin() as c:  # waits for the holder, inside the busy timeout
+        got = time.monotonic()
+        c.exec_driver_sql("INSERT INTO t VALUES (2)")
+    assert released and got >= released[0]
+
+    holder.begin()
+    holder.exec_driver_sql("INSERT INTO t VALUES (3)")
+    start = time.monotonic()
+    with pytest.raises(OperationalError, match="locked"), engine.begin():
+        pass
+    assert time.monotonic() - start >= 0.3  # the configured timeout, not at once
+    holder.rollback()
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 300  # restored after the wait
+        assert [r[0] for r in c.exec_driver_sql("SELECT x FROM t ORDER BY x")] == [1, 2]
+    holder.close()
+    engine.dispose()
