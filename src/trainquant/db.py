@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,7 +14,6 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -188,16 +188,16 @@ def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
         raw.execute("PRAGMA busy_timeout=0")
         try:
             deadline, pause = time.monotonic() + timeout_s, 0.0005
-            while True:
+            while time.monotonic() < deadline:
                 try:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    raw.execute("BEGIN IMMEDIATE")  # the driver's own error is cheap; SQLAlchemy's wrapping is not
                     return
-                except OperationalError as exc:
-                    busy = "locked" in str(exc.orig) or "busy" in str(exc.orig)
-                    if not busy or time.monotonic() >= deadline:
-                        raise
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        break
                 time.sleep(pause)
                 pause = min(pause * 2, 0.002)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: succeeds, or raises SQLAlchemy's OperationalError
         finally:
             raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from trainquant.auth.models import User
 from trainquant.auth.permissions import Principal
-from trainquant.auth.service import principal_for_api_key, principal_for_user
+from trainquant.auth.service import api_key_principal, find_api_key, note_api_key_use, principal_for_user
 from trainquant.clock import Clock
 from trainquant.config import Settings
+from trainquant.db import read_only
 from trainquant.errors import Forbidden, PayloadTooLarge, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -99,7 +100,7 @@ async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Pri
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer <API key>'")
-        principal = await run_in_threadpool(principal_for_api_key, db, token.strip(), now=clock.now())
+        principal = await run_in_threadpool(_api_key_principal, request, db, token.strip(), clock.now())
     else:
         user = await run_in_threadpool(session_user, request, db)
         if user is None:
@@ -108,6 +109,17 @@ async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Pri
             await _check_csrf(request)
         principal = await run_in_threadpool(principal_for_user, db, user)
     request.state.principal = principal
+    return principal
+
+
+def _api_key_principal(request: Request, db: Session, key: str, now) -> Principal:
+    # Looked up read-only: on SQLite the request's own transaction would take the write lock for it,
+    # and a client posting batches would wait for another one's batch just to be recognised. The
+    # last-use time is written (in the request's transaction) at most once a minute.
+    with read_only(request.app.state.sessionmaker)() as reader:
+        row = find_api_key(reader, key)
+        principal, last_used_at = api_key_principal(row), row.last_used_at
+    note_api_key_use(db, principal.id, last_used_at, now=now)
     return principal
 
 

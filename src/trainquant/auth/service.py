@@ -9,7 +9,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainquant.auth.models import ApiKey, User
@@ -128,15 +128,18 @@ def create_api_key(db: Session, *, name: str, scopes: list[str], created_by: str
     return row, key
 
 
-def principal_for_api_key(db: Session, key: str, *, now: datetime) -> Principal:
+def find_api_key(db: Session, key: str) -> ApiKey:
+    """The live key ``key`` names, or Unauthorized. Only reads: a read-only session will do."""
     parts = key.removeprefix(API_KEY_PREFIX).split("_", 1)
     if not key.startswith(API_KEY_PREFIX) or len(parts) != 2:
         raise Unauthorized("malformed API key")
     row = db.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(key)):
         raise Unauthorized("unknown or revoked API key")
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
+    return row
+
+
+def api_key_principal(row: ApiKey) -> Principal:
     return Principal(
         kind="apikey",
         id=row.id,
@@ -145,6 +148,12 @@ def principal_for_api_key(db: Session, key: str, *, now: datetime) -> Principal:
         permissions=frozenset(row.scopes.split()),
         scope=DataScope(all=True),
     )
+
+
+def note_api_key_use(db: Session, key_id: int, last_used_at: datetime | None, *, now: datetime) -> None:
+    """Record when a key was last used, at most once a minute (each record is a write)."""
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 def department_parents(db: Session) -> dict[int, int | None]:
