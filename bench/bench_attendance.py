@@ -111,7 +111,7 @@ def _serve(tmp: str, url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit(f"the server did not start: {Path(tmp, 'server.log').read_text()}")
 
 
-def bench_ingestion(n_events: int, people: int = 20_000, sessions: int = 200, wait: bool = False, workers: int = 2, clients: int = 2) -> float:
+def bench_ingestion(n_events: int, people: int = 20_000, sessions: int = 200, wait: bool = False, workers: int = 2, clients: int = 4) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         _seed(url, people, sessions)
@@ -247,7 +247,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--workers", type=int, default=2, help="server processes (TQ_WORKERS); one per core")
-    ap.add_argument("--clients", type=int, default=2, help="clients posting batches at the same time")
+    ap.add_argument("--clients", type=int, default=4, help="clients posting batches at the same time")
     ap.add_argument("--people", type=int, default=50_000)
     ap.add_argument("--sessions-per-person", type=int, default=40)
     ap.add_argument("--skip-ingestion", action="store_true")

@@ -88,9 +88,9 @@ async def post_events(
     request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
     wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
 ):
-    # Authentication read (and may have touched) the API key in ``db``'s transaction, which on SQLite
-    # holds the write lock: end it, so the lock is held only while the batch is stored (the batch is
-    # judged in a read-only transaction meanwhile, see ``ingest``).
+    # Authentication may have used ``db`` (a logged-in user is read there; an API key's last use is
+    # written there once a minute), and on SQLite that transaction holds the write lock: end it, so
+    # the lock is held only while the batch is stored (it is judged read-only before, see ``ingest``).
     await run_in_threadpool(db.commit)
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()

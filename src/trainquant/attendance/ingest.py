@@ -14,8 +14,8 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -167,8 +167,8 @@ def _judge(
 
 
 def _qr_uses_taken_meanwhile(db: Session, rows: list[_Row]) -> bool:
-    uses = {(r.session.id, r.employee_id, r.qr_step, r.event["kind"]) for r in rows if r.verdict == "accepted" and r.qr_step is not None}
-    return bool(uses) and bool(uses & _used_qr_steps(db, [r for r in rows if r.verdict == "accepted" and r.qr_step is not None]))
+    scans = [r for r in rows if r.verdict == "accepted" and r.qr_step is not None]
+    return bool(scans) and bool({(r.session.id, r.employee_id, r.qr_step, r.event["kind"]) for r in scans} & _used_qr_steps(db, scans))
 
 
 def _parse(index: int, raw: Any, source: str) -> _Row:
