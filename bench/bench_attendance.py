@@ -1,10 +1,12 @@
 """Attendance benchmarks.
 
-    .venv/bin/python bench/bench_attendance.py [--events 200000] [--people 50000] [--sessions-per-person 25]
+    .venv/bin/python bench/bench_attendance.py [--events 200000] [--workers 2] [--clients 4] [--people 50000] [--sessions-per-person 40]
 
-1. Ingestion through the HTTP API (a real uvicorn server, batches of 10,000 over loopback) into
-   SQLite, in events/second, and the ratio to a plain ``executemany`` of the same rows into the same
-   table (aim: >= 50,000 events/s and a ratio >= 0.3).
+1. Ingestion through the HTTP API into SQLite: ``trainquant serve`` in its own processes (``--workers``,
+   one per core), ``--clients`` posting batches of 10,000 over loopback at the same time, in
+   events/second, and the ratio to a plain ``executemany`` of the same rows into the same table
+   (aim: >= 50,000 events/s and a ratio >= 0.3). Then once with one worker and one client, and once
+   answered only after the figures are recomputed (``?wait=true``).
 2. Recomputing attendance for N people x a year of sessions (about 4 punches each, ~5 million
    events): the NumPy batch (``attendance/batch.py``) against the one-person-at-a-time loop over the
    reference rules, timed on a sample and extrapolated (aim: < 10 s).
