@@ -104,6 +104,31 @@ def test_a_kick_during_a_drain_is_not_lost(db, school, settings, clock, app, mon
     assert db.scalar(select(AttendanceRecord)).events == 2
 
 
+def _after_the_read(monkeypatch, then):
+    """Run ``then`` right after ``drain_once``'s read-only transaction closes, before it writes (call
+    ``drain_once`` itself: the ``Drainer`` opens read-only sessions of its own while it waits)."""
+    real_read_only = pending.read_only
+
+    def read_then(factory):
+        reading = real_read_only(factory)
+
+        def make():
+            session = reading()
+            close = session.close
+
+            def close_then():
+                close()
+                monkeypatch.setattr(pending, "read_only", real_read_only)  # once
+                then()
+
+            session.close = close_then
+            return session
+
+        return make
+
+    monkeypatch.setattr(pending, "read_only", read_then)
+
+
 def test_a_proxy_decision_between_reading_and_writing_is_not_overwritten(db, school, settings, clock, app, monkeypatch):
     """The drain reads in one transaction and writes in another; an HR decision in between wins."""
     ingest_for_later(db, [ev(0, "in"), ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
@@ -113,27 +138,13 @@ def test_a_proxy_decision_between_reading_and_writing_is_not_overwritten(db, sch
                      employee_ids=[school["t1"].id], event_ids=ids, detail="test", status="open", created_at=clock.now()))
     db.commit()
     case_id = db.scalar(select(ProxyCase.id))
-    real_read_only = pending.read_only
 
-    def read_then_hr_decides(factory):
-        reading = real_read_only(factory)
+    def hr_confirms():  # the drain has read and computed; before it writes, HR confirms the case
+        review.decide(db, case_id, "confirm", by="hr", note="colleague signed in for T1", now=clock.now(), default_tz=settings.default_timezone)
+        db.commit()
 
-        def make():
-            session = reading()
-            close = session.close
-
-            def close_then_decide():
-                close()  # the drain has read and computed; before it writes, HR confirms the case
-                review.decide(db, case_id, "confirm", by="hr", note="colleague signed in for T1", now=clock.now(), default_tz=settings.default_timezone)
-                db.commit()
-
-            session.close = close_then_decide
-            return session
-
-        return make
-
-    monkeypatch.setattr(pending, "read_only", read_then_hr_decides)
-    app.state.drainer.drain()
+    _after_the_read(monkeypatch, hr_confirms)
+    pending.drain_once(app.state.sessionmaker, now=clock.now(), default_tz=settings.default_timezone)
     db.expire_all()
     rec = db.scalar(select(AttendanceRecord))
     assert rec.attended_seconds == 0 and rec.events == 0  # the confirmed proxy punches do not count
@@ -164,30 +175,6 @@ def test_the_migration_gives_whole_second_event_times_their_fraction(tmp_path):
             ("2026-09-01 06:00:00.000000", "2026-09-01 06:00:00.000000"), ("2026-09-01 07:00:00.250000", "2026-09-01 06:00:00.250000"),
         ]
     engine.dispose()
-
-
-def _after_the_read(monkeypatch, then):
-    """Run ``then`` right after the drain's read-only transaction closes, before it writes."""
-    real_read_only = pending.read_only
-
-    def read_then(factory):
-        reading = real_read_only(factory)
-
-        def make():
-            session = reading()
-            close = session.close
-
-            def close_then():
-                close()
-                monkeypatch.setattr(pending, "read_only", real_read_only)  # once
-                then()
-
-            session.close = close_then
-            return session
-
-        return make
-
-    monkeypatch.setattr(pending, "read_only", read_then)
 
 
 def test_rows_another_drainer_took_meanwhile_are_not_overwritten_from_an_older_look(db, school, settings, clock, app, monkeypatch):
