@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from sqlalchemy.orm import Session
 
 from trainquant.auth.models import User
@@ -50,6 +51,16 @@ async def read_body_limited(request: Request, limit: int, *, what: str = "body",
     return bytes(body)
 
 
+async def submitted_form(request: Request) -> FormData:
+    """The submitted form, read on the event loop, so that a route taking it can be a plain ``def``
+    whose database work runs in the threadpool. On SQLite a statement may wait for the write lock,
+    and waiting on the event loop stalls the request that holds it (see ``get_principal``)."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
+
+
 def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
@@ -90,8 +101,9 @@ def session_user(request: Request, db: Session) -> User | None:
 
 
 async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Principal:
-    # The database work runs in the threadpool, never on the event loop: on SQLite it may wait for
-    # the write lock, and the request holding that lock needs the loop to finish and let it go.
+    # Who is asking is read in a read-only transaction, in the threadpool. On SQLite the request's own
+    # transaction takes the write lock at its first statement; taken here, it would be held while the
+    # route reads a form or an upload, and every check-in would wait for a slow upload.
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -102,20 +114,25 @@ async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Pri
             raise Unauthorized("use 'Authorization: Bearer <API key>'")
         principal = await run_in_threadpool(_api_key_principal, request, db, token.strip(), clock.now())
     else:
-        user = await run_in_threadpool(session_user, request, db)
-        if user is None:
+        principal = await run_in_threadpool(_user_principal, request)
+        if principal is None:
             raise Unauthorized("log in first, or send an API key as 'Authorization: Bearer <key>'")
         if request.method not in SAFE_METHODS:
             await _check_csrf(request)
-        principal = await run_in_threadpool(principal_for_user, db, user)
     request.state.principal = principal
     return principal
 
 
+def _user_principal(request: Request) -> Principal | None:
+    with read_only(request.app.state.sessionmaker)() as reader:
+        user = session_user(request, reader)
+        return principal_for_user(reader, user) if user is not None else None
+
+
 def _api_key_principal(request: Request, db: Session, key: str, now) -> Principal:
-    # Looked up read-only: on SQLite the request's own transaction would take the write lock for it,
-    # and a client posting batches would wait for another one's batch just to be recognised. The
-    # last-use time is written (in the request's transaction) at most once a minute.
+    # Looked up read-only (see ``get_principal``): a client posting batches would otherwise wait for
+    # another one's batch just to be recognised. The last-use time is written, in the request's
+    # transaction, at most once a minute.
     with read_only(request.app.state.sessionmaker)() as reader:
         row = find_api_key(reader, key)
         principal, last_used_at = api_key_principal(row), row.last_used_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from trainquant.attendance import import_service
@@ -27,9 +28,11 @@ FORM_OVERHEAD = 64 * 1024
 async def import_checkins(
     source: Literal["wecom", "dingtalk", "feishu", "sheet"], request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage
 ):
+    # The body is read here, on the event loop; the database work runs in the threadpool (on SQLite it
+    # may wait for the write lock, which must never happen on the loop: see ``deps.get_principal``).
     if source != "sheet":
         payload = await read_json_limited(request, settings.events_max_bytes)
-        return import_service.import_platform(db, source, payload, principal=principal, now=clock.now(), settings=settings)
+        return await run_in_threadpool(import_service.import_platform, db, source, payload, principal=principal, now=clock.now(), settings=settings)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
         raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
@@ -40,4 +43,6 @@ async def import_checkins(
     if not isinstance(upload, UploadFile):
         raise Invalid("the form has no file in the field 'file'")
     content = await upload.read(settings.import_max_bytes + 1)
-    return import_service.import_sheet(db, content, upload.filename or "upload.csv", principal=principal, now=clock.now(), settings=settings)
+    return await run_in_threadpool(
+        import_service.import_sheet, db, content, upload.filename or "upload.csv", principal=principal, now=clock.now(), settings=settings
+    )

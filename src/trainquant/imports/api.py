@@ -160,7 +160,7 @@ async def upload_import(kind: Kind, request: Request, db: DbSession, clock: AppC
         service.run_import, db, kind=kind, filename=filename, content=content, mode=mode,
         actor=actor_of(principal), now=clock.now(), settings=settings,
     )
-    summary = run_summary(db, run)
+    summary = await run_in_threadpool(run_summary, db, run)
     if run.status == "rejected":
         return rejection_problem(request, summary)
     return JSONResponse(summary, status_code=status.HTTP_201_CREATED)

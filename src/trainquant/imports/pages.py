@@ -7,11 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires, SubmittedForm
 from trainquant.i18n import gettext_ as _
 from trainquant.imports import report, rules, service
 from trainquant.imports.api import actor_of, upload_size_guard
@@ -50,17 +49,15 @@ def import_page(request: Request, db: DbSession, _principal: ImportWrite):
 
 
 @router.post("/imports", dependencies=[Depends(upload_size_guard)])
-async def import_upload(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: ImportWrite):
-    form = await request.form()  # already parsed (and its CSRF token checked) by the principal dependency
+def import_upload(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: ImportWrite, form: SubmittedForm):
     kind, mode, upload = form.get("kind"), form.get("mode") or "valid-only", form.get("file")
     if kind not in service.KINDS or mode not in service.MODES:
         return _form_page(request, db, message=_("Choose what to import and how."), status_code=422)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _form_page(request, db, message=_("Choose a file to import."), kind=str(kind), mode=str(mode), status_code=422)
-    content = await upload.read(settings.import_max_bytes + 1)
-    run = await run_in_threadpool(
-        service.run_import, db, kind=str(kind), filename=upload.filename, content=content, mode=str(mode),
-        actor=actor_of(principal), now=clock.now(), settings=settings,
+    content = upload.file.read(settings.import_max_bytes + 1)  # the form is parsed: the file is spooled already
+    run = service.run_import(
+        db, kind=str(kind), filename=upload.filename, content=content, mode=str(mode), actor=actor_of(principal), now=clock.now(), settings=settings,
     )
     # Post/redirect/get: reloading the result page must not import the file a second time.
     return RedirectResponse(f"/imports/{run.id}", status_code=303)

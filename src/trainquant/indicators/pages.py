@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.auth.permissions import DataScope, Principal
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, Requires, SubmittedForm
 from trainquant.errors import Conflict, Forbidden, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.indicators import evaluation, forms, schemas, service
@@ -100,8 +100,8 @@ def framework_page(request: Request, db: DbSession, _principal: IndicatorsRead,
 
 
 @router.post("/indicators/modules")
-async def create_module(request: Request, db: DbSession, _principal: IndicatorsWrite):
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def create_module(request: Request, db: DbSession, _principal: IndicatorsWrite, submitted: SubmittedForm):
+    form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     kind = _kind(form.get("department_kind"))
     try:
         body = schemas.ModuleCreate(**{k: v.strip() for k, v in form.items() if v.strip()})
@@ -129,8 +129,8 @@ def new_indicator_page(request: Request, db: DbSession, _principal: IndicatorsWr
 
 
 @router.post("/indicators/new")
-async def create_indicator(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock):
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def create_indicator(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
+    form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
         body = schemas.IndicatorCreate(**forms.body_from_form(form, create=True))
         ind = service.create_indicator(db, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
@@ -185,8 +185,7 @@ def department_results_page(request: Request, db: DbSession, principal: Indicato
 
 
 @router.post("/indicators/results/run")
-async def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock):
-    form = await request.form()
+def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, form: SubmittedForm):
     code = str(form.get("department") or "")
     try:
         body = schemas.EvaluationRunCreate(period_end=str(form.get("period_end") or ""), department_code=code or None)
@@ -241,8 +240,8 @@ def indicator_page(request: Request, code: str, db: DbSession, principal: Indica
 
 
 @router.post("/indicators/{code}")
-async def add_version(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock):
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def add_version(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
+    form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
         body = schemas.IndicatorUpdate(**forms.body_from_form(form, create=False))
         service.add_version(db, code, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
@@ -254,8 +253,7 @@ async def add_version(request: Request, code: str, db: DbSession, principal: Ind
 
 
 @router.post("/indicators/{code}/retire")
-async def retire(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, clock: AppClock):
-    form = await request.form()
+def retire(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, clock: AppClock, form: SubmittedForm):
     note = str(form.get("note") or "").strip()[:300]
     ind = service.retire_indicator(db, code, schemas.IndicatorRetire(note=note or None), actor=actor(principal), now=clock.now())
     return RedirectResponse(f"/indicators?kind={ind.module.department_kind}&done=retired", status_code=303)
