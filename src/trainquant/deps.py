@@ -16,7 +16,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.auth.service import api_key_principal, find_api_key, note_api_key_use, principal_for_user
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.db import read_only
+from trainquant.db import read_only, unit_of_work
 from trainquant.errors import Forbidden, PayloadTooLarge, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -100,7 +100,7 @@ def session_user(request: Request, db: Session) -> User | None:
     return user
 
 
-async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Principal:
+async def get_principal(request: Request, clock: AppClock) -> Principal:
     # Who is asking is read in a read-only transaction, in the threadpool. On SQLite the request's own
     # transaction takes the write lock at its first statement; taken here, it would be held while the
     # route reads a form or an upload, and every check-in would wait for a slow upload.
@@ -112,7 +112,7 @@ async def get_principal(request: Request, db: DbSession, clock: AppClock) -> Pri
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer <API key>'")
-        principal = await run_in_threadpool(_api_key_principal, request, db, token.strip(), clock.now())
+        principal = await run_in_threadpool(_api_key_principal, request, token.strip(), clock.now())
     else:
         principal = await run_in_threadpool(_user_principal, request)
         if principal is None:
@@ -129,14 +129,16 @@ def _user_principal(request: Request) -> Principal | None:
         return principal_for_user(reader, user) if user is not None else None
 
 
-def _api_key_principal(request: Request, db: Session, key: str, now) -> Principal:
+def _api_key_principal(request: Request, key: str, now) -> Principal:
     # Looked up read-only (see ``get_principal``): a client posting batches would otherwise wait for
-    # another one's batch just to be recognised. The last-use time is written, in the request's
-    # transaction, at most once a minute.
-    with read_only(request.app.state.sessionmaker)() as reader:
+    # another one's batch just to be recognised. The last use is written at most once a minute, in a
+    # transaction of its own: in the request's, the lock would be held until the request ends.
+    factory = request.app.state.sessionmaker
+    with read_only(factory)() as reader:
         row = find_api_key(reader, key)
         principal, last_used_at = api_key_principal(row), row.last_used_at
-    note_api_key_use(db, principal.id, last_used_at, now=now)
+    with unit_of_work(factory) as db:
+        note_api_key_use(db, principal.id, last_used_at, now=now)
     return principal
 
 

@@ -5,6 +5,7 @@ the request holding it until the busy timeout, and one of them got 503.)"""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import httpx
@@ -19,7 +20,7 @@ from trainquant.org.models import ExternalId
 START = NOW - timedelta(hours=3)
 
 
-def _school(engine) -> str:
+def _school(engine, scopes=("attendance:write",)) -> str:
     with unit_of_work(make_sessionmaker(engine)) as db:
         dep = make_department(db, code="TEACH")
         site = make_site(db, code="BJ")
@@ -31,7 +32,7 @@ def _school(engine) -> str:
         session.checkin_methods = ["face", "fingerprint"]
         for sn in ("ZK-A", "ZK-B"):
             db.add(Device(device_id=sn, kind="zkteco", venue_id=site.venues[0].id, site_id=site.id, active=True))
-        return make_api_key(db, scopes=["attendance:write"])
+        return make_api_key(db, scopes=list(scopes))
 
 
 def test_api_batches_and_terminal_uploads_at_the_same_time_all_land(cli_engine):
@@ -66,3 +67,42 @@ def test_api_batches_and_terminal_uploads_at_the_same_time_all_land(cli_engine):
     with make_sessionmaker(cli_engine)() as db:
         stored = db.query(CheckinEvent).filter(CheckinEvent.verdict == "accepted").count()
     assert stored == 3 * 3 * 400 + 2 * 3 * 50
+
+
+def test_a_slow_upload_does_not_hold_the_write_lock_while_it_arrives(cli_engine):
+    """An import whose file trickles in must not keep check-ins waiting: the lock is taken only to store."""
+    key = _school(cli_engine, scopes=("attendance:write", "import:write"))
+    boundary = "tq-slow-upload"
+    csv = "employee_no,name,department_code\r\nT999,新同事,TEACH\r\n".encode()
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"new.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    uploading, finished = threading.Event(), {}
+
+    def slow_body():
+        yield head + csv[:10]
+        uploading.set()
+        time.sleep(2)  # the rest of the file is still on its way
+        yield csv[10:] + tail
+
+    def upload():
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
+            r = c.post("/api/v1/imports/employees", content=slow_body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+            finished["upload"] = (time.monotonic(), r.status_code)
+
+    def check_in():
+        uploading.wait(10)
+        time.sleep(0.3)
+        event = {"event_id": "during-upload", "employee_no": "T001", "session": "CI-1", "kind": "in", "at": START.isoformat(), "method": "face", "device_id": "ZK-A"}
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
+            r = c.post("/api/v1/attendance/events", json=event)
+            finished["check_in"] = (time.monotonic(), r.status_code)
+
+    with live_server(cli_engine.url.render_as_string(hide_password=False), NOW) as base:
+        threads = [threading.Thread(target=upload), threading.Thread(target=check_in)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert finished["check_in"][1] == 200 and finished["upload"][1] in (200, 201)
+    assert finished["check_in"][0] < finished["upload"][0]  # answered while the file was still arriving
