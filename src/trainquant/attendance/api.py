@@ -88,10 +88,8 @@ async def post_events(
     request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
     wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
 ):
-    # Authentication may have used ``db`` (a logged-in user is read there; an API key's last use is
-    # written there once a minute), and on SQLite that transaction holds the write lock: end it, so
-    # the lock is held only while the batch is stored (it is judged read-only before, see ``ingest``).
-    await run_in_threadpool(db.commit)
+    # Nothing has begun ``db``'s transaction yet (authentication reads in its own): on SQLite its first
+    # statement takes the write lock, and ``ingest`` issues that only to store the judged batch.
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
     reader = read_only(request.app.state.sessionmaker)
