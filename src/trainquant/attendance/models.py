@@ -84,6 +84,21 @@ class PendingRefresh(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DrainLease(Base):
+    """Which process is turning pending batches into figures (one row, id 1).
+
+    Every server worker has its own drainer; the lease lets one of them work while the others leave
+    their batches to it, instead of computing the same figures side by side. A holder that dies
+    loses the lease when ``until`` passes; a living one renews it every round.
+    """
+
+    __tablename__ = "attendance_drain_lease"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Device(Base):
     """A known check-in device: a ZKTeco terminal (by serial number), a room screen, a phone allow-list entry."""
 

@@ -10,27 +10,36 @@ the short moment the drainer writes (SQLite has one writer).
 A row is deleted in the transaction that finishes its work. If the process dies in between, the row
 stays and the next drain (after the next batch, or ``trainquant attendance refresh``) does the work
 again: recomputation is idempotent.
+
+With several server workers, one drains at a time: it holds the lease (``attendance_drain_lease``),
+and the others leave their rows to it; it looks for pending rows once more after letting go, so a row
+stored just then is not left behind. Should two drains still overlap (a lease that ran out), the
+write phase notices rows taken meanwhile and computes again under the lock.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.attendance import review
-from trainquant.attendance.models import CheckinEvent, PendingRefresh
+from trainquant.attendance.models import CheckinEvent, DrainLease, PendingRefresh
 from trainquant.attendance.service import excluded_event_ids, figures_for, store_figures
 from trainquant.db import chunks, read_only, unit_of_work
 
 log = logging.getLogger(__name__)
 ROWS_PER_ROUND = 500  # pending batches taken at once (a batch holds up to 10,000 events)
+LEASE = timedelta(minutes=2)  # a drainer silent for longer is taken to have died
 
 
 def mark(db: Session, event_ids: list[int], *, now: datetime) -> None:
@@ -89,6 +98,29 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
     return len(rows)
 
 
+def take_lease(factory: sessionmaker[Session], holder: str, *, now: datetime) -> bool:
+    """Become the one process that drains (or stay it, for another ``LEASE``); False if another holds it."""
+    with unit_of_work(factory) as db:
+        taken = db.execute(
+            update(DrainLease).where(DrainLease.id == 1, or_(DrainLease.holder.is_(None), DrainLease.holder == holder, DrainLease.until < now))
+            .values(holder=holder, until=now + LEASE)
+        ).rowcount
+        if not taken and db.get(DrainLease, 1) is None:  # a database made without the migration's row
+            db.add(DrainLease(id=1, holder=holder, until=now + LEASE))
+            taken = 1
+    return bool(taken)
+
+
+def release_lease(factory: sessionmaker[Session], holder: str) -> None:
+    with unit_of_work(factory) as db:
+        db.execute(update(DrainLease).where(DrainLease.id == 1, DrainLease.holder == holder).values(holder=None, until=None))
+
+
+def _has_pending(factory: sessionmaker[Session]) -> bool:
+    with read_only(factory)() as db:
+        return db.scalar(select(PendingRefresh.id).limit(1)) is not None
+
+
 class Drainer:
     """One per app: at most one drain runs at a time, and a kick during a drain is never lost.
 
@@ -107,6 +139,7 @@ class Drainer:
         self._inflight = 0
         self._last_activity = time.monotonic()
         self.rounds = 0
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
 
     @contextmanager
     def ingesting(self) -> Iterator[None]:
@@ -153,13 +186,19 @@ class Drainer:
             try:
                 while self._kicked.is_set():
                     self._kicked.clear()
-                    while True:
-                        self._wait_for_quiet()
-                        n = drain_once(self._factory(), now=self._now(), default_tz=self._tz)
-                        if not n:
-                            break
-                        done += n
-                        self.rounds += 1
+                    self._wait_for_quiet()
+                    factory = self._factory()
+                    if not take_lease(factory, self.id, now=self._now()):
+                        break  # another process drains: it looks for pending rows again before it lets go
+                    try:
+                        while n := drain_once(factory, now=self._now(), default_tz=self._tz):
+                            done += n
+                            self.rounds += 1
+                            take_lease(factory, self.id, now=self._now())  # renewed every round
+                    finally:
+                        release_lease(factory, self.id)
+                    if _has_pending(factory):
+                        self._kicked.set()  # stored by another process while this one held the lease
             except Exception:  # the rows stay pending; the next drain does the work again
                 log.exception("refreshing attendance after ingestion failed; the batches stay pending")
                 return done

@@ -16,7 +16,7 @@ from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Pending
 from trainquant.attendance.pending import Drainer
 from trainquant.models import metadata
 
-ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_records", "proxy_cases", "devices", "device_commands"}
+ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_drain_lease", "attendance_records", "proxy_cases", "devices", "device_commands"}
 
 
 def records(db) -> int:
@@ -216,7 +216,8 @@ def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, c
 
     factory = make_sessionmaker(cli_engine)
     started = []
-    monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: started.append(time.monotonic()) or 0)
+    real = pending.drain_once
+    monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: started.append(time.monotonic()) or real(*a, **kw))
     drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0.15, max_delay_s=30)
     last_batch = []
 
@@ -232,3 +233,43 @@ def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, c
     drainer.drain()
     worker.join()
     assert started and started[0] >= last_batch[0] + 0.1  # not before the other worker's batches stopped
+
+
+def test_one_drainer_at_a_time_across_processes(db, school, settings, clock, app, monkeypatch):
+    """While another process holds the drain lease, a drainer leaves its batches to it."""
+    ingest_for_later(db, [ev(0, "in"), ev(60, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    factory = app.state.sessionmaker
+    assert pending.take_lease(factory, "other-worker", now=clock.now())
+    computed = []
+    real = pending.drain_once
+    monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0)
+    assert drainer.drain() == 0 and computed == [] and pending.pending_count(db) == 1
+
+    # The holder died: once its lease has run out, the next drain takes over.
+    clock.advance(seconds=pending.LEASE.total_seconds() + 1)
+    assert drainer.drain() == 1 and pending.pending_count(db) == 0
+    db.expire_all()
+    assert records(db) == 1
+    assert pending.take_lease(factory, "other-worker", now=clock.now())  # let go after the drain
+
+
+def test_a_batch_stored_while_the_holder_lets_go_is_not_left_behind(db, school, settings, clock, app, monkeypatch):
+    ingest_for_later(db, [ev(0, "in")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    real_release = pending.release_lease
+    calls = []
+
+    def another_process_stores_a_batch_then_let_go(factory, holder):
+        if not calls:  # the other process's drainer found the lease held and left its row to this one
+            ingest_for_later(db, [ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
+            db.commit()
+        calls.append(holder)
+        real_release(factory, holder)
+
+    monkeypatch.setattr(pending, "release_lease", another_process_stores_a_batch_then_let_go)
+    drainer = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=0)
+    assert drainer.drain() == 2 and len(calls) == 2
+    db.expire_all()
+    assert pending.pending_count(db) == 0 and db.scalar(select(AttendanceRecord)).events == 2
