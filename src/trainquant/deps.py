@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from sqlalchemy.orm import Session
 
 from trainquant.auth.models import User
 from trainquant.auth.permissions import Principal
