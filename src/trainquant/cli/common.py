@@ -35,10 +35,11 @@ def sessions():
     return make_sessionmaker(engine())
 
 
-def progress() -> Progress:
-    """The progress bar every long command shows."""
+def progress(*, width: int | None = None, transient: bool = False) -> Progress:
+    """The progress bar every long command shows; ``width`` pads the description so the bars line up."""
+    description = "{task.description}" if width is None else f"{{task.description:<{width}}}"
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        SpinnerColumn(), TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=transient
     )
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from trainquant.cli import common
@@ -53,8 +52,7 @@ def _load(seed: int) -> None:
     from trainquant.simulate.load import STEPS, is_loaded, load_school
     from trainquant.simulate.school import generate
 
-    columns = (SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
+    with common.progress(width=28) as progress:
         task = progress.add_task("generating the school", total=len(STEPS) + 1)
         school = generate(seed, today=_today())
         progress.update(task, advance=1, description="checking the database")

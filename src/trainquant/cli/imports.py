@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from trainquant.cli import common
@@ -53,10 +52,7 @@ def _run(kind: str, file: Path, mode: str) -> None:
     with file.open("rb") as fh:
         content = fh.read(settings.import_max_bytes + 1)  # one byte past the limit is enough to refuse it
     common.migrate()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:
+    with common.progress(transient=True) as bar:
         task = bar.add_task("reading", total=None)
 
         def progress(phase: str, done: int, total: int | None) -> None:

@@ -7,7 +7,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from trainquant.cli import common
 from trainquant.cli.common import console
@@ -36,9 +35,8 @@ def evaluate(
     if kind is not None and kind not in KINDS:
         raise typer.BadParameter(f"choose one of {', '.join(KINDS)}", param_hint="--kind")
     common.migrate()
-    columns = (SpinnerColumn(), TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with unit_of_work(common.sessions()) as db, Progress(*columns, console=console) as progress:
+        with unit_of_work(common.sessions()) as db, common.progress(width=22) as progress:
             task = progress.add_task("evaluating employees", total=None)
 
             def advance(done: int, total: int) -> None:
