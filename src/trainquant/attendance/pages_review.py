@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from trainquant.attendance import review
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
+from trainquant.attendance.pending import pending_count
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams
@@ -30,6 +31,7 @@ def review_page(request: Request, db: DbSession, _: Manage, status: str = "open"
         "cases": rows, "total": total, "page": paging.page, "pages": max(1, math.ceil(total / PAGE_SIZE)),
         "people": review.people_of(db, rows), "codes": review.session_codes(db, rows),
         "status": status, "signal": signal, "statuses": CASE_STATUSES, "signals": PROXY_SIGNALS,
+        "pending": pending_count(db),
     })
 
 

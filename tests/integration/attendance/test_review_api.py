@@ -109,3 +109,14 @@ def test_only_attendance_manage_sees_and_decides(client, school):
     assert t1.get("/api/v1/attendance/review").status_code == 403
     assert t1.post("/api/v1/attendance/review/1/confirm", json={"note": "x"}, headers={"X-CSRF-Token": token}).status_code == 403
     assert school["hr"].post("/api/v1/attendance/review/99999/confirm", json={"note": "x"}).status_code == 404
+
+
+def test_the_review_page_says_when_batches_are_still_being_checked(school, db, settings):
+    from trainquant.attendance.api import ingest_for_later
+
+    hr = school["hr"]
+    assert 'data-testid="pending"' not in hr.get("/attendance/review").text
+    ingest_for_later(db, [event("T1", 0, "in")], source="api", principal=None, now=NOW, settings=settings)  # answered, not yet drained
+    db.commit()
+    page = hr.get("/attendance/review")
+    assert page.status_code == 200 and "仍在核查的签到批次：1 批" in page.text
