@@ -140,6 +140,27 @@ class Drainer:
         self._last_activity = time.monotonic()
         self.rounds = 0
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
+        self.renew_s = LEASE.total_seconds() / 4
+
+    @contextmanager
+    def _renewing(self, factory: sessionmaker[Session]) -> Iterator[None]:
+        """Renew the lease every ``renew_s`` from a thread of its own while the body drains."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.renew_s):
+                try:
+                    take_lease(factory, self.id, now=self._now())
+                except Exception:  # noqa: BLE001 - a missed renewal is retried; at worst another drainer takes over
+                    log.warning("could not renew the attendance drain lease", exc_info=True)
+
+        thread = threading.Thread(target=renew, name="drain-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     @contextmanager
     def ingesting(self) -> Iterator[None]:
@@ -158,7 +179,7 @@ class Drainer:
             return db.scalar(select(func.max(PendingRefresh.id)))
 
     def _wait_for_quiet(self) -> None:
-        start = time.monotonic()
+        start = seen_at = time.monotonic()
         seen = self._newest_pending()
         while True:
             with self._state:
@@ -166,14 +187,12 @@ class Drainer:
             waited = time.monotonic() - start
             if waited >= self.max_delay_s:
                 return
-            if not busy and idle >= self.quiet_s:
+            # Quiet here, and no new pending row from another worker process over a whole quiet_s.
+            if not busy and idle >= self.quiet_s and time.monotonic() - seen_at >= self.quiet_s:
                 newest = self._newest_pending()
                 if newest == seen:
                     return
-                # Another worker process stored (or drained) batches meanwhile: activity as well.
-                seen = newest
-                with self._state:
-                    self._last_activity = time.monotonic()
+                seen, seen_at = newest, time.monotonic()
             time.sleep(min(0.05, max(0.001, self.quiet_s - idle), self.max_delay_s - waited))
 
     def drain(self) -> int:
@@ -191,10 +210,10 @@ class Drainer:
                     if not take_lease(factory, self.id, now=self._now()):
                         break  # another process drains: it looks for pending rows again before it lets go
                     try:
-                        while n := drain_once(factory, now=self._now(), default_tz=self._tz):
-                            done += n
-                            self.rounds += 1
-                            take_lease(factory, self.id, now=self._now())  # renewed every round
+                        with self._renewing(factory):  # a round over a big backlog can outlast the lease
+                            while n := drain_once(factory, now=self._now(), default_tz=self._tz):
+                                done += n
+                                self.rounds += 1
                     finally:
                         release_lease(factory, self.id)
                     if _has_pending(factory):

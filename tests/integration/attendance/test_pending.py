@@ -219,17 +219,19 @@ def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, c
     real = pending.drain_once
     monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: started.append(time.monotonic()) or real(*a, **kw))
     drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0.15, max_delay_s=30)
-    last_batch = []
+    last_batch, storing = [], threading.Event()
 
     def other_worker():
         for i in range(8):
             with unit_of_work(factory) as db:
                 pending.mark(db, [i + 1], now=clock.now())
             last_batch[:] = [time.monotonic()]
+            storing.set()
             time.sleep(0.05)
 
     worker = threading.Thread(target=other_worker)
     worker.start()
+    assert storing.wait(10)  # the other worker is storing when the drain begins to wait
     drainer.drain()
     worker.join()
     assert started and started[0] >= last_batch[0] + 0.1  # not before the other worker's batches stopped
@@ -273,3 +275,27 @@ def test_a_batch_stored_while_the_holder_lets_go_is_not_left_behind(db, school, 
     assert drainer.drain() == 2 and len(calls) == 2
     db.expire_all()
     assert pending.pending_count(db) == 0 and db.scalar(select(AttendanceRecord)).events == 2
+
+
+def test_the_lease_is_renewed_while_a_long_round_runs(cli_engine, clock, settings, monkeypatch):
+    from trainquant.db import make_sessionmaker, unit_of_work
+
+    factory = make_sessionmaker(cli_engine)
+    with unit_of_work(factory) as db:
+        pending.mark(db, [1, 2], now=clock.now())
+    real = pending.drain_once
+    others = []
+
+    def long_round(*a, **kw):
+        if not others:
+            clock.advance(seconds=pending.LEASE.total_seconds() + 60)  # this round outlasts the lease taken at its start
+            time.sleep(0.3)  # meanwhile the renewer runs
+            others.append(pending.take_lease(factory, "other-worker", now=clock.now()))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(pending, "drain_once", long_round)
+    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0)
+    drainer.renew_s = 0.05
+    assert drainer.drain() == 1
+    assert others == [False]  # still held: another worker could not take over mid-round
+    assert pending.take_lease(factory, "other-worker", now=clock.now())  # let go at the end
