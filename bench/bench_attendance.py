@@ -129,7 +129,10 @@ def bench_ingestion(n_events: int, people: int = 20_000, sessions: int = 200, wa
         accepted = []
 
         def client() -> None:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}", "content-type": "application/json"}, timeout=600) as c:
+            # A connection per batch, as independent terminals and platform syncs post: a kept-alive
+            # connection stays with the worker that accepted it, and four of them can land on one.
+            headers = {"Authorization": f"Bearer {key}", "content-type": "application/json", "connection": "close"}
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=600) as c:
                 while True:
                     try:
                         body = todo.get_nowait()
