@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Table, create_engine, event, text
@@ -232,9 +233,15 @@ def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     A factory bound to one connection (the tests' rolled-back transaction) is returned as it is.
     """
     bind = factory.kw.get("bind")
-    if isinstance(bind, Engine):
-        return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{READ_ONLY: True})})
-    return factory
+    if not isinstance(bind, Engine):
+        return factory
+    reader = _READERS.get(factory)  # made once per factory: requests and drains ask for it all the time
+    if reader is None:
+        reader = _READERS[factory] = sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{READ_ONLY: True})})
+    return reader
+
+
+_READERS: WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = WeakKeyDictionary()
 
 
 @contextmanager

@@ -24,11 +24,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.attendance import geo, qr
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, IngestResult, Verdict, validate_event
 from trainquant.auth.permissions import Principal
+from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.memory import gc_paused
 from trainquant.org.models import Employee, ExternalId, Venue

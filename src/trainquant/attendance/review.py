@@ -120,8 +120,9 @@ def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime
 
 def after_recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> None:
     """What follows fresh figures: proxy detection, and participation alerts for sessions already over."""
-    record_signals(db, signals_for(db, {s for s, _ in pairs}, default_tz=default_tz), now)
-    check_sessions_over(db, {s for s, _ in pairs}, now=now, default_tz=default_tz)
+    sessions = {s for s, _ in pairs}
+    detect(db, sessions, now, default_tz=default_tz)
+    check_sessions_over(db, sessions, now=now, default_tz=default_tz)
 
 
 def check_sessions_over(db: Session, session_ids: Iterable[int], *, now: datetime, default_tz: str) -> None:

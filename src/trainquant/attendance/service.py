@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from trainquant.db import chunks
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.attendance.rules import Attendance, Interval, Punch, Window, attended
+from trainquant.db import chunks
 from trainquant.org.models import DatedClass, Employee, Site, WeeklySlot
 from trainquant.org.rules import Slot, expand_timetable
 from trainquant.training.models import Enrolment, TrainingSession
