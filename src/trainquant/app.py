@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from trainquant import __version__
-from trainquant.attendance.pending import Drainer
+from trainquant.attendance.checkin.pending import Drainer
 from trainquant.clock import Clock, SystemClock
 from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker
@@ -146,19 +146,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     install_error_handlers(app)
 
-    from trainquant.analytics.api import router as reports_api
-    from trainquant.analytics.pages import router as reports_pages
     from trainquant.alerts.api import router as alerts_api
     from trainquant.alerts.pages import router as alerts_pages
+    from trainquant.analytics.api import router as reports_api
+    from trainquant.analytics.pages import router as reports_pages
     from trainquant.attendance.api import router as attendance_api
-    from trainquant.attendance.api_devices import router as devices_api
-    from trainquant.attendance.api_review import router as review_api
-    from trainquant.attendance.api_scheduling import router as scheduling_api
-    from trainquant.attendance.pages_review import router as review_pages
-    from trainquant.attendance.pages_slots import router as slots_pages
-    from trainquant.attendance.api_imports import router as attendance_imports_api
+    from trainquant.attendance.checkin.api import router as checkin_api
+    from trainquant.attendance.checkin.pages import router as checkin_pages
+    from trainquant.attendance.devices.api import router as devices_api
+    from trainquant.attendance.devices.push import router as zkteco_push
     from trainquant.attendance.pages import router as attendance_pages
-    from trainquant.attendance.push import router as zkteco_push
+    from trainquant.attendance.platforms.api import router as attendance_imports_api
+    from trainquant.attendance.proxy.api import router as review_api
+    from trainquant.attendance.proxy.pages import router as review_pages
     from trainquant.auth.api import router as auth_api
     from trainquant.imports.api import router as imports_api
     from trainquant.imports.pages import router as import_pages
@@ -168,6 +168,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.org.pages import router as org_pages
     from trainquant.training.api import router as training_api
     from trainquant.training.pages import router as training_pages
+    from trainquant.training.scheduling.api import router as scheduling_api
+    from trainquant.training.scheduling.pages import router as slots_pages
     from trainquant.web.pages import router as pages
 
     routers = (
@@ -182,7 +184,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         training_api,
         training_pages,
         attendance_api,
+        checkin_api,
         attendance_pages,
+        checkin_pages,
         attendance_imports_api,
         zkteco_push,
         reports_api,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -13,11 +14,16 @@ from starlette.datastructures import FormData
 
 from trainquant.auth.models import User
 from trainquant.auth.permissions import Principal
-from trainquant.auth.service import api_key_principal, find_api_key, note_api_key_use, principal_for_user
+from trainquant.auth.service import (
+    api_key_principal,
+    find_api_key,
+    note_api_key_use,
+    principal_for_user,
+)
 from trainquant.clock import Clock
 from trainquant.config import Settings
 from trainquant.db import read_only, unit_of_work
-from trainquant.errors import Forbidden, PayloadTooLarge, Unauthorized
+from trainquant.errors import Forbidden, Invalid, PayloadTooLarge, Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,6 +55,15 @@ async def read_body_limited(request: Request, limit: int, *, what: str = "body",
         if len(body) > limit:
             raise PayloadTooLarge(f"the {what} is over {limit} bytes{advice}")
     return bytes(body)
+
+
+async def read_json_limited(request: Request, limit: int, *, advice: str = " — split the batch") -> Any:
+    """The body parsed as JSON (orjson), refused as ``read_body_limited`` does when too large."""
+    body = await read_body_limited(request, limit, advice=advice)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"the body is not valid JSON: {exc}") from None
 
 
 async def submitted_form(request: Request) -> FormData:

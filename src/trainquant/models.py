@@ -1,11 +1,23 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from trainquant.alerts.models import Alert
-from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand, ProxyCase
+from trainquant.attendance.models import (
+    AttendanceRecord,
+    CheckinEvent,
+    Device,
+    DeviceCommand,
+    ProxyCase,
+)
 from trainquant.auth.models import ApiKey, User
 from trainquant.db import Base
 from trainquant.imports.models import ImportRejection, ImportRun
-from trainquant.indicators.models import Evaluation, EvaluationRun, Indicator, IndicatorModule, IndicatorVersion
+from trainquant.indicators.models import (
+    Evaluation,
+    EvaluationRun,
+    Indicator,
+    IndicatorModule,
+    IndicatorVersion,
+)
 from trainquant.org.models import (
     DatedClass,
     Department,

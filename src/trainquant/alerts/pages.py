@@ -14,7 +14,7 @@ from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import DomainError, Invalid
 from trainquant.pagination import PageParams
-from trainquant.training.service import local_today
+from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)

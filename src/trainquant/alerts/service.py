@@ -162,7 +162,7 @@ def check_departments(db: Session, period_start: date, period_end: date, now: da
 
 
 def _better_slot(db: Session, dep: Department, pat: rules.Pattern, period_end: date, length: int, tz: str) -> dict | None:
-    from trainquant.attendance import scheduling
+    from trainquant.training.scheduling import service as scheduling
 
     weekdays = (0, 1, 2, 3, 4) if pat.cause == "weekend-sessions" else None
     try:

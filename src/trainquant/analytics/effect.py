@@ -17,8 +17,15 @@ from trainquant.auth.permissions import DataScope, subtree
 from trainquant.indicators.evaluation import check_department_visible, latest_results
 from trainquant.org.models import Department, Employee
 from trainquant.org.service import get_department, get_employee, scoped
-from trainquant.training.models import Assessment, AssessmentKind, CostItem, Enrolment, Program, TrainingSession
-from trainquant.training.service import get_program, get_session
+from trainquant.training.lookups import get_program, get_session
+from trainquant.training.models import (
+    Assessment,
+    AssessmentKind,
+    CostItem,
+    Enrolment,
+    Program,
+    TrainingSession,
+)
 
 ZERO = Decimal("0.00")
 

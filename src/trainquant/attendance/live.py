@@ -17,8 +17,8 @@ from trainquant.attendance import rules
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.attendance.service import TeachingCalendar, excluded_event_ids
 from trainquant.auth.permissions import DataScope
-from trainquant.errors import NotFound
 from trainquant.org.models import Employee
+from trainquant.training.lookups import get_session
 from trainquant.training.models import Enrolment, TrainingSession
 
 IN_ROOM, LEFT, NEVER_CAME = "in", "left", "never-came"
@@ -75,16 +75,6 @@ class Board:
         enrolled = [r for r in self.rows if r.enrolled]
         possible = self.window.seconds * len(enrolled)
         return self.attended_seconds / possible if possible else None
-
-
-def get_session(db: Session, code: str) -> TrainingSession:
-    s = db.scalar(
-        select(TrainingSession).where(TrainingSession.code == code)
-        .options(joinedload(TrainingSession.program), joinedload(TrainingSession.site), joinedload(TrainingSession.venue))
-    )
-    if s is None:
-        raise NotFound(f"no session with code {code!r}")
-    return s
 
 
 def live_window(s: TrainingSession, now: datetime) -> rules.Window:

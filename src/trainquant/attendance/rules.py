@@ -22,6 +22,10 @@ FLAG_DUPLICATE_IN = "duplicate-in"
 FLAG_OUT_WITHOUT_IN = "out-without-in"
 FLAG_ABSENT = "absent"
 
+# A converter (ZKTeco line, platform record, sheet row) that cannot make an event of a record sends
+# {"unusable": "<why>", ...}: ingestion keeps it as rejected ("malformed") with that reason.
+UNUSABLE = "unusable"
+
 
 @dataclass(frozen=True, order=True)
 class Punch:

@@ -25,7 +25,12 @@ def refresh() -> None:
     import os
     import socket
 
-    from trainquant.attendance.pending import drain_once, pending_count, release_lease, take_lease
+    from trainquant.attendance.checkin.pending import (
+        drain_once,
+        pending_count,
+        release_lease,
+        take_lease,
+    )
     from trainquant.db import unit_of_work
 
     common.migrate()

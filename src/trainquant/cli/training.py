@@ -27,7 +27,7 @@ def run_mandatory(
     """Enrol everyone a mandatory rule names (new teachers -> onboarding ...); running it again changes nothing."""
     from trainquant.db import unit_of_work
     from trainquant.training import mandatory
-    from trainquant.training.service import local_today
+    from trainquant.training.lookups import local_today
 
     common.migrate()
     settings = common.settings()

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from trainquant.errors import Invalid, PayloadTooLarge
-from trainquant.imports.sheetxml import SheetStyle, merge_refs, reference_rows, sheet_rows
+from trainquant.imports.sheetxml import (
+    SheetStyle,
+    merge_refs,
+    reference_rows,
+    sheet_rows,
+)
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an xlsx protected with a password

@@ -14,7 +14,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
-from trainquant.org.rules import DatedClassRecord, EmployeeRecord, RowError, WeeklySlotRecord
+from trainquant.org.rules import (
+    DatedClassRecord,
+    EmployeeRecord,
+    RowError,
+    WeeklySlotRecord,
+)
 
 KINDS = ("employees", "timetables")
 EXT = "ext:"  # field names of external-id columns: "ext:wecom" ...

@@ -12,9 +12,9 @@ import html
 import re
 import zipfile
 from collections.abc import Iterator
-from typing import IO
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601

@@ -16,7 +16,13 @@ from trainquant.errors import Forbidden
 from trainquant.indicators import facts as fact_sources
 from trainquant.indicators import schemas
 from trainquant.indicators.metrics import rule_for
-from trainquant.indicators.models import Evaluation, EvaluationRun, Indicator, IndicatorModule, IndicatorVersion
+from trainquant.indicators.models import (
+    Evaluation,
+    EvaluationRun,
+    Indicator,
+    IndicatorModule,
+    IndicatorVersion,
+)
 from trainquant.indicators.rules import (
     MET,
     NO_DATA,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trainquant.attendance.models import AttendanceRecord
 from trainquant.indicators.metrics import EXAM_KINDS, exam_band
 from trainquant.indicators.rules import Fact
-from trainquant.attendance.models import AttendanceRecord
 from trainquant.training.models import Assessment, TrainingSession
 
 CHUNK = 2000  # employee ids per IN list: well under every backend's bind-parameter limit

@@ -20,7 +20,13 @@ from trainquant.errors import Conflict, Forbidden, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.indicators import evaluation, forms, schemas, service
 from trainquant.indicators.facts import available_kinds
-from trainquant.indicators.metrics import AGGREGATIONS, BUSINESS_METRICS, EXAM_KINDS, METRICS, UNITS
+from trainquant.indicators.metrics import (
+    AGGREGATIONS,
+    BUSINESS_METRICS,
+    EXAM_KINDS,
+    METRICS,
+    UNITS,
+)
 from trainquant.indicators.models import Evaluation
 from trainquant.indicators.service import actor
 from trainquant.org import service as org

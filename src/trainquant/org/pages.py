@@ -20,7 +20,12 @@ from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org import schemas, service
-from trainquant.org.models import DEPARTMENT_KINDS, EMPLOYEE_STATUSES, GROWTH_KINDS, Employee
+from trainquant.org.models import (
+    DEPARTMENT_KINDS,
+    EMPLOYEE_STATUSES,
+    GROWTH_KINDS,
+    Employee,
+)
 from trainquant.pagination import PageParams
 from trainquant.web.templating import render
 

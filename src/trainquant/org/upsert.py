@@ -20,7 +20,12 @@ from trainquant.org.models import (
     Site,
     WeeklySlot,
 )
-from trainquant.org.rules import DatedClassRecord, EmployeeRecord, RowError, WeeklySlotRecord
+from trainquant.org.rules import (
+    DatedClassRecord,
+    EmployeeRecord,
+    RowError,
+    WeeklySlotRecord,
+)
 
 CHUNK = 2000
 SCALAR_FIELDS = ("name", "position", "hire_date", "status", "hourly_cost", "email", "phone")

@@ -14,7 +14,12 @@ from trainquant.auth.models import User
 from trainquant.auth.service import create_user
 from trainquant.errors import Conflict
 from trainquant.org.models import Department, Employee, GrowthNote, Site, Venue
-from trainquant.org.upsert import UpsertResult, employee_ids, upsert_employees, upsert_timetable
+from trainquant.org.upsert import (
+    UpsertResult,
+    employee_ids,
+    upsert_employees,
+    upsert_timetable,
+)
 from trainquant.simulate.school import SimulatedSchool
 
 STEPS = ("departments", "sites", "employees", "timetable", "growth notes", "users")

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from trainquant.alerts.models import Alert
 from trainquant.alerts.service import check_departments, check_session
-from trainquant.attendance import review
-from trainquant.attendance.ingest import ingest
+from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.models import AttendanceRecord, Device, ProxyCase
+from trainquant.attendance.proxy import service as review
 from trainquant.attendance.service import recompute_batch
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.org.models import DatedClass, Department, Employee, Site, Venue

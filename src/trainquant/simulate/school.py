@@ -14,7 +14,13 @@ from datetime import date, timedelta
 
 from trainquant.org.rules import DatedClassRecord, EmployeeRecord, WeeklySlotRecord
 from trainquant.simulate import names
-from trainquant.simulate.growth import WEAKNESSES_BY_KIND, WEAKNESSES_BY_LINE, GrowthNoteSpec, latent_weaknesses, notes_for
+from trainquant.simulate.growth import (
+    WEAKNESSES_BY_KIND,
+    WEAKNESSES_BY_LINE,
+    GrowthNoteSpec,
+    latent_weaknesses,
+    notes_for,
+)
 from trainquant.simulate.structure import (
     DEPARTMENTS,
     FOREIGN_TEACHERS,

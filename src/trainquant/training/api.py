@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.pagination import Page, Paging, paginate
-from trainquant.training import costs, mandatory, schemas, service
+from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
 from trainquant.training.enrolment import actor_for
 
@@ -49,7 +49,7 @@ def create_program(body: schemas.ProgramCreate, db: DbSession, clock: AppClock, 
 
 @router.get("/programs/{code}", response_model=schemas.ProgramRead)
 def get_program(code: str, db: DbSession, _: TrainingRead):
-    program = service.get_program(db, code)
+    program = lookups.get_program(db, code)
     return service.program_read(program, len(program.sessions))
 
 
@@ -88,13 +88,13 @@ def list_sessions(
 ):
     f = service.SessionFilter(program=program, status=status_, site=site, trainer=trainer, starts_from=starts_from, starts_to=starts_to)
     rows, total = paginate(db, service.session_query(db, f), paging)
-    counts = service.seat_counts(db, [s.id for s in rows])
+    counts = lookups.seat_counts(db, [s.id for s in rows])
     return Page(items=[service.session_read(s, counts.get(s.id)) for s in rows], total=total, page=paging.page, page_size=paging.page_size)
 
 
 def _session(db, code: str) -> schemas.SessionRead:
-    s = service.get_session(db, code)
-    return service.session_read(s, service.seat_counts(db, [s.id]).get(s.id))
+    s = lookups.get_session(db, code)
+    return service.session_read(s, lookups.seat_counts(db, [s.id]).get(s.id))
 
 
 @router.post("/sessions", response_model=schemas.SessionRead, status_code=status.HTTP_201_CREATED)
@@ -148,7 +148,7 @@ def run_rules(
 ):
     now = clock.now()
     return mandatory.run(
-        db, now=now, today=service.local_today(now, settings.default_timezone), timezone=settings.default_timezone,
+        db, now=now, today=lookups.local_today(now, settings.default_timezone), timezone=settings.default_timezone,
         rule_code=rule, dry_run=dry_run,
     )
 

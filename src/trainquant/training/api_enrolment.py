@@ -13,7 +13,7 @@ from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.pagination import Page, Paging
 from trainquant.training import assessments, enrolment, schemas
-from trainquant.training.service import local_today
+from trainquant.training.lookups import local_today
 
 router = APIRouter()
 

@@ -15,8 +15,13 @@ from trainquant.org.models import Employee
 from trainquant.org.service import get_employee, scoped
 from trainquant.pagination import PageParams, paginate
 from trainquant.training import rules, schemas
-from trainquant.training.models import Assessment, AssessmentKind, Program, TrainingSession
-from trainquant.training.service import invalid, program_ref, refusal, session_ref
+from trainquant.training.lookups import invalid, program_ref, refusal, session_ref
+from trainquant.training.models import (
+    Assessment,
+    AssessmentKind,
+    Program,
+    TrainingSession,
+)
 
 
 def list_kinds(db: Session) -> list[AssessmentKind]:

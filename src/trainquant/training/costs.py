@@ -14,8 +14,8 @@ from trainquant.auth.permissions import Principal
 from trainquant.errors import NotFound
 from trainquant.pagination import PageParams, paginate
 from trainquant.training import schemas
+from trainquant.training.lookups import get_program, invalid, program_ref, session_ref
 from trainquant.training.models import CostItem, Program, TrainingSession
-from trainquant.training.service import get_program, invalid, program_ref, session_ref
 
 
 def create_cost(db: Session, principal: Principal, body: schemas.CostCreate, *, now: datetime) -> CostItem:

@@ -17,8 +17,13 @@ from trainquant.org.models import Department, Employee
 from trainquant.org.service import get_department, scoped
 from trainquant.pagination import PageParams, paginate
 from trainquant.training import rules, schemas
-from trainquant.training.models import Enrolment, EnrolmentEvent, Program, TrainingSession
-from trainquant.training.service import employee_ref, get_session, refusal, session_ref
+from trainquant.training.lookups import employee_ref, get_session, refusal, session_ref
+from trainquant.training.models import (
+    Enrolment,
+    EnrolmentEvent,
+    Program,
+    TrainingSession,
+)
 
 OVERRIDES = {"approve": "override_approve", "reject": "override_reject"}
 

@@ -17,8 +17,14 @@ from trainquant.errors import Conflict, NotFound
 from trainquant.org.models import Employee
 from trainquant.training import rules, schemas
 from trainquant.training.enrolment import perform
-from trainquant.training.models import Enrolment, MandatoryRule, Program, TrainingSession
-from trainquant.training.service import check_prerequisites, get_session, program_ref, seat_counts
+from trainquant.training.lookups import get_session, program_ref, seat_counts
+from trainquant.training.models import (
+    Enrolment,
+    MandatoryRule,
+    Program,
+    TrainingSession,
+)
+from trainquant.training.service import check_prerequisites
 
 
 def get_rule(db: Session, code: str) -> MandatoryRule:

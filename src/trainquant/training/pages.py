@@ -26,7 +26,15 @@ from trainquant.i18n import gettext_ as _
 from trainquant.org.models import DEPARTMENT_KINDS, Site
 from trainquant.org.service import list_sites
 from trainquant.pagination import PageParams
-from trainquant.training import assessments, costs, enrolment, forms, schemas, service
+from trainquant.training import (
+    assessments,
+    costs,
+    enrolment,
+    forms,
+    lookups,
+    schemas,
+    service,
+)
 from trainquant.training.models import (
     CHECKIN_METHODS,
     COST_CATEGORIES,
@@ -160,9 +168,9 @@ def create_program(
 
 
 def _program_page(request: Request, db: Session, principal: Principal, code: str, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200):
-    program = service.get_program(db, code)
+    program = lookups.get_program(db, code)
     sessions = list(program.sessions)
-    counts = service.seat_counts(db, [s.id for s in sessions])
+    counts = lookups.seat_counts(db, [s.id for s in sessions])
     enrolled, enrolled_total = enrolment.list_enrolments(db, enrolment.EnrolmentFilter(program=code), principal.scope, PageParams(page=1, page_size=ROSTER_SIZE))
     results, _n = assessments.list_assessments(db, assessments.AssessmentFilter(program=code), principal.scope, PageParams(page=1, page_size=100))
     manage = principal.can("training:manage")
@@ -232,7 +240,7 @@ def _session_form(request: Request, db: Session, program, *, settings: Settings,
 
 @router.get("/training/programs/{code}/sessions/new")
 def new_session_page(request: Request, code: str, db: DbSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock):
-    return _session_form(request, db, service.get_program(db, code), settings=settings, clock=clock)
+    return _session_form(request, db, lookups.get_program(db, code), settings=settings, clock=clock)
 
 
 @router.post("/training/programs/{code}/sessions/new")
@@ -256,7 +264,7 @@ def create_session(
     missing_checkout_policy: Annotated[str, Form()] = "",
     session_code: Annotated[str, Form()] = "",
 ):
-    program = service.get_program(db, code)
+    program = lookups.get_program(db, code)
     form = {
         "starts_at": starts_at, "ends_at": ends_at, "online": bool(online), "site_code": site_code, "venue": venue, "trainer": trainer,
         "trainer_employee_no": trainer_employee_no, "capacity": capacity, "checkin_methods": checkin_methods,

@@ -22,8 +22,8 @@ from trainquant.org.models import Employee, GrowthNote
 from trainquant.org.service import EmployeeFilter, list_employees
 from trainquant.pagination import PageParams
 from trainquant.training import assessments, enrolment, forms, rules, schemas
+from trainquant.training.lookups import local_today, seat_counts
 from trainquant.training.models import Program, TrainingSession
-from trainquant.training.service import local_today, seat_counts
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -18,8 +18,8 @@ from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
 from trainquant.pagination import PageParams
-from trainquant.training import enrolment, forms, rules, schemas, service
-from trainquant.training.service import local_today
+from trainquant.training import enrolment, forms, lookups, rules, schemas, service
+from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +35,8 @@ def session_page(
     request: Request, db: Session, principal: Principal, code: str, *, settings: Settings, clock: Clock,
     form: dict | None = None, errors: dict | None = None, status_code: int = 200,
 ):
-    s = service.get_session(db, code)
-    counts = service.seat_counts(db, [s.id]).get(s.id, {})
+    s = lookups.get_session(db, code)
+    counts = lookups.seat_counts(db, [s.id]).get(s.id, {})
     roster, total = enrolment.list_enrolments(db, enrolment.EnrolmentFilter(session=code), principal.scope, PageParams(page=1, page_size=ROSTER_SIZE))
     roster.sort(key=lambda e: (ORDER.get(e.status, 9), e.waitlist_rank or 0, e.employee_no))
     now = clock.now()

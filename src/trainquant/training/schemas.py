@@ -6,9 +6,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from trainquant.org.schemas import Code, DepartmentKind, LongName, Name, ReadModel, Strict, Tag
+from trainquant.org.schemas import (
+    Code,
+    DepartmentKind,
+    LongName,
+    Name,
+    ReadModel,
+    Strict,
+    Tag,
+)
 
 ProgramKind = Literal["offline", "online", "blended"]
 ProgramLevel = Literal["onboarding", "foundation", "advanced", "refresher"]

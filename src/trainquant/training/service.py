@@ -3,59 +3,33 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from trainquant.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from trainquant.org.models import Employee, Site, Venue
+from trainquant.errors import Conflict
+from trainquant.org.models import Site, Venue
 from trainquant.pagination import PageParams
 from trainquant.training import rules, schemas
-from trainquant.training.models import Assessment, CostItem, Enrolment, Program, TrainingSession
-
-_REFUSALS: dict[str, type[DomainError]] = {"conflict": Conflict, "forbidden": Forbidden, "invalid": Invalid}
-
-
-def refusal(refused: rules.Refused) -> DomainError:
-    """A pure rule's refusal as the DomainError the API answers with."""
-    errors = [{"field": refused.field, "code": refused.code or refused.kind, "message": refused.message}] if refused.field else None
-    return _REFUSALS[refused.kind](refused.message, errors=errors)
-
-
-def invalid(field: str, message: str) -> Invalid:
-    return Invalid(message, errors=[{"field": field, "code": "invalid", "message": message}])
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
-
-
-def employee_ref(db: Session, employee_no: str, field: str = "employee_no") -> Employee:
-    emp = db.scalar(select(Employee).where(Employee.employee_no == employee_no).options(joinedload(Employee.department)))
-    if emp is None:
-        raise invalid(field, f"no employee with employee_no {employee_no!r}")
-    return emp
-
+from trainquant.training.enrolment import apply_changes, load_roster, resize_session
+from trainquant.training.lookups import (
+    employee_ref,
+    get_program,
+    get_session,
+    invalid,
+    program_ref,
+)
+from trainquant.training.models import (
+    Assessment,
+    CostItem,
+    Enrolment,
+    Program,
+    TrainingSession,
+)
 
 # ---------------------------------------------------------------- programs
-
-
-def get_program(db: Session, code: str) -> Program:
-    program = db.scalar(select(Program).where(Program.code == code).options(joinedload(Program.trainer_employee)))
-    if program is None:
-        raise NotFound(f"no program with code {code!r}")
-    return program
-
-
-def program_ref(db: Session, code: str, field: str = "program_code") -> Program:
-    program = db.scalar(select(Program).where(Program.code == code))
-    if program is None:
-        raise invalid(field, f"no program with code {code!r}")
-    return program
 
 
 def program_read(program: Program, sessions: int = 0) -> schemas.ProgramRead:
@@ -173,38 +147,6 @@ def delete_program(db: Session, code: str) -> None:
 
 
 # ---------------------------------------------------------------- sessions
-
-
-def get_session(db: Session, code: str, *, lock: bool = False) -> TrainingSession:
-    stmt = select(TrainingSession).where(TrainingSession.code == code).options(
-        joinedload(TrainingSession.program), joinedload(TrainingSession.site), joinedload(TrainingSession.venue),
-        joinedload(TrainingSession.trainer_employee),
-    )
-    # Seat decisions on one session are serialised (PostgreSQL row lock; SQLite has one writer anyway), and
-    # read afresh once the lock is held.
-    if lock:
-        stmt = stmt.with_for_update(of=TrainingSession).execution_options(populate_existing=True)
-    session = db.scalar(stmt)
-    if session is None:
-        raise NotFound(f"no session with code {code!r}")
-    return session
-
-
-def session_ref(db: Session, code: str, field: str = "session_code", *, lock: bool = False) -> TrainingSession:
-    try:
-        return get_session(db, code, lock=lock)
-    except NotFound:
-        raise invalid(field, f"no session with code {code!r}") from None
-
-
-def seat_counts(db: Session, session_ids: Iterable[int]) -> dict[int, Counter]:
-    out: dict[int, Counter] = {}
-    rows = db.execute(
-        select(Enrolment.session_id, Enrolment.status, func.count()).where(Enrolment.session_id.in_(list(session_ids))).group_by(Enrolment.session_id, Enrolment.status)
-    )
-    for session_id, status, n in rows:
-        out.setdefault(session_id, Counter())[status] = n
-    return out
 
 
 def session_read(s: TrainingSession, counts: Counter | None = None) -> schemas.SessionRead:
@@ -335,8 +277,6 @@ def create_session(db: Session, body: schemas.SessionCreate, *, now: datetime) -
 
 
 def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: datetime) -> TrainingSession:
-    from trainquant.training.enrolment import resize_session
-
     session = get_session(db, code, lock=True)
     if session.status == "cancelled":
         raise Conflict(f"session {code!r} is cancelled")
@@ -354,8 +294,6 @@ def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: 
 
 
 def cancel_session(db: Session, code: str, reason: str, *, actor: rules.Actor, now: datetime) -> TrainingSession:
-    from trainquant.training.enrolment import apply_changes, load_roster
-
     session = get_session(db, code, lock=True)
     if session.status == "cancelled":
         raise Conflict(f"session {code!r} is already cancelled")

@@ -9,7 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.alerts.models import Alert
 from trainquant.attendance.models import AttendanceRecord, Device

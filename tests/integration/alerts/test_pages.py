@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import NOW, login, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.alerts.models import Alert
 from trainquant.attendance.models import ProxyCase

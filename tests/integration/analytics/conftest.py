@@ -1,1 +1,6 @@
-from tests.integration.training.conftest import School, make_program, make_session, school  # noqa: F401
+from tests.integration.training.conftest import (  # noqa: F401
+    School,
+    make_program,
+    make_session,
+    school,
+)

@@ -8,9 +8,13 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.conftest import NOW
-from trainquant.attendance.api import ingest_for_later
+from trainquant.attendance.checkin.pending import (
+    pending_count,
+    release_lease,
+    take_lease,
+)
+from trainquant.attendance.checkin.service import ingest_for_later
 from trainquant.attendance.models import AttendanceRecord, Device
-from trainquant.attendance.pending import pending_count, release_lease, take_lease
 from trainquant.cli.main import app
 from trainquant.config import Settings
 from trainquant.db import make_sessionmaker, unit_of_work

@@ -8,11 +8,19 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import NOW, make_api_key, make_department, make_employee, make_site, make_user, login
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
-from trainquant.attendance import qr
+from trainquant.attendance.checkin import qr
+from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.geo import wgs84_to_gcj02
-from trainquant.attendance.ingest import ingest
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.org.models import ExternalId, WeeklySlot
 

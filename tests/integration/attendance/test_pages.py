@@ -9,9 +9,18 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
-from trainquant.attendance import qr, rules
+from trainquant.attendance import rules
+from trainquant.attendance.checkin import qr
 from trainquant.attendance.models import Device
 from trainquant.training.models import Enrolment
 

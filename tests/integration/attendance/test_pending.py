@@ -10,10 +10,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from tests.integration.attendance.test_ingest_api import ev, school  # noqa: F401 (school is a fixture)
-from trainquant.attendance import pending, review
-from trainquant.attendance.api import ingest_for_later
-from trainquant.attendance.models import AttendanceRecord, CheckinEvent, PendingRefresh, ProxyCase
-from trainquant.attendance.pending import Drainer
+from trainquant.attendance.checkin import pending
+from trainquant.attendance.checkin.pending import Drainer
+from trainquant.attendance.checkin.service import ingest_for_later
+from trainquant.attendance.models import (
+    AttendanceRecord,
+    CheckinEvent,
+    PendingRefresh,
+    ProxyCase,
+)
+from trainquant.attendance.proxy import service as review
 from trainquant.models import metadata
 
 ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_drain_lease", "attendance_records", "proxy_cases", "devices", "device_commands"}

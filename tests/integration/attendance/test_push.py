@@ -9,8 +9,13 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_department, make_employee, make_site
 from tests.integration.training.conftest import make_program, make_session
-from trainquant.attendance import push
-from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand
+from trainquant.attendance.checkin import service as checkin
+from trainquant.attendance.models import (
+    AttendanceRecord,
+    CheckinEvent,
+    Device,
+    DeviceCommand,
+)
 from trainquant.org.models import ExternalId
 
 LATER = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai, after the session
@@ -141,15 +146,15 @@ def test_a_failure_is_not_answered_ok_so_the_terminal_resends(client, terminal, 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    working = push.ingest_and_recompute
-    monkeypatch.setattr(push, "ingest_and_recompute", broken)
+    working = checkin.ingest_and_recompute
+    monkeypatch.setattr(checkin, "ingest_and_recompute", broken)
     resp = cdata(client, BATCH, stamp="77")
     assert resp.status_code < 500 and not resp.text.startswith("OK")
     assert db.scalar(select(func.count(CheckinEvent.id))) == 0
     device = db.scalar(select(Device).where(Device.device_id == SN))
     db.refresh(device)
     assert device.attlog_stamp is None
-    monkeypatch.setattr(push, "ingest_and_recompute", working)
+    monkeypatch.setattr(checkin, "ingest_and_recompute", working)
     assert cdata(client, BATCH, stamp="77").text == "OK: 3"
 
 

@@ -8,7 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.models import Device, ProxyCase
 
@@ -112,7 +120,7 @@ def test_only_attendance_manage_sees_and_decides(client, school):
 
 
 def test_the_review_page_says_when_batches_are_still_being_checked(school, db, settings):
-    from trainquant.attendance.api import ingest_for_later
+    from trainquant.attendance.checkin.service import ingest_for_later
 
     hr = school["hr"]
     assert 'data-testid="pending"' not in hr.get("/attendance/review").text

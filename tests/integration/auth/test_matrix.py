@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_user,
+)
 
 ROLES = ("anonymous", "admin", "hr", "manager", "employee", "key-read", "key-write", "key-none")
 

@@ -1,4 +1,4 @@
-from tests.conftest import make_user, login
+from tests.conftest import login, make_user
 
 
 def test_login_and_me(client, db):

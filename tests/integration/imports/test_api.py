@@ -11,7 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import login, make_api_key, make_department, make_employee, make_user
+from tests.conftest import (
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_user,
+)
 from tests.integration.imports.conftest import HEADER, problem, staff_rows, upload
 from tests.unit.imports.files import csv_bytes, xlsx_bytes
 from trainquant.imports.models import ImportRejection, ImportRun

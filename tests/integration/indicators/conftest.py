@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_user,
+)
 from trainquant.org.models import Department, Employee
 from trainquant.training.models import Assessment, AssessmentKind
 

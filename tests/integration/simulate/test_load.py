@@ -8,7 +8,17 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW, login
 from trainquant.auth.models import User
-from trainquant.org.models import DatedClass, Department, Employee, EmployeeTag, ExternalId, GrowthNote, Site, Venue, WeeklySlot
+from trainquant.org.models import (
+    DatedClass,
+    Department,
+    Employee,
+    EmployeeTag,
+    ExternalId,
+    GrowthNote,
+    Site,
+    Venue,
+    WeeklySlot,
+)
 from trainquant.org.rules import Slot, weekly_hours
 from trainquant.simulate.load import is_loaded, load_school
 from trainquant.simulate.school import generate

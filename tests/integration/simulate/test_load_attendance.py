@@ -7,7 +7,12 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW
 from trainquant.alerts.models import Alert
-from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, ProxyCase
+from trainquant.attendance.models import (
+    AttendanceRecord,
+    CheckinEvent,
+    Device,
+    ProxyCase,
+)
 from trainquant.org.models import Employee
 from trainquant.simulate.attendance import generate_checkins
 from trainquant.simulate.load import load_school
@@ -99,7 +104,7 @@ def test_the_proxy_group_opens_a_case_and_counts_until_hr_confirms(db, stream, l
 
 
 def test_once_hr_confirms_the_proxied_are_absent_and_the_signer_keeps_their_time(db, stream, loaded):
-    from trainquant.attendance.review import decide
+    from trainquant.attendance.proxy.service import decide
 
     g = stream.proxy_groups[0]
     sid = db.scalar(select(TrainingSession.id).where(TrainingSession.code == g.session_code))

@@ -10,7 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW, login, make_api_key, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    login,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from trainquant.org.models import EmployeeTag, Site
 from trainquant.training.models import Program, TrainingSession
 

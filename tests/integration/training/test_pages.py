@@ -11,7 +11,13 @@ from sqlalchemy import select
 from tests.conftest import NOW
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.org.models import GrowthNote
-from trainquant.training.models import Assessment, CostItem, Enrolment, Program, TrainingSession
+from trainquant.training.models import (
+    Assessment,
+    CostItem,
+    Enrolment,
+    Program,
+    TrainingSession,
+)
 
 
 @pytest.fixture

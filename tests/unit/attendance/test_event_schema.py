@@ -9,7 +9,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from trainquant.attendance.schemas import EventIn, validate_event
+from trainquant.attendance.checkin.schemas import EventIn, validate_event
 
 aware = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])).map(datetime.isoformat)
 short = st.text(min_size=1, max_size=20).filter(str.strip)

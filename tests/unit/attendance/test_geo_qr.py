@@ -1,8 +1,13 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainquant.attendance import qr
-from trainquant.attendance.geo import fence_check, gcj02_to_wgs84, haversine_m, wgs84_to_gcj02
+from trainquant.attendance.checkin import qr
+from trainquant.attendance.geo import (
+    fence_check,
+    gcj02_to_wgs84,
+    haversine_m,
+    wgs84_to_gcj02,
+)
 
 SECRET = "s" * 40
 

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from trainquant.attendance import importers
-from trainquant.attendance.schemas import UNUSABLE, EventIn
+from trainquant.attendance.checkin.schemas import EventIn
+from trainquant.attendance.platforms import rules as importers
+from trainquant.attendance.rules import UNUSABLE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = int(datetime(2026, 9, 1, 1, 0, tzinfo=UTC).timestamp())  # 09:00 in Shanghai

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainquant.attendance import proxy_rules as pr
+from trainquant.attendance.proxy import rules as pr
 
 T0 = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
 ROOM = (39.9, 116.4)

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from trainquant.attendance import zkteco
-from trainquant.attendance.schemas import UNUSABLE, EventIn
+from trainquant.attendance.checkin.schemas import EventIn
+from trainquant.attendance.devices import zkteco
+from trainquant.attendance.rules import UNUSABLE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

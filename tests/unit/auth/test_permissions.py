@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainquant.auth.permissions import PERMISSIONS, ROLE_PERMISSIONS, ROLES, DataScope, parse_scopes, scope_for_role, subtree
+from trainquant.auth.permissions import (
+    PERMISSIONS,
+    ROLE_PERMISSIONS,
+    ROLES,
+    DataScope,
+    parse_scopes,
+    scope_for_role,
+    subtree,
+)
 
 TREE = {1: None, 2: 1, 3: 2, 4: 2, 5: 1, 6: 5, 7: None}
 

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from trainquant.imports import rules
 from trainquant.imports.rules import CellError
-from trainquant.org.rules import DatedClassRecord, EmployeeRecord, RowError, WeeklySlotRecord
+from trainquant.org.rules import (
+    DatedClassRecord,
+    EmployeeRecord,
+    RowError,
+    WeeklySlotRecord,
+)
 
 # ---------------------------------------------------------------- headers
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_architecture import ALLOWED_ROOTS, FORBIDDEN_CALLS, _imports
-from tests.unit.test_i18n_catalog import CATALOGUE, TEMPLATES, python_msgids, template_msgids
+from tests.unit.test_i18n_catalog import (
+    CATALOGUE,
+    TEMPLATES,
+    python_msgids,
+    template_msgids,
+)
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "trainquant"
 PURE = [SRC / "indicators" / "rules.py", SRC / "indicators" / "metrics.py"]

@@ -5,8 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from trainquant.attendance.schemas import MAX_BATCH, EventIn
-from trainquant.simulate.attendance import CREDIT_TO_END, COUNT_TO_LAST_EVENT, expected, generate_checkins
+from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn
+from trainquant.simulate.attendance import (
+    COUNT_TO_LAST_EVENT,
+    CREDIT_TO_END,
+    expected,
+    generate_checkins,
+)
 from trainquant.simulate.school import generate
 from trainquant.simulate.training import generate_training
 

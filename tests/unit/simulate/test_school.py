@@ -10,7 +10,11 @@ import pytest
 from trainquant.org.models import EXTERNAL_SYSTEMS
 from trainquant.org.rules import Slot, weekly_hours
 from trainquant.simulate.growth import TOPICS
-from trainquant.simulate.names import ENGLISH_FIRST, ENGLISH_LAST, is_plausible_chinese_name
+from trainquant.simulate.names import (
+    ENGLISH_FIRST,
+    ENGLISH_LAST,
+    is_plausible_chinese_name,
+)
 from trainquant.simulate.school import generate, term_start
 from trainquant.simulate.structure import DEPARTMENTS, SITES
 

@@ -3,9 +3,9 @@
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from trainquant.simulate.school import generate
 from trainquant.simulate.training import generate_training

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainquant.training import rules
-from trainquant.training.rules import ACTIONS, APPROVED, WAITLISTED, Actor, Refused, Result, Scale, SessionState
+from trainquant.training.rules import (
+    ACTIONS,
+    APPROVED,
+    WAITLISTED,
+    Actor,
+    Refused,
+    Result,
+    Scale,
+    SessionState,
+)
 
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 HR = Actor(name="hr", can_enrol=True, can_approve=True, can_manage=True, department_ids=None)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from trainquant.attendance import review
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
+from trainquant.attendance.proxy import service as review
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.pagination import Page, Paging
 

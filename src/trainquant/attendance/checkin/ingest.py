@@ -24,9 +24,16 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainquant.attendance import geo, qr
+from trainquant.attendance import geo
+from trainquant.attendance.checkin import qr
+from trainquant.attendance.checkin.schemas import (
+    MAX_BATCH,
+    IngestResult,
+    Verdict,
+    validate_event,
+)
 from trainquant.attendance.models import CheckinEvent, Device
-from trainquant.attendance.schemas import MAX_BATCH, UNUSABLE, IngestResult, Verdict, validate_event
+from trainquant.attendance.rules import UNUSABLE
 from trainquant.auth.permissions import Principal
 from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.errors import Invalid, PayloadTooLarge

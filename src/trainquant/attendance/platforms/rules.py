@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trainquant.attendance.schemas import UNUSABLE
+from trainquant.attendance.rules import UNUSABLE
 
 WECOM_KIND = {"上班打卡": "in", "下班打卡": "out", "外出打卡": "in"}
 DINGTALK_KIND = {"OnDuty": "in", "OffDuty": "out"}

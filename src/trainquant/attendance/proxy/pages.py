@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from trainquant.attendance import review
+from trainquant.attendance.checkin.pending import pending_count
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
-from trainquant.attendance.pending import pending_count
+from trainquant.attendance.proxy import service as review
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams

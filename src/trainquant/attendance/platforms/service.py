@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance import importers
-from trainquant.attendance.api import ingest_and_recompute
-from trainquant.attendance.ingest import EARLY_MARGIN
-from trainquant.attendance.schemas import MAX_BATCH, IngestResult, Verdict
+from trainquant.attendance.checkin.ingest import EARLY_MARGIN
+from trainquant.attendance.checkin.schemas import MAX_BATCH, IngestResult, Verdict
+from trainquant.attendance.checkin.service import ingest_and_recompute
+from trainquant.attendance.platforms import rules as importers
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
 from trainquant.errors import Invalid

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from trainquant.attendance.schemas import UNUSABLE
+from trainquant.attendance.rules import UNUSABLE
 
 STATUS_KIND = {0: "in", 1: "out", 2: "out", 3: "in", 4: "in", 5: "out"}
 STATUS_NAME = {0: "check-in", 1: "check-out", 2: "break-out", 3: "break-in", 4: "overtime-in", 5: "overtime-out"}

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance import proxy_rules
 from trainquant.attendance.models import CheckinEvent, Device, ProxyCase
+from trainquant.attendance.proxy import rules as proxy_rules
 from trainquant.attendance.service import TeachingCalendar, recompute
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.org.models import Employee, Venue

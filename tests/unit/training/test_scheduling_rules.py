@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainquant.attendance import scheduling_rules as sr
+from trainquant.training.scheduling import rules as sr
 
 SH = ZoneInfo("Asia/Shanghai")
 TUESDAY = date(2026, 9, 1)

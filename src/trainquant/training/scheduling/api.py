@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from trainquant.attendance import scheduling
-from trainquant.attendance import scheduling_rules as sr
 from trainquant.deps import AppSettings, DbSession, Requires
+from trainquant.training.scheduling import rules as sr
+from trainquant.training.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1/scheduling", tags=["scheduling"])
 Manage = Requires("training:manage")

@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainquant.attendance import review
 from trainquant.attendance.models import CheckinEvent, DrainLease, PendingRefresh
+from trainquant.attendance.proxy import service as review
 from trainquant.attendance.service import excluded_event_ids, figures_for, store_figures
 from trainquant.db import chunks, read_only, unit_of_work
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance import scheduling_rules as sr
 from trainquant.attendance.service import TeachingCalendar
 from trainquant.errors import Invalid, NotFound
 from trainquant.org.models import Department, Employee, EmployeeTag
 from trainquant.training.models import Enrolment, Program, TrainingSession
+from trainquant.training.scheduling import rules as sr
 
 MAX_DAYS = 62
 MAX_PEOPLE = 3_000

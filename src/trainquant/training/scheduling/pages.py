@@ -7,13 +7,13 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from trainquant.attendance import scheduling
-from trainquant.attendance import scheduling_rules as sr
 from trainquant.deps import AppClock, AppSettings, DbSession, Requires
 from trainquant.errors import DomainError
 from trainquant.org.models import DEPARTMENT_KINDS
+from trainquant.training.lookups import local_today
 from trainquant.training.models import Program
-from trainquant.training.service import local_today
+from trainquant.training.scheduling import rules as sr
+from trainquant.training.scheduling import service as scheduling
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from trainquant.attendance.geo import haversine_m
+
 SHARED_DEVICE = "shared-device"
 RELAYED_TOKEN = "relayed-token"
 IMPOSSIBLE_TRAVEL = "impossible-travel"
@@ -37,7 +39,6 @@ MIN_TRAVEL_M = 2_000.0  # below this, GPS noise and neighbouring rooms: never "i
 DIFFERENT_SITE_WITHIN = timedelta(minutes=10)
 RELAY_MARGIN_M = 150.0  # beyond the fence radius plus the reported accuracy
 CLASS_MARGIN = timedelta(minutes=5)  # a punch in a class's first or last 5 minutes is a changeover
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,6 @@ class Signal:
     detail: str
     involved_event_ids: tuple[int, ...] = field(default=())
     real_employee_id: int | None = None
-
-
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _order(p: PunchFact) -> tuple:
@@ -162,7 +157,7 @@ def relayed_token(punches: Iterable[PunchFact], *, margin_m: float = RELAY_MARGI
         for p in located:
             if p.event_id in remote or not inside:
                 continue
-            nearest = min(haversine_m((p.lat, p.lng), (q.lat, q.lng)) for q in inside if q.employee_id != p.employee_id) if any(q.employee_id != p.employee_id for q in inside) else 0.0
+            nearest = min(haversine_m(p.lat, p.lng, q.lat, q.lng) for q in inside if q.employee_id != p.employee_id) if any(q.employee_id != p.employee_id for q in inside) else 0.0
             slack = margin_m + (p.accuracy_m or 0.0) + 2 * (p.fence_m or 50.0)
             if nearest > slack:
                 remote[p.event_id] = nearest - slack
@@ -192,7 +187,7 @@ def impossible_travel(punches: Iterable[PunchFact], *, max_kmh: float = MAX_SPEE
             gap_s = (b.at - a.at).total_seconds()
             pa, pb = a.position(), b.position()
             if pa is not None and pb is not None:
-                dist = haversine_m(pa, pb)
+                dist = haversine_m(*pa, *pb)
                 if dist < min_m:
                     continue
                 speed = dist / 1000 / (gap_s / 3600) if gap_s > 0 else math.inf

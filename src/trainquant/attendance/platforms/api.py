@@ -8,10 +8,15 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from trainquant.attendance import import_service
-from trainquant.attendance.api import read_json_limited
-from trainquant.attendance.schemas import IngestResult
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.attendance.checkin.schemas import IngestResult
+from trainquant.attendance.platforms import service as import_service
+from trainquant.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    Requires,
+    read_json_limited,
+)
 from trainquant.errors import Invalid, PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1/attendance/imports", tags=["attendance"])

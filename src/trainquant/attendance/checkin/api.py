@@ -1,0 +1,82 @@
+"""Check-in events in over JSON: batches of up to 10,000, the stored events, the room's QR token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from trainquant.attendance.checkin import qr, service
+from trainquant.attendance.checkin.schemas import IngestResult, events_of
+from trainquant.attendance.models import CheckinEvent
+from trainquant.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    Requires,
+    read_json_limited,
+)
+from trainquant.pagination import Page, Paging, paginate
+from trainquant.training.lookups import get_session
+
+router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
+Write = Requires("attendance:write")
+Manage = Requires("attendance:manage")
+
+
+@router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")
+async def post_events(
+    request: Request, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
+    wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
+):
+    # The body is read on the event loop; the database work runs in the threadpool, in a unit of work
+    # of its own that commits before the answer is serialised.
+    payload = await read_json_limited(request, settings.events_max_bytes)
+    events, now = events_of(payload), clock.now()
+    drainer = request.app.state.drainer
+    outcome = await run_in_threadpool(
+        service.ingest_batch, request.app.state.sessionmaker, events, source="api", principal=principal, now=now, settings=settings,
+        wait=wait, ingesting=drainer.ingesting,
+    )
+    if not wait and outcome.affected:
+        background.add_task(run_in_threadpool, drainer.drain)
+    # The verdicts are serialised straight from tuples (``response_model`` documents the shape).
+    return Response(outcome.json(), media_type="application/json")
+
+
+@router.get("/events", response_model=Page[dict])
+def list_events(
+    db: DbSession,
+    paging: Paging,
+    _: Manage,
+    session: Annotated[str | None, Query(max_length=40)] = None,
+    verdict: Annotated[str | None, Query(pattern="^(accepted|rejected)$")] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+):
+    stmt = select(CheckinEvent).order_by(CheckinEvent.id.desc())
+    if session:
+        stmt = stmt.where(CheckinEvent.session_id == get_session(db, session).id)
+    if verdict:
+        stmt = stmt.where(CheckinEvent.verdict == verdict)
+    if source:
+        stmt = stmt.where(CheckinEvent.source == source)
+    rows, total = paginate(db, stmt, paging)
+    items = [
+        {
+            "id": e.id, "source": e.source, "received_at": e.received_at, "employee_ref": e.employee_ref, "session_id": e.session_id,
+            "kind": e.kind, "at": e.at, "method": e.method, "device_id": e.device_id, "verdict": e.verdict,
+            "reason_code": e.reason_code, "reason": e.reason, "distance_m": e.distance_m,
+        }
+        for e in rows
+    ]
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+
+
+@router.get("/sessions/{code}/qr", summary="The current rotating QR token for the room's screen")
+def current_qr(code: str, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage):
+    s = get_session(db, code)
+    now = clock.now().timestamp()
+    token = qr.issue(settings.secret_key, s.id, now)
+    return {"token": token.encode(), "step": token.step, "refresh_in_s": qr.STEP_SECONDS - int(now % qr.STEP_SECONDS)}
