@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -191,10 +191,13 @@ def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
     timeout_s = busy_timeout_ms / 1000
 
     def begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-            return
         raw = conn.connection.dbapi_connection
+        if conn.get_execution_options().get(READ_ONLY):
+            # A read-only session cannot write by mistake: it would otherwise upgrade to the write lock.
+            raw.execute("PRAGMA query_only=1")
+            raw.execute("BEGIN")
+            return
+        raw.execute("PRAGMA query_only=0")
         raw.execute("PRAGMA busy_timeout=0")
         try:
             deadline, pause = time.monotonic() + timeout_s, 0.0005
@@ -237,17 +240,40 @@ def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
 
 
 def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """The same sessions for long reads (background recomputation): on SQLite they do not take the
-    write lock. Never write through them: such a write fails once another writer committed first.
-    A factory bound to one connection (the tests' rolled-back transaction) is returned as it is.
+    """The same sessions for reads (GET routes, background recomputation): on SQLite they do not take
+    the write lock and refuse writes (``PRAGMA query_only``); on PostgreSQL they are READ ONLY.
+
+    A factory bound to one connection (the tests' rolled-back transaction) gives sessions on that
+    connection; on SQLite they still refuse writes, so a GET route that writes fails in the tests.
     """
-    bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine):
-        return factory
     reader = _READERS.get(factory)  # made once per factory: requests and drains ask for it all the time
-    if reader is None:
-        reader = _READERS[factory] = sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{READ_ONLY: True})})
+    if reader is not None:
+        return reader
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine):
+        options: dict[str, Any] = {READ_ONLY: True}
+        if bind.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        reader = sessionmaker(**{**factory.kw, "bind": bind.execution_options(**options)})
+    elif isinstance(bind, Connection) and bind.dialect.name == "sqlite":
+        reader = sessionmaker(**factory.kw)
+        event.listen(reader, "after_begin", _refuse_writes_on_shared_connection)
+        event.listen(reader, "after_transaction_end", _allow_writes_again)
+    else:
+        return factory
+    _READERS[factory] = reader
     return reader
+
+
+def _refuse_writes_on_shared_connection(session: Session, _transaction: Any, connection: Connection) -> None:
+    if "read_only_connection" not in session.info:
+        connection.exec_driver_sql("PRAGMA query_only=1")
+        session.info["read_only_connection"] = connection
+
+
+def _allow_writes_again(session: Session, transaction: Any) -> None:
+    if transaction.parent is None and (connection := session.info.pop("read_only_connection", None)) is not None:
+        connection.exec_driver_sql("PRAGMA query_only=0")
 
 
 _READERS: WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = WeakKeyDictionary()

@@ -43,6 +43,16 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_db_read(request: Request) -> Iterator[Session]:
+    """A read-only session for GET routes and pages: on SQLite it reads a snapshot without taking the
+    write lock (and ``PRAGMA query_only`` refuses any write); on PostgreSQL its transactions are READ ONLY."""
+    session: Session = read_only(request.app.state.sessionmaker)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 async def read_body_limited(request: Request, limit: int, *, what: str = "body", advice: str = "") -> bytes:
     """The request body, refused (413) as soon as it is known to exceed ``limit`` bytes: from the
     declared length before reading anything, or while streaming for a body sent without one."""
@@ -87,6 +97,7 @@ def get_settings_dep(request: Request) -> Settings:
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # the client sees rather than a 200 for data that was never stored.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+ReadSession = Annotated[Session, Depends(get_db_read, scope="function")]
 AppClock = Annotated[Clock, Depends(get_clock)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from trainquant.alerts import service
 from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import Invalid
 from trainquant.pagination import Page, Paging
 
@@ -56,7 +56,7 @@ def alert_read(a: Alert, emps: dict, deps: dict, codes: dict) -> AlertRead:
 
 @router.get("", response_model=Page[AlertRead], summary="The inbox: HR and admins see all, managers their departments")
 def inbox(
-    db: DbSession, paging: Paging, principal: Read,
+    db: ReadSession, paging: Paging, principal: Read,
     status: Annotated[str | None, Query(pattern="^(" + "|".join(ALERT_STATUSES) + ")$")] = None,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(ALERT_KINDS) + ")$")] = None,
     cause: Annotated[str | None, Query(max_length=40)] = None,

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from trainquant.alerts import service
 from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import DomainError, Invalid
 from trainquant.pagination import PageParams
 from trainquant.training.lookups import local_today
@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 
 
 @router.get("/alerts")
-def alerts_page(request: Request, db: DbSession, principal: Manage, clock: AppClock, settings: AppSettings,
+def alerts_page(request: Request, db: ReadSession, principal: Manage, clock: AppClock, settings: AppSettings,
                 status: str = "open", kind: str = "", page: int = 1, checked: str = ""):
     status = status if status in ALERT_STATUSES or status == "all" else "open"
     kind = kind if kind in ALERT_KINDS else ""

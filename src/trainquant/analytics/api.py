@@ -7,7 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter
 
 from trainquant.analytics import effect, rules
-from trainquant.deps import AppClock, DbSession, Requires
+from trainquant.deps import AppClock, ReadSession, Requires
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 ReportsRead = Requires("reports:read")
@@ -47,14 +47,14 @@ def row_json(r: effect.Row) -> dict:
 
 
 @router.get("/programs/{code}")
-def program_report(code: str, db: DbSession, principal: ReportsRead, clock: AppClock) -> dict:
+def program_report(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock) -> dict:
     rep = effect.program_report(db, code, principal.scope, now=clock.now())
     return {"program_code": rep.program.code, "title": rep.program.title, **figures_json(rep.figures),
             "sessions": [row_json(r) for r in rep.sessions]}
 
 
 @router.get("/sessions/{code}")
-def session_report(code: str, db: DbSession, principal: ReportsRead, clock: AppClock) -> dict:
+def session_report(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock) -> dict:
     rep = effect.session_report(db, code, principal.scope, now=clock.now())
     return {
         "session_code": rep.session.code, "program_code": rep.session.program.code, "starts_at": rep.session.starts_at.isoformat(),
@@ -69,7 +69,7 @@ def session_report(code: str, db: DbSession, principal: ReportsRead, clock: AppC
 
 
 @router.get("/employees/{employee_no}")
-def employee_report(employee_no: str, db: DbSession, principal: ReportsRead, clock: AppClock) -> dict:
+def employee_report(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock) -> dict:
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
     return {
         "employee_no": rep.employee.employee_no, "name": rep.employee.name, "department_code": rep.employee.department.code,
@@ -94,7 +94,7 @@ def employee_report(employee_no: str, db: DbSession, principal: ReportsRead, clo
 
 
 @router.get("/departments/{code}")
-def department_report(code: str, db: DbSession, principal: ReportsRead, clock: AppClock) -> dict:
+def department_report(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock) -> dict:
     rep = effect.department_report(db, code, principal.scope, now=clock.now())
     return {"department_code": rep.department.code, "name": rep.department.name, **figures_json(rep.figures),
             "programs": [row_json(r) for r in rep.programs]}

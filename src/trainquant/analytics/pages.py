@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from trainquant.analytics import effect, export
-from trainquant.deps import AppClock, DbSession, Requires
+from trainquant.deps import AppClock, ReadSession, Requires
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ def _scores_chart(fig: effect.Figures, kinds: dict, locale: str) -> dict:
 
 
 @router.get("/reports")
-def index(request: Request, db: DbSession, principal: ReportsRead, clock: AppClock, department: str | None = None):
+def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, department: str | None = None):
     now = clock.now()
     rows = effect.programs_overview(db, principal.scope, now=now)
     dep_report = effect.department_report(db, department, principal.scope, now=now) if department else None
@@ -49,18 +49,18 @@ def index(request: Request, db: DbSession, principal: ReportsRead, clock: AppClo
 
 
 @router.get("/reports/export.xlsx")
-def index_export(db: DbSession, principal: ReportsRead, clock: AppClock):
+def index_export(db: ReadSession, principal: ReportsRead, clock: AppClock):
     return _xlsx(export.overview_xlsx(effect.programs_overview(db, principal.scope, now=clock.now())), "培训效果报告")
 
 
 @router.get("/reports/departments/{code}/export.xlsx")
-def department_export(code: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def department_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.department_report(db, code, principal.scope, now=clock.now())
     return _xlsx(export.department_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
 
 
 @router.get("/reports/programs/{code}")
-def program_page(request: Request, code: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def program_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.program_report(db, code, principal.scope, now=clock.now())
     kinds = effect.kind_names(db)
     chart = {"codes": [r.code for r in rep.sessions],
@@ -70,13 +70,13 @@ def program_page(request: Request, code: str, db: DbSession, principal: ReportsR
 
 
 @router.get("/reports/programs/{code}/export.xlsx")
-def program_export(code: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def program_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.program_report(db, code, principal.scope, now=clock.now())
     return _xlsx(export.program_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
 
 
 @router.get("/reports/sessions/{code}")
-def session_page(request: Request, code: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def session_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.session_report(db, code, principal.scope, now=clock.now())
     kinds = effect.kind_names(db)
     return render(request, "analytics/session.html", {"rep": rep, "kinds": kinds,
@@ -84,13 +84,13 @@ def session_page(request: Request, code: str, db: DbSession, principal: ReportsR
 
 
 @router.get("/reports/sessions/{code}/export.xlsx")
-def session_export(code: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def session_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.session_report(db, code, principal.scope, now=clock.now())
     return _xlsx(export.session_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
 
 
 @router.get("/reports/employees/{employee_no}")
-def employee_page(request: Request, employee_no: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def employee_page(request: Request, employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
     kinds = effect.kind_names(db)
     return render(request, "analytics/employee.html", {"rep": rep, "kinds": kinds,
@@ -98,6 +98,6 @@ def employee_page(request: Request, employee_no: str, db: DbSession, principal: 
 
 
 @router.get("/reports/employees/{employee_no}/export.xlsx")
-def employee_export(employee_no: str, db: DbSession, principal: ReportsRead, clock: AppClock):
+def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
     return _xlsx(export.employee_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{employee_no}")

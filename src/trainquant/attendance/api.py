@@ -8,7 +8,7 @@ from sqlalchemy import select
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.attendance.schemas import AttendanceRead
 from trainquant.attendance.service import recompute, session_pairs
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.org.models import Employee
 from trainquant.org.service import get_employee
 from trainquant.training.lookups import get_session
@@ -29,7 +29,7 @@ def _read(rec: AttendanceRecord, session_code: str | None = None, employee_no: s
 
 
 @router.get("/sessions/{code}", response_model=list[AttendanceRead])
-def session_attendance(code: str, db: DbSession, principal: Read):
+def session_attendance(code: str, db: ReadSession, principal: Read):
     s = get_session(db, code)
     rows = db.execute(
         select(AttendanceRecord, Employee.employee_no, Employee.department_id)
@@ -52,7 +52,7 @@ def recompute_session(code: str, db: DbSession, clock: AppClock, settings: AppSe
 
 
 @router.get("/employees/{employee_no}", response_model=list[AttendanceRead])
-def employee_attendance(employee_no: str, db: DbSession, principal: Read):
+def employee_attendance(employee_no: str, db: ReadSession, principal: Read):
     emp = get_employee(db, employee_no, principal.scope)
     rows = db.execute(
         select(AttendanceRecord, TrainingSession.code)

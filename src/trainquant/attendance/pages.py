@@ -14,7 +14,7 @@ from trainquant.attendance import live
 from trainquant.attendance.checkin.pages import reason_text
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, ReadSession, Requires
 from trainquant.errors import NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
@@ -47,12 +47,12 @@ def _board_context(db: Session, principal: Principal, code: str, *, settings: Se
 
 
 @router.get("/attendance/sessions/{code}")
-def board_page(request: Request, code: str, db: DbSession, principal: Read, settings: AppSettings, clock: AppClock):
+def board_page(request: Request, code: str, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
     return render(request, "attendance/board.html", _board_context(db, principal, code, settings=settings, now=clock.now()))
 
 
 @router.get("/attendance/sessions/{code}/live")
-def board_live(request: Request, code: str, db: DbSession, principal: Read, settings: AppSettings, clock: AppClock):
+def board_live(request: Request, code: str, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
     return render(request, "attendance/_board_live.html", _board_context(db, principal, code, settings=settings, now=clock.now()))
 
 
@@ -78,7 +78,7 @@ def _history_page(request: Request, db: Session, employee: Employee, *, own: boo
 
 
 @router.get("/attendance/me")
-def my_history(request: Request, db: DbSession, principal: Read, settings: AppSettings):
+def my_history(request: Request, db: ReadSession, principal: Read, settings: AppSettings):
     if principal.employee_id is None:
         raise NotFound(_("Your account is not linked to an employee."))
     employee = db.get(Employee, principal.employee_id)
@@ -88,6 +88,6 @@ def my_history(request: Request, db: DbSession, principal: Read, settings: AppSe
 
 
 @router.get("/attendance/employees/{employee_no}")
-def employee_history(request: Request, employee_no: str, db: DbSession, principal: Read, settings: AppSettings):
+def employee_history(request: Request, employee_no: str, db: ReadSession, principal: Read, settings: AppSettings):
     employee = get_employee(db, employee_no, principal.scope)
     return _history_page(request, db, employee, own=employee.id == principal.employee_id, settings=settings)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from trainquant.auth import schemas, service
 from trainquant.auth.models import ApiKey, User
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires
+from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, Requires
 from trainquant.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -26,7 +26,7 @@ def me(principal: CurrentPrincipal):
 
 
 @router.get("/users", response_model=list[schemas.UserRead])
-def list_users(db: DbSession, _: Admin):
+def list_users(db: ReadSession, _: Admin):
     return list(db.scalars(select(User).order_by(User.username)))
 
 
@@ -36,7 +36,7 @@ def create_user(body: schemas.UserCreate, db: DbSession, clock: AppClock, _: Adm
 
 
 @router.get("/apikeys", response_model=list[schemas.ApiKeyRead])
-def list_keys(db: DbSession, _: Admin):
+def list_keys(db: ReadSession, _: Admin):
     return list(db.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 

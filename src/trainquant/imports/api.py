@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.imports import report, service
 from trainquant.imports.models import ImportRun
@@ -167,7 +167,7 @@ async def upload_import(kind: Kind, request: Request, db: DbSession, clock: AppC
 
 
 @router.get("/imports", response_model=Page[ImportRunRead])
-def list_imports(db: DbSession, paging: Paging, _: ImportWrite, kind: Kind | None = None):
+def list_imports(db: ReadSession, paging: Paging, _: ImportWrite, kind: Kind | None = None):
     runs, total = service.list_runs(db, paging, kind=kind)
     return Page(items=[ImportRunRead.model_validate(r) for r in runs], total=total, page=paging.page, page_size=paging.page_size)
 
@@ -179,19 +179,19 @@ def download_template(kind: Kind, _: ImportWrite):
 
 
 @router.get("/imports/{run_id:int}", response_model=ImportResult)
-def get_import(run_id: int, db: DbSession, _: ImportWrite):
+def get_import(run_id: int, db: ReadSession, _: ImportWrite):
     return run_summary(db, service.get_run(db, run_id), limit=0)
 
 
 @router.get("/imports/{run_id:int}/errors", response_model=Page[RowErrorRead])
-def import_errors(run_id: int, db: DbSession, paging: Paging, _: ImportWrite):
+def import_errors(run_id: int, db: ReadSession, paging: Paging, _: ImportWrite):
     service.get_run(db, run_id)
     rows = service.run_errors(db, run_id, limit=paging.page_size, offset=paging.offset)
     return Page(items=report.error_dicts(rows), total=service.count_errors(db, run_id), page=paging.page, page_size=paging.page_size)
 
 
 @router.get("/imports/{run_id:int}/errors.xlsx", response_class=Response)
-def import_errors_xlsx(run_id: int, db: DbSession, _: ImportWrite):
+def import_errors_xlsx(run_id: int, db: ReadSession, _: ImportWrite):
     run = service.get_run(db, run_id)
     content = report.errors_xlsx(run, service.run_errors(db, run_id))
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="import-{run_id}-errors.xlsx"'})

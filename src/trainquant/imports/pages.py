@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires, SubmittedForm
+from trainquant.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    ReadSession,
+    Requires,
+    SubmittedForm,
+)
 from trainquant.i18n import gettext_ as _
 from trainquant.imports import report, rules, service
 from trainquant.imports.api import actor_of, upload_size_guard
@@ -44,7 +51,7 @@ def _form_page(request: Request, db, *, message: str | None = None, kind: str = 
 
 
 @router.get("/imports")
-def import_page(request: Request, db: DbSession, _principal: ImportWrite):
+def import_page(request: Request, db: ReadSession, _principal: ImportWrite):
     return _form_page(request, db)
 
 
@@ -64,7 +71,7 @@ def import_upload(request: Request, db: DbSession, clock: AppClock, settings: Ap
 
 
 @router.get("/imports/{run_id:int}")
-def import_result(run_id: int, request: Request, db: DbSession, _principal: ImportWrite):
+def import_result(run_id: int, request: Request, db: ReadSession, _principal: ImportWrite):
     run = service.get_run(db, run_id)
     errors = service.run_errors(db, run_id, limit=ERRORS_SHOWN)
     total_errors = service.count_errors(db, run_id) if len(errors) >= ERRORS_SHOWN else len(errors)

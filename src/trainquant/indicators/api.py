@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from trainquant.auth.permissions import DataScope
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import Invalid, NotFound
 from trainquant.indicators import evaluation, schemas, service
 from trainquant.indicators.service import actor
@@ -34,7 +34,7 @@ def list_metrics(_: IndicatorsRead):
 
 
 @router.get("/indicator-modules", response_model=list[schemas.ModuleRead])
-def list_modules(db: DbSession, _: IndicatorsRead, kind: schemas.DepartmentKind | None = None):
+def list_modules(db: ReadSession, _: IndicatorsRead, kind: schemas.DepartmentKind | None = None):
     return service.list_modules(db, kind=kind)
 
 
@@ -45,7 +45,7 @@ def create_module(body: schemas.ModuleCreate, db: DbSession, _: IndicatorsWrite)
 
 @router.get("/indicators", response_model=list[schemas.IndicatorRead])
 def list_indicators(
-    db: DbSession,
+    db: ReadSession,
     _: IndicatorsRead,
     kind: schemas.DepartmentKind | None = None,
     module: Annotated[str | None, Query(max_length=40)] = None,
@@ -62,7 +62,7 @@ def create_indicator(body: schemas.IndicatorCreate, db: DbSession, clock: AppClo
 
 
 @router.get("/indicators/{code}", response_model=schemas.IndicatorDetailRead)
-def get_indicator(code: str, db: DbSession, _: IndicatorsRead):
+def get_indicator(code: str, db: ReadSession, _: IndicatorsRead):
     return service.to_read(service.get_indicator(db, code), detail=True)
 
 
@@ -113,14 +113,14 @@ def run_evaluation(body: schemas.EvaluationRunCreate, db: DbSession, clock: AppC
 
 
 @router.get("/evaluations/employees/{employee_no}", response_model=schemas.EmployeeResultsRead)
-def employee_results(employee_no: str, db: DbSession, principal: IndicatorsRead, period_end: date | None = None):
+def employee_results(employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
     """The employee's latest results (at ``period_end`` when given): an employee sees their own, a manager their departments'."""
     emp = org.get_employee(db, employee_no, principal.scope)
     return evaluation.employee_results_read(emp, evaluation.employee_results(db, emp, period_end))
 
 
 @router.get("/evaluations/departments/{code}", response_model=schemas.DepartmentSummaryRead)
-def department_summary(code: str, db: DbSession, principal: IndicatorsRead, period_end: date | None = None):
+def department_summary(code: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
     """Share met per indicator and weighted module scores over the department and its children."""
     dep = org.get_department(db, code)
     evaluation.check_department_visible(principal.scope, dep)

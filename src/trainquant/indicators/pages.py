@@ -15,7 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.auth.permissions import DataScope, Principal
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires, SubmittedForm
+from trainquant.deps import (
+    AppClock,
+    AppSettings,
+    DbSession,
+    ReadSession,
+    Requires,
+    SubmittedForm,
+)
 from trainquant.errors import Conflict, Forbidden, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.indicators import evaluation, forms, schemas, service
@@ -100,7 +107,7 @@ def _framework(request: Request, db: Session, kind: str, *, retired: bool = Fals
 
 
 @router.get("/indicators")
-def framework_page(request: Request, db: DbSession, _principal: IndicatorsRead,
+def framework_page(request: Request, db: ReadSession, _principal: IndicatorsRead,
                    kind: Annotated[str | None, Query(max_length=16)] = None, retired: bool = False):
     return _framework(request, db, _kind(kind), retired=retired)
 
@@ -130,7 +137,7 @@ def _new_page(request: Request, db: Session, form: dict, errors: dict | None = N
 
 
 @router.get("/indicators/new")
-def new_indicator_page(request: Request, db: DbSession, _principal: IndicatorsWrite, module: Annotated[str | None, Query(max_length=40)] = None):
+def new_indicator_page(request: Request, db: ReadSession, _principal: IndicatorsWrite, module: Annotated[str | None, Query(max_length=40)] = None):
     return _new_page(request, db, {"module_code": module or "", "window_days": "90", "operator": ">=", "aggregation": "max", "weight": "1"})
 
 
@@ -157,7 +164,7 @@ def _employee_names(db: Session, ids: set[int]) -> dict[int, Employee]:
 
 
 @router.get("/indicators/results")
-def department_results_page(request: Request, db: DbSession, principal: IndicatorsRead, settings: AppSettings, clock: AppClock,
+def department_results_page(request: Request, db: ReadSession, principal: IndicatorsRead, settings: AppSettings, clock: AppClock,
                             department: Annotated[str | None, Query(max_length=32)] = None, period_end: date | None = None):
     scope = principal.scope
     visible = [d for d in org.list_departments(db) if scope.all or d.id in scope.department_ids]
@@ -205,7 +212,7 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
 
 
 @router.get("/indicators/results/{employee_no}")
-def employee_results_page(request: Request, employee_no: str, db: DbSession, principal: IndicatorsRead, period_end: date | None = None):
+def employee_results_page(request: Request, employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
     emp = org.get_employee(db, employee_no, principal.scope)
     stored = evaluation.employee_results(db, emp, period_end)
     read = evaluation.employee_results_read(emp, stored)
@@ -241,7 +248,7 @@ def _detail(request: Request, db: Session, principal: Principal, code: str, *, f
 
 
 @router.get("/indicators/{code}")
-def indicator_page(request: Request, code: str, db: DbSession, principal: IndicatorsRead):
+def indicator_page(request: Request, code: str, db: ReadSession, principal: IndicatorsRead):
     return _detail(request, db, principal, code)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from trainquant.auth.permissions import DataScope
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import Invalid
 from trainquant.org import schemas, service
 from trainquant.org.rules import DatedClassRecord, WeeklySlotRecord
@@ -23,7 +23,7 @@ GrowthWrite = Requires("growth:write")
 
 
 @router.get("/departments", response_model=list[schemas.DepartmentRead])
-def list_departments(db: DbSession, _: OrgRead):
+def list_departments(db: ReadSession, _: OrgRead):
     return service.list_departments(db)
 
 
@@ -33,7 +33,7 @@ def create_department(body: schemas.DepartmentCreate, db: DbSession, _: OrgWrite
 
 
 @router.get("/departments/{code}", response_model=schemas.DepartmentRead)
-def get_department(code: str, db: DbSession, _: OrgRead):
+def get_department(code: str, db: ReadSession, _: OrgRead):
     return service.get_department(db, code)
 
 
@@ -43,7 +43,7 @@ def update_department(code: str, body: schemas.DepartmentUpdate, db: DbSession, 
 
 
 @router.get("/sites", response_model=list[schemas.SiteRead])
-def list_sites(db: DbSession, _: OrgRead):
+def list_sites(db: ReadSession, _: OrgRead):
     return service.list_sites(db)
 
 
@@ -59,7 +59,7 @@ def add_venue(code: str, body: schemas.VenueCreate, db: DbSession, _: OrgWrite):
 
 @router.get("/employees", response_model=Page[schemas.EmployeeRead])
 def list_employees(
-    db: DbSession,
+    db: ReadSession,
     principal: OrgRead,
     paging: Paging,
     q: Annotated[str | None, Query(max_length=64, description="name, employee_no or position contains")] = None,
@@ -82,7 +82,7 @@ def create_employee(body: schemas.EmployeeCreate, db: DbSession, clock: AppClock
 
 
 @router.get("/employees/{employee_no}", response_model=schemas.EmployeeRead)
-def get_employee(employee_no: str, db: DbSession, principal: OrgRead):
+def get_employee(employee_no: str, db: ReadSession, principal: OrgRead):
     return service.to_read(service.get_employee(db, employee_no, principal.scope), show_cost=principal.can("org:write"))
 
 
@@ -92,7 +92,7 @@ def update_employee(employee_no: str, body: schemas.EmployeeUpdate, db: DbSessio
 
 
 @router.get("/employees/{employee_no}/growth", response_model=list[schemas.GrowthNoteRead])
-def list_growth(employee_no: str, db: DbSession, principal: OrgRead):
+def list_growth(employee_no: str, db: ReadSession, principal: OrgRead):
     return service.growth_notes(db, service.get_employee(db, employee_no, principal.scope))
 
 
@@ -103,7 +103,7 @@ def add_growth(employee_no: str, body: schemas.GrowthNoteCreate, db: DbSession, 
 
 
 @router.get("/employees/{employee_no}/timetable", response_model=schemas.TimetableRead)
-def get_timetable(employee_no: str, db: DbSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week_of: date | None = None):
+def get_timetable(employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week_of: date | None = None):
     emp = service.get_employee(db, employee_no, principal.scope)
     day = week_of or clock.now().astimezone(service.employee_zone(emp, settings.default_timezone)).date()
     return service.timetable(db, emp, week_of=day, default_tz=settings.default_timezone)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org import schemas, service
@@ -128,7 +128,7 @@ def _departments_page(request: Request, db: Session, *, form: dict | None = None
 
 
 @router.get("/departments")
-def departments_page(request: Request, db: DbSession, _principal: OrgRead):
+def departments_page(request: Request, db: ReadSession, _principal: OrgRead):
     return _departments_page(request, db)
 
 
@@ -180,7 +180,7 @@ def _is_results_request(request: Request) -> bool:
 @router.get("/employees")
 def employees_page(
     request: Request,
-    db: DbSession,
+    db: ReadSession,
     principal: OrgRead,
     q: Annotated[str | None, Query(max_length=64)] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
@@ -338,7 +338,7 @@ def _profile_page(
 
 @router.get("/employees/{employee_no}")
 def employee_profile(
-    request: Request, employee_no: str, db: DbSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: date | None = None
+    request: Request, employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: date | None = None
 ):
     emp = service.get_employee(db, employee_no, principal.scope)
     return _profile_page(request, db, principal, emp, settings=settings, clock=clock, week=week)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.pagination import Page, Paging, paginate
 from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
@@ -27,7 +27,7 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 @router.get("/programs", response_model=Page[schemas.ProgramRead])
 def list_programs(
-    db: DbSession,
+    db: ReadSession,
     _: TrainingRead,
     paging: Paging,
     q: Text = None,
@@ -48,7 +48,7 @@ def create_program(body: schemas.ProgramCreate, db: DbSession, clock: AppClock, 
 
 
 @router.get("/programs/{code}", response_model=schemas.ProgramRead)
-def get_program(code: str, db: DbSession, _: TrainingRead):
+def get_program(code: str, db: ReadSession, _: TrainingRead):
     program = lookups.get_program(db, code)
     return service.program_read(program, len(program.sessions))
 
@@ -76,7 +76,7 @@ def delete_program(code: str, db: DbSession, _: TrainingManage):
 
 @router.get("/sessions", response_model=Page[schemas.SessionRead])
 def list_sessions(
-    db: DbSession,
+    db: ReadSession,
     _: TrainingRead,
     paging: Paging,
     program: Text = None,
@@ -103,7 +103,7 @@ def create_session(body: schemas.SessionCreate, db: DbSession, clock: AppClock, 
 
 
 @router.get("/sessions/{code}", response_model=schemas.SessionRead)
-def get_session(code: str, db: DbSession, _: TrainingRead):
+def get_session(code: str, db: ReadSession, _: TrainingRead):
     return _session(db, code)
 
 
@@ -128,7 +128,7 @@ def delete_session(code: str, db: DbSession, _: TrainingManage):
 
 
 @router.get("/mandatory-rules", response_model=list[schemas.MandatoryRuleRead])
-def list_rules(db: DbSession, _: TrainingManage):
+def list_rules(db: ReadSession, _: TrainingManage):
     return [mandatory.rule_read(r) for r in mandatory.list_rules(db)]
 
 
@@ -154,7 +154,7 @@ def run_rules(
 
 
 @router.get("/mandatory-rules/{code}", response_model=schemas.MandatoryRuleRead)
-def get_rule(code: str, db: DbSession, _: TrainingManage):
+def get_rule(code: str, db: ReadSession, _: TrainingManage):
     return mandatory.rule_read(mandatory.get_rule(db, code))
 
 
@@ -179,7 +179,7 @@ def create_cost(body: schemas.CostCreate, db: DbSession, clock: AppClock, princi
 
 @router.get("/costs", response_model=Page[schemas.CostRead])
 def list_costs(
-    db: DbSession,
+    db: ReadSession,
     _: TrainingManage,
     paging: Paging,
     program: Text = None,
@@ -191,7 +191,7 @@ def list_costs(
 
 
 @router.get("/costs/totals", response_model=list[schemas.CostTotals])
-def cost_totals(db: DbSession, _: TrainingManage, program: Text = None):
+def cost_totals(db: ReadSession, _: TrainingManage, program: Text = None):
     return [costs.program_totals(db, program)] if program else costs.all_totals(db)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from trainquant.auth.permissions import DataScope
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.pagination import Page, Paging
 from trainquant.training import assessments, enrolment, schemas
 from trainquant.training.lookups import local_today
@@ -72,7 +72,7 @@ def cancel(enrolment_id: int, db: DbSession, clock: AppClock, settings: AppSetti
 
 @router.get("/enrolments", response_model=Page[schemas.EnrolmentRead], tags=["enrolment"])
 def list_enrolments(
-    db: DbSession,
+    db: ReadSession,
     principal: TrainingRead,
     paging: Paging,
     session: Text = None,
@@ -88,12 +88,12 @@ def list_enrolments(
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def get_enrolment(enrolment_id: int, db: DbSession, principal: TrainingRead):
+def get_enrolment(enrolment_id: int, db: ReadSession, principal: TrainingRead):
     return enrolment.get_enrolment(db, enrolment_id, principal.scope)
 
 
 @router.get("/me/enrolments", response_model=Page[schemas.EnrolmentRead], tags=["enrolment"])
-def my_enrolments(db: DbSession, principal: TrainingRead, paging: Paging, status_: Annotated[schemas.EnrolmentStatus | None, Query(alias="status")] = None):
+def my_enrolments(db: ReadSession, principal: TrainingRead, paging: Paging, status_: Annotated[schemas.EnrolmentStatus | None, Query(alias="status")] = None):
     if principal.employee_id is None:  # an account of no employee has no enrolments of its own
         return Page(items=[], total=0, page=paging.page, page_size=paging.page_size)
     f = enrolment.EnrolmentFilter(employee_id=principal.employee_id, status=status_)
@@ -102,7 +102,7 @@ def my_enrolments(db: DbSession, principal: TrainingRead, paging: Paging, status
 
 
 @router.get("/approvals", response_model=Page[schemas.EnrolmentRead], tags=["enrolment"])
-def approval_inbox(db: DbSession, clock: AppClock, principal: TrainingApprove, paging: Paging):
+def approval_inbox(db: ReadSession, clock: AppClock, principal: TrainingApprove, paging: Paging):
     """Requests waiting for the caller's decision: their departments' (HR: everyone's), never their own."""
     items, total = enrolment.read_page(db, enrolment.approvals_query(principal, now=clock.now()), paging)
     return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
@@ -112,7 +112,7 @@ def approval_inbox(db: DbSession, clock: AppClock, principal: TrainingApprove, p
 
 
 @router.get("/assessment-kinds", response_model=list[schemas.AssessmentKindRead], tags=["assessments"])
-def list_kinds(db: DbSession, _: TrainingRead):
+def list_kinds(db: ReadSession, _: TrainingRead):
     return assessments.list_kinds(db)
 
 
@@ -123,7 +123,7 @@ def create_assessment(body: schemas.AssessmentCreate, db: DbSession, clock: AppC
 
 @router.get("/assessments", response_model=Page[schemas.AssessmentRead], tags=["assessments"])
 def list_assessments(
-    db: DbSession,
+    db: ReadSession,
     principal: TrainingRead,
     paging: Paging,
     employee: Text = None,
@@ -139,6 +139,6 @@ def list_assessments(
 
 
 @router.get("/assessments/{assessment_id}", response_model=schemas.AssessmentRead, tags=["assessments"])
-def get_assessment(assessment_id: int, db: DbSession, principal: TrainingRead):
+def get_assessment(assessment_id: int, db: ReadSession, principal: TrainingRead):
     return assessments.to_read(assessments.get_assessment(db, assessment_id, principal.scope))
 

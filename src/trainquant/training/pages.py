@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import DEPARTMENT_KINDS, Site
@@ -70,7 +70,7 @@ def shared(settings: Settings) -> dict:
 @router.get("/training")
 def programs_page(
     request: Request,
-    db: DbSession,
+    db: ReadSession,
     principal: TrainingRead,
     settings: AppSettings,
     clock: AppClock,
@@ -185,7 +185,7 @@ def _program_page(request: Request, db: Session, principal: Principal, code: str
 
 
 @router.get("/training/programs/{code}")
-def program_page(request: Request, code: str, db: DbSession, principal: TrainingRead, settings: AppSettings, clock: AppClock):
+def program_page(request: Request, code: str, db: ReadSession, principal: TrainingRead, settings: AppSettings, clock: AppClock):
     return _program_page(request, db, principal, code, settings=settings, clock=clock)
 
 
@@ -239,7 +239,7 @@ def _session_form(request: Request, db: Session, program, *, settings: Settings,
 
 
 @router.get("/training/programs/{code}/sessions/new")
-def new_session_page(request: Request, code: str, db: DbSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock):
+def new_session_page(request: Request, code: str, db: ReadSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock):
     return _session_form(request, db, lookups.get_program(db, code), settings=settings, clock=clock)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import DomainError, NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee, GrowthNote
@@ -80,7 +80,7 @@ def _my_page(request: Request, db: Session, principal: Principal, *, settings: S
 
 
 @router.get("/my/trainings")
-def my_trainings(request: Request, db: DbSession, principal: TrainingEnrol, settings: AppSettings, clock: AppClock):
+def my_trainings(request: Request, db: ReadSession, principal: TrainingEnrol, settings: AppSettings, clock: AppClock):
     return _my_page(request, db, principal, settings=settings, clock=clock)
 
 
@@ -138,7 +138,7 @@ def _approvals(request: Request, db: Session, principal: Principal, *, settings:
 
 @router.get("/approvals")
 def approvals_page(
-    request: Request, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+    request: Request, db: ReadSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ):
     return _approvals(request, db, principal, settings=settings, clock=clock, page=page)
@@ -198,7 +198,7 @@ def _assessment_form(request: Request, db: Session, principal: Principal, *, set
 
 
 @router.get("/training/assessments/new")
-def new_assessment(request: Request, db: DbSession, principal: AssessmentsWrite, settings: AppSettings, clock: AppClock):
+def new_assessment(request: Request, db: ReadSession, principal: AssessmentsWrite, settings: AppSettings, clock: AppClock):
     return _assessment_form(request, db, principal, settings=settings, clock=clock)
 
 

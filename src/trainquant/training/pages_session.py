@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
@@ -53,7 +53,7 @@ def session_page(
 
 
 @router.get("/training/sessions/{code}")
-def session_view(request: Request, code: str, db: DbSession, principal: TrainingRead, settings: AppSettings, clock: AppClock):
+def session_view(request: Request, code: str, db: ReadSession, principal: TrainingRead, settings: AppSettings, clock: AppClock):
     return session_page(request, db, principal, code, settings=settings, clock=clock)
 
 

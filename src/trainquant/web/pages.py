@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
 from trainquant.auth.service import authenticate
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires
+from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, Requires
 from trainquant.errors import Forbidden, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
@@ -61,7 +61,7 @@ def logout(request: Request, _principal: CurrentPrincipal):
 
 
 @router.get("/")
-def overview(request: Request, db: DbSession, principal: Requires("org:read")):
+def overview(request: Request, db: ReadSession, principal: Requires("org:read")):
     base = scoped(select(Employee).join(Employee.department).where(Employee.status != "left"), principal.scope).subquery()
     by_kind = dict(
         db.execute(

@@ -14,7 +14,7 @@ from trainquant.attendance.models import CheckinEvent
 from trainquant.deps import (
     AppClock,
     AppSettings,
-    DbSession,
+    ReadSession,
     Requires,
     read_json_limited,
 )
@@ -48,7 +48,7 @@ async def post_events(
 
 @router.get("/events", response_model=Page[dict])
 def list_events(
-    db: DbSession,
+    db: ReadSession,
     paging: Paging,
     _: Manage,
     session: Annotated[str | None, Query(max_length=40)] = None,
@@ -75,7 +75,7 @@ def list_events(
 
 
 @router.get("/sessions/{code}/qr", summary="The current rotating QR token for the room's screen")
-def current_qr(code: str, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage):
+def current_qr(code: str, db: ReadSession, clock: AppClock, settings: AppSettings, _: Manage):
     s = get_session(db, code)
     now = clock.now().timestamp()
     token = qr.issue(settings.secret_key, s.id, now)

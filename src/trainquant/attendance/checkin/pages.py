@@ -18,7 +18,7 @@ from trainquant.attendance.checkin import qr
 from trainquant.attendance.checkin.service import ingest_and_recompute
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
 from trainquant.training import forms
@@ -78,7 +78,7 @@ def _qr_context(request: Request, s: TrainingSession, *, settings: Settings, now
 
 
 @router.get("/attendance/sessions/{code}/qr")
-def qr_screen(request: Request, code: str, db: DbSession, _p: Manage, settings: AppSettings, clock: AppClock):
+def qr_screen(request: Request, code: str, db: ReadSession, _p: Manage, settings: AppSettings, clock: AppClock):
     s = get_session(db, code)
     ctx = _qr_context(request, s, settings=settings, now=clock.now())
     ctx["when"] = forms.session_when(s, settings.default_timezone)
@@ -86,7 +86,7 @@ def qr_screen(request: Request, code: str, db: DbSession, _p: Manage, settings: 
 
 
 @router.get("/attendance/sessions/{code}/qr/current")
-def qr_current(request: Request, code: str, db: DbSession, _p: Manage, settings: AppSettings, clock: AppClock):
+def qr_current(request: Request, code: str, db: ReadSession, _p: Manage, settings: AppSettings, clock: AppClock):
     s = get_session(db, code)
     return render(request, "attendance/_qr_current.html", _qr_context(request, s, settings=settings, now=clock.now()))
 
@@ -135,7 +135,7 @@ def _checkin_context(request: Request, db: Session, principal: Principal, *, t: 
 
 
 @router.get(CHECKIN_PATH)
-def checkin_page(request: Request, db: DbSession, principal: Write, settings: AppSettings, clock: AppClock, t: str = "", s: str = ""):
+def checkin_page(request: Request, db: ReadSession, principal: Write, settings: AppSettings, clock: AppClock, t: str = "", s: str = ""):
     return render(request, "attendance/checkin.html", _checkin_context(request, db, principal, t=t[:200], code=s[:40], settings=settings, now=clock.now()))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from trainquant.attendance.models import Device, DeviceCommand
-from trainquant.deps import AppClock, DbSession, Requires
+from trainquant.deps import AppClock, DbSession, ReadSession, Requires
 from trainquant.errors import Conflict, NotFound
 from trainquant.org.models import Site, Venue
 
@@ -71,7 +71,7 @@ def _device(db, pk: int) -> Device:
 
 
 @router.get("", response_model=list[DeviceRead])
-def list_devices(db: DbSession, _: Manage):
+def list_devices(db: ReadSession, _: Manage):
     return list(db.scalars(select(Device).order_by(Device.device_id)))
 
 
@@ -103,7 +103,7 @@ def update_device(pk: int, body: DeviceUpdate, db: DbSession, _: Manage):
 
 
 @router.get("/{pk}/commands", response_model=list[CommandRead])
-def list_commands(pk: int, db: DbSession, _: Manage):
+def list_commands(pk: int, db: ReadSession, _: Manage):
     _device(db, pk)
     return list(db.scalars(select(DeviceCommand).where(DeviceCommand.device_pk == pk).order_by(DeviceCommand.id.desc()).limit(200)))
 

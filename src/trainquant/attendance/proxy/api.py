@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
 from trainquant.attendance.proxy import service as review
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1/attendance/review", tags=["attendance"])
@@ -50,7 +50,7 @@ def case_read(case: ProxyCase, codes: dict[int, str], people: dict) -> ProxyCase
 
 @router.get("", response_model=Page[ProxyCaseRead], summary="The review queue, open cases first")
 def queue(
-    db: DbSession, paging: Paging, _: Manage,
+    db: ReadSession, paging: Paging, _: Manage,
     status: Annotated[str | None, Query(pattern="^(" + "|".join(CASE_STATUSES) + ")$")] = None,
     signal: Annotated[str | None, Query(pattern="^(" + "|".join(PROXY_SIGNALS) + ")$")] = None,
 ):

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from trainquant.attendance.checkin.pending import pending_count
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
 from trainquant.attendance.proxy import service as review
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams
 from trainquant.web.templating import render
@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 
 
 @router.get("/attendance/review")
-def review_page(request: Request, db: DbSession, _: Manage, status: str = "open", signal: str = "", page: int = 1):
+def review_page(request: Request, db: ReadSession, _: Manage, status: str = "open", signal: str = "", page: int = 1):
     status = status if status in CASE_STATUSES or status == "all" else "open"
     signal = signal if signal in PROXY_SIGNALS else ""
     paging = PageParams(page=max(1, min(page, 100_000)), page_size=PAGE_SIZE)

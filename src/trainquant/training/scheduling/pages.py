@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from trainquant.deps import AppClock, AppSettings, DbSession, Requires
+from trainquant.deps import AppClock, AppSettings, ReadSession, Requires
 from trainquant.errors import DomainError
 from trainquant.org.models import DEPARTMENT_KINDS
 from trainquant.training.lookups import local_today
@@ -28,7 +28,7 @@ def _int(value: str, default: int, lo: int, hi: int) -> int:
 
 
 @router.get("/scheduling")
-def slots_page(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, _: Manage,
+def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: AppSettings, _: Manage,
                program: str = "", department_kind: str = "", length: str = "120", date_from: str = "", date_to: str = "",
                capacity: str = "30", peaks: str = "1"):
     today = local_today(clock.now(), settings.default_timezone)
