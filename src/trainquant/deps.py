@@ -181,7 +181,3 @@ def require(permission: str):
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
     return Depends(dependency)
-
-
-def Requires(permission: str):  # noqa: N802 - reads as a type in signatures
-    return Annotated[Principal, require(permission)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import func, select, text
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker, read_only, unit_of_work
-from trainquant.deps import get_db, get_db_read
+from trainquant.deps import get_db
 from trainquant.migrate import upgrade
 from trainquant.org.models import Department
 

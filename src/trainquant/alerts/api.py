@@ -10,13 +10,14 @@ from pydantic import BaseModel
 
 from trainquant.alerts import service
 from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid
 from trainquant.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-Read = Requires("attendance:read")
-Manage = Requires("attendance:manage")
+Read = Annotated[Principal, require("attendance:read")]
+Manage = Annotated[Principal, require("attendance:manage")]
 
 
 class AlertRead(BaseModel):

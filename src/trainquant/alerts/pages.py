@@ -11,14 +11,15 @@ from fastapi.responses import RedirectResponse
 
 from trainquant.alerts import service
 from trainquant.alerts.models import ALERT_KINDS, ALERT_STATUSES, Alert
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, Invalid
 from trainquant.pagination import PageParams
 from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Manage = Requires("attendance:manage")
+Manage = Annotated[Principal, require("attendance:manage")]
 PAGE_SIZE = 50
 
 

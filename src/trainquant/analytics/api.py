@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from trainquant.analytics import effect, rules
-from trainquant.deps import AppClock, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, ReadSession, require
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-ReportsRead = Requires("reports:read")
+ReportsRead = Annotated[Principal, require("reports:read")]
 
 
 def _ratio(value: float | None) -> float | None:

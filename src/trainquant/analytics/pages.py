@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from trainquant.analytics import effect, export
-from trainquant.deps import AppClock, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, ReadSession, require
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ReportsRead = Requires("reports:read")
+ReportsRead = Annotated[Principal, require("reports:read")]
 
 
 def _xlsx(data: bytes, name: str) -> Response:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.attendance.schemas import AttendanceRead
 from trainquant.attendance.service import recompute, session_pairs
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.org.models import Employee
 from trainquant.org.service import get_employee
 from trainquant.training.lookups import get_session
 from trainquant.training.models import TrainingSession
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
-Read = Requires("attendance:read")
-Manage = Requires("attendance:manage")
+Read = Annotated[Principal, require("attendance:read")]
+Manage = Annotated[Principal, require("attendance:manage")]
 
 
 def _read(rec: AttendanceRecord, session_code: str | None = None, employee_no: str | None = None) -> AttendanceRead:

@@ -5,6 +5,7 @@ Thin: figures come from ``live`` (which calls ``rules.attended``).
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,7 @@ from trainquant.attendance import live
 from trainquant.attendance.checkin.pages import reason_text
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
@@ -24,7 +25,7 @@ from trainquant.training.models import TrainingSession
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Read = Requires("attendance:read")
+Read = Annotated[Principal, require("attendance:read")]
 BOARD_REFRESH_S = 10
 
 

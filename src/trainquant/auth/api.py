@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from trainquant.auth import schemas, service
 from trainquant.auth.models import ApiKey, User
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, require
 from trainquant.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-Admin = Requires("users:admin")
+Admin = Annotated[Principal, require("users:admin")]
 
 
 @router.get("/me", response_model=schemas.Me)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.imports import report, service
 from trainquant.imports.models import ImportRun
@@ -22,7 +22,7 @@ from trainquant.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
-ImportWrite = Requires("import:write")
+ImportWrite = Annotated[Principal, require("import:write")]
 Kind = Literal["employees", "timetables"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEM = "application/problem+json"

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
+from trainquant.auth.permissions import Principal
 from trainquant.deps import (
     AppClock,
     AppSettings,
     DbSession,
     ReadSession,
-    Requires,
     SubmittedForm,
+    require,
 )
 from trainquant.i18n import gettext_ as _
 from trainquant.imports import report, rules, service
@@ -25,7 +27,7 @@ from trainquant.pagination import PageParams
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ImportWrite = Requires("import:write")
+ImportWrite = Annotated[Principal, require("import:write")]
 RECENT = 20
 ERRORS_SHOWN = 500
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from trainquant.auth.permissions import DataScope
+from trainquant.auth.permissions import DataScope, Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid, NotFound
 from trainquant.indicators import evaluation, schemas, service
 from trainquant.indicators.service import actor
@@ -19,8 +19,8 @@ from trainquant.org import service as org
 
 router = APIRouter(prefix="/api/v1", tags=["Indicators"])
 
-IndicatorsRead = Requires("indicators:read")
-IndicatorsWrite = Requires("indicators:write")
+IndicatorsRead = Annotated[Principal, require("indicators:read")]
+IndicatorsWrite = Annotated[Principal, require("indicators:write")]
 
 
 def zone(settings: Settings) -> ZoneInfo:

@@ -20,8 +20,8 @@ from trainquant.deps import (
     AppSettings,
     DbSession,
     ReadSession,
-    Requires,
     SubmittedForm,
+    require,
 )
 from trainquant.errors import Conflict, Forbidden, Invalid
 from trainquant.i18n import gettext_ as _
@@ -44,8 +44,8 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-IndicatorsRead = Requires("indicators:read")
-IndicatorsWrite = Requires("indicators:write")
+IndicatorsRead = Annotated[Principal, require("indicators:read")]
+IndicatorsWrite = Annotated[Principal, require("indicators:write")]
 
 
 def _today(settings, clock) -> date:

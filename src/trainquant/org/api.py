@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from trainquant.auth.permissions import DataScope
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import DataScope, Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid
 from trainquant.org import schemas, service
 from trainquant.org.rules import DatedClassRecord, WeeklySlotRecord
@@ -17,9 +17,9 @@ from trainquant.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["HR core"])
 
-OrgRead = Requires("org:read")
-OrgWrite = Requires("org:write")
-GrowthWrite = Requires("growth:write")
+OrgRead = Annotated[Principal, require("org:read")]
+OrgWrite = Annotated[Principal, require("org:write")]
+GrowthWrite = Annotated[Principal, require("growth:write")]
 
 
 @router.get("/departments", response_model=list[schemas.DepartmentRead])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org import schemas, service
@@ -31,9 +31,9 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-OrgRead = Requires("org:read")
-OrgWrite = Requires("org:write")
-GrowthWrite = Requires("growth:write")
+OrgRead = Annotated[Principal, require("org:read")]
+OrgWrite = Annotated[Principal, require("org:write")]
+GrowthWrite = Annotated[Principal, require("growth:write")]
 
 PAGE_SIZE = 50
 FIRST_HOUR, LAST_HOUR = 8, 22  # the week view shows 08:00-22:00

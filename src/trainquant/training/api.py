@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging, paginate
 from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
@@ -17,8 +18,8 @@ from trainquant.training.enrolment import actor_for
 
 router = APIRouter(prefix="/api/v1", tags=["training"])
 
-TrainingRead = Requires("training:read")
-TrainingManage = Requires("training:manage")
+TrainingRead = Annotated[Principal, require("training:read")]
+TrainingManage = Annotated[Principal, require("training:manage")]
 Text = Annotated[str | None, Query(max_length=64)]
 
 

@@ -7,21 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from trainquant.auth.permissions import DataScope
+from trainquant.auth.permissions import DataScope, Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging
 from trainquant.training import assessments, enrolment, schemas
 from trainquant.training.lookups import local_today
 
 router = APIRouter()
 
-TrainingRead = Requires("training:read")
-TrainingEnrol = Requires("training:enrol")
-TrainingApprove = Requires("training:approve")
-TrainingManage = Requires("training:manage")
-AssessmentsWrite = Requires("assessments:write")
+TrainingRead = Annotated[Principal, require("training:read")]
+TrainingEnrol = Annotated[Principal, require("training:enrol")]
+TrainingApprove = Annotated[Principal, require("training:approve")]
+TrainingManage = Annotated[Principal, require("training:manage")]
+AssessmentsWrite = Annotated[Principal, require("assessments:write")]
 Text = Annotated[str | None, Query(max_length=64)]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import DEPARTMENT_KINDS, Site
@@ -49,8 +49,8 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TrainingRead = Requires("training:read")
-TrainingManage = Requires("training:manage")
+TrainingRead = Annotated[Principal, require("training:read")]
+TrainingManage = Annotated[Principal, require("training:manage")]
 PAGE_SIZE = 50
 ROSTER_SIZE = 500
 PROGRAM_FIELDS = ("code", "title", "title_en", "kind", "level", "trainer", "trainer_employee_no", "planned_hours", "description")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, NotFound
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee, GrowthNote
@@ -28,9 +28,9 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TrainingEnrol = Requires("training:enrol")
-TrainingApprove = Requires("training:approve")
-AssessmentsWrite = Requires("assessments:write")
+TrainingEnrol = Annotated[Principal, require("training:enrol")]
+TrainingApprove = Annotated[Principal, require("training:approve")]
+AssessmentsWrite = Annotated[Principal, require("assessments:write")]
 OPEN_SESSIONS = 100
 
 

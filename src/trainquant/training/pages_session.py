@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
@@ -24,8 +24,8 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TrainingRead = Requires("training:read")
-TrainingManage = Requires("training:manage")
+TrainingRead = Annotated[Principal, require("training:read")]
+TrainingManage = Annotated[Principal, require("training:manage")]
 ROSTER_SIZE = 500
 HR_ACTIONS = ("override_approve", "override_reject", "cancel")
 ORDER = {rules.APPROVED: 0, rules.WAITLISTED: 1, rules.REQUESTED: 2, rules.REJECTED: 3, rules.CANCELLED: 4}

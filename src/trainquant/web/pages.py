@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
+from trainquant.auth.permissions import Principal
 from trainquant.auth.service import authenticate
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, require
 from trainquant.errors import Forbidden, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
@@ -61,7 +62,7 @@ def logout(request: Request, _principal: CurrentPrincipal):
 
 
 @router.get("/")
-def overview(request: Request, db: ReadSession, principal: Requires("org:read")):
+def overview(request: Request, db: ReadSession, principal: Annotated[Principal, require("org:read")]):
     base = scoped(select(Employee).join(Employee.department).where(Employee.status != "left"), principal.scope).subquery()
     by_kind = dict(
         db.execute(

@@ -11,19 +11,20 @@ from starlette.concurrency import run_in_threadpool
 from trainquant.attendance.checkin import qr, service
 from trainquant.attendance.checkin.schemas import IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent
+from trainquant.auth.permissions import Principal
 from trainquant.deps import (
     AppClock,
     AppSettings,
     ReadSession,
-    Requires,
     read_json_limited,
+    require,
 )
 from trainquant.pagination import Page, Paging, paginate
 from trainquant.training.lookups import get_session
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
-Write = Requires("attendance:write")
-Manage = Requires("attendance:manage")
+Write = Annotated[Principal, require("attendance:write")]
+Manage = Annotated[Principal, require("attendance:manage")]
 
 
 @router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")

@@ -18,7 +18,7 @@ from trainquant.attendance.checkin import qr
 from trainquant.attendance.checkin.service import ingest_and_recompute
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
 from trainquant.training import forms
@@ -28,8 +28,8 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-Write = Requires("attendance:write")
-Manage = Requires("attendance:manage")
+Write = Annotated[Principal, require("attendance:write")]
+Manage = Annotated[Principal, require("attendance:manage")]
 QR_REFRESH_S = 4  # well inside STEP_SECONDS, so the screen is never a step behind for long
 CHECKIN_PATH = "/checkin"
 

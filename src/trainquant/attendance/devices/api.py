@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from trainquant.attendance.models import Device, DeviceCommand
-from trainquant.deps import AppClock, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, DbSession, ReadSession, require
 from trainquant.errors import Conflict, NotFound
 from trainquant.org.models import Site, Venue
 
 router = APIRouter(prefix="/api/v1/attendance/devices", tags=["attendance"])
-Manage = Requires("attendance:manage")
+Manage = Annotated[Principal, require("attendance:manage")]
 
 
 class DeviceCreate(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -10,17 +10,12 @@ from starlette.datastructures import UploadFile
 
 from trainquant.attendance.checkin.schemas import IngestResult
 from trainquant.attendance.platforms import service as import_service
-from trainquant.deps import (
-    AppClock,
-    AppSettings,
-    DbSession,
-    Requires,
-    read_json_limited,
-)
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, read_json_limited, require
 from trainquant.errors import Invalid, PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1/attendance/imports", tags=["attendance"])
-Manage = Requires("attendance:manage")
+Manage = Annotated[Principal, require("attendance:manage")]
 FORM_OVERHEAD = 64 * 1024
 
 

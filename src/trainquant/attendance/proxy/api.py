@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
 from trainquant.attendance.proxy import service as review
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1/attendance/review", tags=["attendance"])
-Manage = Requires("attendance:manage")
+Manage = Annotated[Principal, require("attendance:manage")]
 
 
 class ProxyCaseRead(BaseModel):

@@ -11,13 +11,14 @@ from fastapi.responses import RedirectResponse
 from trainquant.attendance.checkin.pending import pending_count
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
 from trainquant.attendance.proxy import service as review
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Manage = Requires("attendance:manage")
+Manage = Annotated[Principal, require("attendance:manage")]
 PAGE_SIZE = 50
 
 

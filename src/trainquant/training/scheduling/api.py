@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from trainquant.deps import AppSettings, DbSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppSettings, DbSession, require
 from trainquant.training.scheduling import rules as sr
 from trainquant.training.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1/scheduling", tags=["scheduling"])
-Manage = Requires("training:manage")
+Manage = Annotated[Principal, require("training:manage")]
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=48)]], Field(max_length=500)]
 
 

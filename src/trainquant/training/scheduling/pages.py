@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from trainquant.deps import AppClock, AppSettings, ReadSession, Requires
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.org.models import DEPARTMENT_KINDS
 from trainquant.training.lookups import local_today
@@ -17,7 +19,7 @@ from trainquant.training.scheduling import service as scheduling
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Manage = Requires("training:manage")
+Manage = Annotated[Principal, require("training:manage")]
 
 
 def _int(value: str, default: int, lo: int, hi: int) -> int:
