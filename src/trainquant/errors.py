@@ -1,4 +1,9 @@
-"""The DomainError family and its rendering as RFC 9457 problem details."""
+"""The DomainError family and its rendering as RFC 9457 problem details.
+
+Every error carries a stable ``code`` (a slug such as ``session-started``): the API puts it in the
+problem body and pages translate it (``web/errors.py``), so no caller ever matches message text.
+``message`` is the English detail for logs and API clients; ``errors`` name fields, each with a code.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
+    code = "bad-request"  # a subclass names its own; an instance may name a more precise one
 
-    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+    def __init__(self, message: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None, **extra: Any):
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
         self.errors = errors or []
         self.extra = extra
 
@@ -22,6 +30,7 @@ class DomainError(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.message,
+            "code": self.code,
         }
         if instance:
             body["instance"] = instance
@@ -35,33 +44,39 @@ class Invalid(DomainError):
     status = 422
     title = "Invalid input"
     type_slug = "invalid"
+    code = "invalid"
 
 
 class NotFound(DomainError):
     status = 404
     title = "Not found"
     type_slug = "not-found"
+    code = "not-found"
 
 
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
     type_slug = "conflict"
+    code = "conflict"
 
 
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
     type_slug = "forbidden"
+    code = "forbidden"
 
 
 class Unauthorized(DomainError):
     status = 401
     title = "Not authenticated"
     type_slug = "unauthenticated"
+    code = "unauthenticated"
 
 
 class PayloadTooLarge(DomainError):
     status = 413
     title = "Payload too large"
     type_slug = "too-large"
+    code = "too-large"

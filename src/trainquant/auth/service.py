@@ -23,6 +23,7 @@ from trainquant.auth.permissions import (
 )
 from trainquant.errors import Conflict, Invalid, NotFound, Unauthorized
 from trainquant.org.models import Department, Employee
+from trainquant.org.tree import department_parents
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
@@ -154,10 +155,6 @@ def note_api_key_use(db: Session, key_id: int, last_used_at: datetime | None, *,
     """Record when a key was last used, at most once a minute (each record is a write)."""
     if last_used_at is None or (now - last_used_at).total_seconds() > 60:
         db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-
-
-def department_parents(db: Session) -> dict[int, int | None]:
-    return dict(db.execute(select(Department.id, Department.parent_id)).all())
 
 
 def principal_for_user(db: Session, user: User) -> Principal:
