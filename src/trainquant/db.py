@@ -181,13 +181,13 @@ READ_ONLY = "tq_read_only"
 
 def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
     # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
-    # writes after another writer committed fails at once with SQLITE_BUSY (the busy timeout cannot
-    # help it), which is what concurrent ingestion and recomputation ran into. A read-only session
-    # (``read_only``) begins deferred: it reads a snapshot and never blocks a writer.
+    # writes after another writer committed fails at once with SQLITE_BUSY, which no busy timeout
+    # can help. A read-only session (``read_only``) begins deferred: it reads a snapshot and never
+    # blocks a writer.
     #
     # The wait for the write lock is ours, not SQLite's busy handler: that one sleeps 25, 50, then
-    # 100 ms at a time, so a writer waiting for a 140 ms batch woke up to 40 ms late (measured with
-    # two server workers). Here a waiter retries every millisecond or two and the timeout still holds.
+    # 100 ms at a time, so a waiter wakes long after the lock is free. Here a waiter retries every
+    # 0.5-2 ms, and the busy timeout still bounds the wait.
     timeout_s = busy_timeout_ms / 1000
 
     def begin(conn: Any) -> None:
