@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from trainquant.config import Settings
+from trainquant.instance import create_private_file, ensure_private_dir
 
 T = TypeVar("T")
 
@@ -209,9 +210,11 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
     settings = settings or Settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
+        path = (url.split("///", 1)[1] if "///" in url else "").split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The database holds password hashes and personal data: only the service account reads it.
+            ensure_private_dir(Path(path).parent)
+            create_private_file(Path(path))
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
