@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from trainquant.config import Settings
@@ -72,6 +73,16 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text`` literally, ignoring case: ``%`` and ``_`` typed in a search box match
+    themselves, not anything (every search built from user input goes through here)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
