@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainquant.instance import (
@@ -46,6 +46,22 @@ class Settings(BaseSettings):
     events_max_bytes: int = 16 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
+    # Where login throttling counts failures: "database" (this application's database, shared by every
+    # server process) or a ``limits`` storage URI such as redis://host:6379 or memory:// (one process only).
+    rate_limit_storage: str = "database"
+    # Failed log-ins allowed per account (the name typed) and per client address, in stacked windows
+    # (``limits`` notation): past each, the wait grows to the end of a longer window.
+    login_limits_per_account: str = "5/minute;10/15 minutes;20/hour;50/day"
+    # Higher: a school's staff often share one address behind a NAT.
+    login_limits_per_address: str = "20/minute;100/hour;500/day"
+
+    @field_validator("login_limits_per_account", "login_limits_per_address")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError naming what it could not read
+        return value
 
     @model_validator(mode="after")
     def _resolve_secrets(self) -> "Settings":

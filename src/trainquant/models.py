@@ -2,7 +2,7 @@
 
 from trainquant.alerts.models import Alert
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand, ProxyCase
-from trainquant.auth.models import ApiKey, User
+from trainquant.auth.models import ApiKey, LoginFailure, RateLimitCounter, User
 from trainquant.db import Base
 from trainquant.imports.models import ImportRejection, ImportRun
 from trainquant.indicators.models import Evaluation, EvaluationRun, Indicator, IndicatorModule, IndicatorVersion
@@ -35,5 +35,5 @@ __all__ = [
     "ApiKey", "Assessment", "AssessmentKind", "CostItem", "Enrolment", "EnrolmentEvent", "Evaluation",
     "EvaluationRun", "Indicator", "IndicatorModule", "IndicatorVersion", "MandatoryRule", "Program", "TrainingSession",
     "Base", "DatedClass", "Department", "Employee", "EmployeeTag", "ExternalId", "GrowthNote",
-    "ImportRejection", "ImportRun", "Site", "User", "Venue", "WeeklySlot", "metadata",
+    "ImportRejection", "ImportRun", "LoginFailure", "RateLimitCounter", "Site", "User", "Venue", "WeeklySlot", "metadata",
 ]

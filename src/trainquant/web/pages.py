@@ -9,9 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
-from trainquant.auth.service import authenticate
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires
-from trainquant.errors import Forbidden, Unauthorized
+from trainquant.auth.login import log_in
+from trainquant.auth.service import MIN_PASSWORD_LENGTH, WrongCurrentPassword, change_password, end_sessions
+from trainquant.auth.throttle import TooManyAttempts, login_throttle
+from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires, keep_session_after_epoch_change, start_session
+from trainquant.errors import DomainError, Forbidden, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
 from trainquant.org.service import scoped
@@ -32,10 +34,15 @@ def login_page(request: Request, next: str | None = None):
     return render(request, "login.html", {"next": _safe_next(next)})
 
 
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return _("Too many failed log-ins. Try again in %(n)s seconds.") % {"n": seconds}
+    return _("Too many failed log-ins. Try again in %(n)s minutes.") % {"n": -(-seconds // 60)}
+
+
 @router.post("/login")
 def login(
     request: Request,
-    db: DbSession,
     clock: AppClock,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
@@ -45,19 +52,70 @@ def login(
     expected = request.session.get("csrf")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise Forbidden(_("The form expired; reload the page and try again."))
+    again = {"username": username, "next": _safe_next(next)}
     try:
-        user = authenticate(db, username=username.strip(), password=password, now=clock.now())
+        done = log_in(
+            request.app.state.sessionmaker, login_throttle(request.app),
+            username=username, password=password, address=request.client.host if request.client else None, now=clock.now(),
+        )
+    except TooManyAttempts as exc:
+        response = render(request, "login.html", {"message": _wait_message(exc.retry_after_s), **again}, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     except Unauthorized:
-        return render(request, "login.html", {"message": _("Wrong username or password."), "username": username, "next": _safe_next(next)}, status_code=401)
-    request.session.clear()
-    request.session.update({"uid": user.id, "epoch": user.session_epoch})
+        # The same page, status and timing for an unknown name as for a wrong password (auth/login.py).
+        return render(request, "login.html", {"message": _("Wrong username or password."), **again}, status_code=401)
+    start_session(request, done.user_id, done.session_epoch)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _principal: CurrentPrincipal):
+def logout(request: Request, db: DbSession, principal: CurrentPrincipal):
+    # Ends every session of this user on the server, not only this browser's cookie: a copy of the
+    # cookie taken before stops working too.
+    if principal.kind == "user":
+        end_sessions(db, principal.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _logged_in_user(principal) -> None:
+    if principal.kind != "user":
+        raise Forbidden(_("Only a user who logged in with a password can change it."))
+
+
+@router.get("/account/password")
+def password_page(request: Request, principal: CurrentPrincipal):
+    _logged_in_user(principal)
+    return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH})
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    current_password: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=256)] = "",
+    new_password_again: Annotated[str, Form(max_length=256)] = "",
+):
+    _logged_in_user(principal)
+    error = None
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        error = _("The new password needs at least %(n)s characters.") % {"n": MIN_PASSWORD_LENGTH}
+    elif new_password != new_password_again:
+        error = _("The two new passwords differ.")
+    else:
+        try:
+            epoch = change_password(db, principal.id, current_password=current_password, new_password=new_password)
+        except WrongCurrentPassword:
+            error = _("The current password is wrong.")
+        except DomainError:
+            error = _("The new password must differ from the current one.")
+    if error:
+        return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": error}, status_code=422)
+    keep_session_after_epoch_change(request, epoch)
+    return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "changed": True})
 
 
 @router.get("/")
