@@ -22,6 +22,8 @@ from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
+from trainquant.web.api_docs import install_api_docs
+from trainquant.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("trainquant")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         version=__version__,
         description="Training quantification for language-training schools.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from local files by web/api_docs.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -144,7 +146,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     install_error_handlers(app)
+    install_api_docs(app)
 
     from trainquant.analytics.api import router as reports_api
     from trainquant.analytics.pages import router as reports_pages
