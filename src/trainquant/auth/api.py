@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 
 from trainquant.auth import schemas, service
-from trainquant.auth.login import recent_failures
+from trainquant.auth.login import change_password_throttled, recent_failures
 from trainquant.auth.models import ApiKey, User
+from trainquant.auth.throttle import login_throttle
 from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires, keep_session_after_epoch_change
 from trainquant.errors import Forbidden, NotFound
 from trainquant.pagination import Page, Paging
@@ -30,11 +31,15 @@ def me(principal: CurrentPrincipal):
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_my_password(body: schemas.PasswordChange, request: Request, db: DbSession, principal: CurrentPrincipal):
-    """Every other session of this user ends; the one that asked stays logged in."""
+def change_my_password(body: schemas.PasswordChange, request: Request, clock: AppClock, principal: CurrentPrincipal):
+    """Every other session of this user ends; the one that asked stays logged in. Wrong current
+    passwords count against the account's login limits (429 with Retry-After past them)."""
     if principal.kind != "user":
         raise Forbidden("an API key has no password; log in as a user to change one")
-    epoch = service.change_password(db, principal.id, current_password=body.current_password, new_password=body.new_password)
+    epoch = change_password_throttled(
+        request.app.state.sessionmaker, login_throttle(request.app), user_id=principal.id, current_password=body.current_password,
+        new_password=body.new_password, address=request.client.host if request.client else None, now=clock.now(),
+    )
     keep_session_after_epoch_change(request, epoch)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.auth.models import LoginFailure, User
-from trainquant.auth.service import check_credentials, note_login
+from trainquant.auth.service import WrongCurrentPassword, change_password, check_credentials, note_login
 from trainquant.auth.throttle import LoginThrottle, TooManyAttempts
 from trainquant.db import read_only, unit_of_work
 from trainquant.errors import Unauthorized
@@ -48,6 +48,30 @@ def log_in(
     with unit_of_work(factory) as db:
         user = note_login(db, check.user_id, password=password, now=now)
         return LoggedIn(user.id, user.session_epoch)
+
+
+def change_password_throttled(
+    factory: sessionmaker[Session], throttle: LoginThrottle, *, user_id: int, current_password: str, new_password: str,
+    address: str | None, now: datetime,
+) -> int:
+    """A password change whose wrong current passwords count against the account like failed log-ins
+    (whoever holds a stolen cookie must not guess the password to keep the account). Returns the new epoch."""
+    with read_only(factory)() as reader:
+        username = reader.scalar(select(User.username).where(User.id == user_id))
+    if username is None:
+        raise Unauthorized("log in first")
+    wait = throttle.retry_after(username, address)
+    if wait is not None:
+        _record(factory, username=username, address=address, reason="throttled", now=now, user_id=user_id)
+        raise TooManyAttempts(wait)
+    try:
+        with unit_of_work(factory) as db:
+            return change_password(db, user_id, current_password=current_password, new_password=new_password)
+    except WrongCurrentPassword:
+        # Counted once the change's transaction is over: on SQLite it held the write lock.
+        throttle.failed(username, address)
+        _record(factory, username=username, address=address, reason="wrong-password", now=now, user_id=user_id)
+        raise
 
 
 def _record(factory: sessionmaker[Session], *, username: str, address: str | None, reason: str, now: datetime, user_id: int | None = None) -> None:

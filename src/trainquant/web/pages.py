@@ -1,22 +1,24 @@
-"""Shared pages: log in and out, and the overview."""
+"""Shared pages: log in and out, one's password, refused log-ins (admins) and the overview."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
-from trainquant.auth.login import log_in
-from trainquant.auth.service import MIN_PASSWORD_LENGTH, WrongCurrentPassword, change_password, end_sessions
+from trainquant.auth.login import change_password_throttled, log_in, recent_failures
+from trainquant.auth.service import MIN_PASSWORD_LENGTH, WrongCurrentPassword, end_sessions
 from trainquant.auth.throttle import TooManyAttempts, login_throttle
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, Requires, keep_session_after_epoch_change, start_session
+from trainquant.deps import AppClock, AppSettings, CurrentPrincipal, DbSession, Requires, keep_session_after_epoch_change, start_session
 from trainquant.errors import DomainError, Forbidden, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
 from trainquant.org.service import scoped
+from trainquant.pagination import PageParams
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +95,7 @@ def password_page(request: Request, principal: CurrentPrincipal):
 @router.post("/account/password")
 def password_change(
     request: Request,
-    db: DbSession,
+    clock: AppClock,
     principal: CurrentPrincipal,
     current_password: Annotated[str, Form(max_length=256)] = "",
     new_password: Annotated[str, Form(max_length=256)] = "",
@@ -107,7 +109,14 @@ def password_change(
         error = _("The two new passwords differ.")
     else:
         try:
-            epoch = change_password(db, principal.id, current_password=current_password, new_password=new_password)
+            epoch = change_password_throttled(
+                request.app.state.sessionmaker, login_throttle(request.app), user_id=principal.id, current_password=current_password,
+                new_password=new_password, address=request.client.host if request.client else None, now=clock.now(),
+            )
+        except TooManyAttempts as exc:
+            response = render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": _wait_message(exc.retry_after_s)}, status_code=429)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response
         except WrongCurrentPassword:
             error = _("The current password is wrong.")
         except DomainError:
@@ -116,6 +125,18 @@ def password_change(
         return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": error}, status_code=422)
     keep_session_after_epoch_change(request, epoch)
     return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "changed": True})
+
+
+FAILURES_PAGE_SIZE = 50
+
+
+@router.get("/admin/login-failures")
+def login_failures_page(request: Request, db: DbSession, settings: AppSettings, _admin: Requires("users:admin"), page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    rows, total = recent_failures(db, PageParams(page=page, page_size=FAILURES_PAGE_SIZE))
+    zone = ZoneInfo(settings.default_timezone)
+    return render(request, "login_failures.html", {
+        "rows": [(r, r.at.astimezone(zone)) for r in rows], "total": total, "page": page, "pages": max(1, -(-total // FAILURES_PAGE_SIZE)),
+    })
 
 
 @router.get("/")

@@ -132,3 +132,16 @@ def test_an_inactive_users_refusal_is_recorded_as_such(client, db, people):
     assert inactive.status_code == wrong.status_code == 401
     assert inactive.text.replace("zhangwei", "NAME") == wrong.text.replace("wangfang", "NAME")
     assert db.scalars(select(LoginFailure.reason).order_by(LoginFailure.id)).all() == ["wrong-password", "inactive"]
+
+
+def test_admins_see_failed_logins_on_a_page(client, people):
+    attempt(client, "wangfang", "wrong-guess")
+    login(client, "boss")
+    page = client.get("/admin/login-failures")
+    assert page.status_code == 200 and "登录失败记录" in page.text
+    assert "wangfang" in page.text and 'data-reason="wrong-password"' in page.text
+    assert 'href="/admin/login-failures"' in page.text  # in the admin's navigation
+    with TestClient(client.app) as other:
+        login(other, "zhangwei")
+        assert other.get("/admin/login-failures").status_code == 403
+        assert 'href="/admin/login-failures"' not in other.get("/").text

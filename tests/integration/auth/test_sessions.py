@@ -140,3 +140,15 @@ def test_the_cli_signs_a_user_out_everywhere(cli_engine):
     assert CliRunner().invoke(cli, ["user", "signout", "nobody"]).exit_code == 1
     with Session(cli_engine) as db:
         assert db.scalar(select(User.session_epoch).where(User.username == "hr")) == 1
+
+
+def test_guessing_the_current_password_is_throttled_like_logging_in(client, people):
+    token = login(client, "hr")
+    for _ in range(5):
+        wrong = client.post("/api/v1/me/password", json={"current_password": "guess-guess", "new_password": NEW_PASSWORD}, headers={"X-CSRF-Token": token})
+        assert wrong.status_code == 403
+    locked = client.post("/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers={"X-CSRF-Token": token})
+    assert locked.status_code == 429 and 1 <= int(locked.headers["Retry-After"]) <= 60
+    page = client.post("/account/password", data={
+        "csrf_token": token, "current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+    assert page.status_code == 429 and "Retry-After" in page.headers
