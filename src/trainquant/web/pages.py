@@ -14,7 +14,7 @@ from trainquant.auth.login import change_password_throttled, log_in, recent_fail
 from trainquant.auth.service import MIN_PASSWORD_LENGTH, WrongCurrentPassword, end_sessions
 from trainquant.auth.throttle import TooManyAttempts, login_throttle
 from trainquant.deps import AppClock, AppSettings, CurrentPrincipal, DbSession, Requires, keep_session_after_epoch_change, start_session
-from trainquant.errors import DomainError, Forbidden, Unauthorized
+from trainquant.errors import Forbidden, Invalid, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
 from trainquant.org.service import scoped
@@ -119,7 +119,7 @@ def password_change(
             return response
         except WrongCurrentPassword:
             error = _("The current password is wrong.")
-        except DomainError:
+        except Invalid:  # the only rule the form cannot check itself: the same password again
             error = _("The new password must differ from the current one.")
     if error:
         return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": error}, status_code=422)

@@ -83,6 +83,8 @@ def test_the_password_page_refuses_a_wrong_current_password_and_short_or_differi
     assert change("wrong-password", NEW_PASSWORD, NEW_PASSWORD).status_code == 422
     assert change(PASSWORD, "short", "short").status_code == 422
     assert change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x").status_code == 422
+    same = change(PASSWORD, PASSWORD, PASSWORD)
+    assert same.status_code == 422 and "新密码不能与当前密码相同" in same.text
     assert client.get("/api/v1/me").status_code == 200  # nothing changed, nobody signed out
 
 
