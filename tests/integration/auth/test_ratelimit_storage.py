@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from limits import parse
@@ -10,9 +11,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from trainquant.auth.ratelimit import DatabaseStorage
 from trainquant.auth.throttle import LoginThrottle, address_key, make_storage
-from trainquant.config import Settings
-from trainquant.db import make_engine, make_sessionmaker
-from trainquant.migrate import upgrade
+from trainquant.db import make_sessionmaker
 
 
 class Now:
@@ -42,23 +41,25 @@ def test_fixed_windows_count_expire_and_clear(session_factory):
     assert storage.reset() >= 1
 
 
-def test_concurrent_increments_lose_no_count(tmp_path):
-    engine = make_engine(Settings(env="test", sqlite_busy_timeout_ms=10_000), url=f"sqlite:///{tmp_path / 'rl.db'}")
-    upgrade(engine)
+def test_concurrent_increments_lose_no_count(engine):
+    # Real transactions on the test database (SQLite or PostgreSQL), several connections at once.
     factory = make_sessionmaker(engine)
     storage = DatabaseStorage(lambda: factory, Now())
+    key = f"concurrency-{uuid.uuid4().hex}"
 
     def work():
         for _ in range(25):
-            storage.incr("shared", 60)
+            storage.incr(key, 60)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert storage.get("shared") == 100
-    engine.dispose()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert storage.get(key) == 100
+    finally:
+        storage.clear(key)
 
 
 def test_limits_own_storages_are_used_for_a_uri():
