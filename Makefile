@@ -9,7 +9,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null | md5sum | cut -c1-12)
 VENDOR := src/trainquant/web/static/vendor
-ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+SWAGGER := $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css
+ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js $(SWAGGER)
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test setup assets browser db bench clean serve lock lint
@@ -37,14 +38,18 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 lock: $(UV) ## pin the dependencies again after changing pyproject.toml
 	$(UV) lock
 
+# SCARF_ANALYTICS=false: swagger-ui-dist's analytics dependency must not try to phone home from an intranet.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 
 $(VENDOR)/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p $(VENDOR) && cp node_modules/htmx.org/dist/htmx.min.js $@
 
 $(VENDOR)/echarts.min.js: node_modules/.package-lock.json
 	mkdir -p $(VENDOR) && cp node_modules/echarts/dist/echarts.min.js $@
+
+$(VENDOR)/swagger-ui/%: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/swagger-ui && cp node_modules/swagger-ui-dist/$* $@
 
 assets: $(ASSETS)
 

@@ -25,9 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from trainquant.config import Settings
+from trainquant.instance import create_private_file, ensure_private_dir
 
 T = TypeVar("T")
 
@@ -80,6 +82,16 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text`` literally, ignoring case: ``%`` and ``_`` typed in a search box match
+    themselves, not anything (every search built from user input goes through here)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
@@ -221,9 +233,11 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
     settings = settings or Settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
+        path = (url.split("///", 1)[1] if "///" in url else "").split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The database holds password hashes and personal data: only the service account reads it.
+            ensure_private_dir(Path(path).parent)
+            create_private_file(Path(path))
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))

@@ -10,6 +10,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from trainquant.auth.permissions import DataScope, Principal
+from trainquant.db import contains_text
 from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
 from trainquant.org import schemas
 from trainquant.org.models import (
@@ -167,8 +168,8 @@ def employee_query(db: Session, f: EmployeeFilter, scope: DataScope) -> Select:
         .options(joinedload(Employee.department), joinedload(Employee.site), joinedload(Employee.manager))
     )
     if f.q:
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like), Employee.position.ilike(like)))
+        q = f.q.strip()
+        stmt = stmt.where(or_(contains_text(Employee.name, q), contains_text(Employee.employee_no, q), contains_text(Employee.position, q)))
     if f.department:
         dep = get_department(db, f.department)
         stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, dep.id))))

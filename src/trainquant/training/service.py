@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from trainquant.db import contains_text
 from trainquant.errors import Conflict
 from trainquant.org.models import Site, Venue
 from trainquant.pagination import PageParams
@@ -57,8 +58,8 @@ class ProgramFilter:
 def list_programs(db: Session, f: ProgramFilter, page: PageParams) -> tuple[list[schemas.ProgramRead], int]:
     stmt = select(Program).options(joinedload(Program.trainer_employee)).order_by(Program.active.desc(), Program.code)
     if f.q:
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Program.code.ilike(like), Program.title.ilike(like), Program.title_en.ilike(like)))
+        q = f.q.strip()
+        stmt = stmt.where(or_(contains_text(Program.code, q), contains_text(Program.title, q), contains_text(Program.title_en, q)))
     if f.kind:
         stmt = stmt.where(Program.kind == f.kind)
     if f.level:
@@ -186,7 +187,7 @@ def session_query(db: Session, f: SessionFilter):
     if f.site:
         stmt = stmt.where(TrainingSession.site_id == select(Site.id).where(Site.code == f.site).scalar_subquery())
     if f.trainer:
-        stmt = stmt.where(TrainingSession.trainer.ilike(f"%{f.trainer.strip()}%"))
+        stmt = stmt.where(contains_text(TrainingSession.trainer, f.trainer.strip()))
     if f.starts_from:
         stmt = stmt.where(TrainingSession.starts_at >= f.starts_from)
     if f.starts_to:
