@@ -80,7 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.warning("database busy on %s: %s", request.url.path, exc.orig)
         err = DomainError("the database is busy; retry in a few seconds")
-        err.status, err.title, err.type_slug = 503, "Service busy", "busy"
+        err.status, err.title, err.type_slug, err.code = 503, "Service busy", "busy", "busy"
         response = _problem(request, err)
         response.headers["Retry-After"] = "5"
         return response
@@ -89,6 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         err = DomainError(str(exc.detail))
         err.status, err.title, err.type_slug = exc.status_code, str(exc.detail), f"http-{exc.status_code}"
+        err.code = err.type_slug
         return _problem(request, err)
 
 

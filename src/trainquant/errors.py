@@ -14,7 +14,12 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
-    code = "bad-request"  # a subclass names its own; an instance may name a more precise one
+    code = "bad-request"  # a subclass names its own (its type_slug unless it says otherwise); an instance may be more precise
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = cls.type_slug
 
     def __init__(self, message: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None, **extra: Any):
         super().__init__(message)
@@ -44,39 +49,33 @@ class Invalid(DomainError):
     status = 422
     title = "Invalid input"
     type_slug = "invalid"
-    code = "invalid"
 
 
 class NotFound(DomainError):
     status = 404
     title = "Not found"
     type_slug = "not-found"
-    code = "not-found"
 
 
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
     type_slug = "conflict"
-    code = "conflict"
 
 
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
     type_slug = "forbidden"
-    code = "forbidden"
 
 
 class Unauthorized(DomainError):
     status = 401
     title = "Not authenticated"
     type_slug = "unauthenticated"
-    code = "unauthenticated"
 
 
 class PayloadTooLarge(DomainError):
     status = 413
     title = "Payload too large"
     type_slug = "too-large"
-    code = "too-large"
