@@ -35,6 +35,20 @@ class Settings(BaseSettings):
     events_max_bytes: int = 16 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
+    # Background jobs (trainquant/jobs): where huey keeps its queue. Empty: a SQLite file beside a SQLite
+    # database (var/jobs.db), or huey's own tables in a PostgreSQL database; or redis://host:6379/0.
+    jobs_url: str = ""
+    # Run a job consumer (threads) inside `serve`; set false where `trainquant worker` processes run.
+    jobs_embedded: bool = True
+    jobs_workers: int = Field(default=2, ge=1, le=32)
+    # Figures after answered check-in batches wait for this much quiet (at most the delay), so a burst
+    # of batches is recomputed once.
+    drain_quiet_s: float = Field(default=0.3, ge=0, le=60)
+    drain_max_delay_s: float = Field(default=10.0, ge=0, le=600)
+    # Backups (`trainquant backup`, and the nightly job at backup_hour local time when backup_keep > 0).
+    backup_dir: str = ""  # empty: backups/ in the instance folder
+    backup_keep: int = Field(default=7, ge=0, le=3650)
+    backup_hour: int = Field(default=2, ge=0, le=23)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
@@ -57,6 +71,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def instance_dir(self) -> Path:
+        """The folder of the instance's own files (the SQLite database, the job queue, backups): the
+        SQLite database's folder, else ``var/``."""
+        path = self.sqlite_path()
+        return path.parent if path is not None else Path("var")
+
+    def backups_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.instance_dir() / "backups"
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:

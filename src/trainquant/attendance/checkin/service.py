@@ -52,7 +52,7 @@ def ingest_for_later(
     db: Session, events: list[Any], *, source: str, principal: Principal | None, now: datetime, settings: Settings,
     reader: sessionmaker[Session] | None = None,
 ) -> IngestOutcome:
-    """Store and answer now; the figures are left to the background refresh (``pending.py``)."""
+    """Store and answer now; the figures are left to the drain job (``pending.py``, ``trainquant.jobs``)."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
     if outcome.affected:
         pending.mark(db, outcome.stored_ids, now=now)
@@ -72,7 +72,7 @@ def ingest_batch(
     committed before the caller serialises the answer (so the lock is let go first).
 
     ``wait`` recomputes the figures in the same transaction; otherwise they are left pending.
-    ``ingesting`` is a context manager the background refresh uses to see a batch in flight.
+    ``ingesting`` is a context manager the drain uses to see a batch in flight (``pending.ingesting``).
     """
     store = ingest_now if wait else ingest_for_later
     with _ONE_BATCH_AT_A_TIME, (ingesting or _nothing)(), unit_of_work(factory) as db:
