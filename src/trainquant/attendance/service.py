@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, tuple_
+import numpy as np
+import orjson
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.attendance.rules import Attendance, Interval, Punch, Window, attended
-from trainquant.db import chunks
+from trainquant.db import chunks, driver_value, insert_rows
 from trainquant.org.models import DatedClass, Employee, Site, WeeklySlot
 from trainquant.org.rules import Slot, expand_timetable
 from trainquant.training.models import Enrolment, TrainingSession
@@ -90,28 +92,128 @@ def figures_for(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
 
 def recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> int:
     """Replace the stored figures of ``pairs`` with figures computed from their events."""
-    return store_figures(db, figures_for(db, pairs, default_tz=default_tz), now=now)
+    return store_rows(db, figure_rows(db, pairs, default_tz=default_tz), now=now)
+
+
+# A stored figure without its ``computed_at``: (attended, scheduled, participation, late, early, away, flags, events).
+FigureRow = tuple[int, int, float, int, int, list, list, int]
+
+
+def _row(a: Attendance, n: int) -> FigureRow:
+    return (a.attended_seconds, a.scheduled_seconds, round(a.participation, 6), a.late_seconds, a.early_leave_seconds,
+            [[i.start.isoformat(), i.end.isoformat()] for i in a.away], sorted(a.flags), n)
 
 
 def store_figures(db: Session, figures: dict[tuple[int, int], tuple[Attendance, int]], *, now: datetime) -> int:
     """Write what ``figures_for`` computed (possibly in an earlier, read-only transaction)."""
+    return store_rows(db, {pair: _row(a, n) for pair, (a, n) in figures.items()}, now=now)
+
+
+def _pairs_param(conn, pairs: Iterable[tuple[int, int]]) -> tuple[str, tuple]:
+    """``(session_id, employee_id) IN <pairs>`` for a driver-level statement, whatever the number of pairs:
+    SQLite reads them from one JSON parameter, PostgreSQL from two arrays."""
+    pairs = list(pairs)
+    if conn.dialect.name == "sqlite":
+        return ("(session_id, employee_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
+                (orjson.dumps(pairs).decode(),))
+    return "(session_id, employee_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))", ([s for s, _ in pairs], [e for _, e in pairs])
+
+
+def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: datetime) -> int:
+    """Replace the stored figures of these pairs, straight through the driver (hundreds of thousands
+    of rows after a burst of batches: SQLAlchemy's per-row processing cost more than the writes)."""
+    if not rows:
+        return 0
     table = AttendanceRecord.__table__
-    for chunk in chunks(sorted(figures), 400):
-        db.execute(table.delete().where(tuple_(table.c.session_id, table.c.employee_id).in_(chunk)))
-    rows = [
-        {
-            "session_id": sid, "employee_id": eid,
-            "attended_seconds": a.attended_seconds, "scheduled_seconds": a.scheduled_seconds,
-            "participation": round(a.participation, 6), "late_seconds": a.late_seconds,
-            "early_leave_seconds": a.early_leave_seconds,
-            "away": [[i.start.isoformat(), i.end.isoformat()] for i in a.away],
-            "flags": sorted(a.flags), "events": n, "computed_at": now,
-        }
-        for (sid, eid), (a, n) in figures.items()
-    ]
-    for chunk in chunks(rows, 5000):
-        db.execute(table.insert(), list(chunk))
-    return len(rows)
+    conn = db.connection()
+    condition, params = _pairs_param(conn, sorted(rows))
+    conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {condition}", params)
+    stamp = driver_value(table.c.computed_at, conn.dialect)(now)
+    columns = ("session_id", "employee_id", "attended_seconds", "scheduled_seconds", "participation", "late_seconds",
+               "early_leave_seconds", "away", "flags", "events", "computed_at")
+    dumps = orjson.dumps
+    values = [(sid, eid, r[0], r[1], r[2], r[3], r[4], dumps(r[5]).decode(), dumps(r[6]).decode(), r[7], stamp) for (sid, eid), r in rows.items()]
+    insert_rows(db, table, columns, values)
+    return len(values)
+
+
+def _epoch_us(values: list) -> np.ndarray:
+    """Event times as microseconds since the epoch: SQLite hands back UTC text, PostgreSQL datetimes."""
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(values[0], str):
+        return np.array(values, dtype="datetime64[us]").astype(np.int64)
+    return np.array([v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values], dtype="datetime64[us]").astype(np.int64)
+
+
+def figure_rows(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) -> dict[tuple[int, int], FigureRow]:
+    """``figures_for`` for many pairs at once: the NumPy twin of the rules (``batch.py``), reading each
+    pair's punches through the (session, employee) index rather than whole sessions. Pairs with a
+    punch or a session bound off the whole second go through the reference rules, so every figure is
+    exactly the reference's (a test holds them together)."""
+    from trainquant.attendance.batch import FLAG_BITS, attended_batch
+
+    if not pairs:
+        return {}
+    session_ids = sorted({s for s, _ in pairs})
+    sessions = {s.id: s for chunk in chunks(session_ids, CHUNK) for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))}
+    order = sorted(p for p in pairs if p[0] in sessions)
+    if not order:
+        return {}
+    gid = {p: i for i, p in enumerate(order)}
+    excluded = excluded_event_ids(db, session_ids)
+    conn = db.connection()
+    condition, params = _pairs_param(conn, order)
+    rows = conn.exec_driver_sql(
+        f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL", params
+    ).fetchall()
+    if excluded:
+        rows = [r for r in rows if r[0] not in excluded]
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    g = np.array([gid[(r[1], r[2])] for r in rows], dtype=np.int64)
+    at_us = _epoch_us([r[3] for r in rows])
+    out_ = np.array([r[4] == "out" for r in rows], dtype=bool)
+    # Per session once, then spread over its pairs.
+    sid_list = sorted(sessions)
+    pos = {sid: k for k, sid in enumerate(sid_list)}
+    pair_session = np.array([pos[s] for s, _ in order], dtype=np.int64)
+    ws_us = _epoch_us([sessions[s].starts_at for s in sid_list])[pair_session]
+    we_us = _epoch_us([sessions[s].ends_at for s in sid_list])[pair_session]
+    # Off the whole second: the reference rules (the batch counts whole seconds).
+    exact = (ws_us % 1_000_000 == 0) & (we_us % 1_000_000 == 0)
+    if len(g):
+        fractional = np.zeros(len(order), dtype=bool)
+        fractional[g[at_us % 1_000_000 != 0]] = True
+        exact &= ~fractional
+    calendar = TeachingCalendar(db, {e for _, e in order}, default_tz)
+    teaching = {}
+    for i, (s, e) in enumerate(order):
+        if e not in calendar.slots and e not in calendar.dated:
+            continue
+        classes = calendar.classes(e, sessions[s].starts_at, sessions[s].ends_at)
+        if classes:
+            teaching[i] = [(int(c.start.timestamp()), int(c.end.timestamp())) for c in classes]
+            if any(c.start.microsecond or c.end.microsecond for c in classes):
+                exact[i] = False
+    credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s, _ in order], dtype=bool)
+    res = attended_batch(g, at_us // 1_000_000, out_, ids, ws_us // 1_000_000, we_us // 1_000_000, credit, teaching)
+    counts = (np.bincount(g, minlength=len(order)) if len(g) else np.zeros(len(order), dtype=np.int64)).tolist()
+    names = sorted(FLAG_BITS.items())
+    flag_names = {mask: [n for n, bit in names if mask & bit] for mask in set(res.flags.tolist())}
+    iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
+    attended_s, late, early, flags, away = res.attended.tolist(), res.late.tolist(), res.early.tolist(), res.flags.tolist(), res.away
+    scheduled = ((we_us - ws_us) // 1_000_000).tolist()
+    figures: dict[tuple[int, int], FigureRow] = {}
+    for i, pair in enumerate(order):
+        if not exact[i]:
+            continue
+        a, sch = attended_s[i], scheduled[i]
+        figures[pair] = (a, sch, round(a / sch, 6) if sch else 0.0, late[i], early[i],
+                         [[iso(x), iso(y)] for x, y in away.get(i, ())], flag_names[flags[i]], counts[i])
+    rest = {p for i, p in enumerate(order) if not exact[i]}
+    if rest:
+        figures.update({p: _row(a, n) for p, (a, n) in figures_for(db, rest, default_tz=default_tz).items()})
+    return figures
 
 
 def session_pairs(db: Session, session_id: int) -> set[tuple[int, int]]:

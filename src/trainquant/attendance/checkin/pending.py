@@ -32,13 +32,13 @@ from datetime import datetime
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainquant.attendance.models import CheckinEvent, PendingRefresh
+from trainquant.attendance.models import PendingRefresh
 from trainquant.attendance.proxy import service as review
-from trainquant.attendance.service import excluded_event_ids, figures_for, store_figures
+from trainquant.attendance.service import excluded_event_ids, figure_rows, store_rows
 from trainquant.db import chunks, read_only, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,15 @@ def _newest_pending(factory: sessionmaker[Session]) -> int | None:
 
 
 def _pairs(db: Session, ranges: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (session, employee) pairs of the accepted events in these id ranges, straight from the driver."""
+    conn = db.connection()
+    mark_ = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     pairs: set[tuple[int, int]] = set()
     for chunk in chunks(ranges, 50):
-        q = select(CheckinEvent.session_id, CheckinEvent.employee_id).where(
-            or_(*[CheckinEvent.id.between(lo, hi) for lo, hi in chunk]),
-            CheckinEvent.verdict == "accepted", CheckinEvent.session_id.is_not(None), CheckinEvent.employee_id.is_not(None),
-        ).distinct()
-        pairs.update((s, e) for s, e in db.execute(q))
+        where = " OR ".join([f"id BETWEEN {mark_} AND {mark_}"] * len(chunk))
+        sql = (f"SELECT DISTINCT session_id, employee_id FROM checkin_events WHERE ({where}) AND verdict = 'accepted' "
+               "AND session_id IS NOT NULL AND employee_id IS NOT NULL")
+        pairs.update((s, e) for s, e in conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)))
     return pairs
 
 
@@ -94,7 +96,7 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
         pairs = _pairs(db, [(lo, hi) for _, lo, hi in rows])
         sessions = {s for s, _ in pairs}
         excluded = excluded_event_ids(db, sessions)
-        figures = figures_for(db, pairs, default_tz=default_tz)
+        figures = figure_rows(db, pairs, default_tz=default_tz)
         signals = review.signals_for(db, sessions, default_tz=default_tz)
     with unit_of_work(factory) as db:
         ids = [r[0] for r in rows]
@@ -104,9 +106,9 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
         if claimed < len(rows) or excluded_event_ids(db, sessions) != excluded:
             # Another drain took some of these rows from a snapshot that may be newer than ours, or
             # a proxy decision changed which events count: compute again here, under the write lock.
-            figures = figures_for(db, pairs, default_tz=default_tz)
+            figures = figure_rows(db, pairs, default_tz=default_tz)
             signals = review.signals_for(db, sessions, default_tz=default_tz)
-        store_figures(db, figures, now=now)
+        store_rows(db, figures, now=now)
         review.record_signals(db, signals, now)
         review.check_sessions_over(db, sessions, now=now, default_tz=default_tz)
     return len(rows)

@@ -7,16 +7,18 @@ clearing keeps everything as it was. A decision is final: deciding again is a co
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import CheckinEvent, Device, ProxyCase
 from trainquant.attendance.proxy import rules as proxy_rules
 from trainquant.attendance.service import TeachingCalendar, recompute
+from trainquant.db import chunks, driver_value, select_in
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.org.models import Employee, Venue
 from trainquant.pagination import PageParams
@@ -26,42 +28,82 @@ TRAVEL_LOOKAROUND = timedelta(hours=12)
 DECISIONS = {"confirm": "confirmed", "clear": "cleared"}
 
 
+_FACT_COLUMNS = "id, employee_id, session_id, at, kind, method, device_id, qr_step, lat, lng, accuracy_m, distance_m"
+
+
+def _utc(value) -> datetime:
+    # Straight from the driver: SQLite hands back UTC text, PostgreSQL aware datetimes.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFact], dict[int, TrainingSession]]:
-    sessions = {s.id: s for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(sorted(session_ids))))}
+    sessions = {s.id: s for chunk in chunks(sorted(session_ids), 900) for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))}
     if not sessions:
         return [], sessions
-    # The same people's other punches around each session (for impossible travel), per session rather
-    # than over the whole span of the batch, so the cost follows the batch and not the table.
-    near = or_(*[(CheckinEvent.at >= s.starts_at - TRAVEL_LOOKAROUND) & (CheckinEvent.at <= s.ends_at + TRAVEL_LOOKAROUND) for s in sessions.values()])
-    people = select(CheckinEvent.employee_id).where(CheckinEvent.session_id.in_(sorted(sessions)), CheckinEvent.verdict == "accepted")
-    e_ = CheckinEvent
-    # Plain rows, not ORM objects: detection reads thousands of punches per batch.
-    rows = list(db.execute(
-        select(e_.id, e_.employee_id, e_.session_id, e_.at, e_.kind, e_.method, e_.device_id, e_.qr_step, e_.lat, e_.lng,
-               e_.accuracy_m, e_.distance_m).where(
-            CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None), CheckinEvent.at.is_not(None),
-            or_(CheckinEvent.session_id.in_(sorted(sessions)), (CheckinEvent.employee_id.in_(people) & near)),
-        )
-    ))
-    for sid in {e.session_id for e in rows if e.session_id and e.session_id not in sessions}:
-        sessions[sid] = db.get(TrainingSession, sid)
+    # Plain rows straight from the driver: detection reads every punch of the sessions, hundreds of
+    # thousands after a burst of batches. First the sessions' own punches, through the session index.
+    accepted = "verdict = 'accepted' AND employee_id IS NOT NULL AND at IS NOT NULL"
+    rows = select_in(db, CheckinEvent.__table__, "session_id", _FACT_COLUMNS.split(", "), sorted(sessions), where=accepted)
+    # Then the same people's other punches around each session (for impossible travel): one range
+    # read per person through the (employee, at) index, kept if near one of the sessions.
+    windows = sorted((s.starts_at - TRAVEL_LOOKAROUND, s.ends_at + TRAVEL_LOOKAROUND) for s in sessions.values())
+    merged: list[list[datetime]] = []
+    for lo, hi in windows:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    people = sorted({r[1] for r in rows})
+    conn = db.connection()
+    to_db = driver_value(CheckinEvent.__table__.c.at, conn.dialect)
+    starts = [lo for lo, _ in merged]
+    if people:
+        # Not the sessions' own punches again (after a burst of batches they are nearly all of them).
+        others = f"(session_id IS NULL OR session_id NOT IN ({', '.join(str(int(s)) for s in sorted(sessions))}))"
+        around = select_in(db, CheckinEvent.__table__, "employee_id", _FACT_COLUMNS.split(", "), people,
+                           where=f"{accepted} AND {others} AND at >= {_literal(to_db(merged[0][0]))} AND at <= {_literal(to_db(merged[-1][1]))}")
+        for r in around:
+            at = _utc(r[3])
+            k = bisect.bisect_right(starts, at) - 1
+            if k >= 0 and at <= merged[k][1]:
+                rows.append(r)
+    missing = sorted({r[2] for r in rows if r[2] is not None and r[2] not in sessions})
+    for chunk in chunks(missing, 900):
+        sessions.update({s.id: s for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))})
     venue_ids = {s.venue_id for s in sessions.values() if s is not None and s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
-    device_ids = sorted({e.device_id for e in rows if e.device_id})
+    device_ids = sorted({r[6] for r in rows if r[6]})
     device_venue = dict(db.execute(select(Device.device_id, Device.venue_id).where(Device.device_id.in_(device_ids))).all()) if device_ids else {}
+    for vid in set(device_venue.values()) - set(venues):
+        if vid is not None and (v := db.get(Venue, vid)) is not None:
+            venues[vid] = v
+    # What a fact takes from its session and venue, once per (session, device) rather than per punch.
+    context: dict[tuple[int | None, str | None], tuple] = {}
     facts = []
-    for e in rows:
-        s = sessions.get(e.session_id) if e.session_id else None
-        venue = venues.get(s.venue_id) if s is not None and s.venue_id else None
-        if venue is None and device_venue.get(e.device_id):
-            venue = db.get(Venue, device_venue[e.device_id])
-        facts.append(proxy_rules.PunchFact(
-            event_id=e.id, employee_id=e.employee_id, session_id=e.session_id, at=e.at, kind=e.kind or "in", method=e.method,
-            device_id=e.device_id, qr_step=e.qr_step, lat=e.lat, lng=e.lng, accuracy_m=e.accuracy_m, distance_m=e.distance_m,
-            fence_m=venue.radius_m if venue else None, site_id=(s.site_id if s is not None else None) or (venue.site_id if venue else None),
-            venue_lat=venue.latitude if venue else None, venue_lng=venue.longitude if venue else None,
-        ))
+    Fact = proxy_rules.PunchFact
+    for id_, eid, sid, at, kind, method, device_id, qr_step, lat, lng, accuracy_m, distance_m in rows:
+        key = (sid, device_id)
+        ctx = context.get(key)
+        if ctx is None:
+            s = sessions.get(sid) if sid else None
+            venue = venues.get(s.venue_id) if s is not None and s.venue_id else None
+            if venue is None and device_venue.get(device_id):
+                venue = venues.get(device_venue[device_id])
+            ctx = context[key] = (
+                venue.radius_m if venue else None, (s.site_id if s is not None else None) or (venue.site_id if venue else None),
+                venue.latitude if venue else None, venue.longitude if venue else None,
+            )
+        facts.append(Fact(id_, eid, sid, _utc(at), kind or "in", method, device_id, qr_step, lat, lng, accuracy_m, distance_m, *ctx))
     return facts, sessions
+
+
+def _literal(value) -> str:
+    """A bound for ``select_in``'s fixed SQL: the database's own text of a datetime (never input)."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return "'" + value.isoformat() + "'"
 
 
 def _classes(db: Session, facts: list[proxy_rules.PunchFact], sessions: dict[int, TrainingSession], default_tz: str) -> list[proxy_rules.ClassTime]:
@@ -69,8 +111,11 @@ def _classes(db: Session, facts: list[proxy_rules.PunchFact], sessions: dict[int
     if not people:
         return []
     calendar = TeachingCalendar(db, people, default_tz)
+    people = set(calendar.slots) | set(calendar.dated)  # only those with a timetable can contradict it
     span: dict[int, tuple[datetime, datetime]] = {}
     for p in facts:
+        if p.employee_id not in people:
+            continue
         lo, hi = span.get(p.employee_id, (p.at, p.at))
         span[p.employee_id] = (min(lo, p.at), max(hi, p.at))
     out = []
@@ -101,12 +146,17 @@ def signals_for(db: Session, session_ids: Iterable[int], *, default_tz: str) -> 
 
 def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime) -> list[ProxyCase]:
     """The writing half of ``detect``."""
+    fingerprints = sorted({sig.fingerprint[:160] for sig in signals})
+    known: dict[tuple[str, str], ProxyCase] = {}
+    for chunk in chunks(fingerprints, 500):  # one look for all of them, not one per signal
+        known.update(((c.signal, c.fingerprint), c) for c in db.scalars(select(ProxyCase).where(ProxyCase.fingerprint.in_(chunk))))
     touched = []
     for sig in signals:
-        case = db.scalar(select(ProxyCase).where(ProxyCase.signal == sig.signal, ProxyCase.fingerprint == sig.fingerprint[:160]))
+        key = (sig.signal, sig.fingerprint[:160])
+        case = known.get(key)
         if case is None:
-            case = ProxyCase(
-                session_id=sig.session_id, signal=sig.signal, fingerprint=sig.fingerprint[:160], score=sig.score,
+            case = known[key] = ProxyCase(
+                session_id=sig.session_id, signal=sig.signal, fingerprint=key[1], score=sig.score,
                 employee_ids=list(sig.employee_ids), event_ids=list(sig.event_ids), detail=sig.detail, status="open", created_at=now,
             )
             db.add(case)
