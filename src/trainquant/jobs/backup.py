@@ -26,6 +26,7 @@ from trainquant.jobs.queue import libpq_dsn
 
 Progress = Callable[[int, int], None]  # (done, total)
 PAGES_PER_STEP = 4096  # 16 MiB at 4 KiB pages between progress reports
+SQLITE_MAGIC, PG_MAGIC = b"SQLite format 3\x00", b"PGDMP"
 NAME = re.compile(r"^trainquant-(\d{8})-(\d{6})\.(sqlite3|pgdump)$")
 
 
@@ -138,13 +139,15 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
     data unless ``force``; the server and workers must be stopped first."""
     if not source.is_file():
         raise Invalid(f"no backup at {source}")
+    with source.open("rb") as fh:
+        magic = fh.read(16)
     if settings.is_sqlite:
-        if source.suffix != ".sqlite3":
-            raise Invalid(f"{source.name} is not a SQLite backup (trainquant-….sqlite3)")
+        if magic != SQLITE_MAGIC:
+            raise Invalid(f"{source.name} is not a SQLite backup (as `trainquant backup` writes for a SQLite database)")
         _sqlite_restore(settings, source, force=force, progress=progress)
     else:
-        if source.suffix != ".pgdump":
-            raise Invalid(f"{source.name} is not a PostgreSQL backup (trainquant-….pgdump)")
+        if not magic.startswith(PG_MAGIC):
+            raise Invalid(f"{source.name} is not a PostgreSQL backup (pg_dump's custom format, as `trainquant backup` writes)")
         dsn = libpq_dsn(settings.database_url)
         if _pg_tables(dsn) and not force:
             raise RestoreRefused("the database already holds data; restore with --force to replace it")

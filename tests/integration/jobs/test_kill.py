@@ -16,12 +16,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from tests.e2e.live import free_port
@@ -34,29 +32,6 @@ PEOPLE, SESSIONS = 300, 4
 BATCHES, PER_BATCH, CLIENTS = 36, 1000, 3
 KILLS = 3
 DEADLINE_S = 150  # the whole run, kills and restarts included
-
-
-def _backends() -> list[str]:
-    return ["sqlite"] + (["postgresql"] if os.environ.get("TQ_TEST_DATABASE_URL", "").startswith("postgres") else [])
-
-
-@pytest.fixture(params=_backends())
-def database(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fault.db'}"
-        return
-    base = os.environ["TQ_TEST_DATABASE_URL"]
-    name = f"tq_fault_{os.getpid()}"
-    admin = make_engine(Settings(env="test"), url=base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def _seed(url: str, t0: datetime) -> str:
@@ -137,7 +112,8 @@ class Deployment:
         return "\n".join(f.read_text()[-2000:] for f in sorted(self.folder.glob("run*.log")))
 
 
-def test_kill_9_mid_ingest_loses_nothing_and_duplicates_nothing(database, tmp_path):
+def test_kill_9_mid_ingest_loses_nothing_and_duplicates_nothing(scratch_database, tmp_path):
+    database = scratch_database
     t0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     key = _seed(database, t0)
     batches = _batches(t0)
