@@ -93,11 +93,12 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
         rows = db.execute(select(PendingRefresh.id, PendingRefresh.first_event_id, PendingRefresh.last_event_id).order_by(PendingRefresh.id).limit(ROWS_PER_ROUND)).all()
         if not rows:
             return 0
-        pairs = _pairs(db, [(lo, hi) for _, lo, hi in rows])
+        ranges = [(lo, hi) for _, lo, hi in rows]
+        pairs = _pairs(db, ranges)
         sessions = {s for s, _ in pairs}
         excluded = excluded_event_ids(db, sessions)
         figures = figure_rows(db, pairs, default_tz=default_tz)
-        signals = review.signals_for(db, sessions, default_tz=default_tz)
+        signals = review.signals_for_events(db, ranges, default_tz=default_tz)
     with unit_of_work(factory) as db:
         ids = [r[0] for r in rows]
         claimed = sum(db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk))).rowcount for chunk in chunks(ids, 500))
@@ -107,7 +108,7 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
             # Another drain took some of these rows from a snapshot that may be newer than ours, or
             # a proxy decision changed which events count: compute again here, under the write lock.
             figures = figure_rows(db, pairs, default_tz=default_tz)
-            signals = review.signals_for(db, sessions, default_tz=default_tz)
+            signals = review.signals_for_events(db, ranges, default_tz=default_tz)
         store_rows(db, figures, now=now)
         review.record_signals(db, signals, now)
         review.check_sessions_over(db, sessions, now=now, default_tz=default_tz)

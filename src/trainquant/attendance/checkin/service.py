@@ -28,10 +28,12 @@ from trainquant.db import read_only, unit_of_work
 _ONE_BATCH_AT_A_TIME = threading.Lock()
 
 
-def refresh(db: Session, pairs: set[tuple[int, int]], *, now: datetime, settings: Settings) -> None:
-    """Everything derived from new events: figures, proxy cases, alerts for sessions already over."""
+def refresh(db: Session, pairs: set[tuple[int, int]], *, now: datetime, settings: Settings, event_ids: list[int] | None = None) -> None:
+    """Everything derived from new events: figures, proxy cases, alerts for sessions already over.
+    With ``event_ids`` (the events just stored), proxy detection reads only what they can change."""
     recompute(db, pairs, now=now, default_tz=settings.default_timezone)
-    review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+    ranges = review.id_ranges(event_ids) if event_ids is not None else None
+    review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone, event_ranges=ranges)
 
 
 def ingest_now(
@@ -40,7 +42,7 @@ def ingest_now(
 ) -> IngestOutcome:
     """Store, then recompute everything the batch touched, in the caller's transaction."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
-    refresh(db, outcome.affected, now=now, settings=settings)
+    refresh(db, outcome.affected, now=now, settings=settings, event_ids=outcome.stored_ids)
     return outcome
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,12 @@ def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFa
             k = bisect.bisect_right(starts, at) - 1
             if k >= 0 and at <= merged[k][1]:
                 rows.append(r)
+    return _to_facts(db, rows, sessions), sessions
+
+
+def _to_facts(db: Session, rows: list[tuple], sessions: dict[int, TrainingSession]) -> list[proxy_rules.PunchFact]:
+    """Facts from plain event rows (``_FACT_COLUMNS``), with their sessions' venues; ``sessions`` is
+    completed with the sessions of the rows."""
     missing = sorted({r[2] for r in rows if r[2] is not None and r[2] not in sessions})
     for chunk in chunks(missing, 900):
         sessions.update({s.id: s for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))})
@@ -96,7 +103,7 @@ def _facts(db: Session, session_ids: set[int]) -> tuple[list[proxy_rules.PunchFa
                 venue.latitude if venue else None, venue.longitude if venue else None,
             )
         facts.append(Fact(id_, eid, sid, _utc(at), kind or "in", method, device_id, qr_step, lat, lng, accuracy_m, distance_m, *ctx))
-    return facts, sessions
+    return facts
 
 
 def _literal(value) -> str:
@@ -144,6 +151,76 @@ def signals_for(db: Session, session_ids: Iterable[int], *, default_tz: str) -> 
     return proxy_rules.all_signals(facts, _classes(db, facts, sessions, default_tz), session_ids=ids)
 
 
+def _rows_by(db: Session, condition: str, params: tuple) -> list[tuple]:
+    sql = f"SELECT {_FACT_COLUMNS} FROM checkin_events WHERE verdict = 'accepted' AND employee_id IS NOT NULL AND at IS NOT NULL AND {condition}"
+    return [tuple(r) for r in db.connection().exec_driver_sql(sql, params)]
+
+
+def signals_for_events(db: Session, ranges: Iterable[tuple[int, int]], *, default_tz: str) -> list[proxy_rules.Signal]:
+    """``signals_for`` the sessions of the events in these id ranges, reading only what those events can
+    change: the phone or QR-step groups they joined, their people's punches within the travel
+    look-around of each new punch, and their own timetable checks. A group without a new event gives
+    the signals it gave before (recorded then), so the cost follows the new events, not the sessions'
+    history. Signals involving no new event are left out (they were recorded when they were new)."""
+    conn = db.connection()
+    mark_ = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    new: list[tuple] = []
+    for chunk in chunks(sorted(set(ranges)), 50):
+        new += _rows_by(db, "(" + " OR ".join([f"id BETWEEN {mark_} AND {mark_}"] * len(chunk)) + ")", tuple(v for r in chunk for v in r))
+    wanted = {r[2] for r in new if r[2] is not None}
+    if not wanted:
+        return []
+    new_ids = {r[0] for r in new}
+    rows = {r[0]: r for r in new}
+    # Phone and QR groups (shared device, relayed token) are judged whole: every punch of the group.
+    phone = {(r[6], r[2]) for r in new if r[5] in proxy_rules.PHONE_METHODS and r[6] and r[2] is not None}
+    steps = {(r[2], r[7]) for r in new if r[5] == "qr" and r[7] is not None and r[2] is not None}
+    group_sessions = sorted({sid for _, sid in phone} | {sid for sid, _ in steps})
+    if group_sessions:
+        for r in select_in(db, CheckinEvent.__table__, "session_id", _FACT_COLUMNS.split(", "), group_sessions,
+                           where="verdict = 'accepted' AND employee_id IS NOT NULL AND at IS NOT NULL AND method IN ('qr', 'geo')"):
+            if (r[6], r[2]) in phone or (r[2], r[7]) in steps:
+                rows.setdefault(r[0], r)
+    # Each new punch's neighbours in time for travel: its person's punches within the look-around.
+    to_db = driver_value(CheckinEvent.__table__.c.at, conn.dialect)
+    windows: dict[int, list[list[datetime]]] = {}
+    for r in sorted(new, key=lambda r: (r[1], _utc(r[3]))):
+        at = _utc(r[3])
+        lo, hi = at - TRAVEL_LOOKAROUND, at + TRAVEL_LOOKAROUND
+        mine = windows.setdefault(r[1], [])
+        if mine and lo <= mine[-1][1]:
+            mine[-1][1] = max(mine[-1][1], hi)
+        else:
+            mine.append([lo, hi])
+    spans = [(person, to_db(lo), to_db(hi)) for person, ws in windows.items() for lo, hi in ws]
+    travel_ids: set[int] = set(new_ids)
+    for chunk in chunks(spans, 5000):
+        if conn.dialect.name == "sqlite":
+            params: tuple = (orjson.dumps([list(w) for w in chunk]).decode(),)
+            sql_rows = conn.exec_driver_sql(
+                f"SELECT {', '.join('e.' + c for c in _FACT_COLUMNS.split(', '))} FROM json_each(?) w JOIN checkin_events e "
+                "ON e.employee_id = json_extract(w.value, '$[0]') AND e.at BETWEEN json_extract(w.value, '$[1]') AND json_extract(w.value, '$[2]') "
+                "WHERE e.verdict = 'accepted' AND e.at IS NOT NULL", params)
+        else:
+            sql_rows = conn.exec_driver_sql(
+                f"SELECT {', '.join('e.' + c for c in _FACT_COLUMNS.split(', '))} FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(p, lo, hi) "
+                "JOIN checkin_events e ON e.employee_id = w.p AND e.at BETWEEN w.lo AND w.hi WHERE e.verdict = 'accepted' AND e.at IS NOT NULL",
+                ([w[0] for w in chunk], [w[1] for w in chunk], [w[2] for w in chunk]))
+        for r in sql_rows:
+            r = tuple(r)
+            rows.setdefault(r[0], r)
+            travel_ids.add(r[0])
+    sessions = {s.id: s for chunk in chunks(sorted(wanted), 900) for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))}
+    facts = _to_facts(db, list(rows.values()), sessions)
+    fresh = [f for f in facts if f.event_id in new_ids and f.session_id in wanted]
+    in_groups = [f for f in facts if (f.device_id, f.session_id) in phone or (f.session_id, f.qr_step) in steps]
+    travel = [f for f in facts if f.event_id in travel_ids]
+    found = (proxy_rules.shared_device(in_groups) + proxy_rules.relayed_token(in_groups)
+             + proxy_rules.timetable_contradiction(fresh, _classes(db, fresh, sessions, default_tz))
+             + [t for t in proxy_rules.impossible_travel(travel) if new_ids.intersection(t.involved_event_ids)])
+    return [sig for sig in found if sig.session_id in wanted]
+
+
 def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime) -> list[ProxyCase]:
     """The writing half of ``detect``."""
     fingerprints = sorted({sig.fingerprint[:160] for sig in signals})
@@ -168,11 +245,27 @@ def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime
     return touched
 
 
-def after_recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> None:
-    """What follows fresh figures: proxy detection, and participation alerts for sessions already over."""
+def after_recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str,
+                    event_ranges: Iterable[tuple[int, int]] | None = None) -> None:
+    """What follows fresh figures: proxy detection (of what the new events in ``event_ranges`` can
+    change, or of the whole sessions), and participation alerts for sessions already over."""
     sessions = {s for s, _ in pairs}
-    detect(db, sessions, now, default_tz=default_tz)
+    if event_ranges is None:
+        detect(db, sessions, now, default_tz=default_tz)
+    else:
+        record_signals(db, signals_for_events(db, event_ranges, default_tz=default_tz), now)
     check_sessions_over(db, sessions, now=now, default_tz=default_tz)
+
+
+def id_ranges(ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of ids as (first, last) ranges."""
+    out: list[tuple[int, int]] = []
+    for i in sorted(set(ids)):
+        if out and i == out[-1][1] + 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
 
 
 def check_sessions_over(db: Session, session_ids: Iterable[int], *, now: datetime, default_tz: str) -> None:
