@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.attendance.rules import Attendance, Interval, Punch, Window, attended
-from trainquant.db import chunks, driver_value, insert_rows
+from trainquant.db import chunks, driver_value, insert_rows, select_in
 from trainquant.org.models import DatedClass, Employee, Site, WeeklySlot
 from trainquant.org.rules import Slot, expand_timetable
 from trainquant.training.models import Enrolment, TrainingSession
@@ -132,9 +132,28 @@ def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: date
     columns = ("session_id", "employee_id", "attended_seconds", "scheduled_seconds", "participation", "late_seconds",
                "early_leave_seconds", "away", "flags", "events", "computed_at")
     dumps = orjson.dumps
-    values = [(sid, eid, r[0], r[1], r[2], r[3], r[4], dumps(r[5]).decode(), dumps(r[6]).decode(), r[7], stamp) for (sid, eid), r in rows.items()]
+    flag_texts: dict[tuple, str] = {}  # a handful of distinct flag sets among hundreds of thousands of rows
+
+    def flags_text(flags: list) -> str:
+        key = tuple(flags)
+        text_ = flag_texts.get(key)
+        if text_ is None:
+            text_ = flag_texts[key] = dumps(flags).decode()
+        return text_
+
+    values = [(sid, eid, r[0], r[1], r[2], r[3], r[4], dumps(r[5]).decode() if r[5] else "[]", flags_text(r[6]), r[7], stamp)
+              for (sid, eid), r in rows.items()]
     insert_rows(db, table, columns, values)
     return len(values)
+
+
+def people_with_timetables(db: Session, people: Iterable[int]) -> set[int]:
+    """Who of ``people`` has a teaching timetable at all (weekly slots or dated classes)."""
+    ids = sorted(set(people))
+    found: set[int] = set()
+    for table in (WeeklySlot.__table__, DatedClass.__table__):
+        found.update(r[0] for r in select_in(db, table, "employee_id", ["DISTINCT employee_id"], ids))
+    return found
 
 
 def _epoch_us(values: list) -> np.ndarray:
@@ -146,27 +165,36 @@ def _epoch_us(values: list) -> np.ndarray:
     return np.array([v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values], dtype="datetime64[us]").astype(np.int64)
 
 
-def figure_rows(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) -> dict[tuple[int, int], FigureRow]:
+def figure_rows(
+    db: Session, pairs: set[tuple[int, int]], *, default_tz: str, known: tuple[list[tuple], list[tuple[int, int]]] | None = None,
+) -> dict[tuple[int, int], FigureRow]:
     """``figures_for`` for many pairs at once: the NumPy twin of the rules (``batch.py``), reading each
     pair's punches through the (session, employee) index rather than whole sessions. Pairs with a
     punch or a session bound off the whole second go through the reference rules, so every figure is
-    exactly the reference's (a test holds them together)."""
+    exactly the reference's (a test holds them together).
+
+    ``known``: the accepted events of some id ranges, already read (rows of ``id, employee_id,
+    session_id, at, kind``, the ranges): only the pairs' other events are read again."""
     from trainquant.attendance.batch import FLAG_BITS, attended_batch
 
     if not pairs:
         return {}
     session_ids = sorted({s for s, _ in pairs})
     sessions = {s.id: s for chunk in chunks(session_ids, CHUNK) for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))}
-    order = sorted(p for p in pairs if p[0] in sessions)
+    order = [p for p in pairs if p[0] in sessions]  # any order: the figures are keyed by pair
     if not order:
         return {}
     gid = {p: i for i, p in enumerate(order)}
     excluded = excluded_event_ids(db, session_ids)
     conn = db.connection()
     condition, params = _pairs_param(conn, order)
+    not_known = "".join(f" AND NOT (id BETWEEN {int(lo)} AND {int(hi)})" for lo, hi in known[1]) if known else ""
     rows = conn.exec_driver_sql(
-        f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL", params
+        f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL{not_known}",
+        params,
     ).fetchall()
+    if known:
+        rows += [(r[0], r[2], r[1], r[3], r[4]) for r in known[0] if (r[2], r[1]) in gid]
     if excluded:
         rows = [r for r in rows if r[0] not in excluded]
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -185,7 +213,7 @@ def figure_rows(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
         fractional = np.zeros(len(order), dtype=bool)
         fractional[g[at_us % 1_000_000 != 0]] = True
         exact &= ~fractional
-    calendar = TeachingCalendar(db, {e for _, e in order}, default_tz)
+    calendar = TeachingCalendar(db, people_with_timetables(db, {e for _, e in order}), default_tz)
     teaching = {}
     for i, (s, e) in enumerate(order):
         if e not in calendar.slots and e not in calendar.dated:
@@ -195,12 +223,14 @@ def figure_rows(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
             teaching[i] = [(int(c.start.timestamp()), int(c.end.timestamp())) for c in classes]
             if any(c.start.microsecond or c.end.microsecond for c in classes):
                 exact[i] = False
-    credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s, _ in order], dtype=bool)
+    credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s in sid_list], dtype=bool)[pair_session]
     res = attended_batch(g, at_us // 1_000_000, out_, ids, ws_us // 1_000_000, we_us // 1_000_000, credit, teaching)
     counts = (np.bincount(g, minlength=len(order)) if len(g) else np.zeros(len(order), dtype=np.int64)).tolist()
     names = sorted(FLAG_BITS.items())
     flag_names = {mask: [n for n, bit in names if mask & bit] for mask in set(res.flags.tolist())}
     iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
+    away_iso = {i: [[iso(x), iso(y)] for x, y in gaps] for i, gaps in res.away.items()}
+    no_gaps: list = []  # shared by every pair without gaps, never changed
     attended_s, late, early, flags, away = res.attended.tolist(), res.late.tolist(), res.early.tolist(), res.flags.tolist(), res.away
     scheduled = ((we_us - ws_us) // 1_000_000).tolist()
     figures: dict[tuple[int, int], FigureRow] = {}
@@ -209,7 +239,7 @@ def figure_rows(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
             continue
         a, sch = attended_s[i], scheduled[i]
         figures[pair] = (a, sch, round(a / sch, 6) if sch else 0.0, late[i], early[i],
-                         [[iso(x), iso(y)] for x, y in away.get(i, ())], flag_names[flags[i]], counts[i])
+                         away_iso.get(i, no_gaps), flag_names[flags[i]], counts[i])
     rest = {p for i, p in enumerate(order) if not exact[i]}
     if rest:
         figures.update({p: _row(a, n) for p, (a, n) in figures_for(db, rest, default_tz=default_tz).items()})
@@ -262,7 +292,7 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
     ws = np.array([int(sessions[s].starts_at.timestamp()) for s, _ in order], dtype=np.int64)
     we = np.array([int(sessions[s].ends_at.timestamp()) for s, _ in order], dtype=np.int64)
     credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s, _ in order], dtype=bool)
-    calendar = TeachingCalendar(db, {e for _, e in order}, default_tz)
+    calendar = TeachingCalendar(db, people_with_timetables(db, {e for _, e in order}), default_tz)
     teaching = {}
     for i, (s, e) in enumerate(order):
         classes = calendar.classes(e, sessions[s].starts_at, sessions[s].ends_at)

@@ -67,19 +67,6 @@ def _newest_pending(factory: sessionmaker[Session]) -> int | None:
         return db.scalar(select(func.max(PendingRefresh.id)))
 
 
-def _pairs(db: Session, ranges: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The (session, employee) pairs of the accepted events in these id ranges, straight from the driver."""
-    conn = db.connection()
-    mark_ = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    pairs: set[tuple[int, int]] = set()
-    for chunk in chunks(ranges, 50):
-        where = " OR ".join([f"id BETWEEN {mark_} AND {mark_}"] * len(chunk))
-        sql = (f"SELECT DISTINCT session_id, employee_id FROM checkin_events WHERE ({where}) AND verdict = 'accepted' "
-               "AND session_id IS NOT NULL AND employee_id IS NOT NULL")
-        pairs.update((s, e) for s, e in conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)))
-    return pairs
-
-
 def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str) -> int:
     """Work off up to ``ROWS_PER_ROUND`` pending rows; returns how many were done (0: nothing pending).
 
@@ -94,11 +81,12 @@ def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str
         if not rows:
             return 0
         ranges = [(lo, hi) for _, lo, hi in rows]
-        pairs = _pairs(db, ranges)
+        new = review.new_event_rows(db, ranges)  # read once: pairs, punches and proxy facts come from it
+        pairs = {(r[2], r[1]) for r in new if r[2] is not None}
         sessions = {s for s, _ in pairs}
         excluded = excluded_event_ids(db, sessions)
-        figures = figure_rows(db, pairs, default_tz=default_tz)
-        signals = review.signals_for_events(db, ranges, default_tz=default_tz)
+        figures = figure_rows(db, pairs, default_tz=default_tz, known=(new, ranges))
+        signals = review.signals_for_events(db, ranges, default_tz=default_tz, new=new)
     with unit_of_work(factory) as db:
         ids = [r[0] for r in rows]
         claimed = sum(db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk))).rowcount for chunk in chunks(ids, 500))
