@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if own_engine:
             app.state.engine = make_engine(settings)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        if own_engine:
+            # A page waiting on a thread that judges a check-in batch (or drains) gets the GIL back after
+            # every query only when the other thread lets go: every switch interval (5 ms by default).
+            sys.setswitchinterval(settings.switch_interval_ms / 1000)
         consumer = None
         if own_engine and settings.jobs_embedded:
             from trainquant.jobs.consumer import EmbeddedConsumer

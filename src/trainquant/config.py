@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     events_max_bytes: int = 16 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
+    # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and
+    # GET routes wait that long after every query while a check-in batch is judged in the same process.
+    switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
     # Background jobs (trainquant/jobs): where huey keeps its queue. Empty: a SQLite file beside a SQLite
     # database (var/jobs.db), or huey's own tables in a PostgreSQL database; or redis://host:6379/0.
     jobs_url: str = ""
