@@ -330,12 +330,9 @@ def id_ranges(ids: Iterable[int]) -> list[tuple[int, int]]:
 
 
 def check_sessions_over(db: Session, session_ids: Iterable[int], *, now: datetime, default_tz: str) -> None:
-    from trainquant.alerts.service import check_session
+    from trainquant.alerts.service import check_sessions
 
-    for sid in sorted(set(session_ids)):
-        s = db.get(TrainingSession, sid)
-        if s is not None and s.ends_at <= now:
-            check_session(db, sid, now, default_tz=default_tz)
+    check_sessions(db, session_ids, now, default_tz=default_tz)
 
 
 @dataclass(frozen=True)
