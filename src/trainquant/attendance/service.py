@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import repeat
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -126,7 +127,12 @@ def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: date
         return 0
     table = AttendanceRecord.__table__
     conn = db.connection()
-    condition, params = _pairs_param(conn, sorted(rows))
+    # In the unique index's order, each delete and insert lands beside the last (sorted by NumPy:
+    # comparing Python tuples costs more than the writes).
+    pairs = list(rows)
+    keyed = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = [pairs[i] for i in np.lexsort((keyed[:, 1], keyed[:, 0])).tolist()]
+    condition, params = _pairs_param(conn, pairs)
     conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {condition}", params)
     stamp = driver_value(table.c.computed_at, conn.dialect)(now)
     columns = ("session_id", "employee_id", "attended_seconds", "scheduled_seconds", "participation", "late_seconds",
@@ -141,8 +147,11 @@ def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: date
             text_ = flag_texts[key] = dumps(flags).decode()
         return text_
 
-    values = [(sid, eid, r[0], r[1], r[2], r[3], r[4], dumps(r[5]).decode() if r[5] else "[]", flags_text(r[6]), r[7], stamp)
-              for (sid, eid), r in rows.items()]
+    # Column by column (zip runs in C), then back into rows.
+    attended, scheduled, participation, late, early, away, flags, events = zip(*(rows[p] for p in pairs))
+    away_text = [dumps(a).decode() if a else "[]" for a in away]
+    values = list(zip((p[0] for p in pairs), (p[1] for p in pairs), attended, scheduled, participation, late, early,
+                      away_text, map(flags_text, flags), events, repeat(stamp)))
     insert_rows(db, table, columns, values)
     return len(values)
 
@@ -184,7 +193,6 @@ def figure_rows(
     order = [p for p in pairs if p[0] in sessions]  # any order: the figures are keyed by pair
     if not order:
         return {}
-    gid = {p: i for i, p in enumerate(order)}
     excluded = excluded_event_ids(db, session_ids)
     conn = db.connection()
     condition, params = _pairs_param(conn, order)
@@ -193,14 +201,22 @@ def figure_rows(
         f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL{not_known}",
         params,
     ).fetchall()
-    if known:
-        rows += [(r[0], r[2], r[1], r[3], r[4]) for r in known[0] if (r[2], r[1]) in gid]
+    if known:  # rows of another shape; those of other pairs (no session) are dropped below
+        rows += [(r[0], r[2], r[1], r[3], r[4]) for r in known[0] if r[2] is not None]
     if excluded:
         rows = [r for r in rows if r[0] not in excluded]
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    g = np.array([gid[(r[1], r[2])] for r in rows], dtype=np.int64)
-    at_us = _epoch_us([r[3] for r in rows])
-    out_ = np.array([r[4] == "out" for r in rows], dtype=bool)
+    # Each punch's group (its pair's index in ``order``), by sorted 64-bit keys rather than a dict.
+    order_s = np.array([s for s, _ in order], dtype=np.int64)
+    order_e = np.array([e for _, e in order], dtype=np.int64)
+    by_key = np.argsort(order_s << 32 | order_e)
+    keys = (order_s << 32 | order_e)[by_key]
+    row_keys = np.array([r[1] for r in rows], dtype=np.int64) << 32 | np.array([r[2] for r in rows], dtype=np.int64)
+    at_pos = np.minimum(np.searchsorted(keys, row_keys), max(len(keys) - 1, 0))
+    mine = keys[at_pos] == row_keys if len(rows) else np.zeros(0, dtype=bool)
+    g = by_key[at_pos][mine]
+    ids = np.array([r[0] for r in rows], dtype=np.int64)[mine]
+    at_us = _epoch_us([r[3] for r in rows])[mine]
+    out_ = np.array([r[4] == "out" for r in rows], dtype=bool)[mine]
     # Per session once, then spread over its pairs.
     sid_list = sorted(sessions)
     pos = {sid: k for k, sid in enumerate(sid_list)}
@@ -213,11 +229,11 @@ def figure_rows(
         fractional = np.zeros(len(order), dtype=bool)
         fractional[g[at_us % 1_000_000 != 0]] = True
         exact &= ~fractional
-    calendar = TeachingCalendar(db, people_with_timetables(db, {e for _, e in order}), default_tz)
+    teachers = people_with_timetables(db, {e for _, e in order})
+    calendar = TeachingCalendar(db, teachers, default_tz)
     teaching = {}
-    for i, (s, e) in enumerate(order):
-        if e not in calendar.slots and e not in calendar.dated:
-            continue
+    for i in np.flatnonzero(np.isin(order_e, np.array(sorted(teachers), dtype=np.int64))).tolist() if teachers else ():
+        s, e = order[i]
         classes = calendar.classes(e, sessions[s].starts_at, sessions[s].ends_at)
         if classes:
             teaching[i] = [(int(c.start.timestamp()), int(c.end.timestamp())) for c in classes]
@@ -231,16 +247,15 @@ def figure_rows(
     iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
     away_iso = {i: [[iso(x), iso(y)] for x, y in gaps] for i, gaps in res.away.items()}
     no_gaps: list = []  # shared by every pair without gaps, never changed
-    attended_s, late, early, flags, away = res.attended.tolist(), res.late.tolist(), res.early.tolist(), res.flags.tolist(), res.away
-    scheduled = ((we_us - ws_us) // 1_000_000).tolist()
-    figures: dict[tuple[int, int], FigureRow] = {}
-    for i, pair in enumerate(order):
-        if not exact[i]:
-            continue
-        a, sch = attended_s[i], scheduled[i]
-        figures[pair] = (a, sch, round(a / sch, 6) if sch else 0.0, late[i], early[i],
-                         away_iso.get(i, no_gaps), flag_names[flags[i]], counts[i])
+    attended_s, scheduled = res.attended.tolist(), ((we_us - ws_us) // 1_000_000).tolist()
+    participation = [round(a / sch, 6) if sch else 0.0 for a, sch in zip(attended_s, scheduled)]
+    away = [away_iso.get(i, no_gaps) for i in range(len(order))] if away_iso else [no_gaps] * len(order)
+    flags = [flag_names[f] for f in res.flags.tolist()]
+    figures: dict[tuple[int, int], FigureRow] = dict(zip(order, zip(
+        attended_s, scheduled, participation, res.late.tolist(), res.early.tolist(), away, flags, counts)))
     rest = {p for i, p in enumerate(order) if not exact[i]}
+    for p in rest:
+        del figures[p]
     if rest:
         figures.update({p: _row(a, n) for p, (a, n) in figures_for(db, rest, default_tz=default_tz).items()})
     return figures

@@ -22,6 +22,7 @@ drain), the write phase notices rows taken meanwhile and computes again under th
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -67,7 +68,25 @@ def _newest_pending(factory: sessionmaker[Session]) -> int | None:
         return db.scalar(select(func.max(PendingRefresh.id)))
 
 
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """A round allocates hundreds of thousands of rows and tuples at once, each allocation burst
+    triggering the cycle collector over every live object; reference counting frees them anyway."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str) -> int:
+    with _no_gc_pauses():
+        return _drain_once(factory, now=now, default_tz=default_tz)
+
+
+def _drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: str) -> int:
     """Work off up to ``ROWS_PER_ROUND`` pending rows; returns how many were done (0: nothing pending).
 
     The reading and computing happen in a read-only transaction (on SQLite it does not hold the
