@@ -119,7 +119,7 @@ def _login(client: httpx.Client, username: str, password: str) -> None:
 
 def _measure(base: str, seeded: dict, rounds: int) -> dict[str, list[float]]:
     """Every route once per round, in turn, so loaded and unloaded rounds see the same mix."""
-    api = [f"/api/v1/employees?page_size=50", "/api/v1/attendance/events?page_size=50",
+    api = ["/api/v1/employees?page_size=50", "/api/v1/attendance/events?page_size=50",
            f"/api/v1/reports/departments/{seeded['department']}", f"/api/v1/attendance/sessions/{seeded['session']}", "/api/v1/attendance/review"]
     times: dict[str, list[float]] = {route: [] for route in PAGES + api}
     with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as pages, \

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import repeat
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from zoneinfo import ZoneInfo
 
 import numpy as np

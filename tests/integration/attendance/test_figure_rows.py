@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.integration.attendance.test_ingest_api import START, ev, school  # noqa: F401 (school is a fixture)
