@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,12 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from trainquant import __version__
-from trainquant.attendance.checkin.pending import Drainer
 from trainquant.clock import Clock, SystemClock
 from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
+from trainquant.jobs.tasks import Jobs
 from trainquant.web.api_docs import install_api_docs
 from trainquant.web.security_headers import SecurityHeaders
 
@@ -102,7 +103,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if own_engine:
             app.state.engine = make_engine(settings)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        if own_engine:
+            # A page waiting on a thread that judges a check-in batch (or drains) gets the GIL back after
+            # every query only when the other thread lets go: every switch interval (5 ms by default).
+            sys.setswitchinterval(settings.switch_interval_ms / 1000)
+        consumer = None
+        if own_engine and settings.jobs_embedded:
+            from trainquant.jobs.consumer import EmbeddedConsumer
+
+            # One per machine: with `serve --workers N` the other processes stand by (jobs/consumer.py).
+            consumer = EmbeddedConsumer(app.state.jobs, settings.instance_folder() / "jobs.consumer.lock", workers=settings.jobs_workers)
+            consumer.start()
         yield
+        if consumer is not None:
+            consumer.stop()
         if own_engine:
             app.state.engine.dispose()
 
@@ -117,8 +131,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    # Figures after answered event batches, coalesced (attendance/pending.py).
-    app.state.drainer = Drainer(lambda: app.state.sessionmaker, app.state.clock.now, settings.default_timezone)
+    # Background jobs (trainquant/jobs): figures after answered event batches, the nightly backup.
+    # Tests hand in an engine: their tasks run at once, in the caller's thread.
+    app.state.jobs = Jobs(settings, lambda: app.state.sessionmaker, app.state.clock.now, immediate=engine is not None)
     if engine is not None:
         # Tests hand in their own engine; routes may run before the lifespan in that case.
         app.state.engine = engine

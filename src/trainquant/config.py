@@ -25,8 +25,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default="sqlite:///./var/trainquant.db")
-    # Private per-installation state (generated secrets); beside the default SQLite database.
-    instance_dir: Path = Path("var")
+    # The instance's own files (generated secrets, the job queue of a SQLite installation, its consumer
+    # lock, backups). Unset: the SQLite database's folder (var/ by default), else ./var.
+    instance_dir: Path | None = None
     # Signs session cookies and QR check-in tokens. There is no built-in value: production needs it
     # configured; development generates one into the instance folder; tests get an ephemeral one.
     secret_key: str = Field(default="", repr=False)
@@ -46,6 +47,23 @@ class Settings(BaseSettings):
     events_max_bytes: int = 16 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
+    # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and
+    # GET routes wait that long after every query while a check-in batch is judged in the same process.
+    switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
+    # Background jobs (trainquant/jobs): where huey keeps its queue. Empty: a SQLite file beside a SQLite
+    # database (var/jobs.db), or huey's own tables in a PostgreSQL database; or redis://host:6379/0.
+    jobs_url: str = ""
+    # Run a job consumer (threads) inside `serve`; set false where `trainquant worker` processes run.
+    jobs_embedded: bool = True
+    jobs_workers: int = Field(default=2, ge=1, le=32)
+    # Figures after answered check-in batches wait for this much quiet (at most the delay), so a burst
+    # of batches is recomputed once.
+    drain_quiet_s: float = Field(default=0.3, ge=0, le=60)
+    drain_max_delay_s: float = Field(default=10.0, ge=0, le=600)
+    # Backups (`trainquant backup`, and the nightly job at backup_hour local time when backup_keep > 0).
+    backup_dir: str = ""  # empty: backups/ in the instance folder
+    backup_keep: int = Field(default=7, ge=0, le=3650)
+    backup_hour: int = Field(default=2, ge=0, le=23)
     # Where login throttling counts failures: "database" (this application's database, shared by every
     # server process) or a ``limits`` storage URI such as redis://host:6379 or memory:// (one process only).
     rate_limit_storage: str = "database"
@@ -78,7 +96,7 @@ class Settings(BaseSettings):
             self.secret_key = self.secret_key or new_secret_key()
             self.encryption_key = self.encryption_key or new_encryption_key()
         elif missing:
-            generated = load_or_create_secrets(self.instance_dir)
+            generated = load_or_create_secrets(self.instance_folder())
             self.secret_key = self.secret_key or generated.secret_key
             self.encryption_key = self.encryption_key or generated.encryption_key
         if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
@@ -90,6 +108,16 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def instance_folder(self) -> Path:
+        """``instance_dir`` when set, else the SQLite database's folder, else ``var/``."""
+        if self.instance_dir is not None:
+            return self.instance_dir
+        path = self.sqlite_path()
+        return path.parent if path is not None else Path("var")
+
+    def backups_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.instance_folder() / "backups"
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:

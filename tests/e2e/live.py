@@ -25,15 +25,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, now: datetime) -> Iterator[str]:
-    """Serve the app on a migrated, seeded database with a fixed clock; yields the base URL."""
+def live_server(database_url: str, now: datetime, *, jobs: bool = False) -> Iterator[str]:
+    """Serve the app on a migrated, seeded database with a fixed clock; yields the base URL. ``jobs``:
+    with the embedded job consumer (a test about figures following answered batches asks for it)."""
     import uvicorn
 
     from trainquant.app import create_app
     from trainquant.clock import FixedClock
     from trainquant.config import Settings
 
-    app = create_app(Settings(env="test", database_url=database_url), clock=FixedClock(now))
+    app = create_app(Settings(env="test", database_url=database_url, jobs_embedded=jobs), clock=FixedClock(now))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
     thread.start()

@@ -84,8 +84,8 @@ class PendingRefresh(Base):
     """Events stored but not yet turned into figures, proxy cases and alerts: one row per batch.
 
     Written in the batch's own transaction, so it is visible exactly when the events are; deleted
-    by the drainer (``attendance/pending.py``) in the transaction that finishes the work. A crash in
-    between leaves the row, and the next drain does the (idempotent) work again.
+    by the drain (``attendance/checkin/pending.py``) in the transaction that finishes the work. A crash
+    in between leaves the row, and the next drain does the (idempotent) work again.
     """
 
     __tablename__ = "attendance_pending"
@@ -94,21 +94,6 @@ class PendingRefresh(Base):
     first_event_id: Mapped[int] = mapped_column(Integer)
     last_event_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class DrainLease(Base):
-    """Which process is turning pending batches into figures (one row, id 1).
-
-    Every server worker has its own drainer; the lease lets one of them work while the others leave
-    their batches to it, instead of computing the same figures side by side. A holder that dies
-    loses the lease when ``until`` passes; a living one renews it every round.
-    """
-
-    __tablename__ = "attendance_drain_lease"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    holder: Mapped[str | None] = mapped_column(String(64))
-    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Device(Base):

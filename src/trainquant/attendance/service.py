@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, tuple_
+import numpy as np
+import orjson
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.attendance.rules import Attendance, Interval, Punch, Window, attended
-from trainquant.db import chunks
+from trainquant.db import chunks, driver_value, insert_rows, select_in
 from trainquant.org.models import DatedClass, Employee, Site, WeeklySlot
 from trainquant.org.rules import Slot, expand_timetable
 from trainquant.training.models import Enrolment, TrainingSession
@@ -90,28 +93,172 @@ def figures_for(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
 
 def recompute(db: Session, pairs: set[tuple[int, int]], *, now: datetime, default_tz: str) -> int:
     """Replace the stored figures of ``pairs`` with figures computed from their events."""
-    return store_figures(db, figures_for(db, pairs, default_tz=default_tz), now=now)
+    return store_rows(db, figure_rows(db, pairs, default_tz=default_tz), now=now)
+
+
+# A stored figure without its ``computed_at``: (attended, scheduled, participation, late, early, away, flags, events).
+FigureRow = tuple[int, int, float, int, int, list, list, int]
+
+
+def _row(a: Attendance, n: int) -> FigureRow:
+    return (a.attended_seconds, a.scheduled_seconds, round(a.participation, 6), a.late_seconds, a.early_leave_seconds,
+            [[i.start.isoformat(), i.end.isoformat()] for i in a.away], sorted(a.flags), n)
 
 
 def store_figures(db: Session, figures: dict[tuple[int, int], tuple[Attendance, int]], *, now: datetime) -> int:
     """Write what ``figures_for`` computed (possibly in an earlier, read-only transaction)."""
+    return store_rows(db, {pair: _row(a, n) for pair, (a, n) in figures.items()}, now=now)
+
+
+def _pairs_param(conn, pairs: Iterable[tuple[int, int]]) -> tuple[str, tuple]:
+    """``(session_id, employee_id) IN <pairs>`` for a driver-level statement, whatever the number of pairs:
+    SQLite reads them from one JSON parameter, PostgreSQL from two arrays."""
+    pairs = list(pairs)
+    if conn.dialect.name == "sqlite":
+        return ("(session_id, employee_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
+                (orjson.dumps(pairs).decode(),))
+    return "(session_id, employee_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))", ([s for s, _ in pairs], [e for _, e in pairs])
+
+
+def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: datetime) -> int:
+    """Replace the stored figures of these pairs, straight through the driver (hundreds of thousands
+    of rows after a burst of batches: SQLAlchemy's per-row processing cost more than the writes)."""
+    if not rows:
+        return 0
     table = AttendanceRecord.__table__
-    for chunk in chunks(sorted(figures), 400):
-        db.execute(table.delete().where(tuple_(table.c.session_id, table.c.employee_id).in_(chunk)))
-    rows = [
-        {
-            "session_id": sid, "employee_id": eid,
-            "attended_seconds": a.attended_seconds, "scheduled_seconds": a.scheduled_seconds,
-            "participation": round(a.participation, 6), "late_seconds": a.late_seconds,
-            "early_leave_seconds": a.early_leave_seconds,
-            "away": [[i.start.isoformat(), i.end.isoformat()] for i in a.away],
-            "flags": sorted(a.flags), "events": n, "computed_at": now,
-        }
-        for (sid, eid), (a, n) in figures.items()
-    ]
-    for chunk in chunks(rows, 5000):
-        db.execute(table.insert(), list(chunk))
-    return len(rows)
+    conn = db.connection()
+    # In the unique index's order, each delete and insert lands beside the last (sorted by NumPy:
+    # comparing Python tuples costs more than the writes).
+    pairs = list(rows)
+    keyed = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = [pairs[i] for i in np.lexsort((keyed[:, 1], keyed[:, 0])).tolist()]
+    condition, params = _pairs_param(conn, pairs)
+    conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {condition}", params)
+    stamp = driver_value(table.c.computed_at, conn.dialect)(now)
+    columns = ("session_id", "employee_id", "attended_seconds", "scheduled_seconds", "participation", "late_seconds",
+               "early_leave_seconds", "away", "flags", "events", "computed_at")
+    dumps = orjson.dumps
+    flag_texts: dict[tuple, str] = {}  # a handful of distinct flag sets among hundreds of thousands of rows
+
+    def flags_text(flags: list) -> str:
+        key = tuple(flags)
+        text_ = flag_texts.get(key)
+        if text_ is None:
+            text_ = flag_texts[key] = dumps(flags).decode()
+        return text_
+
+    # Column by column (zip runs in C), then back into rows.
+    attended, scheduled, participation, late, early, away, flags, events = zip(*(rows[p] for p in pairs))
+    away_text = [dumps(a).decode() if a else "[]" for a in away]
+    values = list(zip((p[0] for p in pairs), (p[1] for p in pairs), attended, scheduled, participation, late, early,
+                      away_text, map(flags_text, flags), events, repeat(stamp)))
+    insert_rows(db, table, columns, values)
+    return len(values)
+
+
+def people_with_timetables(db: Session, people: Iterable[int]) -> set[int]:
+    """Who of ``people`` has a teaching timetable at all (weekly slots or dated classes)."""
+    ids = sorted(set(people))
+    found: set[int] = set()
+    for table in (WeeklySlot.__table__, DatedClass.__table__):
+        found.update(r[0] for r in select_in(db, table, "employee_id", ["DISTINCT employee_id"], ids))
+    return found
+
+
+def _epoch_us(values: list) -> np.ndarray:
+    """Event times as microseconds since the epoch: SQLite hands back UTC text, PostgreSQL datetimes."""
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(values[0], str):
+        return np.array(values, dtype="datetime64[us]").astype(np.int64)
+    return np.array([v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values], dtype="datetime64[us]").astype(np.int64)
+
+
+def figure_rows(
+    db: Session, pairs: set[tuple[int, int]], *, default_tz: str, known: tuple[list[tuple], list[tuple[int, int]]] | None = None,
+) -> dict[tuple[int, int], FigureRow]:
+    """``figures_for`` for many pairs at once: the NumPy twin of the rules (``batch.py``), reading each
+    pair's punches through the (session, employee) index rather than whole sessions. Pairs with a
+    punch or a session bound off the whole second go through the reference rules, so every figure is
+    exactly the reference's (a test holds them together).
+
+    ``known``: the accepted events of some id ranges, already read (rows of ``id, employee_id,
+    session_id, at, kind``, the ranges): only the pairs' other events are read again."""
+    from trainquant.attendance.batch import FLAG_BITS, attended_batch
+
+    if not pairs:
+        return {}
+    session_ids = sorted({s for s, _ in pairs})
+    sessions = {s.id: s for chunk in chunks(session_ids, CHUNK) for s in db.scalars(select(TrainingSession).where(TrainingSession.id.in_(chunk)))}
+    order = [p for p in pairs if p[0] in sessions]  # any order: the figures are keyed by pair
+    if not order:
+        return {}
+    excluded = excluded_event_ids(db, session_ids)
+    conn = db.connection()
+    condition, params = _pairs_param(conn, order)
+    not_known = "".join(f" AND NOT (id BETWEEN {int(lo)} AND {int(hi)})" for lo, hi in known[1]) if known else ""
+    rows = conn.exec_driver_sql(
+        f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL{not_known}",
+        params,
+    ).fetchall()
+    if known:  # rows of another shape; those of other pairs (no session) are dropped below
+        rows += [(r[0], r[2], r[1], r[3], r[4]) for r in known[0] if r[2] is not None]
+    if excluded:
+        rows = [r for r in rows if r[0] not in excluded]
+    # Each punch's group (its pair's index in ``order``), by sorted 64-bit keys rather than a dict.
+    order_s = np.array([s for s, _ in order], dtype=np.int64)
+    order_e = np.array([e for _, e in order], dtype=np.int64)
+    by_key = np.argsort(order_s << 32 | order_e)
+    keys = (order_s << 32 | order_e)[by_key]
+    row_keys = np.array([r[1] for r in rows], dtype=np.int64) << 32 | np.array([r[2] for r in rows], dtype=np.int64)
+    at_pos = np.minimum(np.searchsorted(keys, row_keys), max(len(keys) - 1, 0))
+    mine = keys[at_pos] == row_keys if len(rows) else np.zeros(0, dtype=bool)
+    g = by_key[at_pos][mine]
+    ids = np.array([r[0] for r in rows], dtype=np.int64)[mine]
+    at_us = _epoch_us([r[3] for r in rows])[mine]
+    out_ = np.array([r[4] == "out" for r in rows], dtype=bool)[mine]
+    # Per session once, then spread over its pairs.
+    sid_list = sorted(sessions)
+    pos = {sid: k for k, sid in enumerate(sid_list)}
+    pair_session = np.array([pos[s] for s, _ in order], dtype=np.int64)
+    ws_us = _epoch_us([sessions[s].starts_at for s in sid_list])[pair_session]
+    we_us = _epoch_us([sessions[s].ends_at for s in sid_list])[pair_session]
+    # Off the whole second: the reference rules (the batch counts whole seconds).
+    exact = (ws_us % 1_000_000 == 0) & (we_us % 1_000_000 == 0)
+    if len(g):
+        fractional = np.zeros(len(order), dtype=bool)
+        fractional[g[at_us % 1_000_000 != 0]] = True
+        exact &= ~fractional
+    teachers = people_with_timetables(db, {e for _, e in order})
+    calendar = TeachingCalendar(db, teachers, default_tz)
+    teaching = {}
+    for i in np.flatnonzero(np.isin(order_e, np.array(sorted(teachers), dtype=np.int64))).tolist() if teachers else ():
+        s, e = order[i]
+        classes = calendar.classes(e, sessions[s].starts_at, sessions[s].ends_at)
+        if classes:
+            teaching[i] = [(int(c.start.timestamp()), int(c.end.timestamp())) for c in classes]
+            if any(c.start.microsecond or c.end.microsecond for c in classes):
+                exact[i] = False
+    credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s in sid_list], dtype=bool)[pair_session]
+    res = attended_batch(g, at_us // 1_000_000, out_, ids, ws_us // 1_000_000, we_us // 1_000_000, credit, teaching)
+    counts = (np.bincount(g, minlength=len(order)) if len(g) else np.zeros(len(order), dtype=np.int64)).tolist()
+    names = sorted(FLAG_BITS.items())
+    flag_names = {mask: [n for n, bit in names if mask & bit] for mask in set(res.flags.tolist())}
+    iso = lambda t: datetime.fromtimestamp(t, UTC).isoformat()  # noqa: E731
+    away_iso = {i: [[iso(x), iso(y)] for x, y in gaps] for i, gaps in res.away.items()}
+    no_gaps: list = []  # shared by every pair without gaps, never changed
+    attended_s, scheduled = res.attended.tolist(), ((we_us - ws_us) // 1_000_000).tolist()
+    participation = [round(a / sch, 6) if sch else 0.0 for a, sch in zip(attended_s, scheduled)]
+    away = [away_iso.get(i, no_gaps) for i in range(len(order))] if away_iso else [no_gaps] * len(order)
+    flags = [flag_names[f] for f in res.flags.tolist()]
+    figures: dict[tuple[int, int], FigureRow] = dict(zip(order, zip(
+        attended_s, scheduled, participation, res.late.tolist(), res.early.tolist(), away, flags, counts)))
+    rest = {p for i, p in enumerate(order) if not exact[i]}
+    for p in rest:
+        del figures[p]
+    if rest:
+        figures.update({p: _row(a, n) for p, (a, n) in figures_for(db, rest, default_tz=default_tz).items()})
+    return figures
 
 
 def session_pairs(db: Session, session_id: int) -> set[tuple[int, int]]:
@@ -160,7 +307,7 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
     ws = np.array([int(sessions[s].starts_at.timestamp()) for s, _ in order], dtype=np.int64)
     we = np.array([int(sessions[s].ends_at.timestamp()) for s, _ in order], dtype=np.int64)
     credit = np.array([sessions[s].missing_checkout_policy == "credit-to-end" for s, _ in order], dtype=bool)
-    calendar = TeachingCalendar(db, {e for _, e in order}, default_tz)
+    calendar = TeachingCalendar(db, people_with_timetables(db, {e for _, e in order}), default_tz)
     teaching = {}
     for i, (s, e) in enumerate(order):
         classes = calendar.classes(e, sessions[s].starts_at, sessions[s].ends_at)

@@ -120,7 +120,7 @@ def apikey_list() -> None:
 
 def _register_optional() -> None:
     # The import and demo commands live beside their domains' CLI modules.
-    from trainquant.cli import alerts, attendance, demo, imports, indicators, training
+    from trainquant.cli import alerts, attendance, demo, imports, indicators, jobs, training
 
     imports.register(app)
     demo.register(app)
@@ -128,6 +128,7 @@ def _register_optional() -> None:
     training.register(app)
     alerts.register(app)
     attendance.register(app)
+    jobs.register(app)
 
 
 _register_optional()

@@ -23,10 +23,16 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _not_the_job_queue(name, type_, _parent_names) -> bool:
+    # huey keeps its queue in tables of its own (huey_*) when the database is PostgreSQL: not ours to migrate.
+    return not (type_ == "table" and name and name.startswith("huey_"))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=_not_the_job_queue,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
     )

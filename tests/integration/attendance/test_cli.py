@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.conftest import NOW
-from trainquant.attendance.checkin.pending import (
-    pending_count,
-    release_lease,
-    take_lease,
-)
+from trainquant.attendance.checkin.pending import pending_count
 from trainquant.attendance.checkin.service import ingest_for_later
 from trainquant.attendance.models import AttendanceRecord, Device
 from trainquant.cli.main import app
@@ -45,14 +41,6 @@ def test_refresh_turns_pending_batches_into_figures_and_then_has_nothing_to_do(c
         assert pending_count(db) == 1
 
     runner = CliRunner()
-    # A running server is draining (it holds the lease): the command leaves the batches to it.
-    assert take_lease(factory, "server-worker", now=datetime.now(UTC))
-    busy = runner.invoke(app, ["attendance", "refresh"])
-    assert busy.exit_code == 0 and "working them off" in busy.output
-    with unit_of_work(factory) as db:
-        assert pending_count(db) == 1
-    release_lease(factory, "server-worker")
-
     got = runner.invoke(app, ["attendance", "refresh"])
     assert got.exit_code == 0, got.output
     assert "1 pending batch" in got.output

@@ -1,7 +1,11 @@
-"""Figures after answered batches: the pending rows, the drainer, and what survives a crash."""
+"""Figures after answered batches: the pending rows, the drain, and what survives a crash."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -11,7 +15,6 @@ from sqlalchemy import func, select
 
 from tests.integration.attendance.test_ingest_api import ev, school  # noqa: F401 (school is a fixture)
 from trainquant.attendance.checkin import pending
-from trainquant.attendance.checkin.pending import Drainer
 from trainquant.attendance.checkin.service import ingest_for_later
 from trainquant.attendance.models import (
     AttendanceRecord,
@@ -22,11 +25,15 @@ from trainquant.attendance.models import (
 from trainquant.attendance.proxy import service as review
 from trainquant.models import metadata
 
-ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_drain_lease", "attendance_records", "proxy_cases", "devices", "device_commands"}
+ATTENDANCE_TABLES = {"checkin_events", "attendance_pending", "attendance_records", "proxy_cases", "devices", "device_commands"}
 
 
 def records(db) -> int:
     return db.scalar(select(func.count()).select_from(AttendanceRecord))
+
+
+def drain(factory, settings, clock, **kw) -> int:
+    return pending.drain_all(factory, now=clock.now, default_tz=settings.default_timezone, **kw)
 
 
 def test_an_answered_batch_leaves_one_pending_row_until_drained(db, school, settings, clock, app):
@@ -38,12 +45,12 @@ def test_an_answered_batch_leaves_one_pending_row_until_drained(db, school, sett
     row = db.scalar(select(PendingRefresh))
     assert (row.first_event_id, row.last_event_id) == (min(outcome.stored_ids), max(outcome.stored_ids))
 
-    assert app.state.drainer.drain() == 1
+    assert app.state.jobs.drain_attendance.call_local() == 1  # the job's own body, as a consumer runs it
     db.expire_all()
     assert pending.pending_count(db) == 0
     rec = db.scalar(select(AttendanceRecord))
     assert rec.attended_seconds == 90 * 60 and rec.events == 2
-    assert app.state.drainer.drain() == 0  # nothing left: a second drain does nothing
+    assert app.state.jobs.drain_attendance.call_local() == 0  # nothing left: a second drain does nothing
 
 
 def test_a_batch_with_nothing_accepted_leaves_no_pending_row(db, school, settings, clock):
@@ -55,8 +62,8 @@ def test_several_batches_are_drained_in_one_round(db, school, settings, clock, a
     for minutes in (0, 30, 60):
         ingest_for_later(db, [ev(minutes, "in" if minutes != 30 else "out")], source="api", principal=None, now=clock.now(), settings=settings)
     db.commit()
-    drainer = app.state.drainer
-    assert drainer.drain() == 3 and drainer.rounds == 1
+    rounds = []
+    assert drain(app.state.sessionmaker, settings, clock, on_round=rounds.append) == 3 and rounds == [3]
     db.expire_all()
     assert records(db) == 1
 
@@ -64,29 +71,36 @@ def test_several_batches_are_drained_in_one_round(db, school, settings, clock, a
 def test_a_drain_waits_while_a_batch_is_being_stored_but_not_forever(db, school, settings, clock, app):
     ingest_for_later(db, [ev(0, "in"), ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
     db.commit()
-    drainer = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=0.05, max_delay_s=30)
-    done = []
-    with drainer.ingesting():
-        worker = threading.Thread(target=lambda: done.append(drainer.drain()))
+    done, finished = [], threading.Event()
+    with pending.ingesting():
+        worker = threading.Thread(target=lambda: (done.append(drain(app.state.sessionmaker, settings, clock, quiet_s=0.05, max_delay_s=30)), finished.set()))
         worker.start()
-        time.sleep(0.3)
-        assert done == [] and worker.is_alive()  # waiting for the batch in flight
-    worker.join(10)
+        assert not finished.wait(0.3)  # waiting for the batch in flight
+    assert finished.wait(10)
     assert done == [1]
 
     # Under steady load it goes ahead after max_delay_s.
     ingest_for_later(db, [ev(10, "in", event_id="again")], source="api", principal=None, now=clock.now(), settings=settings)
     db.commit()
-    impatient = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=30, max_delay_s=0.2)
-    with impatient.ingesting():
+    with pending.ingesting():
         start = time.monotonic()
-        assert impatient.drain() == 1
+        assert drain(app.state.sessionmaker, settings, clock, quiet_s=30, max_delay_s=0.2) == 1
         assert 0.2 <= time.monotonic() - start < 10
 
 
-def test_a_kick_during_a_drain_is_not_lost(db, school, settings, clock, app, monkeypatch):
-    """A batch stored while the drainer works is picked up by that drainer before it stops."""
-    drainer = app.state.drainer
+def test_a_drain_stops_waiting_when_the_consumer_stops_and_leaves_its_rows(db, school, settings, clock, app):
+    ingest_for_later(db, [ev(0, "in")], source="api", principal=None, now=clock.now(), settings=settings)
+    db.commit()
+    stop = threading.Event()
+    stop.set()
+    with pending.ingesting():
+        assert drain(app.state.sessionmaker, settings, clock, quiet_s=30, max_delay_s=60, stop=stop) == 0
+    assert pending.pending_count(db) == 1  # for the next start
+
+
+def test_a_batch_stored_while_another_drain_holds_the_mutex_is_not_left_behind(db, school, settings, clock, app, monkeypatch):
+    """Its own drain job finds the mutex taken and returns; the holder looks again after letting go."""
+    factory = app.state.sessionmaker
     ingest_for_later(db, [ev(0, "in")], source="api", principal=None, now=clock.now(), settings=settings)
     db.commit()
     real = pending.drain_once
@@ -95,16 +109,14 @@ def test_a_kick_during_a_drain_is_not_lost(db, school, settings, clock, app, mon
     def once_then_another_batch(factory, **kw):
         n = real(factory, **kw)
         if not calls:
-            # Another request stores a batch and kicks while this drain is running: its kick returns
-            # at once (the lock is held), so this drain must take the batch.
             ingest_for_later(db, [ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
             db.commit()
-            assert drainer.drain() == 0
+            assert drain(factory, settings, clock) == 0  # the second batch's job: the mutex is held
         calls.append(n)
         return n
 
     monkeypatch.setattr(pending, "drain_once", once_then_another_batch)
-    assert drainer.drain() == 2
+    assert drain(factory, settings, clock) == 2
     db.expire_all()
     assert pending.pending_count(db) == 0
     assert db.scalar(select(AttendanceRecord)).events == 2
@@ -224,7 +236,6 @@ def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, c
     started = []
     real = pending.drain_once
     monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: started.append(time.monotonic()) or real(*a, **kw))
-    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0.15, max_delay_s=30)
     last_batch, storing = [], threading.Event()
 
     def other_worker():
@@ -238,70 +249,37 @@ def test_a_drain_waits_while_another_worker_process_stores_batches(cli_engine, c
     worker = threading.Thread(target=other_worker)
     worker.start()
     assert storing.wait(10)  # the other worker is storing when the drain begins to wait
-    drainer.drain()
+    drain(factory, settings, clock, quiet_s=0.15, max_delay_s=30)
     worker.join()
     assert started and started[0] >= last_batch[0] + 0.1  # not before the other worker's batches stopped
 
 
-def test_one_drainer_at_a_time_across_processes(db, school, settings, clock, app, monkeypatch):
-    """While another process holds the drain lease, a drainer leaves its batches to it."""
-    ingest_for_later(db, [ev(0, "in"), ev(60, "out")], source="api", principal=None, now=clock.now(), settings=settings)
-    db.commit()
-    factory = app.state.sessionmaker
-    assert pending.take_lease(factory, "other-worker", now=clock.now())
-    computed = []
-    real = pending.drain_once
-    monkeypatch.setattr(pending, "drain_once", lambda *a, **kw: computed.append(1) or real(*a, **kw))
-    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0)
-    assert drainer.drain() == 0 and computed == [] and pending.pending_count(db) == 1
-
-    # The holder died: once its lease has run out, the next drain takes over.
-    clock.advance(seconds=pending.LEASE.total_seconds() + 1)
-    assert drainer.drain() == 1 and pending.pending_count(db) == 0
-    db.expire_all()
-    assert records(db) == 1
-    assert pending.take_lease(factory, "other-worker", now=clock.now())  # let go after the drain
+HOLD_AND_WAIT = """
+import sys, time
+from sqlalchemy.orm import sessionmaker
+from trainquant.attendance.checkin.pending import drain_mutex
+from trainquant.config import Settings
+from trainquant.db import make_engine
+engine = make_engine(Settings(env="test"), url=sys.argv[1])
+with drain_mutex(sessionmaker(bind=engine)) as held:
+    print("held" if held else "busy", flush=True)
+    time.sleep(120)
+"""
 
 
-def test_a_batch_stored_while_the_holder_lets_go_is_not_left_behind(db, school, settings, clock, app, monkeypatch):
-    ingest_for_later(db, [ev(0, "in")], source="api", principal=None, now=clock.now(), settings=settings)
-    db.commit()
-    real_release = pending.release_lease
-    calls = []
+def test_a_drain_killed_with_its_process_holds_nothing(engine):
+    """kill -9 of a draining process: the next drain (``attendance refresh``, another worker) goes at once."""
+    from trainquant.db import make_sessionmaker
 
-    def another_process_stores_a_batch_then_let_go(factory, holder):
-        if not calls:  # the other process's drainer found the lease held and left its row to this one
-            ingest_for_later(db, [ev(120, "out")], source="api", principal=None, now=clock.now(), settings=settings)
-            db.commit()
-        calls.append(holder)
-        real_release(factory, holder)
-
-    monkeypatch.setattr(pending, "release_lease", another_process_stores_a_batch_then_let_go)
-    drainer = Drainer(lambda: app.state.sessionmaker, clock.now, settings.default_timezone, quiet_s=0)
-    assert drainer.drain() == 2 and len(calls) == 2
-    db.expire_all()
-    assert pending.pending_count(db) == 0 and db.scalar(select(AttendanceRecord)).events == 2
-
-
-def test_the_lease_is_renewed_while_a_long_round_runs(cli_engine, clock, settings, monkeypatch):
-    from trainquant.db import make_sessionmaker, unit_of_work
-
-    factory = make_sessionmaker(cli_engine)
-    with unit_of_work(factory) as db:
-        pending.mark(db, [1, 2], now=clock.now())
-    real = pending.drain_once
-    others = []
-
-    def long_round(*a, **kw):
-        if not others:
-            clock.advance(seconds=pending.LEASE.total_seconds() + 60)  # this round outlasts the lease taken at its start
-            time.sleep(0.3)  # meanwhile the renewer runs
-            others.append(pending.take_lease(factory, "other-worker", now=clock.now()))
-        return real(*a, **kw)
-
-    monkeypatch.setattr(pending, "drain_once", long_round)
-    drainer = Drainer(lambda: factory, clock.now, settings.default_timezone, quiet_s=0)
-    drainer.renew_s = 0.05
-    assert drainer.drain() == 1
-    assert others == [False]  # still held: another worker could not take over mid-round
-    assert pending.take_lease(factory, "other-worker", now=clock.now())  # let go at the end
+    factory = make_sessionmaker(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_WAIT, url], stdout=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pending.drain_mutex(factory) as held:
+            assert not held  # another process drains
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(30)
+    with pending.drain_mutex(factory, wait_s=10) as held:
+        assert held

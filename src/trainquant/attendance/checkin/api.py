@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from trainquant.attendance.checkin import qr, service
+from trainquant.attendance.checkin import pending, qr, service
 from trainquant.attendance.checkin.schemas import IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent
 from trainquant.auth.permissions import Principal
@@ -36,13 +36,13 @@ async def post_events(
     # of its own that commits before the answer is serialised.
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
-    drainer = request.app.state.drainer
     outcome = await run_in_threadpool(
         service.ingest_batch, request.app.state.sessionmaker, events, source="api", principal=principal, now=now, settings=settings,
-        wait=wait, ingesting=drainer.ingesting,
+        wait=wait, ingesting=pending.ingesting,
     )
     if not wait and outcome.affected:
-        background.add_task(run_in_threadpool, drainer.drain)
+        # The batch's pending row is committed: a drain job turns it into figures (pending.py).
+        background.add_task(run_in_threadpool, request.app.state.jobs.after_batch)
     # The verdicts are serialised straight from tuples (``response_model`` documents the shape).
     return Response(outcome.json(), media_type="application/json")
 

@@ -28,10 +28,12 @@ from trainquant.db import read_only, unit_of_work
 _ONE_BATCH_AT_A_TIME = threading.Lock()
 
 
-def refresh(db: Session, pairs: set[tuple[int, int]], *, now: datetime, settings: Settings) -> None:
-    """Everything derived from new events: figures, proxy cases, alerts for sessions already over."""
+def refresh(db: Session, pairs: set[tuple[int, int]], *, now: datetime, settings: Settings, event_ids: list[int] | None = None) -> None:
+    """Everything derived from new events: figures, proxy cases, alerts for sessions already over.
+    With ``event_ids`` (the events just stored), proxy detection reads only what they can change."""
     recompute(db, pairs, now=now, default_tz=settings.default_timezone)
-    review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone)
+    ranges = review.id_ranges(event_ids) if event_ids is not None else None
+    review.after_recompute(db, pairs, now=now, default_tz=settings.default_timezone, event_ranges=ranges)
 
 
 def ingest_now(
@@ -40,7 +42,7 @@ def ingest_now(
 ) -> IngestOutcome:
     """Store, then recompute everything the batch touched, in the caller's transaction."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
-    refresh(db, outcome.affected, now=now, settings=settings)
+    refresh(db, outcome.affected, now=now, settings=settings, event_ids=outcome.stored_ids)
     return outcome
 
 
@@ -52,7 +54,7 @@ def ingest_for_later(
     db: Session, events: list[Any], *, source: str, principal: Principal | None, now: datetime, settings: Settings,
     reader: sessionmaker[Session] | None = None,
 ) -> IngestOutcome:
-    """Store and answer now; the figures are left to the background refresh (``pending.py``)."""
+    """Store and answer now; the figures are left to the drain job (``pending.py``, ``trainquant.jobs``)."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
     if outcome.affected:
         pending.mark(db, outcome.stored_ids, now=now)
@@ -72,7 +74,7 @@ def ingest_batch(
     committed before the caller serialises the answer (so the lock is let go first).
 
     ``wait`` recomputes the figures in the same transaction; otherwise they are left pending.
-    ``ingesting`` is a context manager the background refresh uses to see a batch in flight.
+    ``ingesting`` is a context manager the drain uses to see a batch in flight (``pending.ingesting``).
     """
     store = ingest_now if wait else ingest_for_later
     with _ONE_BATCH_AT_A_TIME, (ingesting or _nothing)(), unit_of_work(factory) as db:

@@ -187,6 +187,8 @@ def impossible_travel(punches: Iterable[PunchFact], *, max_kmh: float = MAX_SPEE
             gap_s = (b.at - a.at).total_seconds()
             pa, pb = a.position(), b.position()
             if pa is not None and pb is not None:
+                if pa == pb:
+                    continue  # the same place (the same room, most often): no distance at all
                 dist = haversine_m(*pa, *pb)
                 if dist < min_m:
                     continue

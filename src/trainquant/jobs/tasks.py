@@ -1,0 +1,80 @@
+"""The tasks, registered on one huey instance per app or worker: the same names everywhere, so a
+message enqueued by a server process runs in whichever consumer takes it.
+
+Every task is idempotent: it works from what the application database says is left to do, never
+from what the message carries, so running one twice, or after a crash, or not at all (a message
+lost with a killed worker: the sweep and the consumer's start enqueue it again) is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from huey import crontab
+from sqlalchemy.orm import Session, sessionmaker
+
+from trainquant.attendance.checkin import pending
+from trainquant.config import Settings
+from trainquant.jobs.queue import make_huey
+
+log = logging.getLogger(__name__)
+# A failed drain (the database busy for longer than the busy timeout, a connection lost) is retried
+# after 1, 2, 4 … 64 s; its rows stay pending meanwhile, and the sweep picks them up after that.
+DRAIN_RETRIES, DRAIN_RETRY_DELAY_S, BACKOFF = 7, 1.0, 2.0
+
+
+class Jobs:
+    """The app's background tasks on its huey instance (``make_huey``)."""
+
+    def __init__(self, settings: Settings, sessions: Callable[[], sessionmaker[Session]], now: Callable[[], datetime], *, immediate: bool = False):
+        self.settings, self._sessions, self._now = settings, sessions, now
+        self.immediate = immediate
+        self.stopping = threading.Event()  # set on shutdown: a drain waiting for quiet gives up (its rows stay pending)
+        self.huey = make_huey(settings, immediate=immediate)
+        task, periodic = self.huey.task, self.huey.periodic_task
+        self.drain_attendance = task(retries=DRAIN_RETRIES, retry_delay=DRAIN_RETRY_DELAY_S, retry_backoff=BACKOFF, name="attendance_drain")(self._drain)
+        self.sweep = periodic(crontab(), name="attendance_sweep")(self._drain)  # every minute
+        self.nightly_backup = periodic(self._backup_due, retries=3, retry_delay=60, retry_backoff=BACKOFF, name="nightly_backup")(self._backup)
+
+    # ------------------------------------------------------------ attendance
+
+    def _drain(self) -> int:
+        quiet = 0.0 if self.immediate else self.settings.drain_quiet_s
+        return pending.drain_all(
+            self._sessions(), now=self._now, default_tz=self.settings.default_timezone,
+            quiet_s=quiet, max_delay_s=self.settings.drain_max_delay_s, stop=self.stopping,
+        )
+
+    def after_batch(self) -> None:
+        """Ask for the figures of a batch just stored (its pending row is committed). Never raises: a
+        queue that is down costs a delay, and the sweep catches up once it is back."""
+        try:
+            self.drain_attendance()
+        except Exception:  # noqa: BLE001 - the pending row is the record of the work, not this message
+            log.warning("could not enqueue the attendance drain; the sweep will take the batch", exc_info=True)
+
+    def kick_if_pending(self) -> None:
+        """On a consumer's start: whatever a killed process left pending is enqueued again."""
+        try:
+            if pending.has_pending(self._sessions()):
+                self.drain_attendance()
+        except Exception:  # noqa: BLE001
+            log.warning("could not look for pending attendance batches", exc_info=True)
+
+    # ------------------------------------------------------------ backups
+
+    def _backup_due(self, at: datetime) -> bool:
+        if self.settings.backup_keep <= 0:
+            return False
+        local = at.replace(tzinfo=UTC).astimezone(ZoneInfo(self.settings.default_timezone))  # huey hands in naive UTC
+        return local.hour == self.settings.backup_hour and local.minute == 0
+
+    def _backup(self) -> str | None:
+        from trainquant.jobs import backup
+
+        made = backup.nightly(self.settings, now=self._now())
+        return str(made) if made else None
