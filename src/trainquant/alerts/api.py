@@ -14,6 +14,8 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId
+from trainquant.schemas import JsonDate, StrictInput
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 Read = Annotated[Principal, require("attendance:read")]
@@ -40,9 +42,9 @@ class AlertRead(BaseModel):
     handled_at: datetime | None
 
 
-class CheckIn(BaseModel):
-    period_start: date
-    period_end: date
+class CheckIn(StrictInput):
+    period_start: JsonDate
+    period_end: JsonDate
 
 
 def alert_read(a: Alert, emps: dict, deps: dict, codes: dict) -> AlertRead:
@@ -73,12 +75,12 @@ def _handle(alert_id: int, action: str, db, clock, principal) -> AlertRead:
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertRead)
-def acknowledge(alert_id: int, db: DbSession, clock: AppClock, principal: Manage):
+def acknowledge(alert_id: PathId, db: DbSession, clock: AppClock, principal: Manage):
     return _handle(alert_id, "acknowledge", db, clock, principal)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertRead)
-def resolve(alert_id: int, db: DbSession, clock: AppClock, principal: Manage):
+def resolve(alert_id: PathId, db: DbSession, clock: AppClock, principal: Manage):
     return _handle(alert_id, "resolve", db, clock, principal)
 
 

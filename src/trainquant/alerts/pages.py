@@ -15,6 +15,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, Invalid
 from trainquant.pagination import PageParams
+from trainquant.params import PathId
 from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
 
@@ -51,7 +52,7 @@ def run_check(db: DbSession, clock: AppClock, settings: AppSettings, _: Manage,
 
 
 @router.post("/alerts/{alert_id}/{action}")
-def handle(request: Request, alert_id: int, action: str, db: DbSession, clock: AppClock, principal: Manage):
+def handle(request: Request, alert_id: PathId, action: str, db: DbSession, clock: AppClock, principal: Manage):
     row_error = None
     try:
         alert = service.handle(db, alert_id, action, by=principal.name, now=clock.now())

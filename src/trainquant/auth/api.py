@@ -12,6 +12,7 @@ from trainquant.auth.models import ApiKey, User
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, require
 from trainquant.errors import NotFound
+from trainquant.params import PathId
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 Admin = Annotated[Principal, require("users:admin")]
@@ -50,7 +51,7 @@ def create_key(body: schemas.ApiKeyCreate, db: DbSession, clock: AppClock, princ
 
 
 @router.delete("/apikeys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_key(key_id: int, db: DbSession, clock: AppClock, _: Admin):
+def revoke_key(key_id: PathId, db: DbSession, clock: AppClock, _: Admin):
     row = db.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key {key_id}")

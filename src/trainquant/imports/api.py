@@ -19,6 +19,7 @@ from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.imports import report, service
 from trainquant.imports.models import ImportRun
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -179,19 +180,19 @@ def download_template(kind: Kind, _: ImportWrite):
 
 
 @router.get("/imports/{run_id:int}", response_model=ImportResult)
-def get_import(run_id: int, db: ReadSession, _: ImportWrite):
+def get_import(run_id: PathId, db: ReadSession, _: ImportWrite):
     return run_summary(db, service.get_run(db, run_id), limit=0)
 
 
 @router.get("/imports/{run_id:int}/errors", response_model=Page[RowErrorRead])
-def import_errors(run_id: int, db: ReadSession, paging: Paging, _: ImportWrite):
+def import_errors(run_id: PathId, db: ReadSession, paging: Paging, _: ImportWrite):
     service.get_run(db, run_id)
     rows = service.run_errors(db, run_id, limit=paging.page_size, offset=paging.offset)
     return Page(items=report.error_dicts(rows), total=service.count_errors(db, run_id), page=paging.page, page_size=paging.page_size)
 
 
 @router.get("/imports/{run_id:int}/errors.xlsx", response_class=Response)
-def import_errors_xlsx(run_id: int, db: ReadSession, _: ImportWrite):
+def import_errors_xlsx(run_id: PathId, db: ReadSession, _: ImportWrite):
     run = service.get_run(db, run_id)
     content = report.errors_xlsx(run, service.run_errors(db, run_id))
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="import-{run_id}-errors.xlsx"'})

@@ -117,7 +117,7 @@ def create_module(request: Request, db: DbSession, _principal: IndicatorsWrite, 
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     kind = _kind(form.get("department_kind"))
     try:
-        body = schemas.ModuleCreate(**{k: v.strip() for k, v in form.items() if v.strip()})
+        body = schemas.ModuleCreate.model_validate({k: v.strip() for k, v in form.items() if v.strip()}, strict=False)
         service.create_module(db, body)
     except ValidationError as exc:
         return _framework(request, db, kind, module_form=form, module_errors=forms.field_errors(exc), status_code=422)
@@ -145,7 +145,7 @@ def new_indicator_page(request: Request, db: ReadSession, _principal: Indicators
 def create_indicator(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
-        body = schemas.IndicatorCreate(**forms.body_from_form(form, create=True))
+        body = schemas.IndicatorCreate.model_validate(forms.body_from_form(form, create=True), strict=False)
         ind = service.create_indicator(db, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _new_page(request, db, form, forms.field_errors(exc), 422)
@@ -201,7 +201,7 @@ def department_results_page(request: Request, db: ReadSession, principal: Indica
 def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, form: SubmittedForm):
     code = str(form.get("department") or "")
     try:
-        body = schemas.EvaluationRunCreate(period_end=str(form.get("period_end") or ""), department_code=code or None)
+        body = schemas.EvaluationRunCreate.model_validate({"period_end": str(form.get("period_end") or ""), "department_code": code or None}, strict=False)
     except ValidationError:
         raise Invalid(_("Enter a date as YYYY-MM-DD.")) from None
     target = {"department": org.get_department(db, code)} if code and form.get("scope") != "all" else {}
@@ -256,7 +256,7 @@ def indicator_page(request: Request, code: str, db: ReadSession, principal: Indi
 def add_version(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
-        body = schemas.IndicatorUpdate(**forms.body_from_form(form, create=False))
+        body = schemas.IndicatorUpdate.model_validate(forms.body_from_form(form, create=False), strict=False)
         service.add_version(db, code, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _detail(request, db, principal, code, form=form, errors=forms.field_errors(exc), status_code=422)
@@ -268,5 +268,5 @@ def add_version(request: Request, code: str, db: DbSession, principal: Indicator
 @router.post("/indicators/{code}/retire")
 def retire(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, clock: AppClock, form: SubmittedForm):
     note = str(form.get("note") or "").strip()[:300]
-    ind = service.retire_indicator(db, code, schemas.IndicatorRetire(note=note or None), actor=actor(principal), now=clock.now())
+    ind = service.retire_indicator(db, code, schemas.IndicatorRetire.model_validate({"note": note or None}, strict=False), actor=actor(principal), now=clock.now())
     return RedirectResponse(f"/indicators?kind={ind.module.department_kind}&done=retired", status_code=303)

@@ -145,7 +145,7 @@ def create_department(
 ):
     form = {"code": code, "name": name, "name_en": name_en, "kind": kind, "parent_code": parent_code}
     try:
-        body = schemas.DepartmentCreate(**_filled(form))
+        body = schemas.DepartmentCreate.model_validate(_filled(form), strict=False)
     except ValidationError as exc:
         return _departments_page(request, db, form=form, errors=form_errors(exc), status_code=422)
     try:
@@ -362,7 +362,7 @@ def add_growth_note(
     form = {"kind": kind, "tag": tag, "source": source, "noted_on": noted_on, "note": note}
     page = {"settings": settings, "clock": clock, "form": form}
     try:
-        body = schemas.GrowthNoteCreate(**_filled(form))
+        body = schemas.GrowthNoteCreate.model_validate(_filled(form), strict=False)
     except ValidationError as exc:
         return _profile_page(request, db, principal, emp, errors=form_errors(exc), status_code=422, **page)
     try:

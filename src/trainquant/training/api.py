@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging, paginate
+from trainquant.params import PathId
 from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
 from trainquant.training.enrolment import actor_for
@@ -197,7 +198,7 @@ def cost_totals(db: ReadSession, _: TrainingManage, program: Text = None):
 
 
 @router.delete("/costs/{cost_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_cost(cost_id: int, db: DbSession, _: TrainingManage):
+def delete_cost(cost_id: PathId, db: DbSession, _: TrainingManage):
     costs.delete_cost(db, cost_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
