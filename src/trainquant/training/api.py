@@ -4,7 +4,6 @@ Enrolments, approvals and assessments are in api_enrolment.py and included here.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging, paginate
-from trainquant.params import PathId
+from trainquant.params import PathId, QueryDateTime
 from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
 from trainquant.training.enrolment import actor_for
@@ -85,8 +84,8 @@ def list_sessions(
     status_: Annotated[str | None, Query(alias="status", pattern="^(scheduled|cancelled|completed)$")] = None,
     site: Text = None,
     trainer: Text = None,
-    starts_from: datetime | None = None,
-    starts_to: datetime | None = None,
+    starts_from: QueryDateTime | None = None,
+    starts_to: QueryDateTime | None = None,
 ):
     f = service.SessionFilter(program=program, status=status_, site=site, trainer=trainer, starts_from=starts_from, starts_to=starts_to)
     rows, total = paginate(db, service.session_query(db, f), paging)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -12,7 +11,7 @@ from trainquant.clock import Clock
 from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging
-from trainquant.params import PathId
+from trainquant.params import PathId, QueryDate
 from trainquant.training import assessments, enrolment, schemas
 from trainquant.training.lookups import local_today
 
@@ -131,8 +130,8 @@ def list_assessments(
     program: Text = None,
     session: Text = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    assessed_from: date | None = None,
-    assessed_to: date | None = None,
+    assessed_from: QueryDate | None = None,
+    assessed_to: QueryDate | None = None,
 ):
     f = assessments.AssessmentFilter(employee=employee, program=program, session=session, kind=kind, assessed_from=assessed_from, assessed_to=assessed_to)
     items, total = assessments.list_assessments(db, f, principal.scope, paging)

@@ -12,6 +12,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.org.models import DEPARTMENT_KINDS
+from trainquant.params import parse_day
 from trainquant.training.lookups import local_today
 from trainquant.training.models import Program
 from trainquant.training.scheduling import rules as sr
@@ -20,6 +21,13 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Manage = Annotated[Principal, require("training:manage")]
+
+
+def _day(value: str) -> date:
+    day = parse_day(value)
+    if day is None:
+        raise ValueError(value)  # shown as the dates error
+    return day
 
 
 def _int(value: str, default: int, lo: int, hi: int) -> int:
@@ -45,7 +53,7 @@ def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: App
         try:
             group = scheduling.Group(program=program or None, department_kinds=(form["department_kind"],) if form["department_kind"] else ())
             found = scheduling.find_slots(
-                db, group, first=date.fromisoformat(form["date_from"]), last=date.fromisoformat(form["date_to"]), length_minutes=form["length"],
+                db, group, first=_day(form["date_from"]), last=_day(form["date_to"]), length_minutes=form["length"],
                 default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if form["peaks"] else (), limit=20,
             )
             ctx["slots"] = [scheduling.slot_dict(o, found) for o in found.ranked]
