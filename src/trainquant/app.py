@@ -22,6 +22,7 @@ from trainquant.config import Settings
 from trainquant.db import make_engine, make_sessionmaker
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
+from trainquant.openapi import install_openapi
 
 log = logging.getLogger("trainquant")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

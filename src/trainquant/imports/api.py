@@ -179,19 +179,19 @@ def download_template(kind: Kind, _: ImportWrite):
     return Response(report.template_xlsx(kind), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/imports/{run_id:int}", response_model=ImportResult)
+@router.get("/imports/{run_id}", response_model=ImportResult)
 def get_import(run_id: PathId, db: ReadSession, _: ImportWrite):
     return run_summary(db, service.get_run(db, run_id), limit=0)
 
 
-@router.get("/imports/{run_id:int}/errors", response_model=Page[RowErrorRead])
+@router.get("/imports/{run_id}/errors", response_model=Page[RowErrorRead])
 def import_errors(run_id: PathId, db: ReadSession, paging: Paging, _: ImportWrite):
     service.get_run(db, run_id)
     rows = service.run_errors(db, run_id, limit=paging.page_size, offset=paging.offset)
     return Page(items=report.error_dicts(rows), total=service.count_errors(db, run_id), page=paging.page, page_size=paging.page_size)
 
 
-@router.get("/imports/{run_id:int}/errors.xlsx", response_class=Response)
+@router.get("/imports/{run_id}/errors.xlsx", response_class=Response)
 def import_errors_xlsx(run_id: PathId, db: ReadSession, _: ImportWrite):
     run = service.get_run(db, run_id)
     content = report.errors_xlsx(run, service.run_errors(db, run_id))

@@ -73,7 +73,7 @@ def import_upload(request: Request, db: DbSession, clock: AppClock, settings: Ap
     return RedirectResponse(f"/imports/{run.id}", status_code=303)
 
 
-@router.get("/imports/{run_id:int}")
+@router.get("/imports/{run_id}")
 def import_result(run_id: PathId, request: Request, db: ReadSession, _principal: ImportWrite):
     run = service.get_run(db, run_id)
     errors = service.run_errors(db, run_id, limit=ERRORS_SHOWN)
