@@ -30,7 +30,14 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW, make_api_key, make_department, make_employee, make_site, make_user
+from tests.conftest import (
+    NOW,
+    make_api_key,
+    make_department,
+    make_employee,
+    make_site,
+    make_user,
+)
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.alerts.models import Alert
 from trainquant.app import create_app
