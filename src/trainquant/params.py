@@ -1,8 +1,9 @@
 """Path and query parameters shared by every route: row ids and the dates and times of filters.
 
-Ids are database integers (BIGINT at most): an id past 2**63-1 can be neither stored nor looked up
-(SQLite raises OverflowError, PostgreSQL an out-of-range error), so it is refused before any query
-as a 422 naming the parameter. Dates and times given as filters stay within the same calendar range
+Ids are INTEGER columns: 64-bit on SQLite, 32-bit on PostgreSQL. An id past what the column holds can
+be neither stored nor looked up (SQLite raises OverflowError past 2**63-1, PostgreSQL an out-of-range
+error past 2**31-1), so an id outside 1 .. 2**31-1 is refused before any query, as a 422 naming the
+parameter, whichever database serves the request. Dates and times given as filters stay within the same calendar range
 as request bodies (``trainquant.schemas.EARLIEST`` .. ``LATEST``): a window or a UTC conversion from
 0001-01-01 or 9999-12-31 would overflow.
 
@@ -20,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from trainquant.schemas import EARLIEST, LATEST, JsonDate, JsonDateTime
 
-MAX_ID = 2**63 - 1  # the largest BIGINT; ids are positive
+MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL, the narrower backend; ids are positive
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID, description="a row id")]
