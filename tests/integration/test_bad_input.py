@@ -151,6 +151,13 @@ def test_a_date_filter_at_the_calendars_edge_is_a_422(client, school, path, para
     assert_problem(client.get(path, params={param: value}, headers=school), 422, param)
 
 
+@pytest.mark.parametrize("path", ["/employees/T1?week=9999-12-31", "/employees/T1?week=0001-01-01",
+                                  "/indicators/results?department=TEACH&period_end=9999-12-31", "/indicators/results/T1?period_end=0001-01-01"])
+def test_pages_refuse_a_date_at_the_calendars_edge(client, school, path):
+    login(client, "admin")
+    assert client.get(path).status_code == 422
+
+
 def test_an_alert_check_reaching_before_year_one_is_a_422(client, school):
     resp = client.post("/api/v1/alerts/check", json={"period_start": "0001-01-01", "period_end": "0001-01-02"}, headers=school)
     assert_problem(resp, 422, "period_start")

@@ -39,6 +39,7 @@ from trainquant.indicators.service import actor
 from trainquant.org import service as org
 from trainquant.org.models import DEPARTMENT_KINDS, Employee
 from trainquant.org.pages import department_tree
+from trainquant.params import QueryDate
 from trainquant.training.models import AssessmentKind
 from trainquant.web.templating import render
 
@@ -165,7 +166,7 @@ def _employee_names(db: Session, ids: set[int]) -> dict[int, Employee]:
 
 @router.get("/indicators/results")
 def department_results_page(request: Request, db: ReadSession, principal: IndicatorsRead, settings: AppSettings, clock: AppClock,
-                            department: Annotated[str | None, Query(max_length=32)] = None, period_end: date | None = None):
+                            department: Annotated[str | None, Query(max_length=32)] = None, period_end: QueryDate | None = None):
     scope = principal.scope
     visible = [d for d in org.list_departments(db) if scope.all or d.id in scope.department_ids]
     if not visible:
@@ -212,7 +213,7 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
 
 
 @router.get("/indicators/results/{employee_no}")
-def employee_results_page(request: Request, employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
+def employee_results_page(request: Request, employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: QueryDate | None = None):
     emp = org.get_employee(db, employee_no, principal.scope)
     stored = evaluation.employee_results(db, emp, period_end)
     read = evaluation.employee_results_read(emp, stored)

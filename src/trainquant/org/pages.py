@@ -27,6 +27,7 @@ from trainquant.org.models import (
     Employee,
 )
 from trainquant.pagination import PageParams
+from trainquant.params import QueryDate
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -338,7 +339,7 @@ def _profile_page(
 
 @router.get("/employees/{employee_no}")
 def employee_profile(
-    request: Request, employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: date | None = None
+    request: Request, employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: QueryDate | None = None
 ):
     emp = service.get_employee(db, employee_no, principal.scope)
     return _profile_page(request, db, principal, emp, settings=settings, clock=clock, week=week)
