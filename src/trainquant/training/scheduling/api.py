@@ -21,10 +21,10 @@ Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=48)]], Fiel
 
 class SlotQuery(StrictInput):
     program: Annotated[str | None, Field(max_length=32, description="a program code: its target department kinds")] = None
-    department_kinds: Codes = []
-    departments: Codes = Field(default=[], description="department codes")
-    tags: Codes = []
-    employee_nos: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=3000)] = []
+    department_kinds: Codes = Field(default_factory=list)
+    departments: Codes = Field(default_factory=list, description="department codes")
+    tags: Codes = Field(default_factory=list)
+    employee_nos: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=3000)] = Field(default_factory=list)
     length_minutes: Annotated[int, Field(ge=15, le=720)] = 120
     date_from: JsonDate
     date_to: JsonDate
