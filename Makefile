@@ -3,12 +3,17 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+# uv installs exactly what uv.lock pins; it lives in a folder of its own, outside the project's venv.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null | md5sum | cut -c1-12)
 VENDOR := src/trainquant/web/static/vendor
-ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+SWAGGER := $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagger-ui.css
+ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js $(SWAGGER)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup assets browser db bench clean serve
+.PHONY: demo test setup assets browser db bench clean serve lock lint
 
 demo: setup db ## set everything up, load the simulated school, serve
 	$(BIN)/trainquant demo
@@ -21,19 +26,30 @@ test: setup browser ## set everything up and run the whole suite
 
 setup: $(STAMP) $(ASSETS)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# --locked: refuses a uv.lock that no longer matches pyproject.toml (run `make lock` after changing dependencies).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra test --python $(PYTHON)
 	rm -f $(VENV)/.installed-* && touch $@
 
+lock: $(UV) ## pin the dependencies again after changing pyproject.toml
+	$(UV) lock
+
+# SCARF_ANALYTICS=false: swagger-ui-dist's analytics dependency must not try to phone home from an intranet.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 
 $(VENDOR)/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p $(VENDOR) && cp node_modules/htmx.org/dist/htmx.min.js $@
 
 $(VENDOR)/echarts.min.js: node_modules/.package-lock.json
 	mkdir -p $(VENDOR) && cp node_modules/echarts/dist/echarts.min.js $@
+
+$(VENDOR)/swagger-ui/%: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/swagger-ui && cp node_modules/swagger-ui-dist/$* $@
 
 assets: $(ASSETS)
 
@@ -53,4 +69,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) var
+	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) var

@@ -23,6 +23,8 @@ from trainquant.db import make_engine, make_sessionmaker
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
 from trainquant.openapi import install_openapi
+from trainquant.web.api_docs import install_api_docs
+from trainquant.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("trainquant")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -35,7 +37,10 @@ def _wants_json(request: Request) -> bool:
 
 def _problem(request: Request, err: DomainError) -> Response:
     if _wants_json(request):
-        return JSONResponse(err.problem(instance=request.url.path), status_code=err.status, media_type=PROBLEM)
+        response = JSONResponse(err.problem(instance=request.url.path), status_code=err.status, media_type=PROBLEM)
+        if getattr(err, "retry_after_s", None):  # e.g. the login limits (auth/throttle.py)
+            response.headers["Retry-After"] = str(err.retry_after_s)
+        return response
     if isinstance(err, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
@@ -76,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.warning("database busy on %s: %s", request.url.path, exc.orig)
         err = DomainError("the database is busy; retry in a few seconds")
-        err.status, err.title, err.type_slug = 503, "Service busy", "busy"
+        err.status, err.title, err.type_slug, err.code = 503, "Service busy", "busy", "busy"
         response = _problem(request, err)
         response.headers["Retry-After"] = "5"
         return response
@@ -85,6 +90,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         err = DomainError(str(exc.detail))
         err.status, err.title, err.type_slug = exc.status_code, str(exc.detail), f"http-{exc.status_code}"
+        err.code = err.type_slug
         return _problem(request, err)
 
 
@@ -106,7 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         version=__version__,
         description="Training quantification for language-training schools.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from local files by web/api_docs.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -145,7 +151,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     install_error_handlers(app)
+    install_api_docs(app)
 
     from trainquant.alerts.api import router as alerts_api
     from trainquant.alerts.pages import router as alerts_pages

@@ -6,11 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
-DEV_ENCRYPTION_KEY = "dev-insecure-encryption-key-change-me"
+from trainquant.instance import (
+    ENCRYPTION_KEY_NAME,
+    MIN_SECRET_KEY_LENGTH,
+    SECRET_KEY_NAME,
+    is_fernet_key,
+    load_or_create_secrets,
+    new_encryption_key,
+    new_secret_key,
+)
 
 
 class Settings(BaseSettings):
@@ -18,9 +25,13 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default="sqlite:///./var/trainquant.db")
-    secret_key: str = DEV_SECRET_KEY
-    # Key material for connector credentials encrypted at rest (used from the integrations issue on).
-    encryption_key: str = DEV_ENCRYPTION_KEY
+    # Private per-installation state (generated secrets); beside the default SQLite database.
+    instance_dir: Path = Path("var")
+    # Signs session cookies and QR check-in tokens. There is no built-in value: production needs it
+    # configured; development generates one into the instance folder; tests get an ephemeral one.
+    secret_key: str = Field(default="", repr=False)
+    # A Fernet key (32 url-safe-base64 bytes) for connector credentials encrypted at rest; found like secret_key.
+    encryption_key: str = Field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
     # Server processes. SQLite still has one writer, but requests judge their batches in parallel
@@ -35,23 +46,45 @@ class Settings(BaseSettings):
     events_max_bytes: int = 16 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
+    # Where login throttling counts failures: "database" (this application's database, shared by every
+    # server process) or a ``limits`` storage URI such as redis://host:6379 or memory:// (one process only).
+    rate_limit_storage: str = "database"
+    # Failed log-ins allowed per account (the name typed) and per client address, in stacked windows
+    # (``limits`` notation): past each, the wait grows to the end of a longer window.
+    login_limits_per_account: str = "5/minute;10/15 minutes;20/hour;50/day"
+    # Higher: a school's staff often share one address behind a NAT.
+    login_limits_per_address: str = "20/minute;100/hour;500/day"
+
+    @field_validator("login_limits_per_account", "login_limits_per_address")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError naming what it could not read
+        return value
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
-        if self.env == "production":
-            weak = [
-                name
-                for name, value, default in (
-                    ("TQ_SECRET_KEY", self.secret_key, DEV_SECRET_KEY),
-                    ("TQ_ENCRYPTION_KEY", self.encryption_key, DEV_ENCRYPTION_KEY),
-                )
-                if value == default or len(value) < 32
-            ]
-            if weak:
-                raise ValueError(
-                    f"{', '.join(weak)} must be set to a random value of at least 32 characters "
-                    "when TQ_ENV=production"
-                )
+    def _resolve_secrets(self) -> "Settings":
+        # Configured values win; what is missing comes from the instance folder (development) or is
+        # made up for this process (tests). Production never invents a key: it refuses to start.
+        missing = [name for name, value in ((SECRET_KEY_NAME, self.secret_key), (ENCRYPTION_KEY_NAME, self.encryption_key)) if not value]
+        if missing and self.env == "production":
+            raise ValueError(
+                f"{', '.join(missing)} must be configured when TQ_ENV=production: TQ_SECRET_KEY a random value of at "
+                f"least {MIN_SECRET_KEY_LENGTH} characters, TQ_ENCRYPTION_KEY a Fernet key "
+                "(python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+            )
+        if missing and self.env == "test":
+            self.secret_key = self.secret_key or new_secret_key()
+            self.encryption_key = self.encryption_key or new_encryption_key()
+        elif missing:
+            generated = load_or_create_secrets(self.instance_dir)
+            self.secret_key = self.secret_key or generated.secret_key
+            self.encryption_key = self.encryption_key or generated.encryption_key
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"{SECRET_KEY_NAME} must have at least {MIN_SECRET_KEY_LENGTH} characters")
+        if not is_fernet_key(self.encryption_key):
+            raise ValueError(f"{ENCRYPTION_KEY_NAME} must be a Fernet key: 32 random bytes in url-safe base64 (44 characters)")
         return self
 
     @property

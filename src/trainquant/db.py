@@ -25,9 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from trainquant.config import Settings
+from trainquant.instance import create_private_file, ensure_private_dir
 
 T = TypeVar("T")
 
@@ -80,6 +82,16 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text`` literally, ignoring case: ``%`` and ``_`` typed in a search box match
+    themselves, not anything (every search built from user input goes through here)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
@@ -181,13 +193,13 @@ READ_ONLY = "tq_read_only"
 
 def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
     # IMMEDIATE takes the write lock at the start: a deferred transaction that read first and then
-    # writes after another writer committed fails at once with SQLITE_BUSY (the busy timeout cannot
-    # help it), which is what concurrent ingestion and recomputation ran into. A read-only session
-    # (``read_only``) begins deferred: it reads a snapshot and never blocks a writer.
+    # writes after another writer committed fails at once with SQLITE_BUSY, which no busy timeout
+    # can help. A read-only session (``read_only``) begins deferred: it reads a snapshot and never
+    # blocks a writer.
     #
     # The wait for the write lock is ours, not SQLite's busy handler: that one sleeps 25, 50, then
-    # 100 ms at a time, so a writer waiting for a 140 ms batch woke up to 40 ms late (measured with
-    # two server workers). Here a waiter retries every millisecond or two and the timeout still holds.
+    # 100 ms at a time, so a waiter wakes long after the lock is free. Here a waiter retries every
+    # 0.5-2 ms, and the busy timeout still bounds the wait.
     timeout_s = busy_timeout_ms / 1000
 
     def begin(conn: Any) -> None:
@@ -221,9 +233,11 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
     settings = settings or Settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
+        path = (url.split("///", 1)[1] if "///" in url else "").split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The database holds password hashes and personal data: only the service account reads it.
+            ensure_private_dir(Path(path).parent)
+            create_private_file(Path(path))
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))

@@ -126,6 +126,19 @@ def session_user(request: Request, db: Session) -> User | None:
     return user
 
 
+def start_session(request: Request, user_id: int, epoch: int) -> None:
+    """A fresh session for a user who just logged in: nothing from before carries over (no fixation)."""
+    request.session.clear()
+    request.session.update({"uid": user_id, "epoch": epoch})
+
+
+def keep_session_after_epoch_change(request: Request, epoch: int) -> None:
+    """Re-issue the cookie of the request that ended the user's other sessions (a password change),
+    so that it alone stays valid. A request authenticated by an API key has no session to keep."""
+    if request.session.get("uid") is not None:
+        request.session["epoch"] = epoch
+
+
 async def get_principal(request: Request, clock: AppClock) -> Principal:
     # Who is asking is read in a read-only transaction, in the threadpool. On SQLite the request's own
     # transaction takes the write lock at its first statement; taken here, it would be held while the

@@ -1,4 +1,9 @@
-"""The DomainError family and its rendering as RFC 9457 problem details."""
+"""The DomainError family and its rendering as RFC 9457 problem details.
+
+Every error carries a stable ``code`` (a slug such as ``session-started``): the API puts it in the
+problem body and pages translate it (``web/errors.py``), so no caller ever matches message text.
+``message`` is the English detail for logs and API clients; ``errors`` name fields, each with a code.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,18 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
+    code = "bad-request"  # a subclass names its own (its type_slug unless it says otherwise); an instance may be more precise
 
-    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = cls.type_slug
+
+    def __init__(self, message: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None, **extra: Any):
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
         self.errors = errors or []
         self.extra = extra
 
@@ -22,6 +35,7 @@ class DomainError(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.message,
+            "code": self.code,
         }
         if instance:
             body["instance"] = instance

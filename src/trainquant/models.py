@@ -1,14 +1,8 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from trainquant.alerts.models import Alert
-from trainquant.attendance.models import (
-    AttendanceRecord,
-    CheckinEvent,
-    Device,
-    DeviceCommand,
-    ProxyCase,
-)
-from trainquant.auth.models import ApiKey, User
+from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand, ProxyCase
+from trainquant.auth.models import ApiKey, LoginFailure, RateLimitCounter, User
 from trainquant.db import Base
 from trainquant.imports.models import ImportRejection, ImportRun
 from trainquant.indicators.models import (
@@ -47,5 +41,5 @@ __all__ = [
     "ApiKey", "Assessment", "AssessmentKind", "CostItem", "Enrolment", "EnrolmentEvent", "Evaluation",
     "EvaluationRun", "Indicator", "IndicatorModule", "IndicatorVersion", "MandatoryRule", "Program", "TrainingSession",
     "Base", "DatedClass", "Department", "Employee", "EmployeeTag", "ExternalId", "GrowthNote",
-    "ImportRejection", "ImportRun", "Site", "User", "Venue", "WeeklySlot", "metadata",
+    "ImportRejection", "ImportRun", "LoginFailure", "RateLimitCounter", "Site", "User", "Venue", "WeeklySlot", "metadata",
 ]

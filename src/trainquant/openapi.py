@@ -60,6 +60,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    code: str = Field(description="a stable error code (such as session-started), for callers to act on instead of the detail's words")
     instance: str | None = Field(default=None, description="the path of the request")
     errors: list[ProblemFieldError] | None = None
 

@@ -63,6 +63,7 @@ ID_OPERATIONS = [
     ("GET", "/api/v1/assessments/{id}"),
     ("DELETE", "/api/v1/costs/{id}"),
     ("DELETE", "/api/v1/apikeys/{id}"),
+    ("POST", "/api/v1/users/{id}/signout"),
     ("GET", "/api/v1/imports/{id}"),
     ("GET", "/api/v1/imports/{id}/errors"),
     ("GET", "/api/v1/imports/{id}/errors.xlsx"),

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from trainquant.analytics import rules
 from trainquant.attendance.models import AttendanceRecord
-from trainquant.auth.permissions import DataScope, subtree
+from trainquant.auth.permissions import DataScope
 from trainquant.indicators.evaluation import check_department_visible, latest_results
 from trainquant.org.models import Department, Employee
 from trainquant.org.service import get_department, get_employee, scoped
+from trainquant.org.tree import department_subtree
 from trainquant.training.lookups import get_program, get_session
 from trainquant.training.models import (
     Assessment,
@@ -63,10 +64,6 @@ class Loaded:
 def kind_names(db: Session) -> dict[str, tuple[str, str]]:
     return {k.code: (k.name, k.name_en) for k in db.scalars(select(AssessmentKind))}
 
-
-def department_ids(db: Session, department: Department) -> list[int]:
-    parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-    return sorted(subtree(department.id, parents))
 
 
 def _enrolments(db: Session, scope: DataScope, *, now: datetime, where: list) -> list[rules.EnrolmentFact]:
@@ -233,7 +230,7 @@ def programs_overview(db: Session, scope: DataScope, *, now: datetime) -> list[R
 def department_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> DepartmentReport:
     dep = get_department(db, code)
     check_department_visible(scope, dep)
-    ids = department_ids(db, dep)
+    ids = sorted(department_subtree(db, dep.id))
     where = [Employee.department_id.in_(ids)]
     loaded = load(db, scope, now=now, enrolment_where=where, assessment_where=where)
     people = select(Employee.id).where(Employee.department_id.in_(ids), Employee.status != "left")

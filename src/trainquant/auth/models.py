@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trainquant.auth.permissions import ROLES
@@ -47,3 +47,30 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """A refused log-in, for the administrators' eyes only: whether the name matched a user is kept here
+    and never shown to whoever tried (the page says the same for an unknown user and a wrong password)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (CheckConstraint("reason IN ('wrong-password', 'throttled', 'inactive')", name="reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    known_user: Mapped[bool] = mapped_column(Boolean)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))
+
+
+class RateLimitCounter(Base):
+    """One fixed window of a rate limit (``limits``' storage interface, auth/ratelimit.py): shared by every
+    server process through the database. Times are epoch seconds, as that interface counts them."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

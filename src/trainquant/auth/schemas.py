@@ -58,3 +58,19 @@ class Me(BaseModel):
     role: str | None
     permissions: list[str]
     employee_id: int | None
+
+
+class PasswordChange(StrictInput):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+class LoginFailureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    username: str = Field(description="the name typed")
+    user_id: int | None = Field(description="the user that name matched, if any")
+    known_user: bool
+    client_address: str | None
+    reason: Literal["wrong-password", "throttled", "inactive"]

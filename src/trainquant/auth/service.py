@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -21,8 +22,9 @@ from trainquant.auth.permissions import (
     parse_scopes,
     scope_for_role,
 )
-from trainquant.errors import Conflict, Invalid, NotFound, Unauthorized
+from trainquant.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from trainquant.org.models import Department, Employee
+from trainquant.org.tree import department_parents
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
@@ -90,18 +92,66 @@ def create_user(
     return user
 
 
-def authenticate(db: Session, *, username: str, password: str, now: datetime) -> User:
+@dataclass(frozen=True)
+class CredentialCheck:
+    user_id: int | None  # the user the name matched, active or not
+    ok: bool
+    reason: str | None  # why not: "wrong-password" | "inactive"
+
+
+def check_credentials(db: Session, *, username: str, password: str) -> CredentialCheck:
+    """Only reads. An unknown name costs the same argon2 verification as a wrong password."""
     user = db.scalar(select(User).where(User.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthorized("wrong username or password") from None
-    if user is None or not user.is_active:
+        return CredentialCheck(user.id if user else None, False, "wrong-password")
+    if user is None:
+        return CredentialCheck(None, False, "wrong-password")
+    if not user.is_active:
+        return CredentialCheck(user.id, False, "inactive")
+    return CredentialCheck(user.id, True, None)
+
+
+def note_login(db: Session, user_id: int, *, password: str, now: datetime) -> User:
+    """After a successful check: the last log-in time, and the hash upgraded to the current cost."""
+    user = db.get(User, user_id)
+    if user is None:
         raise Unauthorized("wrong username or password")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = now
     return user
+
+
+class WrongCurrentPassword(Forbidden):
+    title = "Wrong password"
+    type_slug = "wrong-password"
+
+
+def end_sessions(db: Session, user_id: int) -> int:
+    """Sign ``user_id`` out everywhere: every cookie carries the epoch it was issued at, and one from an
+    earlier epoch is refused (``deps.session_user``). Returns the new epoch."""
+    epoch = db.scalar(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1).returning(User.session_epoch))
+    if epoch is None:
+        raise NotFound(f"no user {user_id}")
+    return epoch
+
+
+def change_password(db: Session, user_id: int, *, current_password: str, new_password: str) -> int:
+    """Set a new password after checking the current one; every existing session ends. Returns the new epoch."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise WrongCurrentPassword("the current password is wrong") from None
+    if new_password == current_password:
+        raise Invalid("the new password must differ from the current one")
+    user.password_hash = hash_password(new_password)
+    db.flush()
+    return end_sessions(db, user_id)
 
 
 def _digest(key: str) -> str:
@@ -154,10 +204,6 @@ def note_api_key_use(db: Session, key_id: int, last_used_at: datetime | None, *,
     """Record when a key was last used, at most once a minute (each record is a write)."""
     if last_used_at is None or (now - last_used_at).total_seconds() > 60:
         db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-
-
-def department_parents(db: Session) -> dict[int, int | None]:
-    return dict(db.execute(select(Department.id, Department.parent_id)).all())
 
 
 def principal_for_user(db: Session, user: User) -> Principal:

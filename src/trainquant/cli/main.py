@@ -67,6 +67,24 @@ def user_create(
         raise common.fail(exc) from None
 
 
+@user_app.command("signout")
+def user_signout(username: str) -> None:
+    """Sign a user out everywhere: every session cookie issued so far stops working."""
+    from sqlalchemy import select
+
+    from trainquant.auth.models import User
+    from trainquant.auth.service import end_sessions
+
+    common.migrate()
+    with unit_of_work(common.sessions()) as db:
+        user_id = db.scalar(select(User.id).where(User.username == username))
+        if user_id is None:
+            common.err_console.print(f"[red]Not found:[/red] no user {username!r}")
+            raise typer.Exit(1)
+        end_sessions(db, user_id)
+    console.print(f"signed [bold]{username}[/bold] out of every session")
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: str,

@@ -94,7 +94,9 @@ def import_rows(
 
 
 def file_error_code(exc: DomainError) -> str:
-    return exc.extra.get("code") or ("too-large" if isinstance(exc, PayloadTooLarge) else "unreadable-file")
+    if exc.code != type(exc).code:  # the reader named the problem precisely
+        return exc.code
+    return "too-large" if isinstance(exc, PayloadTooLarge) else "unreadable-file"
 
 
 def _filled(value: object) -> bool:

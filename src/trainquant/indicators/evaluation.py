@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from trainquant.auth.permissions import DataScope, subtree
+from trainquant.auth.permissions import DataScope
 from trainquant.errors import Forbidden
 from trainquant.indicators import facts as fact_sources
 from trainquant.indicators import schemas
@@ -38,6 +38,7 @@ from trainquant.indicators.rules import (
 )
 from trainquant.indicators.service import in_effect
 from trainquant.org.models import Department, Employee
+from trainquant.org.tree import department_subtree
 
 CHUNK = 2000  # employees evaluated (and facts held in memory) at a time
 Progress = Callable[[int, int], None]
@@ -99,8 +100,7 @@ def population(db: Session, *, period_end: date, kind: str | None = None, depart
     if employee is not None:
         stmt = stmt.where(Employee.id == employee.id)
     if department is not None:
-        parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-        stmt = stmt.where(Employee.department_id.in_(sorted(subtree(department.id, parents))))
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, department.id))))
     if kind is not None:
         stmt = stmt.where(Department.kind == kind)
     return [(i, k) for i, k in db.execute(stmt)]
@@ -218,8 +218,7 @@ def check_department_visible(scope: DataScope, department: Department) -> None:
 
 def department_results(db: Session, department: Department, period_end: date | None = None) -> tuple[int, list[StoredResult]]:
     """Headcount (not left) of the department and its children, and their latest results."""
-    parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-    ids = sorted(subtree(department.id, parents))
+    ids = sorted(department_subtree(db, department.id))
     members = select(Employee.id).where(Employee.department_id.in_(ids), Employee.status != "left")
     headcount = db.scalar(select(func.count()).select_from(members.subquery())) or 0
     return headcount, latest_results(db, members, period_end)

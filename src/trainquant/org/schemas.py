@@ -189,7 +189,7 @@ class WeeklySlotCreate(StrictInput):
     site_code: Code | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WeeklySlotCreate":
+    def _ordered(self) -> WeeklySlotCreate:
         if self.end_time <= self.start_time:
             raise ValueError("end_time must be after start_time")
         if self.valid_to is not None and self.valid_to < self.valid_from:
@@ -214,7 +214,7 @@ class DatedClassCreate(StrictInput):
     site_code: Code | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "DatedClassCreate":
+    def _ordered(self) -> DatedClassCreate:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("starts_at and ends_at need a UTC offset, e.g. 2026-09-01T18:30:00+08:00")
         if self.ends_at <= self.starts_at:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from trainquant.auth.permissions import DataScope, Principal, subtree
+from trainquant.auth.permissions import DataScope, Principal
+from trainquant.db import contains_text
 from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
 from trainquant.org import schemas
 from trainquant.org.models import (
@@ -23,6 +24,7 @@ from trainquant.org.models import (
     WeeklySlot,
 )
 from trainquant.org.rules import EmployeeRecord, Slot, expand_timetable
+from trainquant.org.tree import department_subtree
 from trainquant.org.upsert import upsert_employees
 from trainquant.pagination import PageParams, paginate
 
@@ -68,8 +70,7 @@ def update_department(db: Session, code: str, body: schemas.DepartmentUpdate) ->
     if "parent_code" in data:
         parent_id = _parent_id(db, data.pop("parent_code"))
         if parent_id is not None:
-            parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-            if parent_id in subtree(dep.id, parents):
+            if parent_id in department_subtree(db, dep.id):
                 raise Invalid("a department cannot be placed under itself or one of its children")
         dep.parent_id = parent_id
     for key, value in data.items():
@@ -167,12 +168,11 @@ def employee_query(db: Session, f: EmployeeFilter, scope: DataScope) -> Select:
         .options(joinedload(Employee.department), joinedload(Employee.site), joinedload(Employee.manager))
     )
     if f.q:
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Employee.name.ilike(like), Employee.employee_no.ilike(like), Employee.position.ilike(like)))
+        q = f.q.strip()
+        stmt = stmt.where(or_(contains_text(Employee.name, q), contains_text(Employee.employee_no, q), contains_text(Employee.position, q)))
     if f.department:
         dep = get_department(db, f.department)
-        parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-        stmt = stmt.where(Employee.department_id.in_(sorted(subtree(dep.id, parents))))
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, dep.id))))
     if f.kind:
         stmt = stmt.where(Department.kind == f.kind)
     if f.status:

@@ -44,7 +44,7 @@ def _links(db: Session, body: schemas.AssessmentCreate) -> tuple[int | None, int
     session = session_ref(db, body.session_code) if body.session_code else None
     program = program_ref(db, body.program_code) if body.program_code else None
     if session is not None and program is not None and session.program_id != program.id:
-        raise invalid("session_code", f"session {session.code!r} is not part of program {program.code!r}")
+        raise invalid("session_code", f"session {session.code!r} is not part of program {program.code!r}", "session-not-in-program")
     program_id = program.id if program else (session.program_id if session else None)
     return program_id, session.id if session else None
 
@@ -52,13 +52,13 @@ def _links(db: Session, body: schemas.AssessmentCreate) -> tuple[int | None, int
 def create_assessment(db: Session, principal: Principal, body: schemas.AssessmentCreate, *, now: datetime, today: date) -> Assessment:
     emp = get_employee(db, body.employee_no, principal.scope)
     if emp.id == principal.employee_id and not principal.can("training:manage"):
-        raise Forbidden("managers record assessments for their team, not for themselves")
+        raise Forbidden("managers record assessments for their team, not for themselves", code="own-assessment")
     kind = db.get(AssessmentKind, body.kind)
     if kind is None:
         known = ", ".join(k.code for k in list_kinds(db))
-        raise invalid("kind", f"unknown assessment kind {body.kind!r}; known: {known}")
+        raise invalid("kind", f"unknown assessment kind {body.kind!r}; known: {known}", "unknown-assessment-kind")
     if body.assessed_on > today:
-        raise invalid("assessed_on", "assessed_on cannot be in the future")
+        raise invalid("assessed_on", "assessed_on cannot be in the future", "assessed-in-future")
     program_id, session_id = _links(db, body)
     result = rules.Result(
         score=body.score,

@@ -22,7 +22,7 @@ def create_cost(db: Session, principal: Principal, body: schemas.CostCreate, *, 
     session = session_ref(db, body.session_code) if body.session_code else None
     program = program_ref(db, body.program_code) if body.program_code else None
     if session is not None and program is not None and session.program_id != program.id:
-        raise invalid("session_code", f"session {session.code!r} is not part of program {program.code!r}")
+        raise invalid("session_code", f"session {session.code!r} is not part of program {program.code!r}", "session-not-in-program")
     # A session's cost also counts for its program: both ids are kept so totals need no join.
     row = CostItem(
         program_id=program.id if program else session.program_id, session_id=session.id if session else None,

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from trainquant.auth.permissions import DataScope, Principal, subtree
+from trainquant.auth.permissions import DataScope, Principal
 from trainquant.errors import Forbidden, Invalid, NotFound
-from trainquant.org.models import Department, Employee
+from trainquant.org.models import Employee
 from trainquant.org.service import get_department, scoped
+from trainquant.org.tree import department_subtree
 from trainquant.pagination import PageParams, paginate
 from trainquant.training import rules, schemas
 from trainquant.training.lookups import employee_ref, get_session, refusal, session_ref
@@ -143,12 +144,13 @@ def perform(
     except rules.Refused as refused:
         raise refusal(refused) from None
     if action in ("request", "enrol") and emp.status == "left":  # not even HR's skip of the rules enrols a leaver
-        raise Invalid(f"{emp.employee_no} has left", errors=[{"field": "eligibility.status", "code": "status", "message": "the employee has left"}])
+        raise Invalid(f"{emp.employee_no} has left", code="employee-left", errors=[{"field": "eligibility.status", "code": "status", "message": "the employee has left"}])
     if check_eligibility:
         failures = eligibility_failures(db, session.program, emp, now=now, today=today)
         if failures:
             raise Invalid(
                 f"{emp.employee_no} is not eligible for {session.program.code}: " + "; ".join(f.message for f in failures),
+                code="not-eligible",
                 errors=[{"field": f"eligibility.{f.condition}", "code": f.condition, "message": f.message} for f in failures],
             )
     rows = apply_changes(db, session, rows, changes, now=now, source=source, rule_id=rule_id, due_date=due_date)
@@ -170,7 +172,7 @@ def resize_session(db: Session, session: TrainingSession, capacity: int | None, 
 
 def request(db: Session, principal: Principal, body: schemas.EnrolmentRequest, *, now: datetime, today: date) -> Enrolment:
     if principal.employee_id is None:
-        raise Forbidden("this account is not linked to an employee, so it cannot request enrolment for itself")
+        raise Forbidden("this account is not linked to an employee, so it cannot request enrolment for itself", code="no-employee-record")
     session = session_ref(db, body.session_code, lock=True)
     emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
     return perform(db, session, emp, "request", actor=actor_for(principal), now=now, today=today, reason=body.reason, check_eligibility=True)
@@ -239,8 +241,7 @@ def enrolment_query(db: Session, f: EnrolmentFilter, scope: DataScope) -> Select
         stmt = stmt.where(Enrolment.employee_id == f.employee_id)
     if f.department:
         dep = get_department(db, f.department)
-        parents = dict(db.execute(select(Department.id, Department.parent_id)).all())
-        stmt = stmt.where(Employee.department_id.in_(sorted(subtree(dep.id, parents))))
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, dep.id))))
     if f.status:
         stmt = stmt.where(Enrolment.status == f.status)
     if f.source:

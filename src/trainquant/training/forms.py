@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -96,10 +96,98 @@ CONDITIONS = {
 
 
 # ---------------------------------------------------------------- errors
+#
+# Services and rules name every refusal with a stable code (``DomainError.code``, ``errors[].code``,
+# custom pydantic error types); the pages say it in words from the catalogue below. Message text is
+# English for the API and logs, and is never matched here.
+
+
+def _eligibility(params: Mapping) -> str:
+    return _("Not eligible: %(what)s") % {"what": params.get("what", "")}
+
+
+CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
+    # pydantic validators of the training schemas
+    "ends-before-start": lambda p: _("The end must be after the start."),
+    "skip-needs-reason": lambda p: _("Give a reason for skipping the eligibility rules."),
+    "repeated": lambda p: _("Choose each method once.") if p.get("what") == "checkin_methods" else _("Each value may appear only once."),
+    "nobody-qualifies": lambda p: _("Nobody could qualify: the two hire-date conditions exclude each other."),
+    "program-or-session": lambda p: _("Choose a program or a session."),
+    # programs and sessions
+    "program-code-taken": lambda p: _("This code is already taken."),
+    "session-code-taken": lambda p: _("This code is already taken."),
+    "venue-not-in-site": lambda p: _("This venue is not in the chosen campus."),
+    "venue-needs-site": lambda p: _("Choose the campus of this venue."),
+    "offline-needs-site": lambda p: _("An offline session needs a campus."),
+    "unknown-site": lambda p: _("Unknown campus."),
+    "geo-needs-venue": lambda p: _("Geofenced check-in needs a venue."),
+    "trainer-busy": lambda p: _("The trainer already teaches session %(code)s at this time.") % {"code": p.get("clashing_session", "")},
+    "unknown-employee": lambda p: _("Unknown employee no."),
+    "required": lambda p: _("This field is required."),
+    # enrolment
+    "session-started": lambda p: _("The session has already started."),
+    "already-enrolled": lambda p: _("Already enrolled in this session."),
+    "session-cancelled": lambda p: _("The session is cancelled."),
+    "program-retired": lambda p: _("The program is retired."),
+    "mandatory-hr-only": lambda p: _("A mandatory training can only be cancelled by HR."),
+    "not-your-department": lambda p: _("This employee is not in a department you manage."),
+    "own-request": lambda p: _("Nobody decides on their own request."),
+    "reason-required": lambda p: _("A reason is required."),
+    "already-decided": lambda p: _("This request has already been decided."),
+    # assessments
+    "score-out-of-range": lambda p: _("Must be between %(low)s and %(high)s.") % {"low": p.get("low"), "high": p.get("high")},
+    "score-below-minimum": lambda p: _("Must be at least %(low)s.") % {"low": p.get("low")},
+    "score-off-step": lambda p: _("Must be in steps of %(step)s.") % {"step": p.get("step")},
+    "needs-passed": lambda p: _("Choose passed or failed."),
+    "pass-fail-no-score": lambda p: _("This assessment is pass/fail: no score."),
+    "needs-errors-operations": lambda p: _("Enter the errors and the operations."),
+    "errors-exceed-operations": lambda p: _("Errors cannot exceed operations."),
+    "operations-min": lambda p: _("Enter at least one operation."),
+    "needs-score": lambda p: _("Enter a score, or the raters' scores."),
+    "score-or-ratings": lambda p: _("Enter either one score or the raters' scores."),
+    "one-rater": lambda p: _("This assessment has one rater: enter the score."),
+    "rater-once": lambda p: _("Each rater may rate once."),
+    "assessed-in-future": lambda p: _("The date cannot be in the future."),
+    "unknown-assessment-kind": lambda p: _("Choose one of the options."),
+    # reached through the API more than the pages, but a page may meet them too
+    "enrol-self-only": lambda p: _("You can request enrolment only for yourself; HR enrols others."),
+    "hr-only": lambda p: _("Only HR may enrol others or override a decision."),
+    "approve-permission": lambda p: _("You may not decide on enrolment requests."),
+    "cancel-own-only": lambda p: _("You can cancel only your own enrolment."),
+    "request-rejected": lambda p: _("The request was rejected; HR may override the decision."),
+    "no-enrolment": lambda p: _("There is no enrolment to change."),
+    "capacity-below-approved": lambda p: _("%(approved)s people are already approved; the capacity cannot be lower.") % {"approved": p.get("approved")},
+    "employee-left": lambda p: _("The employee has left."),
+    "no-employee-record": lambda p: _("Your account is not linked to an employee."),
+    "own-assessment": lambda p: _("Managers record assessments for their team, not for themselves."),
+    "unknown-program": lambda p: _("Unknown program code."),
+    "unknown-session": lambda p: _("Unknown session code."),
+    "self-prerequisite": lambda p: _("A program cannot be its own prerequisite."),
+    "unknown-prerequisite": lambda p: _("Unknown prerequisite program(s): %(programs)s") % {"programs": p.get("programs", "")},
+    "session-not-in-program": lambda p: _("This session is not part of the program."),
+    "ratio-no-score": lambda p: _("This assessment is computed from errors and operations: enter those, not a score."),
+    "counts-not-taken": lambda p: _("Only an error rate takes errors and operations."),
+    "score-not-a-number": lambda p: _("Enter a number."),
+    "program-already-retired": lambda p: _("The program is already retired."),
+    "program-in-use": lambda p: _("The program has sessions, costs or assessments; retire it instead of deleting it."),
+    "session-in-use": lambda p: _("The session has enrolments or records; cancel it instead of deleting it."),
+    "session-already-cancelled": lambda p: _("The session is already cancelled."),
+    "session-ended": lambda p: _("The session has already ended."),
+    "rule-code-taken": lambda p: _("This code is already taken."),
+    "rule-inactive": lambda p: _("The mandatory rule is not active."),
+}
+
+
+def code_text(code: str | None, params: Mapping | None = None) -> str | None:
+    """The page's words for a stable error code, or None when the catalogue has none."""
+    text = CODE_TEXTS.get(code or "")
+    return text(params or {}) if text else None
 
 
 def _text(error: Mapping) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if (known := code_text(kind, ctx)) is not None:
+        return known
     if kind in ("missing", "string_too_short"):
         return _("This field is required.")
     if kind == "string_too_long":
@@ -114,15 +202,7 @@ def _text(error: Mapping) -> str:
         return _("Enter a number.")
     if kind.startswith(("greater", "less")):
         return _("The number is out of range.")
-    message = str(error.get("msg", "")).removeprefix("Value error, ")
-    return KNOWN.get(message, lambda: message or _("This value is not valid."))()
-
-
-KNOWN = {
-    "ends_at must be after starts_at": lambda: _("The end must be after the start."),
-    "skipping the eligibility rules needs a reason": lambda: _("Give a reason for skipping the eligibility rules."),
-    "checkin_methods must not repeat": lambda: _("Choose each method once."),
-}
+    return _("This value is not valid.")
 
 
 def field_errors(exc: ValidationError, nested: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -137,81 +217,35 @@ def field_errors(exc: ValidationError, nested: Mapping[str, str] | None = None) 
     return out
 
 
+def _eligibility_text(err: DomainError) -> str:
+    what = "、".join(dict.fromkeys(CONDITIONS.get(e.get("code") or "", lambda: e.get("code") or "")() for e in err.errors))
+    return _eligibility({"what": what})
+
+
 def refusal_errors(err: DomainError) -> dict[str, str]:
-    """A service's refusal as form errors: translated where the field is known, the message otherwise."""
+    """A service's refusal as form errors: translated by code; the message only for a code the catalogue lacks."""
     out: dict[str, str] = {}
-    for e in err.errors or [{"field": "_form", "code": None, "message": err.message}]:
+    for e in err.errors or [{"field": "_form", "code": err.code, "message": err.message}]:
         field, code = e.get("field") or "_form", e.get("code")
-        if field == "venue":
-            text = _("This venue is not in the chosen campus.") if "not in site" in err.message else _("Choose the campus of this venue.")
-        elif code == "trainer-busy":
-            text = _("The trainer already teaches session %(code)s at this time.") % {"code": err.extra.get("clashing_session", "")}
-        elif field == "site_code":
-            text = _("An offline session needs a campus.") if "needs a site" in err.message else _("Unknown campus.")
-        elif field == "checkin_methods":
-            text = _("Geofenced check-in needs a venue.")
-        elif field in ("employee_no", "trainer_employee_no") and "no employee" in err.message:
-            text = _("Unknown employee no.")
-        elif field.startswith("eligibility."):
-            text = _("Not eligible: %(what)s") % {"what": CONDITIONS.get(code or "", lambda: code or "")()}
-            field = "employee_no"
+        if field.startswith("eligibility."):
+            text, field = _eligibility_text(err), "employee_no"
         else:
-            text = e.get("message") or err.message
+            text = code_text(code, {**err.extra, **(e.get("params") or {})}) or code_text(err.code, err.extra) or e.get("message") or err.message
         out[field] = f"{out[field]}; {text}" if field in out and text not in out[field] else text
     return out
 
 
 def enrolment_refusal(err: DomainError) -> str:
     """Why an enrolment action was refused, in the page's language."""
-    message = err.message
-    if err.errors and str(err.errors[0].get("field", "")).startswith("eligibility."):
-        what = "、".join(dict.fromkeys(CONDITIONS.get(e.get("code") or "", lambda: "")() for e in err.errors))
-        return _("Not eligible: %(what)s") % {"what": what}
-    if "already started" in message:
-        return _("The session has already started.")
-    if "already enrolled" in message:
-        return _("Already enrolled in this session.")
-    if "session is cancelled" in message:
-        return _("The session is cancelled.")
-    if "retired" in message:
-        return _("The program is retired.")
-    if "mandatory training" in message:
-        return _("A mandatory training can only be cancelled by HR.")
-    if "not in a department you manage" in message:
-        return _("This employee is not in a department you manage.")
-    if "own enrolment request" in message:
-        return _("Nobody decides on their own request.")
-    if "a reason is required" in message:
-        return _("A reason is required.")
-    if message.startswith("cannot "):
-        return _("This request has already been decided.")
-    return message
-
-
-_SCALE_MESSAGES = (
-    (re.compile(r"must be between (\S+) and (\S+)"), lambda m: _("Must be between %(low)s and %(high)s.") % {"low": m[1], "high": m[2]}),
-    (re.compile(r"must be in steps of (\S+)"), lambda m: _("Must be in steps of %(step)s.") % {"step": m[1]}),
-    (re.compile(r"needs passed"), lambda m: _("Choose passed or failed.")),
-    (re.compile(r"is pass/fail"), lambda m: _("This assessment is pass/fail: no score.")),
-    (re.compile(r"needs errors and operations"), lambda m: _("Enter the errors and the operations.")),
-    (re.compile(r"number of operations"), lambda m: _("Errors cannot exceed operations.")),
-    (re.compile(r"operations must be at least 1"), lambda m: _("Enter at least one operation.")),
-    (re.compile(r"needs a score"), lambda m: _("Enter a score, or the raters' scores.")),
-    (re.compile(r"either score or ratings"), lambda m: _("Enter either one score or the raters' scores.")),
-    (re.compile(r"has one rater"), lambda m: _("This assessment has one rater: enter the score.")),
-    (re.compile(r"each rater may rate once"), lambda m: _("Each rater may rate once.")),
-    (re.compile(r"cannot be in the future"), lambda m: _("The date cannot be in the future.")),
-    (re.compile(r"unknown assessment kind"), lambda m: _("Choose one of the options.")),
-)
+    if err.code == "not-eligible" or any(str(e.get("field", "")).startswith("eligibility.") for e in err.errors):
+        return _eligibility_text(err)
+    return code_text(err.code, err.extra) or err.message
 
 
 def assessment_errors(err: DomainError) -> dict[str, str]:
     out: dict[str, str] = {}
-    for e in err.errors or [{"field": "_form", "message": err.message}]:
+    for e in err.errors or [{"field": "_form", "code": err.code, "message": err.message}]:
         field = str(e.get("field") or "_form").split(".")[0]
-        message = str(e.get("message") or err.message)
-        text = next((fn(m) for pattern, fn in _SCALE_MESSAGES if (m := pattern.search(message))), None)
-        if text is None:
-            text = refusal_errors(err).get(field, message)
+        text = code_text(e.get("code"), e.get("params")) or refusal_errors(err).get(field, str(e.get("message") or err.message))
         out.setdefault(field, text)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,13 +24,15 @@ _REFUSALS: dict[str, type[DomainError]] = {"conflict": Conflict, "forbidden": Fo
 
 
 def refusal(refused: rules.Refused) -> DomainError:
-    """A pure rule's refusal as the DomainError the API answers with."""
-    errors = [{"field": refused.field, "code": refused.code or refused.kind, "message": refused.message}] if refused.field else None
-    return _REFUSALS[refused.kind](refused.message, errors=errors)
+    """A pure rule's refusal as the DomainError the API answers with (its code and parameters kept)."""
+    entry = {"field": refused.field, "code": refused.code, "message": refused.message, **({"params": refused.params} if refused.params else {})}
+    return _REFUSALS[refused.kind](refused.message, code=refused.code, errors=[entry] if refused.field else None)
 
 
-def invalid(field: str, message: str) -> Invalid:
-    return Invalid(message, errors=[{"field": field, "code": "invalid", "message": message}])
+def invalid(field: str, message: str, code: str = "invalid", **params: Any) -> Invalid:
+    """A 422 about one field; ``code`` says why (pages translate it), ``params`` fill the translation."""
+    entry = {"field": field, "code": code, "message": message, **({"params": params} if params else {})}
+    return Invalid(message, code=code, errors=[entry])
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -39,7 +42,7 @@ def local_today(now: datetime, timezone: str) -> date:
 def employee_ref(db: Session, employee_no: str, field: str = "employee_no") -> Employee:
     emp = db.scalar(select(Employee).where(Employee.employee_no == employee_no).options(joinedload(Employee.department)))
     if emp is None:
-        raise invalid(field, f"no employee with employee_no {employee_no!r}")
+        raise invalid(field, f"no employee with employee_no {employee_no!r}", "unknown-employee")
     return emp
 
 
@@ -53,7 +56,7 @@ def get_program(db: Session, code: str) -> Program:
 def program_ref(db: Session, code: str, field: str = "program_code") -> Program:
     program = db.scalar(select(Program).where(Program.code == code))
     if program is None:
-        raise invalid(field, f"no program with code {code!r}")
+        raise invalid(field, f"no program with code {code!r}", "unknown-program")
     return program
 
 
@@ -76,7 +79,7 @@ def session_ref(db: Session, code: str, field: str = "session_code", *, lock: bo
     try:
         return get_session(db, code, lock=lock)
     except NotFound:
-        raise invalid(field, f"no session with code {code!r}") from None
+        raise invalid(field, f"no session with code {code!r}", "unknown-session") from None
 
 
 def seat_counts(db: Session, session_ids: Iterable[int]) -> dict[int, Counter]:

@@ -47,7 +47,7 @@ def list_rules(db: Session) -> list[MandatoryRule]:
 
 def create_rule(db: Session, body: schemas.MandatoryRuleCreate, *, now: datetime) -> MandatoryRule:
     if db.scalar(select(MandatoryRule.id).where(MandatoryRule.code == body.code)) is not None:
-        raise Conflict(f"mandatory rule {body.code!r} already exists")
+        raise Conflict(f"mandatory rule {body.code!r} already exists", code="rule-code-taken")
     program = program_ref(db, body.program_code)
     check_prerequisites(db, body.condition, program.code, "condition.prerequisites")
     rule = MandatoryRule(
@@ -135,7 +135,7 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
     if rule_code is not None:
         chosen = [get_rule(db, rule_code)]
         if not chosen[0].active:
-            raise Conflict(f"mandatory rule {rule_code!r} is not active")
+            raise Conflict(f"mandatory rule {rule_code!r} is not active", code="rule-inactive")
     else:
         chosen = [r for r in list_rules(db) if r.active]
     staff = list(

@@ -301,7 +301,7 @@ def create_session(
         errors = {("session_code" if k == "code" else k): v for k, v in errors.items()}
         return _session_form(request, db, program, errors=errors, status_code=422, **page)
     except DomainError as err:
-        errors = {"session_code": _("This code is already taken.")} if "already exists" in err.message else forms.refusal_errors(err)
+        errors = {"session_code": _("This code is already taken.")} if err.code == "session-code-taken" else forms.refusal_errors(err)
         return _session_form(request, db, program, errors=errors, status_code=err.status, **page)
     return RedirectResponse(f"/training/sessions/{_quoted(session.code)}?done=created", status_code=303)
 

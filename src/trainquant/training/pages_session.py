@@ -84,7 +84,7 @@ def hr_enrol(
         errors = forms.refusal_errors(err)
         if err.status == 409:
             errors = {"employee_no": _("Already enrolled in this session, or the session cannot take enrolments.")}
-        elif isinstance(err, Invalid) and "started" in err.message:
+        elif err.code == "session-started":
             errors = {"employee_no": _("The session has already started.")}
         return session_page(request, db, principal, code, errors=errors, status_code=err.status, **page)
     return RedirectResponse(f"/training/sessions/{quote(code, safe='')}?done={row.status}#roster", status_code=303)
@@ -126,6 +126,6 @@ def hr_action(
     try:
         enrolment.decide(db, principal, enrolment_id, action, reason=reason.strip() or None, now=now, today=local_today(now, settings.default_timezone))
     except DomainError as err:
-        message = _("A reason is required.") if err.errors and err.errors[0].get("field") == "reason" else err.message
+        message = forms.enrolment_refusal(err)
         return session_page(request, db, principal, code, settings=settings, clock=clock, errors={f"row-{enrolment_id}": message}, status_code=err.status)
     return RedirectResponse(f"/training/sessions/{quote(code, safe='')}?done=changed#roster", status_code=303)

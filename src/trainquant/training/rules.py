@@ -11,11 +11,13 @@ from decimal import Decimal, InvalidOperation
 
 
 class Refused(Exception):
-    """A rule says no. ``kind`` is how the caller answers: conflict (409), forbidden (403), invalid (422)."""
+    """A rule says no. ``kind`` is how the caller answers: conflict (409), forbidden (403), invalid (422);
+    ``code`` is the stable reason pages translate, ``params`` what the translation fills in."""
 
-    def __init__(self, kind: str, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, kind: str, message: str, *, field: str | None = None, code: str | None = None, params: dict | None = None):
         super().__init__(message)
-        self.kind, self.message, self.field, self.code = kind, message, field, code
+        self.kind, self.message, self.field, self.code = kind, message, field, code or kind
+        self.params = params or {}
 
 
 # ---------------------------------------------------------------- eligibility
@@ -153,36 +155,36 @@ def _authorise(action: str, actor: Actor, *, employee_id: int, department_id: in
     own = actor.employee_id is not None and actor.employee_id == employee_id
     if action == "request":
         if not (own and actor.can_enrol):
-            raise Refused("forbidden", "enrolment can only be requested for oneself; HR enrols others")
+            raise Refused("forbidden", "enrolment can only be requested for oneself; HR enrols others", code="enrol-self-only")
     elif action in ("enrol", "override_approve", "override_reject"):
         if not actor.can_manage:
-            raise Refused("forbidden", "only HR may enrol others or override a decision")
+            raise Refused("forbidden", "only HR may enrol others or override a decision", code="hr-only")
     elif action in ("approve", "reject"):
         if own:
-            raise Refused("forbidden", "nobody decides on their own enrolment request; HR may override")
+            raise Refused("forbidden", "nobody decides on their own enrolment request; HR may override", code="own-request")
         if actor.can_manage:
             return
         if not actor.can_approve:
-            raise Refused("forbidden", "deciding on enrolment requests needs the permission 'training:approve'")
+            raise Refused("forbidden", "deciding on enrolment requests needs the permission 'training:approve'", code="approve-permission")
         if actor.department_ids is not None and department_id not in actor.department_ids:
-            raise Refused("forbidden", "this employee is not in a department you manage")
+            raise Refused("forbidden", "this employee is not in a department you manage", code="not-your-department")
     elif action == "cancel":
         if actor.can_manage:
             return
         if not (own and actor.can_enrol):
-            raise Refused("forbidden", "you can only cancel your own enrolment")
+            raise Refused("forbidden", "you can only cancel your own enrolment", code="cancel-own-only")
         if place is not None and place.source == "mandatory":
-            raise Refused("forbidden", "a mandatory training can only be cancelled by HR")
+            raise Refused("forbidden", "a mandatory training can only be cancelled by HR", code="mandatory-hr-only")
 
 
-def _not_allowed(action: str, current: str | None) -> str:
+def _not_allowed(action: str, current: str | None) -> Refused:
     if action in ("request", "enrol") and current in ACTIVE:
-        return f"already enrolled in this session (status {current})"
+        return Refused("conflict", f"already enrolled in this session (status {current})", code="already-enrolled")
     if action in ("request", "enrol") and current == REJECTED:
-        return "the request was rejected; HR may override the decision"
+        return Refused("conflict", "the request was rejected; HR may override the decision", code="request-rejected")
     if current is None:
-        return f"there is no enrolment to {action.replace('_', ' ')}"
-    return f"cannot {action.replace('_', ' ')} an enrolment that is {current}"
+        return Refused("conflict", f"there is no enrolment to {action.replace('_', ' ')}", code="no-enrolment")
+    return Refused("conflict", f"cannot {action.replace('_', ' ')} an enrolment that is {current}", code="already-decided")
 
 
 def apply_changes(places: Iterable[Place], changes: Iterable[Change], *, source: str = "self") -> tuple[Place, ...]:
@@ -225,19 +227,19 @@ def act(
     place = next((p for p in places if p.employee_id == employee_id), None)
     _authorise(action, actor, employee_id=employee_id, department_id=department_id, place=place)
     if session.cancelled:
-        raise Refused("conflict", "the session is cancelled")
+        raise Refused("conflict", "the session is cancelled", code="session-cancelled")
     allowed_from, target = TRANSITIONS[action]
     current = place.status if place else None
     if current not in allowed_from:
-        raise Refused("conflict", _not_allowed(action, current))
+        raise _not_allowed(action, current)
     if action in ("request", "enrol") and not session.program_active:
-        raise Refused("conflict", "the program is retired")
+        raise Refused("conflict", "the program is retired", code="program-retired")
     started = now >= session.starts_at
     if started and (action in CLAIMS_A_PLACE or (action == "cancel" and not actor.can_manage)):
-        raise Refused("invalid", "the session has already started", field="session_code")
+        raise Refused("invalid", "the session has already started", field="session_code", code="session-started")
     reason = reason.strip() if reason and reason.strip() else None
     if action in NEEDS_REASON and reason is None:
-        raise Refused("invalid", "a reason is required", field="reason")
+        raise Refused("invalid", "a reason is required", field="reason", code="reason-required")
     if action == "request" and not session.requires_approval:
         target = SEAT
     position = None
@@ -260,7 +262,7 @@ def resize(places: Sequence[Place], *, capacity: int | None, started: bool) -> t
     """A new capacity: never below the seats already given; extra seats go to the waiting list."""
     approved = sum(1 for p in places if p.status == APPROVED)
     if capacity is not None and capacity < approved:
-        raise Refused("conflict", f"{approved} people are already approved; the capacity cannot be lower", field="capacity")
+        raise Refused("conflict", f"{approved} people are already approved; the capacity cannot be lower", field="capacity", code="capacity-below-approved", params={"approved": approved})
     return promotions(places, capacity=capacity, started=started)
 
 
@@ -390,23 +392,34 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def scale_error(kind: Scale, value: Decimal) -> str | None:
+@dataclass(frozen=True)
+class OffScale:
+    code: str  # score-not-a-number | score-out-of-range | score-below-minimum | score-off-step
+    message: str
+    params: dict
+
+
+def scale_error(kind: Scale, value: Decimal) -> OffScale | None:
     """Why ``value`` is not on the kind's scale, or None when it is."""
     try:
         if not value.is_finite():
-            return "must be a number"
+            return OffScale("score-not-a-number", "must be a number", {})
         low, high = kind.min_value, kind.max_value
         if (low is not None and value < low) or (high is not None and value > high):
-            return f"must be between {_plain(low or Decimal(0))} and {_plain(high)}" if high is not None else f"must be at least {_plain(low)}"
+            if high is not None:
+                bounds = {"low": _plain(low or Decimal(0)), "high": _plain(high)}
+                return OffScale("score-out-of-range", "must be between {low} and {high}".format(**bounds), bounds)
+            minimum = _plain(low or Decimal(0))
+            return OffScale("score-below-minimum", f"must be at least {minimum}", {"low": minimum})
         if kind.step is not None and (value - (low or Decimal(0))) % kind.step != 0:
-            return f"must be in steps of {_plain(kind.step)}"
+            return OffScale("score-off-step", f"must be in steps of {_plain(kind.step)}", {"step": _plain(kind.step)})
     except InvalidOperation:
-        return "must be a number on the scale"
+        return OffScale("score-not-a-number", "must be a number on the scale", {})
     return None
 
 
-def _bad(message: str, field: str) -> Refused:
-    return Refused("invalid", message, field=field)
+def _bad(message: str, field: str, code: str, params: dict | None = None) -> Refused:
+    return Refused("invalid", message, field=field, code=code, params=params)
 
 
 def score_assessment(kind: Scale, result: Result) -> Scored:
@@ -414,40 +427,40 @@ def score_assessment(kind: Scale, result: Result) -> Scored:
     has_counts = result.errors is not None or result.operations is not None
     if kind.scale == "pass_fail":
         if result.score is not None or result.ratings or has_counts:
-            raise _bad(f"{kind.code} is pass/fail: give passed true or false, not a score", "score")
+            raise _bad(f"{kind.code} is pass/fail: give passed true or false, not a score", "score", "pass-fail-no-score")
         if result.passed is None:
-            raise _bad(f"{kind.code} needs passed: true or false", "passed")
+            raise _bad(f"{kind.code} needs passed: true or false", "passed", "needs-passed")
         return Scored(None, result.passed)
     if kind.scale == "ratio":
         if result.score is not None or result.ratings:
-            raise _bad(f"{kind.code} is computed from errors and operations; give those, not a score", "score")
+            raise _bad(f"{kind.code} is computed from errors and operations; give those, not a score", "score", "ratio-no-score")
         if result.errors is None or result.operations is None:
-            raise _bad(f"{kind.code} needs errors and operations", "errors" if result.errors is None else "operations")
+            raise _bad(f"{kind.code} needs errors and operations", "errors" if result.errors is None else "operations", "needs-errors-operations")
         if result.operations < 1:
-            raise _bad("operations must be at least 1", "operations")
+            raise _bad("operations must be at least 1", "operations", "operations-min")
         if not 0 <= result.errors <= result.operations:
-            raise _bad("errors must be between 0 and the number of operations", "errors")
+            raise _bad("errors must be between 0 and the number of operations", "errors", "errors-exceed-operations")
         score = (Decimal(result.errors) / Decimal(result.operations)).quantize(Decimal("0.000001"))
     else:
         if has_counts:
-            raise _bad("only an error rate takes errors and operations", "errors")
+            raise _bad("only an error rate takes errors and operations", "errors", "counts-not-taken")
         if result.ratings:
             if not kind.multiple_raters:
-                raise _bad(f"{kind.code} has one rater: give score, not ratings", "ratings")
+                raise _bad(f"{kind.code} has one rater: give score, not ratings", "ratings", "one-rater")
             if result.score is not None:
-                raise _bad("give either score or ratings, not both", "score")
+                raise _bad("give either score or ratings, not both", "score", "score-or-ratings")
             names = [_name(r.rater) for r in result.ratings]
             if len(set(names)) != len(names):
-                raise _bad("each rater may rate once", "ratings")
+                raise _bad("each rater may rate once", "ratings", "rater-once")
             for i, r in enumerate(result.ratings):
                 if (error := scale_error(kind, r.score)) is not None:
-                    raise _bad(f"{kind.code} rating {error}", f"ratings.{i}.score")
+                    raise _bad(f"{kind.code} rating {error.message}", f"ratings.{i}.score", error.code, error.params)
             score = (sum(r.score for r in result.ratings) / len(result.ratings)).quantize(Decimal("0.01"))
         else:
             if result.score is None:
-                raise _bad(f"{kind.code} needs a score", "score")
+                raise _bad(f"{kind.code} needs a score", "score", "needs-score")
             if (error := scale_error(kind, result.score)) is not None:
-                raise _bad(f"{kind.code} score {error}", "score")
+                raise _bad(f"{kind.code} score {error.message}", "score", error.code, error.params)
             score = result.score
     passed = result.passed
     if passed is None and kind.pass_mark is not None:

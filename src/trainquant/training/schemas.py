@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from trainquant.org.schemas import (
     Code,
@@ -43,7 +44,7 @@ Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A
 
 def _unique(values: list, what: str) -> list:
     if len(set(values)) != len(values):
-        raise ValueError(f"{what} must not repeat")
+        raise PydanticCustomError("repeated", "{what} must not repeat", {"what": what})
     return values
 
 
@@ -62,7 +63,7 @@ class EligibilitySpec(StrictInput):
     @model_validator(mode="after")
     def _possible(self) -> EligibilitySpec:
         if self.hired_within_days is not None and self.hired_at_least_days is not None and self.hired_within_days < self.hired_at_least_days:
-            raise ValueError("hired_within_days is smaller than hired_at_least_days: nobody could qualify")
+            raise PydanticCustomError("nobody-qualifies", "hired_within_days is smaller than hired_at_least_days: nobody could qualify")
         _unique(self.department_kinds, "department_kinds")
         _unique(self.prerequisites, "prerequisites")
         return self
@@ -156,7 +157,7 @@ class SessionCreate(SessionFields):
     def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("starts_at")
         if start is not None and value <= start:
-            raise ValueError("ends_at must be after starts_at")
+            raise PydanticCustomError("ends-before-start", "ends_at must be after starts_at")
         return value
 
 
@@ -211,7 +212,7 @@ class HrEnrol(StrictInput):
     @model_validator(mode="after")
     def _reasoned(self) -> HrEnrol:
         if self.skip_eligibility and not self.reason:
-            raise ValueError("skipping the eligibility rules needs a reason")
+            raise PydanticCustomError("skip-needs-reason", "skipping the eligibility rules needs a reason")
         return self
 
 
@@ -384,7 +385,7 @@ class CostCreate(StrictInput):
     @model_validator(mode="after")
     def _target(self) -> CostCreate:
         if self.program_code is None and self.session_code is None:
-            raise ValueError("give program_code or session_code")
+            raise PydanticCustomError("program-or-session", "give program_code or session_code")
         return self
 
 

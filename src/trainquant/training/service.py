@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from trainquant.db import contains_text
 from trainquant.errors import Conflict
 from trainquant.org.models import Site, Venue
 from trainquant.pagination import PageParams
@@ -57,8 +58,8 @@ class ProgramFilter:
 def list_programs(db: Session, f: ProgramFilter, page: PageParams) -> tuple[list[schemas.ProgramRead], int]:
     stmt = select(Program).options(joinedload(Program.trainer_employee)).order_by(Program.active.desc(), Program.code)
     if f.q:
-        like = f"%{f.q.strip()}%"
-        stmt = stmt.where(or_(Program.code.ilike(like), Program.title.ilike(like), Program.title_en.ilike(like)))
+        q = f.q.strip()
+        stmt = stmt.where(or_(contains_text(Program.code, q), contains_text(Program.title, q), contains_text(Program.title_en, q)))
     if f.kind:
         stmt = stmt.where(Program.kind == f.kind)
     if f.level:
@@ -81,16 +82,16 @@ def list_programs(db: Session, f: ProgramFilter, page: PageParams) -> tuple[list
 
 def check_prerequisites(db: Session, spec: schemas.EligibilitySpec, own_code: str, field: str = "eligibility.prerequisites") -> None:
     if own_code in spec.prerequisites:
-        raise invalid(field, "a program cannot be its own prerequisite")
+        raise invalid(field, "a program cannot be its own prerequisite", "self-prerequisite")
     known = set(db.scalars(select(Program.code).where(Program.code.in_(spec.prerequisites))))
     unknown = [c for c in spec.prerequisites if c not in known]
     if unknown:
-        raise invalid(field, f"unknown prerequisite program(s): {', '.join(unknown)}")
+        raise invalid(field, f"unknown prerequisite program(s): {', '.join(unknown)}", "unknown-prerequisite", programs=", ".join(unknown))
 
 
 def create_program(db: Session, body: schemas.ProgramCreate, *, now: datetime) -> Program:
     if db.scalar(select(Program.id).where(Program.code == body.code)) is not None:
-        raise Conflict(f"program {body.code!r} already exists")
+        raise Conflict(f"program {body.code!r} already exists", code="program-code-taken")
     check_prerequisites(db, body.eligibility, body.code)
     trainer = employee_ref(db, body.trainer_employee_no, "trainer_employee_no") if body.trainer_employee_no else None
     data = body.model_dump(exclude={"trainer_employee_no", "eligibility"})
@@ -110,7 +111,7 @@ def update_program(db: Session, code: str, body: schemas.ProgramUpdate) -> Progr
     data = body.model_dump(exclude_unset=True)
     for required in ("title", "kind", "level", "planned_hours", "requires_approval", "eligibility", "target_kinds", "tags"):
         if required in data and data[required] is None:
-            raise invalid(required, f"{required} cannot be empty")
+            raise invalid(required, f"{required} cannot be empty", "required")
     if body.eligibility is not None:
         check_prerequisites(db, body.eligibility, program.code)
         program.eligibility = body.eligibility.stored()
@@ -131,7 +132,7 @@ def update_program(db: Session, code: str, body: schemas.ProgramUpdate) -> Progr
 def retire_program(db: Session, code: str) -> Program:
     program = get_program(db, code)
     if not program.active:
-        raise Conflict(f"program {code!r} is already retired")
+        raise Conflict(f"program {code!r} is already retired", code="program-already-retired")
     program.active = False
     db.flush()
     return program
@@ -141,7 +142,7 @@ def delete_program(db: Session, code: str) -> None:
     program = get_program(db, code)
     for model, what in ((TrainingSession, "sessions"), (CostItem, "cost items"), (Assessment, "assessments")):
         if db.scalar(select(func.count()).select_from(model).where(model.program_id == program.id)):
-            raise Conflict(f"program {code!r} has {what}; retire it instead of deleting it")
+            raise Conflict(f"program {code!r} has {what}; retire it instead of deleting it", code="program-in-use")
     db.delete(program)
     db.flush()
 
@@ -186,7 +187,7 @@ def session_query(db: Session, f: SessionFilter):
     if f.site:
         stmt = stmt.where(TrainingSession.site_id == select(Site.id).where(Site.code == f.site).scalar_subquery())
     if f.trainer:
-        stmt = stmt.where(TrainingSession.trainer.ilike(f"%{f.trainer.strip()}%"))
+        stmt = stmt.where(contains_text(TrainingSession.trainer, f.trainer.strip()))
     if f.starts_from:
         stmt = stmt.where(TrainingSession.starts_at >= f.starts_from)
     if f.starts_to:
@@ -199,24 +200,24 @@ def _place(db: Session, session: TrainingSession, site_code: str | None, venue_n
     if site_code:
         site = db.scalar(select(Site).where(Site.code == site_code))
         if site is None:
-            raise invalid("site_code", f"no site with code {site_code!r}")
+            raise invalid("site_code", f"no site with code {site_code!r}", "unknown-site")
     if venue_name and site is None:
-        raise invalid("venue", "a venue needs the site_code of its site")
+        raise invalid("venue", "a venue needs the site_code of its site", "venue-needs-site")
     venue = None
     if venue_name:
         venue = db.scalar(select(Venue).where(Venue.site_id == site.id, Venue.name == venue_name))
         if venue is None:
-            raise invalid("venue", f"venue {venue_name!r} is not in site {site.code!r}")
+            raise invalid("venue", f"venue {venue_name!r} is not in site {site.code!r}", "venue-not-in-site")
     session.site_id, session.venue_id = (site.id if site else None), (venue.id if venue else None)
 
 
 def _check_schedule(db: Session, session: TrainingSession) -> None:
     if session.ends_at <= session.starts_at:
-        raise invalid("ends_at", "ends_at must be after starts_at")
+        raise invalid("ends_at", "ends_at must be after starts_at", "ends-before-start")
     if not session.online and session.site_id is None:
-        raise invalid("site_code", "an offline session needs a site (or set online: true)")
+        raise invalid("site_code", "an offline session needs a site (or set online: true)", "offline-needs-site")
     if "geo" in (session.checkin_methods or []) and session.venue_id is None:
-        raise invalid("checkin_methods", "geofenced check-in needs a venue (its coordinates)")
+        raise invalid("checkin_methods", "geofenced check-in needs a venue (its coordinates)", "geo-needs-venue")
     new = rules.Booking(session.id, session.code, session.starts_at, session.ends_at, session.trainer, session.trainer_employee_id)
     if not new.trainer and new.trainer_employee_id is None:
         return
@@ -232,7 +233,7 @@ def _check_schedule(db: Session, session: TrainingSession) -> None:
     if clash is not None:
         raise Conflict(
             f"the trainer already teaches session {clash.code} from {clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%H:%M} UTC",
-            errors=[{"field": "trainer", "code": "trainer-busy", "message": f"overlaps session {clash.code}"}],
+            code="trainer-busy", errors=[{"field": "trainer", "code": "trainer-busy", "message": f"overlaps session {clash.code}"}],
             clashing_session=clash.code,
         )
 
@@ -253,11 +254,11 @@ def _apply_fields(db: Session, session: TrainingSession, data: dict) -> None:
 def create_session(db: Session, body: schemas.SessionCreate, *, now: datetime) -> TrainingSession:
     program = program_ref(db, body.program_code)
     if not program.active:
-        raise Conflict(f"program {program.code!r} is retired; it takes no new sessions")
+        raise Conflict(f"program {program.code!r} is retired; it takes no new sessions", code="program-retired")
     sequence = body.sequence or (db.scalar(select(func.max(TrainingSession.sequence)).where(TrainingSession.program_id == program.id)) or 0) + 1
     code = body.code or f"{program.code}-{sequence}"
     if db.scalar(select(TrainingSession.id).where(TrainingSession.code == code)) is not None:
-        raise Conflict(f"session {code!r} already exists")
+        raise Conflict(f"session {code!r} already exists", code="session-code-taken")
     online = body.online if body.online is not None else program.kind == "online"
     session = TrainingSession(
         code=code, program_id=program.id, sequence=sequence, starts_at=body.starts_at, ends_at=body.ends_at, online=online,
@@ -279,11 +280,11 @@ def create_session(db: Session, body: schemas.SessionCreate, *, now: datetime) -
 def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: datetime) -> TrainingSession:
     session = get_session(db, code, lock=True)
     if session.status == "cancelled":
-        raise Conflict(f"session {code!r} is cancelled")
+        raise Conflict(f"session {code!r} is cancelled", code="session-cancelled")
     data = body.model_dump(exclude_unset=True)
     for required in ("starts_at", "ends_at", "online", "checkin_methods", "min_participation", "missing_checkout_policy"):
         if required in data and data[required] is None:
-            raise invalid(required, f"{required} cannot be empty")
+            raise invalid(required, f"{required} cannot be empty", "required")
     new_capacity = data.pop("capacity", session.capacity)
     _apply_fields(db, session, data)
     _check_schedule(db, session)
@@ -296,9 +297,9 @@ def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: 
 def cancel_session(db: Session, code: str, reason: str, *, actor: rules.Actor, now: datetime) -> TrainingSession:
     session = get_session(db, code, lock=True)
     if session.status == "cancelled":
-        raise Conflict(f"session {code!r} is already cancelled")
+        raise Conflict(f"session {code!r} is already cancelled", code="session-already-cancelled")
     if session.ends_at <= now:
-        raise invalid("session_code", f"session {code!r} has already ended")
+        raise invalid("session_code", f"session {code!r} has already ended", "session-ended")
     session.status, session.cancel_reason = "cancelled", reason
     rows, places = load_roster(db, session)
     apply_changes(db, session, rows, rules.cancel_session(places, actor=actor, reason=reason), now=now)
@@ -310,7 +311,7 @@ def delete_session(db: Session, code: str) -> None:
     session = get_session(db, code)
     for model, what in ((Enrolment, "enrolments"), (CostItem, "cost items"), (Assessment, "assessments")):
         if db.scalar(select(func.count()).select_from(model).where(model.session_id == session.id)):
-            raise Conflict(f"session {code!r} has {what}; cancel it instead of deleting it")
+            raise Conflict(f"session {code!r} has {what}; cancel it instead of deleting it", code="session-in-use")
     db.delete(session)
     db.flush()
 

@@ -1,21 +1,25 @@
-"""Shared pages: log in and out, and the overview."""
+"""Shared pages: log in and out, one's password, refused log-ins (admins) and the overview."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
+from trainquant.auth.login import change_password_throttled, log_in, recent_failures
 from trainquant.auth.permissions import Principal
-from trainquant.auth.service import authenticate
-from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, require
-from trainquant.errors import Forbidden, Unauthorized
+from trainquant.auth.service import MIN_PASSWORD_LENGTH, WrongCurrentPassword, end_sessions
+from trainquant.auth.throttle import TooManyAttempts, login_throttle
+from trainquant.deps import AppClock, AppSettings, CurrentPrincipal, DbSession, ReadSession, keep_session_after_epoch_change, require, start_session
+from trainquant.errors import Forbidden, Invalid, Unauthorized
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
 from trainquant.org.service import scoped
+from trainquant.pagination import PageParams
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,10 +37,15 @@ def login_page(request: Request, next: str | None = None):
     return render(request, "login.html", {"next": _safe_next(next)})
 
 
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return _("Too many failed log-ins. Try again in %(n)s seconds.") % {"n": seconds}
+    return _("Too many failed log-ins. Try again in %(n)s minutes.") % {"n": -(-seconds // 60)}
+
+
 @router.post("/login")
 def login(
     request: Request,
-    db: DbSession,
     clock: AppClock,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
@@ -46,19 +55,89 @@ def login(
     expected = request.session.get("csrf")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise Forbidden(_("The form expired; reload the page and try again."))
+    again = {"username": username, "next": _safe_next(next)}
     try:
-        user = authenticate(db, username=username.strip(), password=password, now=clock.now())
+        done = log_in(
+            request.app.state.sessionmaker, login_throttle(request.app),
+            username=username, password=password, address=request.client.host if request.client else None, now=clock.now(),
+        )
+    except TooManyAttempts as exc:
+        response = render(request, "login.html", {"message": _wait_message(exc.retry_after_s), **again}, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     except Unauthorized:
-        return render(request, "login.html", {"message": _("Wrong username or password."), "username": username, "next": _safe_next(next)}, status_code=401)
-    request.session.clear()
-    request.session.update({"uid": user.id, "epoch": user.session_epoch})
+        # The same page, status and timing for an unknown name as for a wrong password (auth/login.py).
+        return render(request, "login.html", {"message": _("Wrong username or password."), **again}, status_code=401)
+    start_session(request, done.user_id, done.session_epoch)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _principal: CurrentPrincipal):
+def logout(request: Request, db: DbSession, principal: CurrentPrincipal):
+    # Ends every session of this user on the server, not only this browser's cookie: a copy of the
+    # cookie taken before stops working too.
+    if principal.kind == "user":
+        end_sessions(db, principal.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _logged_in_user(principal) -> None:
+    if principal.kind != "user":
+        raise Forbidden(_("Only a user who logged in with a password can change it."))
+
+
+@router.get("/account/password")
+def password_page(request: Request, principal: CurrentPrincipal):
+    _logged_in_user(principal)
+    return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH})
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    clock: AppClock,
+    principal: CurrentPrincipal,
+    current_password: Annotated[str, Form(max_length=256)] = "",
+    new_password: Annotated[str, Form(max_length=256)] = "",
+    new_password_again: Annotated[str, Form(max_length=256)] = "",
+):
+    _logged_in_user(principal)
+    error = None
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        error = _("The new password needs at least %(n)s characters.") % {"n": MIN_PASSWORD_LENGTH}
+    elif new_password != new_password_again:
+        error = _("The two new passwords differ.")
+    else:
+        try:
+            epoch = change_password_throttled(
+                request.app.state.sessionmaker, login_throttle(request.app), user_id=principal.id, current_password=current_password,
+                new_password=new_password, address=request.client.host if request.client else None, now=clock.now(),
+            )
+        except TooManyAttempts as exc:
+            response = render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": _wait_message(exc.retry_after_s)}, status_code=429)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response
+        except WrongCurrentPassword:
+            error = _("The current password is wrong.")
+        except Invalid:  # the only rule the form cannot check itself: the same password again
+            error = _("The new password must differ from the current one.")
+    if error:
+        return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "error": error}, status_code=422)
+    keep_session_after_epoch_change(request, epoch)
+    return render(request, "account_password.html", {"min_length": MIN_PASSWORD_LENGTH, "changed": True})
+
+
+FAILURES_PAGE_SIZE = 50
+
+
+@router.get("/admin/login-failures")
+def login_failures_page(request: Request, db: ReadSession, settings: AppSettings, _admin: Annotated[Principal, require("users:admin")], page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+    rows, total = recent_failures(db, PageParams(page=page, page_size=FAILURES_PAGE_SIZE))
+    zone = ZoneInfo(settings.default_timezone)
+    return render(request, "login_failures.html", {
+        "rows": [(r, r.at.astimezone(zone)) for r in rows], "total": total, "page": page, "pages": max(1, -(-total // FAILURES_PAGE_SIZE)),
+    })
 
 
 @router.get("/")

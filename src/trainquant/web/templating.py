@@ -39,6 +39,7 @@ NAV = [
     ("/scheduling", "Slot finder", "training:manage"),
     ("/reports", "Reports", "reports:read"),
     ("/attendance/me", "My attendance", "attendance:read"),
+    ("/admin/login-failures", "Failed logins", "users:admin"),
 ]
 
 

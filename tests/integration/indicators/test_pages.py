@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -57,8 +58,9 @@ def test_pages_render_in_chinese_and_english(hr, evaluated, path, zh, en):
 def test_department_results_draw_an_echarts_bar(hr, evaluated):
     html = hr.get("/indicators/results", params={"department": "TEACH", "period_end": "2026-08-31"}).text
     assert '<script src="/static/vendor/echarts.min.js"' in html and 'id="chart-share"' in html
-    shares = re.search(r"var shares = (\[[^\]]*\]);", html).group(1)
-    assert shares == "[0.0, 50.0, null, 100.0, 100.0]"
+    assert 'data-chart="shares"' in html and '<script src="/static/js/charts.js"' in html
+    data = json.loads(re.search(r'<script type="application/json" id="chart-share-data">(.*?)</script>', html).group(1))
+    assert data["shares"] == [0.0, 50.0, None, 100.0, 100.0]
     assert 'data-employee="T1"' in html and 'data-employee="M1"' not in html
 
 

@@ -68,3 +68,15 @@ def test_cover_and_validation(api):
     assert api["client"].post("/api/v1/scheduling/slots", json=body(date_to="2026-09-01")).status_code == 422
     assert api["client"].post("/api/v1/scheduling/slots", json=body(program="NOPE")).status_code == 404
     assert api["reader"].post("/api/v1/scheduling/slots", json=body()).status_code == 403
+
+
+def test_the_slot_finder_page_says_why_a_search_is_refused_in_the_pages_language(app, db, api):
+    from tests.conftest import login, make_user
+
+    make_user(db, username="hr1", role="hr")
+    db.commit()
+    with TestClient(app) as browser:
+        login(browser, "hr1")
+        page = browser.get("/scheduling", params={"program": "CI", "date_from": "2026-09-10", "date_to": "2026-09-01", "lang": "zh_CN"})
+    assert page.status_code == 200
+    assert "日期范围的结束早于开始" in page.text and "ends before it starts" not in page.text

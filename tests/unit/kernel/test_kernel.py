@@ -11,12 +11,13 @@ from trainquant.db import Money, UTCDateTime
 from trainquant.errors import Conflict, Invalid
 
 
-def test_production_refuses_default_secrets():
-    with pytest.raises(ValueError, match="TQ_SECRET_KEY"):
+def test_production_refuses_to_start_without_configured_secrets():
+    with pytest.raises(ValueError, match="TQ_SECRET_KEY, TQ_ENCRYPTION_KEY must be configured"):
         Settings(env="production")
-    ok = Settings(env="production", secret_key="s" * 40, encryption_key="e" * 40)
+    with pytest.raises(ValueError, match="TQ_ENCRYPTION_KEY must be configured"):
+        Settings(env="production", secret_key="s" * 40)
+    ok = Settings(env="production", secret_key="s" * 40, encryption_key="ZmVybmV0LWtleS0zMi1ieXRlcy1sb25nLXh4eHh4eHg=")
     assert ok.env == "production"
-    assert Settings(env="development").secret_key  # the defaults are fine for a laptop
 
 
 def test_sqlite_path():

@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from trainquant.schemas import EARLIEST, LATEST, JsonAwareDateTime, JsonDate, JsonDecimal, JsonTime, StrictInput
+from trainquant.schemas import (
+    EARLIEST,
+    LATEST,
+    JsonAwareDateTime,
+    JsonDate,
+    JsonDecimal,
+    JsonTime,
+    StrictInput,
+)
 
 
 class Body(StrictInput):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import DomainError
+from trainquant.i18n import gettext_ as _
 from trainquant.org.models import DEPARTMENT_KINDS
 from trainquant.params import parse_day
 from trainquant.training.lookups import local_today
@@ -21,6 +23,24 @@ from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Manage = Annotated[Principal, require("training:manage")]
+
+
+ERROR_TEXTS: dict[str, Callable[[dict], str]] = {
+    "group-missing": lambda p: _("choose a program or a department kind"),
+    "unknown-program": lambda p: _("unknown program"),
+    "group-too-large": lambda p: _("the group has %(people)s people; at most %(limit)s can be planned at once") % p,
+    "range-reversed": lambda p: _("the date range ends before it starts"),
+    "range-too-long": lambda p: _("at most %(limit)s days at once") % p,
+    "length-out-of-range": lambda p: _("the length must be between 15 minutes and 12 hours"),
+    "day-reversed": lambda p: _("the day must end after it starts"),
+    "no-slot-fits": lambda p: _("no slot fits: widen the day or the date range, or shorten the session"),
+}
+
+
+def error_text(err: DomainError) -> str:
+    """Why the search was refused, in the page's language (by the service's stable code)."""
+    text = ERROR_TEXTS.get(err.code)
+    return text(err.extra) if text else err.message
 
 
 def _day(value: str) -> date:
@@ -60,7 +80,7 @@ def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: App
             ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=form["capacity"]), found)
             ctx["group_size"] = len(found.people)
         except DomainError as exc:
-            ctx["error"] = exc.message
+            ctx["error"] = error_text(exc)
         except ValueError:
             ctx["error"] = "dates"
     return render(request, "attendance/slots.html", ctx)

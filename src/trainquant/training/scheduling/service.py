@@ -46,12 +46,12 @@ class SlotSearch:
 def group_members(db: Session, group: Group) -> list[Employee]:
     """Who the group names; a program stands for its target department kinds (or everyone it is for)."""
     if group.empty:
-        raise Invalid("name a group: a program, department kinds, departments, tags or employee numbers")
+        raise Invalid("name a group: a program, department kinds, departments, tags or employee numbers", code="group-missing")
     kinds, codes = set(group.department_kinds), set(group.departments)
     if group.program:
         program = db.scalar(select(Program).where(Program.code == group.program))
         if program is None:
-            raise NotFound(f"no program with code {group.program!r}")
+            raise NotFound(f"no program with code {group.program!r}", code="unknown-program")
         kinds |= set(program.target_kinds or []) | set((program.eligibility or {}).get("department_kinds", []))
     stmt = select(Employee).join(Department, Department.id == Employee.department_id).where(Employee.status.in_(WORKING))
     conditions = []
@@ -67,7 +67,7 @@ def group_members(db: Session, group: Group) -> list[Employee]:
         stmt = stmt.where(or_(*conditions))
     members = list(db.scalars(stmt.order_by(Employee.employee_no)))
     if len(members) > MAX_PEOPLE:
-        raise Invalid(f"the group has {len(members)} people; at most {MAX_PEOPLE} can be planned at once")
+        raise Invalid(f"the group has {len(members)} people; at most {MAX_PEOPLE} can be planned at once", code="group-too-large", people=len(members), limit=MAX_PEOPLE)
     return members
 
 
@@ -108,17 +108,17 @@ def find_slots(
     exclude_session_id: int | None = None,
 ) -> SlotSearch:
     if last < first:
-        raise Invalid("the date range ends before it starts")
+        raise Invalid("the date range ends before it starts", code="range-reversed")
     if (last - first).days + 1 > MAX_DAYS:
-        raise Invalid(f"at most {MAX_DAYS} days at once")
+        raise Invalid(f"at most {MAX_DAYS} days at once", code="range-too-long", limit=MAX_DAYS)
     if not 15 <= length_minutes <= 12 * 60:
-        raise Invalid("the length must be between 15 minutes and 12 hours")
+        raise Invalid("the length must be between 15 minutes and 12 hours", code="length-out-of-range")
     if day_end <= day_start:
-        raise Invalid("the day must end after it starts")
+        raise Invalid("the day must end after it starts", code="day-reversed")
     tz = ZoneInfo(default_tz)
     cands = sr.candidates(first, last, length_minutes=length_minutes, tz=tz, grid_minutes=grid_minutes, day_start=day_start, day_end=day_end, weekdays=weekdays)
     if not cands:
-        raise Invalid("no candidate slot fits: widen the day or the date range, or shorten the session")
+        raise Invalid("no candidate slot fits: widen the day or the date range, or shorten the session", code="no-slot-fits")
     members = group_members(db, group)
     people = load_people(db, members, cands[0].start - timedelta(hours=1), cands[-1].end + timedelta(hours=1), default_tz=default_tz, exclude_session_id=exclude_session_id)
     options = sr.evaluate(people, cands, peaks=peaks, tz=tz)

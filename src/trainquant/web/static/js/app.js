@@ -1,0 +1,34 @@
+// Page behaviour the templates may not inline: the Content-Security-Policy runs scripts from files only
+// and refuses style attributes, so computed geometry travels in data-style and is applied through the
+// CSSOM here (again for every fragment htmx swaps in).
+(function () {
+  "use strict";
+
+  function applyStyles(root) {
+    if (!root || !root.querySelectorAll) return;
+    var found = Array.prototype.slice.call(root.querySelectorAll("[data-style]"));
+    if (root.hasAttribute && root.hasAttribute("data-style")) found.push(root);
+    found.forEach(function (el) { el.style.cssText = el.getAttribute("data-style"); });
+  }
+
+  // <form data-confirm="question">: ask before submitting (capture phase, so htmx never sees a declined submit).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // <select data-autosubmit>: submit the form as soon as the choice changes.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el && el.form && el.hasAttribute("data-autosubmit")) {
+      if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { applyStyles(document); });
+  document.addEventListener("htmx:load", function (event) { applyStyles(event.target); });
+})();

@@ -1,0 +1,172 @@
+"""The pages under the strict Content-Security-Policy in a real browser: every main page of the simulated
+school opens in Chromium without a single refusal (console "Refused to ..." or a securitypolicyviolation
+event), the charts draw, computed geometry (data-style) is applied, the confirm prompts still ask, and the
+API docs (Swagger UI from local files) render. Debian's Chromium only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.live import live_server, needs_chromium
+
+pytestmark = needs_chromium
+
+NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
+TIMEOUT_MS = 15_000
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("securitypolicyviolation: " + e.violatedDirective + " blocked " + e.blockedURI + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def seed(url: str) -> dict[str, str]:
+    """The demo's simulated school (people, training year, check-ins, one evaluation); returns codes to visit."""
+    from sqlalchemy import select
+
+    from trainquant.attendance.models import AttendanceRecord
+    from trainquant.config import Settings
+    from trainquant.db import make_engine, make_sessionmaker, unit_of_work
+    from trainquant.indicators.evaluation import run_evaluation
+    from trainquant.indicators.models import Indicator
+    from trainquant.migrate import upgrade
+    from trainquant.org.models import Employee, WeeklySlot
+    from trainquant.simulate.attendance import generate_checkins
+    from trainquant.simulate.load import load_school
+    from trainquant.simulate.load_attendance import load_attendance
+    from trainquant.simulate.load_training import load_training
+    from trainquant.simulate.school import generate
+    from trainquant.simulate.training import generate_training
+    from trainquant.training.models import Program, TrainingSession
+
+    engine = make_engine(Settings(env="test"), url=url)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    school = generate(2026, today=NOW.astimezone(ZoneInfo("Asia/Shanghai")).date())
+    with unit_of_work(factory) as db:
+        load_school(db, school, now=NOW, default_tz="Asia/Shanghai")
+    year = generate_training(school)
+    with unit_of_work(factory) as db:
+        load_training(db, school, year, now=NOW)
+    with unit_of_work(factory) as db:
+        load_attendance(db, year, generate_checkins(school, year), now=NOW, default_tz="Asia/Shanghai", secret_key="s" * 40)
+    with unit_of_work(factory) as db:
+        run_evaluation(db, period_end=school.today, actor="demo", now=NOW, tz=ZoneInfo("Asia/Shanghai"))
+    with factory() as db:
+        session = db.scalars(select(TrainingSession).where(TrainingSession.status == "completed").order_by(TrainingSession.starts_at.desc())).first()
+        codes = {
+            "teacher": db.scalar(select(Employee.employee_no).join(WeeklySlot, WeeklySlot.employee_id == Employee.id).order_by(Employee.employee_no)),
+            "program": db.scalar(select(Program.code).where(Program.id == session.program_id)),
+            "session": session.code,
+            "indicator": db.scalar(select(Indicator.code).order_by(Indicator.code)),
+            "attendee": db.scalar(select(Employee.employee_no).join(AttendanceRecord, AttendanceRecord.employee_id == Employee.id)
+                                  .where(AttendanceRecord.session_id == session.id).order_by(Employee.employee_no)),
+        }
+    engine.dispose()
+    users = {u.username: u.password for u in school.demo_users}
+    return {**codes, "hr_password": users["hr"]}
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-csp') / 'school.db'}"
+    codes = seed(url)
+    with live_server(url, NOW) as base:
+        yield base, codes
+
+
+@pytest.fixture
+def hr_page(browser, school):
+    base, codes = school
+    context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_VIOLATIONS)
+    pg = context.new_page()
+    problems: list[str] = []
+    # Refusals show as "Refused to ..." and through the event above; any other console error (htmx's
+    # own, e.g. an attribute it cannot parse) is a broken page too.
+    pg.on("console", lambda m: problems.append(m.text) if (m.type == "error" or "Refused to" in m.text) else None)
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    pg.goto("/login")
+    pg.fill("input[name=username]", "hr")
+    pg.fill("input[name=password]", codes["hr_password"])
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda u: "/login" not in u)
+    yield pg, codes, problems
+    context.close()
+
+
+def visit(pg, path: str) -> None:
+    response = pg.goto(path)
+    assert response is not None and response.status == 200, (path, response and response.status)
+    assert "content-security-policy" in response.headers
+    pg.wait_for_load_state("networkidle")
+
+
+def test_main_pages_open_without_a_single_csp_refusal(hr_page):
+    pg, c, problems = hr_page
+    paths = [
+        "/", "/departments", "/employees", f"/employees/{c['teacher']}", "/imports", "/indicators", f"/indicators/{c['indicator']}",
+        "/indicators/results", f"/indicators/results/{c['teacher']}", "/training", f"/training/programs/{c['program']}",
+        f"/training/sessions/{c['session']}", "/training/programs/new", "/training/assessments/new", "/my/trainings", "/approvals",
+        "/attendance/review", "/alerts", "/scheduling", "/reports", f"/reports/programs/{c['program']}", f"/reports/sessions/{c['session']}",
+        f"/reports/employees/{c['teacher']}", f"/attendance/sessions/{c['session']}", f"/attendance/sessions/{c['session']}/qr",
+        f"/attendance/employees/{c['attendee']}", "/account/password", "/api/docs",
+    ]
+    for path in paths:
+        visit(pg, path)
+        assert not problems, (path, problems)
+
+
+def test_charts_draw_under_the_policy(hr_page):
+    pg, c, problems = hr_page
+    for path, holders in [
+        ("/", ["#chart-kinds", "#chart-week"]),
+        ("/reports", ["#chart-participation"]),
+        (f"/reports/programs/{c['program']}", ["#chart-participation"]),
+        ("/indicators/results", ["#chart-share"]),
+        (f"/attendance/employees/{c['attendee']}", ["#chart-participation"]),
+    ]:
+        visit(pg, path)
+        for holder in holders:
+            assert pg.locator(holder).count() == 1, (path, holder)
+            pg.wait_for_selector(f"{holder} canvas")
+            box = pg.locator(f"{holder} canvas").first.bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 100, (path, holder, box)
+    assert not problems, problems
+
+
+def test_computed_geometry_and_confirm_prompts_work_without_inline_code(hr_page):
+    pg, c, problems = hr_page
+    visit(pg, "/departments")
+    depths = pg.eval_on_selector_all(".tree[data-style]", "els => els.map(e => e.style.getPropertyValue('--depth').trim())")
+    assert "1" in depths, depths
+    visit(pg, f"/employees/{c['teacher']}")
+    tops = pg.eval_on_selector_all(".week [data-style^='top']", "els => els.map(e => e.style.top)")
+    assert tops and all(t.endswith("%") for t in tops), tops
+
+    visit(pg, f"/training/programs/{c['program']}")
+    asked: list[str] = []
+
+    def decline(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    pg.once("dialog", decline)
+    pg.locator("form[data-confirm] button[type=submit]").first.click()
+    pg.wait_for_timeout(300)
+    assert asked and pg.url.endswith(f"/training/programs/{c['program']}")
+    assert not problems, problems
+
+
+def test_swagger_ui_renders_from_local_files(hr_page):
+    pg, _c, problems = hr_page
+    visit(pg, "/api/docs")
+    pg.wait_for_selector(".swagger-ui .info .title")
+    assert "TrainQuant" in pg.inner_text(".swagger-ui .info .title")
+    assert pg.locator(".opblock").count() > 20
+    assert not problems, problems
