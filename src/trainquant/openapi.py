@@ -109,7 +109,7 @@ def _problem_response(status: int, description: str | None = None) -> dict[str, 
 def document_problems(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
     # FastAPI includes routers lazily: the routes with their prefixes are the route contexts.
     contexts = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
-    routes = {(c.path_format, method.lower()): c for c in contexts for method in c.methods}
+    routes = {(c.path_format, method.lower()): c for c in contexts for method in c.methods or ()}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             route = routes.get((path, method))
