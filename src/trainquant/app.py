@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -73,6 +73,14 @@ def install_error_handlers(app: FastAPI) -> None:
         # A race past the service's own checks (two requests creating the same code): a conflict, not a 500.
         log.warning("integrity error on %s: %s", request.url.path, exc.orig)
         return _problem(request, Conflict("the change conflicts with data stored meanwhile; reload and try again"))
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried past validation (a NUL character in a path or
+        # a query string, which PostgreSQL text cannot hold; a number out of its column's range): the
+        # client's input, so a 422, never a 500. Bodies refuse such values themselves (StrictInput).
+        log.warning("value refused by the database on %s: %s", request.url.path, exc.orig)
+        return _problem(request, Invalid("the request holds a value the database cannot store (such as a NUL character)", code="unstorable-value"))
 
     @app.exception_handler(OperationalError)
     async def busy_error(request: Request, exc: OperationalError) -> Response:

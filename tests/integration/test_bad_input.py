@@ -215,6 +215,30 @@ def test_decimals_and_dates_still_travel_as_text(client, school):
     assert (resp.json()["amount"], resp.json()["incurred_on"]) == ("1200.50", "2026-08-30")
 
 
+# ---------------------------------------------------------------- text the database cannot hold
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/programs", {"code": "P3", "title": "a\u0000b", "kind": "online"}, "title"),
+    ("/api/v1/departments", {"code": "D1", "name": "x", "kind": "teaching", "name_en": "\u0000"}, "name_en"),
+    ("/api/v1/indicators", {**INDICATOR, "params": {"assessment_kind": "trial\u0000"}}, "params"),
+])
+def test_a_nul_character_in_a_body_is_a_422_naming_the_field(client, school, path, body, field):
+    assert_problem(client.post(path, json=body, headers=school), 422, field)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/departments/a%00b", "/api/v1/employees?q=a%00b", "/api/v1/employees/%00/growth",
+                                  "/api/v1/sessions?program=%00"])
+def test_a_nul_character_in_a_path_or_query_is_a_problem_not_a_500(client, school, db, path):
+    # PostgreSQL refuses to even send such text (a 500 on main; now a 422 from the DataError handler);
+    # SQLite stores and looks it up, finding nothing (404, or an empty page).
+    resp = client.get(path, headers=school)
+    if db.get_bind().dialect.name == "postgresql":
+        assert_problem(resp, 422)
+    else:
+        assert resp.status_code in (200, 404), resp.text
+
+
 # ---------------------------------------------------------------- the document declares the problems
 
 
