@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from trainquant.schemas import (
     EARLIEST,
@@ -90,8 +90,8 @@ def test_pages_validate_form_text_leniently():
 
 class Nested(StrictInput):
     name: str = ""
-    tags: list[str] = []
-    params: dict[str, str] = {}
+    tags: list[str] = Field(default_factory=list)
+    params: dict[str, str] = Field(default_factory=dict)
     body: Body | None = None
 
 
