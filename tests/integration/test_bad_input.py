@@ -112,6 +112,16 @@ def test_the_assessment_page_ignores_a_done_id_past_64_bits(client, school):
     assert client.get(f"/training/assessments/new?done={HUGE}").status_code == 200
 
 
+def test_the_errors_of_an_import_refused_at_its_header_are_listed(client, school):
+    # A header-row error keeps the header's cells as a list, which the errors page declared as a dict: a 500.
+    files = {"file": ("staff.csv", "工号,姓名,不认识的列\nX1,李雷,?\n".encode(), "text/csv")}
+    run = client.post("/api/v1/imports/employees", files=files, headers=school)
+    assert run.status_code == 422, run.text
+    resp = client.get(f"/api/v1/imports/{run.json()['import_run_id']}/errors", headers=school)
+    assert resp.status_code == 200, resp.text
+    assert any(isinstance(e["raw"], list) for e in resp.json()["items"])
+
+
 # ---------------------------------------------------------------- times: an offset is refused, never stripped
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -56,7 +56,9 @@ class RowErrorRead(BaseModel):
     column: str | None
     code: str
     message: str
-    raw: dict[str, Any] | None = None
+    raw: dict[str, Any] | list[Any] | None = Field(
+        default=None, description="the row as received: its values by column, or for the header row the list of its cells",
+    )
 
 
 class ImportResult(ImportRunRead):
