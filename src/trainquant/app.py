@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -23,6 +23,7 @@ from trainquant.db import make_engine, make_sessionmaker
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
 from trainquant.jobs.tasks import Jobs
+from trainquant.openapi import install_openapi
 from trainquant.web.api_docs import install_api_docs
 from trainquant.web.security_headers import SecurityHeaders
 
@@ -73,6 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
         # A race past the service's own checks (two requests creating the same code): a conflict, not a 500.
         log.warning("integrity error on %s: %s", request.url.path, exc.orig)
         return _problem(request, Conflict("the change conflicts with data stored meanwhile; reload and try again"))
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried past validation (a NUL character in a path or
+        # a query string, which PostgreSQL text cannot hold; a number out of its column's range): the
+        # client's input, so a 422, never a 500. Bodies refuse such values themselves (StrictInput).
+        log.warning("value refused by the database on %s: %s", request.url.path, exc.orig)
+        return _problem(request, Invalid("the request holds a value the database cannot store (such as a NUL character)", code="unstorable-value"))
 
     @app.exception_handler(OperationalError)
     async def busy_error(request: Request, exc: OperationalError) -> Response:
@@ -224,6 +233,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

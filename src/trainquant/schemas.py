@@ -11,7 +11,8 @@ no date, time or decimal type, so those travel as text and are parsed here:
   refused rather than dropped);
 - ``JsonDecimal``: a JSON number or a decimal string (the string keeps every digit exactly).
 
-HTML forms send only text; pages validate the same models with ``strict=False``.
+Text never holds the NUL character (PostgreSQL cannot store it). HTML forms send only text; pages
+validate the same models with ``strict=False``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic import (
     ConfigDict,
     TypeAdapter,
     WithJsonSchema,
+    field_validator,
 )
 
 EARLIEST = date(1900, 1, 1)
@@ -39,9 +41,28 @@ _LAX_TIME = TypeAdapter(time)
 
 
 class StrictInput(BaseModel):
-    """The base of every request body: unknown fields refused, text trimmed, types strict."""
+    """The base of every request body: unknown fields refused, text trimmed, types strict, no NUL in text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 and no field means one: refused here, naming the field,
+        # rather than by the database as a 500. Nested models check their own fields.
+        if _has_nul(value):
+            raise ValueError("the text must not contain the NUL character (U+0000)")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _text_to(adapter: TypeAdapter[Any], kind: type) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +15,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError, Invalid
 from trainquant.pagination import PageParams
+from trainquant.params import PathId, parse_day
 from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
 
@@ -42,16 +43,15 @@ def alerts_page(request: Request, db: ReadSession, principal: Manage, clock: App
 @router.post("/alerts/check")
 def run_check(db: DbSession, clock: AppClock, settings: AppSettings, _: Manage,
               period_from: Annotated[str, Form()] = "", period_to: Annotated[str, Form()] = ""):
-    try:
-        first, last = date.fromisoformat(period_from), date.fromisoformat(period_to)
-    except ValueError:
-        raise Invalid("give the period as two dates") from None
+    first, last = parse_day(period_from), parse_day(period_to)
+    if first is None or last is None:
+        raise Invalid("give the period as two dates")
     got = service.check_period(db, first, last, clock.now(), default_tz=settings.default_timezone)
     return RedirectResponse(f"/alerts?checked={got['low_participation'] + got['department_pattern']}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/{action}")
-def handle(request: Request, alert_id: int, action: str, db: DbSession, clock: AppClock, principal: Manage):
+def handle(request: Request, alert_id: PathId, action: str, db: DbSession, clock: AppClock, principal: Manage):
     row_error = None
     try:
         alert = service.handle(db, alert_id, action, by=principal.name, now=clock.now())

@@ -25,6 +25,7 @@ from trainquant.training.models import Enrolment, TrainingSession
 
 SYSTEM = "system"
 ENROLLED = ("approved", "requested", "waitlisted")
+MAX_PERIOD_DAYS = 366  # one check run covers at most a year of sessions (API and page alike)
 
 
 def _upsert(db: Session, fingerprint: str, values: dict, now: datetime) -> tuple[Alert, bool]:
@@ -209,6 +210,10 @@ def _better_slot(db: Session, dep: Department, pat: rules.Pattern, period_end: d
 
 def check_period(db: Session, period_start: date, period_end: date, now: datetime, *, default_tz: str) -> dict:
     """Every session that ended in the period, then the departments: what ``alerts check`` runs."""
+    if period_end < period_start:
+        raise Invalid("the period ends before it starts")
+    if (period_end - period_start).days > MAX_PERIOD_DAYS:
+        raise Invalid("at most a year at once")
     lo, hi = _local_range(period_start, period_end, default_tz)
     ids = list(db.scalars(select(TrainingSession.id).where(TrainingSession.ends_at >= lo, TrainingSession.ends_at <= min(hi, now), TrainingSession.status != "cancelled").order_by(TrainingSession.id)))
     people = [a for sid in ids for a in check_session(db, sid, now, default_tz=default_tz)]

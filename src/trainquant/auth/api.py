@@ -15,6 +15,7 @@ from trainquant.auth.throttle import login_throttle
 from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, keep_session_after_epoch_change, require
 from trainquant.errors import Forbidden, NotFound
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 Admin = Annotated[Principal, require("users:admin")]
@@ -31,7 +32,10 @@ def me(principal: CurrentPrincipal):
     )
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/me/password", status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"description": "an API key has no password"}, 429: {"description": "too many wrong current passwords; retry after Retry-After"}},
+)
 def change_my_password(body: schemas.PasswordChange, request: Request, clock: AppClock, principal: CurrentPrincipal):
     """Every other session of this user ends; the one that asked stays logged in. Wrong current
     passwords count against the account's login limits (429 with Retry-After past them)."""
@@ -55,7 +59,7 @@ def create_user(body: schemas.UserCreate, db: DbSession, clock: AppClock, _: Adm
 
 
 @router.post("/users/{user_id}/signout", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out_everywhere(user_id: int, db: DbSession, _: Admin):
+def sign_out_everywhere(user_id: PathId, db: DbSession, _: Admin):
     """End every session of the user (their API keys, if any, are revoked separately)."""
     service.end_sessions(db, user_id)
 
@@ -81,7 +85,7 @@ def create_key(body: schemas.ApiKeyCreate, db: DbSession, clock: AppClock, princ
 
 
 @router.delete("/apikeys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_key(key_id: int, db: DbSession, clock: AppClock, _: Admin):
+def revoke_key(key_id: PathId, db: DbSession, clock: AppClock, _: Admin):
     row = db.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key {key_id}")

@@ -5,11 +5,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from trainquant.schemas import StrictInput
+
 Role = Literal["admin", "hr", "manager", "employee"]
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserCreate(StrictInput):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-@]+$")]
     password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
     role: Role
@@ -30,8 +31,7 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApiKeyCreate(StrictInput):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     scopes: list[str] = Field(min_length=1)
 
@@ -60,8 +60,7 @@ class Me(BaseModel):
     employee_id: int | None
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PasswordChange(StrictInput):
     current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
 

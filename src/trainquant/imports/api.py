@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -19,6 +19,7 @@ from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.imports import report, service
 from trainquant.imports.models import ImportRun
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -55,7 +56,9 @@ class RowErrorRead(BaseModel):
     column: str | None
     code: str
     message: str
-    raw: dict[str, Any] | None = None
+    raw: dict[str, Any] | list[Any] | None = Field(
+        default=None, description="the row as received: its values by column, or for the header row the list of its cells",
+    )
 
 
 class ImportResult(ImportRunRead):
@@ -178,20 +181,20 @@ def download_template(kind: Kind, _: ImportWrite):
     return Response(report.template_xlsx(kind), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/imports/{run_id:int}", response_model=ImportResult)
-def get_import(run_id: int, db: ReadSession, _: ImportWrite):
+@router.get("/imports/{run_id}", response_model=ImportResult)
+def get_import(run_id: PathId, db: ReadSession, _: ImportWrite):
     return run_summary(db, service.get_run(db, run_id), limit=0)
 
 
-@router.get("/imports/{run_id:int}/errors", response_model=Page[RowErrorRead])
-def import_errors(run_id: int, db: ReadSession, paging: Paging, _: ImportWrite):
+@router.get("/imports/{run_id}/errors", response_model=Page[RowErrorRead])
+def import_errors(run_id: PathId, db: ReadSession, paging: Paging, _: ImportWrite):
     service.get_run(db, run_id)
     rows = service.run_errors(db, run_id, limit=paging.page_size, offset=paging.offset)
     return Page(items=report.error_dicts(rows), total=service.count_errors(db, run_id), page=paging.page, page_size=paging.page_size)
 
 
-@router.get("/imports/{run_id:int}/errors.xlsx", response_class=Response)
-def import_errors_xlsx(run_id: int, db: ReadSession, _: ImportWrite):
+@router.get("/imports/{run_id}/errors.xlsx", response_class=Response)
+def import_errors_xlsx(run_id: PathId, db: ReadSession, _: ImportWrite):
     run = service.get_run(db, run_id)
     content = report.errors_xlsx(run, service.run_errors(db, run_id))
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="import-{run_id}-errors.xlsx"'})

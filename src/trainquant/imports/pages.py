@@ -24,6 +24,7 @@ from trainquant.i18n import gettext_ as _
 from trainquant.imports import report, rules, service
 from trainquant.imports.api import actor_of, upload_size_guard
 from trainquant.pagination import PageParams
+from trainquant.params import PathId
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,8 +73,8 @@ def import_upload(request: Request, db: DbSession, clock: AppClock, settings: Ap
     return RedirectResponse(f"/imports/{run.id}", status_code=303)
 
 
-@router.get("/imports/{run_id:int}")
-def import_result(run_id: int, request: Request, db: ReadSession, _principal: ImportWrite):
+@router.get("/imports/{run_id}")
+def import_result(run_id: PathId, request: Request, db: ReadSession, _principal: ImportWrite):
     run = service.get_run(db, run_id)
     errors = service.run_errors(db, run_id, limit=ERRORS_SHOWN)
     total_errors = service.count_errors(db, run_id) if len(errors) >= ERRORS_SHOWN else len(errors)

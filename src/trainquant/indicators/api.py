@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from trainquant.errors import Invalid, NotFound
 from trainquant.indicators import evaluation, schemas, service
 from trainquant.indicators.service import actor
 from trainquant.org import service as org
+from trainquant.params import QueryDate
 
 router = APIRouter(prefix="/api/v1", tags=["Indicators"])
 
@@ -113,14 +113,14 @@ def run_evaluation(body: schemas.EvaluationRunCreate, db: DbSession, clock: AppC
 
 
 @router.get("/evaluations/employees/{employee_no}", response_model=schemas.EmployeeResultsRead)
-def employee_results(employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
+def employee_results(employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: QueryDate | None = None):
     """The employee's latest results (at ``period_end`` when given): an employee sees their own, a manager their departments'."""
     emp = org.get_employee(db, employee_no, principal.scope)
     return evaluation.employee_results_read(emp, evaluation.employee_results(db, emp, period_end))
 
 
 @router.get("/evaluations/departments/{code}", response_model=schemas.DepartmentSummaryRead)
-def department_summary(code: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
+def department_summary(code: str, db: ReadSession, principal: IndicatorsRead, period_end: QueryDate | None = None):
     """Share met per indicator and weighted module scores over the department and its children."""
     dep = org.get_department(db, code)
     evaluation.check_department_visible(principal.scope, dep)

@@ -39,6 +39,7 @@ from trainquant.indicators.service import actor
 from trainquant.org import service as org
 from trainquant.org.models import DEPARTMENT_KINDS, Employee
 from trainquant.org.pages import department_tree
+from trainquant.params import QueryDate
 from trainquant.training.models import AssessmentKind
 from trainquant.web.templating import render
 
@@ -117,7 +118,7 @@ def create_module(request: Request, db: DbSession, _principal: IndicatorsWrite, 
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     kind = _kind(form.get("department_kind"))
     try:
-        body = schemas.ModuleCreate(**{k: v.strip() for k, v in form.items() if v.strip()})
+        body = schemas.ModuleCreate.model_validate({k: v.strip() for k, v in form.items() if v.strip()}, strict=False)
         service.create_module(db, body)
     except ValidationError as exc:
         return _framework(request, db, kind, module_form=form, module_errors=forms.field_errors(exc), status_code=422)
@@ -145,7 +146,7 @@ def new_indicator_page(request: Request, db: ReadSession, _principal: Indicators
 def create_indicator(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
-        body = schemas.IndicatorCreate(**forms.body_from_form(form, create=True))
+        body = schemas.IndicatorCreate.model_validate(forms.body_from_form(form, create=True), strict=False)
         ind = service.create_indicator(db, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _new_page(request, db, form, forms.field_errors(exc), 422)
@@ -165,7 +166,7 @@ def _employee_names(db: Session, ids: set[int]) -> dict[int, Employee]:
 
 @router.get("/indicators/results")
 def department_results_page(request: Request, db: ReadSession, principal: IndicatorsRead, settings: AppSettings, clock: AppClock,
-                            department: Annotated[str | None, Query(max_length=32)] = None, period_end: date | None = None):
+                            department: Annotated[str | None, Query(max_length=32)] = None, period_end: QueryDate | None = None):
     scope = principal.scope
     visible = [d for d in org.list_departments(db) if scope.all or d.id in scope.department_ids]
     if not visible:
@@ -201,7 +202,7 @@ def department_results_page(request: Request, db: ReadSession, principal: Indica
 def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, form: SubmittedForm):
     code = str(form.get("department") or "")
     try:
-        body = schemas.EvaluationRunCreate(period_end=str(form.get("period_end") or ""), department_code=code or None)
+        body = schemas.EvaluationRunCreate.model_validate({"period_end": str(form.get("period_end") or ""), "department_code": code or None}, strict=False)
     except ValidationError:
         raise Invalid(_("Enter a date as YYYY-MM-DD.")) from None
     target = {"department": org.get_department(db, code)} if code and form.get("scope") != "all" else {}
@@ -212,7 +213,7 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
 
 
 @router.get("/indicators/results/{employee_no}")
-def employee_results_page(request: Request, employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: date | None = None):
+def employee_results_page(request: Request, employee_no: str, db: ReadSession, principal: IndicatorsRead, period_end: QueryDate | None = None):
     emp = org.get_employee(db, employee_no, principal.scope)
     stored = evaluation.employee_results(db, emp, period_end)
     read = evaluation.employee_results_read(emp, stored)
@@ -256,7 +257,7 @@ def indicator_page(request: Request, code: str, db: ReadSession, principal: Indi
 def add_version(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
     form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
     try:
-        body = schemas.IndicatorUpdate(**forms.body_from_form(form, create=False))
+        body = schemas.IndicatorUpdate.model_validate(forms.body_from_form(form, create=False), strict=False)
         service.add_version(db, code, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _detail(request, db, principal, code, form=form, errors=forms.field_errors(exc), status_code=422)
@@ -268,5 +269,5 @@ def add_version(request: Request, code: str, db: DbSession, principal: Indicator
 @router.post("/indicators/{code}/retire")
 def retire(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, clock: AppClock, form: SubmittedForm):
     note = str(form.get("note") or "").strip()[:300]
-    ind = service.retire_indicator(db, code, schemas.IndicatorRetire(note=note or None), actor=actor(principal), now=clock.now())
+    ind = service.retire_indicator(db, code, schemas.IndicatorRetire.model_validate({"note": note or None}, strict=False), actor=actor(principal), now=clock.now())
     return RedirectResponse(f"/indicators?kind={ind.module.department_kind}&done=retired", status_code=303)

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from trainquant.indicators.metrics import METRICS
+from trainquant.schemas import JsonDate, StrictInput
 
 DepartmentKind = Literal["teaching", "marketing", "admin", "other"]
 Operator = Literal[">=", ">", "<=", "<", "="]
@@ -32,10 +33,6 @@ Params = Annotated[dict[str, str], Field(max_length=4)]
 RESERVED_CODES = frozenset({"new", "results", "modules"})  # /indicators/<these> are pages
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -49,7 +46,7 @@ def _known_metric(value: str | None) -> str | None:
 # ---------------------------------------------------------------- modules
 
 
-class ModuleCreate(Strict):
+class ModuleCreate(StrictInput):
     code: Code
     department_kind: DepartmentKind
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -71,7 +68,7 @@ class ModuleRead(ReadModel):
 # ---------------------------------------------------------------- indicators
 
 
-class IndicatorCreate(Strict):
+class IndicatorCreate(StrictInput):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
     module_code: Code
     name: Name
@@ -85,7 +82,7 @@ class IndicatorCreate(Strict):
     unit: Unit | None = Field(default=None, description="the metric's unit when left out")
     weight: Weight = 1.0
     note: Note | None = None
-    effective_from: date | None = Field(default=None, description="first period end it applies to; today when left out")
+    effective_from: JsonDate | None = Field(default=None, description="first period end it applies to; today when left out")
 
     _metric = field_validator("metric")(_known_metric)
 
@@ -97,7 +94,7 @@ class IndicatorCreate(Strict):
         return value
 
 
-class IndicatorUpdate(Strict):
+class IndicatorUpdate(StrictInput):
     """A change: stored as a new version; the fields left out keep the current version's values."""
 
     name: Name | None = None
@@ -111,7 +108,7 @@ class IndicatorUpdate(Strict):
     unit: Unit | None = None
     weight: Weight | None = None
     note: Note | None = None
-    effective_from: date | None = None
+    effective_from: JsonDate | None = None
 
     _metric = field_validator("metric")(_known_metric)
 
@@ -122,7 +119,7 @@ class IndicatorUpdate(Strict):
         return self
 
 
-class IndicatorRetire(Strict):
+class IndicatorRetire(StrictInput):
     note: Note | None = None
 
 
@@ -179,8 +176,8 @@ class MetricRead(BaseModel):
 # ---------------------------------------------------------------- evaluations
 
 
-class EvaluationRunCreate(Strict):
-    period_end: date
+class EvaluationRunCreate(StrictInput):
+    period_end: JsonDate
     department_kind: DepartmentKind | None = None
     department_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
     employee_no: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -14,6 +13,7 @@ from trainquant.org import schemas, service
 from trainquant.org.rules import DatedClassRecord, WeeklySlotRecord
 from trainquant.org.upsert import upsert_timetable
 from trainquant.pagination import Page, Paging
+from trainquant.params import QueryDate
 
 router = APIRouter(prefix="/api/v1", tags=["HR core"])
 
@@ -68,8 +68,8 @@ def list_employees(
     status_: Annotated[schemas.EmployeeStatus | None, Query(alias="status")] = None,
     tag: Annotated[str | None, Query(max_length=48)] = None,
     site: Annotated[str | None, Query(max_length=32)] = None,
-    hired_from: date | None = None,
-    hired_to: date | None = None,
+    hired_from: QueryDate | None = None,
+    hired_to: QueryDate | None = None,
 ):
     f = service.EmployeeFilter(q=q, department=department, kind=kind, status=status_, tag=tag, site=site, hired_from=hired_from, hired_to=hired_to)
     items, total = service.list_employees(db, f, principal.scope, paging, show_cost=principal.can("org:write"))
@@ -103,7 +103,7 @@ def add_growth(employee_no: str, body: schemas.GrowthNoteCreate, db: DbSession, 
 
 
 @router.get("/employees/{employee_no}/timetable", response_model=schemas.TimetableRead)
-def get_timetable(employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week_of: date | None = None):
+def get_timetable(employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week_of: QueryDate | None = None):
     emp = service.get_employee(db, employee_no, principal.scope)
     day = week_of or clock.now().astimezone(service.employee_zone(emp, settings.default_timezone)).date()
     return service.timetable(db, emp, week_of=day, default_tz=settings.default_timezone)

@@ -27,6 +27,7 @@ from trainquant.org.models import (
     Employee,
 )
 from trainquant.pagination import PageParams
+from trainquant.params import QueryDate
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,7 @@ def create_department(
 ):
     form = {"code": code, "name": name, "name_en": name_en, "kind": kind, "parent_code": parent_code}
     try:
-        body = schemas.DepartmentCreate(**_filled(form))
+        body = schemas.DepartmentCreate.model_validate(_filled(form), strict=False)
     except ValidationError as exc:
         return _departments_page(request, db, form=form, errors=form_errors(exc), status_code=422)
     try:
@@ -338,7 +339,7 @@ def _profile_page(
 
 @router.get("/employees/{employee_no}")
 def employee_profile(
-    request: Request, employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: date | None = None
+    request: Request, employee_no: str, db: ReadSession, principal: OrgRead, settings: AppSettings, clock: AppClock, week: QueryDate | None = None
 ):
     emp = service.get_employee(db, employee_no, principal.scope)
     return _profile_page(request, db, principal, emp, settings=settings, clock=clock, week=week)
@@ -362,7 +363,7 @@ def add_growth_note(
     form = {"kind": kind, "tag": tag, "source": source, "noted_on": noted_on, "note": note}
     page = {"settings": settings, "clock": clock, "form": form}
     try:
-        body = schemas.GrowthNoteCreate(**_filled(form))
+        body = schemas.GrowthNoteCreate.model_validate(_filled(form), strict=False)
     except ValidationError as exc:
         return _profile_page(request, db, principal, emp, errors=form_errors(exc), status_code=422, **page)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +16,14 @@ from pydantic import (
     model_validator,
 )
 
+from trainquant.schemas import (
+    JsonDate,
+    JsonDateTime,
+    JsonDecimal,
+    JsonTime,
+    StrictInput,
+)
+
 DepartmentKind = Literal["teaching", "marketing", "admin", "other"]
 EmployeeStatus = Literal["active", "probation", "on_leave", "left"]
 ExternalSystem = Literal["device_pin", "wecom", "dingtalk", "feishu", "teaching_platform", "crm", "oa"]
@@ -26,18 +34,14 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LongName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=48, pattern=r"^[^,，;；、\s]+$")]
 ExternalValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Cost = Annotated[Decimal, Field(ge=0, le=100000, max_digits=10, decimal_places=2)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+Cost = Annotated[JsonDecimal, Field(ge=0, le=100000, max_digits=10, decimal_places=2)]
 
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class DepartmentCreate(Strict):
+class DepartmentCreate(StrictInput):
     code: Code
     name: LongName
     name_en: LongName | None = None
@@ -45,7 +49,7 @@ class DepartmentCreate(Strict):
     parent_code: Code | None = None
 
 
-class DepartmentUpdate(Strict):
+class DepartmentUpdate(StrictInput):
     name: LongName | None = None
     name_en: LongName | None = None
     kind: DepartmentKind | None = None
@@ -70,7 +74,7 @@ def _check_zone(value: str) -> str:
     return value
 
 
-class VenueCreate(Strict):
+class VenueCreate(StrictInput):
     name: LongName
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -86,7 +90,7 @@ class VenueRead(ReadModel):
     radius_m: float
 
 
-class SiteCreate(Strict):
+class SiteCreate(StrictInput):
     code: Code
     name: LongName
     timezone: str = "Asia/Shanghai"
@@ -105,12 +109,12 @@ class SiteRead(ReadModel):
     venues: list[VenueRead] = []
 
 
-class EmployeeBase(Strict):
+class EmployeeBase(StrictInput):
     name: Name
     department_code: Code
     site_code: Code | None = None
     position: Annotated[str, StringConstraints(max_length=64)] | None = None
-    hire_date: date | None = None
+    hire_date: JsonDate | None = None
     status: EmployeeStatus = "active"
     hourly_cost: Cost | None = None
     manager_no: Code | None = None
@@ -124,12 +128,12 @@ class EmployeeCreate(EmployeeBase):
     employee_no: Code
 
 
-class EmployeeUpdate(Strict):
+class EmployeeUpdate(StrictInput):
     name: Name | None = None
     department_code: Code | None = None
     site_code: Code | None = None
     position: Annotated[str, StringConstraints(max_length=64)] | None = None
-    hire_date: date | None = None
+    hire_date: JsonDate | None = None
     status: EmployeeStatus | None = None
     hourly_cost: Cost | None = None
     manager_no: Code | None = None
@@ -158,11 +162,11 @@ class EmployeeRead(BaseModel):
     external_ids: dict[str, str]
 
 
-class GrowthNoteCreate(Strict):
+class GrowthNoteCreate(StrictInput):
     kind: GrowthKind
     tag: Tag
     source: Annotated[str, StringConstraints(min_length=1, max_length=48)] = "manager"
-    noted_on: date
+    noted_on: JsonDate
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -171,21 +175,21 @@ class GrowthNoteRead(ReadModel):
     kind: str
     tag: str
     source: str
-    noted_on: date
+    noted_on: JsonDate
     note: str | None
 
 
-class WeeklySlotCreate(Strict):
+class WeeklySlotCreate(StrictInput):
     weekday: int = Field(ge=0, le=6, description="0 = Monday")
-    start_time: time
-    end_time: time
-    valid_from: date
-    valid_to: date | None = None
+    start_time: JsonTime
+    end_time: JsonTime
+    valid_from: JsonDate
+    valid_to: JsonDate | None = None
     course: Annotated[str, StringConstraints(max_length=100)] | None = None
     site_code: Code | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WeeklySlotCreate":
+    def _ordered(self) -> WeeklySlotCreate:
         if self.end_time <= self.start_time:
             raise ValueError("end_time must be after start_time")
         if self.valid_to is not None and self.valid_to < self.valid_from:
@@ -196,21 +200,21 @@ class WeeklySlotCreate(Strict):
 class WeeklySlotRead(ReadModel):
     id: int
     weekday: int
-    start_time: time
-    end_time: time
+    start_time: JsonTime
+    end_time: JsonTime
     valid_from: date
     valid_to: date | None
     course: str | None
 
 
-class DatedClassCreate(Strict):
-    starts_at: datetime
-    ends_at: datetime
+class DatedClassCreate(StrictInput):
+    starts_at: JsonDateTime
+    ends_at: JsonDateTime
     course: Annotated[str, StringConstraints(max_length=100)] | None = None
     site_code: Code | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "DatedClassCreate":
+    def _ordered(self) -> DatedClassCreate:
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("starts_at and ends_at need a UTC offset, e.g. 2026-09-01T18:30:00+08:00")
         if self.ends_at <= self.starts_at:
@@ -229,8 +233,8 @@ class OccurrenceRead(BaseModel):
     starts_at: datetime
     ends_at: datetime
     local_day: date
-    local_start: time
-    local_end: time
+    local_start: JsonTime
+    local_end: JsonTime
     course: str | None
     recurring: bool
 

@@ -4,7 +4,6 @@ Enrolments, approvals and assessments are in api_enrolment.py and included here.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging, paginate
+from trainquant.params import PathId, QueryDateTime
 from trainquant.training import costs, lookups, mandatory, schemas, service
 from trainquant.training.api_enrolment import router as enrolment_router
 from trainquant.training.enrolment import actor_for
@@ -84,8 +84,8 @@ def list_sessions(
     status_: Annotated[str | None, Query(alias="status", pattern="^(scheduled|cancelled|completed)$")] = None,
     site: Text = None,
     trainer: Text = None,
-    starts_from: datetime | None = None,
-    starts_to: datetime | None = None,
+    starts_from: QueryDateTime | None = None,
+    starts_to: QueryDateTime | None = None,
 ):
     f = service.SessionFilter(program=program, status=status_, site=site, trainer=trainer, starts_from=starts_from, starts_to=starts_to)
     rows, total = paginate(db, service.session_query(db, f), paging)
@@ -197,7 +197,7 @@ def cost_totals(db: ReadSession, _: TrainingManage, program: Text = None):
 
 
 @router.delete("/costs/{cost_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_cost(cost_id: int, db: DbSession, _: TrainingManage):
+def delete_cost(cost_id: PathId, db: DbSession, _: TrainingManage):
     costs.delete_cost(db, cost_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -12,6 +11,7 @@ from trainquant.clock import Clock
 from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId, QueryDate
 from trainquant.training import assessments, enrolment, schemas
 from trainquant.training.lookups import local_today
 
@@ -46,26 +46,26 @@ def hr_enrol(body: schemas.HrEnrol, db: DbSession, clock: AppClock, settings: Ap
 
 
 @router.post("/enrolments/{enrolment_id}/approve", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def approve(enrolment_id: int, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingApprove, body: schemas.Decision | None = None):
+def approve(enrolment_id: PathId, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingApprove, body: schemas.Decision | None = None):
     row = enrolment.decide(db, principal, enrolment_id, "approve", reason=body.reason if body else None, **_when(clock, settings))
     return _read(db, row.id)
 
 
 @router.post("/enrolments/{enrolment_id}/reject", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def reject(enrolment_id: int, body: schemas.Rejection, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingApprove):
+def reject(enrolment_id: PathId, body: schemas.Rejection, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingApprove):
     row = enrolment.decide(db, principal, enrolment_id, "reject", reason=body.reason, **_when(clock, settings))
     return _read(db, row.id)
 
 
 @router.post("/enrolments/{enrolment_id}/override", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def override(enrolment_id: int, body: schemas.Override, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingManage):
+def override(enrolment_id: PathId, body: schemas.Override, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingManage):
     action = enrolment.OVERRIDES[body.decision]
     row = enrolment.decide(db, principal, enrolment_id, action, reason=body.reason, **_when(clock, settings))
     return _read(db, row.id)
 
 
 @router.post("/enrolments/{enrolment_id}/cancel", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def cancel(enrolment_id: int, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingEnrol, body: schemas.Decision | None = None):
+def cancel(enrolment_id: PathId, db: DbSession, clock: AppClock, settings: AppSettings, principal: TrainingEnrol, body: schemas.Decision | None = None):
     row = enrolment.decide(db, principal, enrolment_id, "cancel", reason=body.reason if body else None, **_when(clock, settings))
     return _read(db, row.id)
 
@@ -88,7 +88,7 @@ def list_enrolments(
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=schemas.EnrolmentRead, tags=["enrolment"])
-def get_enrolment(enrolment_id: int, db: ReadSession, principal: TrainingRead):
+def get_enrolment(enrolment_id: PathId, db: ReadSession, principal: TrainingRead):
     return enrolment.get_enrolment(db, enrolment_id, principal.scope)
 
 
@@ -130,8 +130,8 @@ def list_assessments(
     program: Text = None,
     session: Text = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    assessed_from: date | None = None,
-    assessed_to: date | None = None,
+    assessed_from: QueryDate | None = None,
+    assessed_to: QueryDate | None = None,
 ):
     f = assessments.AssessmentFilter(employee=employee, program=program, session=session, kind=kind, assessed_from=assessed_from, assessed_to=assessed_to)
     items, total = assessments.list_assessments(db, f, principal.scope, paging)
@@ -139,6 +139,6 @@ def list_assessments(
 
 
 @router.get("/assessments/{assessment_id}", response_model=schemas.AssessmentRead, tags=["assessments"])
-def get_assessment(assessment_id: int, db: ReadSession, principal: TrainingRead):
+def get_assessment(assessment_id: PathId, db: ReadSession, principal: TrainingRead):
     return assessments.to_read(assessments.get_assessment(db, assessment_id, principal.scope))
 

@@ -153,7 +153,7 @@ def create_program(
         "requires_approval": bool(requires_approval), "eligibility": eligibility,
     }
     try:
-        body = schemas.ProgramCreate(**data)
+        body = schemas.ProgramCreate.model_validate(data, strict=False)
         program = service.create_program(db, body, now=clock.now())
     except ValidationError as exc:
         return _program_form(request, form=form, errors=forms.field_errors(exc, {"eligibility": "elig_"}), status_code=422)
@@ -213,7 +213,7 @@ def add_cost(
     form = {"category": category, "amount": amount, "currency": currency, "session_code": session_code, "incurred_on": incurred_on, "note": note}
     page = {"settings": settings, "clock": clock, "form": form}
     try:
-        body = schemas.CostCreate(program_code=code, **forms.filled(form))
+        body = schemas.CostCreate.model_validate({"program_code": code, **forms.filled(form)}, strict=False)
         costs.create_cost(db, principal, body, now=clock.now())
     except ValidationError as exc:
         return _program_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, **page)
@@ -295,7 +295,7 @@ def create_session(
         "checkin_methods": checkin_methods, "min_participation": float(percent) if percent is not None else None,
     }
     try:
-        session = service.create_session(db, schemas.SessionCreate(**data), now=clock.now())
+        session = service.create_session(db, schemas.SessionCreate.model_validate(data, strict=False), now=clock.now())
     except ValidationError as exc:
         errors = forms.field_errors(exc)
         errors = {("session_code" if k == "code" else k): v for k, v in errors.items()}

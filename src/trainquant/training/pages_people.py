@@ -21,6 +21,7 @@ from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee, GrowthNote
 from trainquant.org.service import EmployeeFilter, list_employees
 from trainquant.pagination import PageParams
+from trainquant.params import PathId, parse_id
 from trainquant.training import assessments, enrolment, forms, rules, schemas
 from trainquant.training.lookups import local_today, seat_counts
 from trainquant.training.models import Program, TrainingSession
@@ -95,7 +96,7 @@ def request_enrolment(
     reason: Annotated[str, Form()] = "",
 ):
     try:
-        body = schemas.EnrolmentRequest(session_code=session_code, reason=reason.strip()[:500] or None)
+        body = schemas.EnrolmentRequest.model_validate({"session_code": session_code, "reason": reason.strip()[:500] or None}, strict=False)
         row = enrolment.request(db, principal, body, now=clock.now(), today=_today(settings, clock))
     except ValidationError:
         return _my_page(request, db, principal, settings=settings, clock=clock, error=_("Choose a session."), status_code=422)
@@ -107,7 +108,7 @@ def request_enrolment(
 @router.post("/my/trainings/{enrolment_id}/cancel")
 def cancel_enrolment(
     request: Request,
-    enrolment_id: int,
+    enrolment_id: PathId,
     db: DbSession,
     principal: TrainingEnrol,
     settings: AppSettings,
@@ -167,13 +168,13 @@ def _decide(request: Request, db: Session, principal: Principal, enrolment_id: i
 
 
 @router.post("/approvals/{enrolment_id}/approve")
-def approve(request: Request, enrolment_id: int, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock):
+def approve(request: Request, enrolment_id: PathId, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock):
     return _decide(request, db, principal, enrolment_id, "approve", "", settings=settings, clock=clock)
 
 
 @router.post("/approvals/{enrolment_id}/reject")
 def reject(
-    request: Request, enrolment_id: int, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+    request: Request, enrolment_id: PathId, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
     reason: Annotated[str, Form()] = "",
 ):
     return _decide(request, db, principal, enrolment_id, "reject", reason, settings=settings, clock=clock)
@@ -187,7 +188,7 @@ RATERS = 3
 def _assessment_form(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200):
     people, _n = list_employees(db, EmployeeFilter(status=None), principal.scope, PageParams(page=1, page_size=500), show_cost=False)
     done = request.query_params.get("done")
-    recorded = assessments.get_assessment(db, int(done), principal.scope) if done and done.isdigit() else None
+    recorded = assessments.get_assessment(db, done_id, principal.scope) if (done_id := parse_id(done)) else None
     programs = list(db.scalars(select(Program).order_by(Program.active.desc(), Program.code)))
     defaults = {"assessed_on": _today(settings, clock).isoformat(), "employee_no": request.query_params.get("employee", ""),
                 "program_code": request.query_params.get("program", ""), "session_code": request.query_params.get("session", "")}
@@ -239,7 +240,7 @@ def record_assessment(
         for i in range(1, RATERS + 1) if form[f"r{i}_name"].strip() or form[f"r{i}_score"].strip()
     ]
     try:
-        body = schemas.AssessmentCreate(**fields, ratings=ratings, passed={"true": True, "false": False}.get(passed))
+        body = schemas.AssessmentCreate.model_validate({**fields, "ratings": ratings, "passed": {"true": True, "false": False}.get(passed)}, strict=False)
         row = assessments.create_assessment(db, principal, body, now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _assessment_form(request, db, principal, errors=forms.field_errors(exc), status_code=422, **page)

@@ -18,6 +18,7 @@ from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
 from trainquant.pagination import PageParams
+from trainquant.params import PathId
 from trainquant.training import enrolment, forms, lookups, rules, schemas, service
 from trainquant.training.lookups import local_today
 from trainquant.web.templating import render
@@ -73,7 +74,9 @@ def hr_enrol(
     page = {"settings": settings, "clock": clock, "form": form}
     now = clock.now()
     try:
-        body = schemas.HrEnrol(session_code=code, skip_eligibility=bool(skip_eligibility), **forms.filled({"employee_no": employee_no, "reason": reason}))
+        body = schemas.HrEnrol.model_validate(
+            {"session_code": code, "skip_eligibility": bool(skip_eligibility), **forms.filled({"employee_no": employee_no, "reason": reason})}, strict=False
+        )
         row = enrolment.hr_enrol(db, principal, body, now=now, today=local_today(now, settings.default_timezone))
     except ValidationError as exc:
         return session_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, **page)
@@ -107,7 +110,7 @@ def cancel_session(
 @router.post("/training/enrolments/{enrolment_id}/action")
 def hr_action(
     request: Request,
-    enrolment_id: int,
+    enrolment_id: PathId,
     db: DbSession,
     principal: TrainingManage,
     settings: AppSettings,

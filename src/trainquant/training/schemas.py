@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     Field,
     StringConstraints,
@@ -23,9 +22,9 @@ from trainquant.org.schemas import (
     LongName,
     Name,
     ReadModel,
-    Strict,
     Tag,
 )
+from trainquant.schemas import JsonAwareDateTime, JsonDate, JsonDecimal, StrictInput
 
 ProgramKind = Literal["offline", "online", "blended"]
 ProgramLevel = Literal["onboarding", "foundation", "advanced", "refresher"]
@@ -52,7 +51,7 @@ def _unique(values: list, what: str) -> list:
 # ---------------------------------------------------------------- eligibility
 
 
-class EligibilitySpec(Strict):
+class EligibilitySpec(StrictInput):
     """Who may enrol (a program) or must (a mandatory rule). Every condition given must hold."""
 
     department_kinds: list[DepartmentKind] = Field(default_factory=list, max_length=4)
@@ -76,7 +75,7 @@ class EligibilitySpec(Strict):
 # ---------------------------------------------------------------- programs
 
 
-class ProgramCreate(Strict):
+class ProgramCreate(StrictInput):
     code: Code
     title: Title
     title_en: Title | None = None
@@ -94,7 +93,7 @@ class ProgramCreate(Strict):
     _distinct = field_validator("target_kinds", "tags")(lambda v: _unique(v, "the list"))
 
 
-class ProgramUpdate(Strict):
+class ProgramUpdate(StrictInput):
     title: Title | None = None
     title_en: Title | None = None
     kind: ProgramKind | None = None
@@ -132,7 +131,7 @@ class ProgramRead(BaseModel):
 # ---------------------------------------------------------------- sessions
 
 
-class SessionFields(Strict):
+class SessionFields(StrictInput):
     online: bool | None = None
     site_code: Code | None = None
     venue: LongName | None = Field(default=None, description="a venue name of the site")
@@ -150,8 +149,8 @@ class SessionCreate(SessionFields):
     program_code: Code
     code: SessionCode | None = Field(default=None, description="defaults to <program>-<sequence>")
     sequence: int | None = Field(default=None, ge=1, le=1000, description="n-th session of the program; defaults to the next")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: JsonAwareDateTime
+    ends_at: JsonAwareDateTime
 
     @field_validator("ends_at")
     @classmethod
@@ -163,11 +162,11 @@ class SessionCreate(SessionFields):
 
 
 class SessionUpdate(SessionFields):
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: JsonAwareDateTime | None = None
+    ends_at: JsonAwareDateTime | None = None
 
 
-class SessionCancel(Strict):
+class SessionCancel(StrictInput):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 
@@ -199,12 +198,12 @@ class SessionRead(BaseModel):
 # ---------------------------------------------------------------- enrolments
 
 
-class EnrolmentRequest(Strict):
+class EnrolmentRequest(StrictInput):
     session_code: SessionCode
     reason: Reason | None = Field(default=None, description="a note for the approver")
 
 
-class HrEnrol(Strict):
+class HrEnrol(StrictInput):
     session_code: SessionCode
     employee_no: Code
     reason: Reason | None = None
@@ -217,11 +216,11 @@ class HrEnrol(Strict):
         return self
 
 
-class Decision(Strict):
+class Decision(StrictInput):
     reason: Reason | None = None
 
 
-class Rejection(Strict):
+class Rejection(StrictInput):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -260,7 +259,7 @@ class EnrolmentRead(BaseModel):
 # ---------------------------------------------------------------- mandatory rules
 
 
-class MandatoryRuleCreate(Strict):
+class MandatoryRuleCreate(StrictInput):
     code: SessionCode
     name: Title
     program_code: Code
@@ -269,7 +268,7 @@ class MandatoryRuleCreate(Strict):
     active: bool = True
 
 
-class MandatoryRuleUpdate(Strict):
+class MandatoryRuleUpdate(StrictInput):
     name: Title | None = None
     condition: EligibilitySpec | None = None
     due_days: int | None = Field(default=None, ge=1, le=3650)
@@ -307,7 +306,7 @@ class MandatoryRunRead(BaseModel):
 
 # ---------------------------------------------------------------- assessments
 
-ScoreValue = Annotated[Decimal, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
+ScoreValue = Annotated[JsonDecimal, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
 
 
 class AssessmentKindRead(ReadModel):
@@ -323,15 +322,15 @@ class AssessmentKindRead(ReadModel):
     multiple_raters: bool
 
 
-class RatingIn(Strict):
+class RatingIn(StrictInput):
     rater: Name
     score: ScoreValue
 
 
-class AssessmentCreate(Strict):
+class AssessmentCreate(StrictInput):
     employee_no: Code
     kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-    assessed_on: date
+    assessed_on: JsonDate
     score: ScoreValue | None = None
     ratings: list[RatingIn] = Field(default_factory=list, max_length=20, description="several raters, averaged")
     passed: bool | None = Field(default=None, description="derived from the pass mark when not given")
@@ -371,16 +370,16 @@ class AssessmentRead(BaseModel):
 
 # ---------------------------------------------------------------- costs
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2, allow_inf_nan=False)]
+Money = Annotated[JsonDecimal, Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2, allow_inf_nan=False)]
 
 
-class CostCreate(Strict):
+class CostCreate(StrictInput):
     program_code: Code | None = None
     session_code: SessionCode | None = None
     category: CostCategory
     amount: Money
     currency: Currency = "CNY"
-    incurred_on: date | None = None
+    incurred_on: JsonDate | None = None
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
 
     @model_validator(mode="after")

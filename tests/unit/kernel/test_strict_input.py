@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from trainquant.schemas import (
     EARLIEST,
@@ -86,3 +86,24 @@ def test_an_aware_time_is_accepted_exactly_when_it_and_its_utc_are_within_the_ra
 
 def test_pages_validate_form_text_leniently():
     assert Body.model_validate({"n": "5", "flag": "true", "day": "2026-09-01"}, strict=False).n == 5
+
+
+class Nested(StrictInput):
+    name: str = ""
+    tags: list[str] = Field(default_factory=list)
+    params: dict[str, str] = Field(default_factory=dict)
+    body: Body | None = None
+
+
+@pytest.mark.parametrize(("data", "loc"), [
+    ({"name": "a\x00b"}, ("name",)), ({"tags": ["ok", "\x00"]}, ("tags",)), ({"params": {"k\x00": "v"}}, ("params",)),
+    ({"params": {"k": "\x00"}}, ("params",)),
+])
+def test_text_with_a_nul_character_is_refused_naming_the_field(data, loc):
+    with pytest.raises(ValidationError, match="NUL") as exc:
+        Nested.model_validate(data)
+    assert exc.value.errors()[0]["loc"] == loc
+
+
+def test_text_without_one_passes():
+    assert Nested.model_validate({"name": "张三", "tags": ["a"], "params": {"k": "v"}}).name == "张三"

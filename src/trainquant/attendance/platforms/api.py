@@ -22,6 +22,21 @@ FORM_OVERHEAD = 64 * 1024
 @router.post(
     "/{source}",
     response_model=IngestResult,
+    responses={413: {"description": "the body or the sheet is larger than the limit"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "the platform's JSON answer, as it sent it"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary", "description": "a sign-in sheet, .xlsx or .csv (source 'sheet')"}},
+                    }
+                },
+            },
+        }
+    },
     summary="Import check-ins: the JSON answer of WeCom checkin/getcheckindata, DingTalk attendance/listRecord or "
     "Feishu attendance/v1/user_flows/query, or a sign-in sheet as multipart field 'file'",
 )

@@ -13,6 +13,8 @@ from trainquant.attendance.proxy import service as review
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.pagination import Page, Paging
+from trainquant.params import PathId
+from trainquant.schemas import StrictInput
 
 router = APIRouter(prefix="/api/v1/attendance/review", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
@@ -35,7 +37,7 @@ class ProxyCaseRead(BaseModel):
     decision_note: str | None
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(StrictInput):
     note: Annotated[str | None, Field(max_length=500)] = None
 
 
@@ -66,10 +68,10 @@ def _decide(case_id: int, decision: str, body: DecisionIn | None, db, clock, set
 
 
 @router.post("/{case_id}/confirm", response_model=ProxyCaseRead, summary="Confirm: the proxied punches stop counting")
-def confirm(case_id: int, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage, body: DecisionIn | None = None):
+def confirm(case_id: PathId, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage, body: DecisionIn | None = None):
     return _decide(case_id, "confirm", body, db, clock, settings, principal)
 
 
 @router.post("/{case_id}/clear", response_model=ProxyCaseRead, summary="Clear: nothing is excluded")
-def clear(case_id: int, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage, body: DecisionIn | None = None):
+def clear(case_id: PathId, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage, body: DecisionIn | None = None):
     return _decide(case_id, "clear", body, db, clock, settings, principal)

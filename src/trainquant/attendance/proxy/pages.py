@@ -15,6 +15,7 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams
+from trainquant.params import PathId
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +38,7 @@ def review_page(request: Request, db: ReadSession, _: Manage, status: str = "ope
 
 
 @router.post("/attendance/review/{case_id}/{decision}")
-def decide(request: Request, case_id: int, decision: str, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage,
+def decide(request: Request, case_id: PathId, decision: str, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage,
            note: Annotated[str, Form()] = ""):
     row_error = None
     try:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppSettings, DbSession, require
+from trainquant.schemas import JsonDate, JsonTime, StrictInput
 from trainquant.training.scheduling import rules as sr
 from trainquant.training.scheduling import service as scheduling
 
@@ -18,18 +19,18 @@ Manage = Annotated[Principal, require("training:manage")]
 Codes = Annotated[list[Annotated[str, Field(min_length=1, max_length=48)]], Field(max_length=500)]
 
 
-class SlotQuery(BaseModel):
+class SlotQuery(StrictInput):
     program: Annotated[str | None, Field(max_length=32, description="a program code: its target department kinds")] = None
-    department_kinds: Codes = []
-    departments: Codes = Field(default=[], description="department codes")
-    tags: Codes = []
-    employee_nos: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=3000)] = []
+    department_kinds: Codes = Field(default_factory=list)
+    departments: Codes = Field(default_factory=list, description="department codes")
+    tags: Codes = Field(default_factory=list)
+    employee_nos: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=3000)] = Field(default_factory=list)
     length_minutes: Annotated[int, Field(ge=15, le=720)] = 120
-    date_from: date
-    date_to: date
+    date_from: JsonDate
+    date_to: JsonDate
     grid_minutes: Annotated[int, Field(ge=5, le=240)] = 30
-    day_start: time = time(8, 0)
-    day_end: time = time(21, 0)
+    day_start: JsonTime = time(8, 0)
+    day_end: JsonTime = time(21, 0)
     weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]] | None, Field(description="0 = Monday; all days when absent")] = None
     respect_peaks: bool = Field(default=True, description="treat department peak periods (marketing weekends) as busy")
     limit: Annotated[int, Field(ge=1, le=200)] = 20

@@ -14,6 +14,7 @@ from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import DEPARTMENT_KINDS
+from trainquant.params import parse_day
 from trainquant.training.lookups import local_today
 from trainquant.training.models import Program
 from trainquant.training.scheduling import rules as sr
@@ -42,6 +43,13 @@ def error_text(err: DomainError) -> str:
     return text(err.extra) if text else err.message
 
 
+def _day(value: str) -> date:
+    day = parse_day(value)
+    if day is None:
+        raise ValueError(value)  # shown as the dates error
+    return day
+
+
 def _int(value: str, default: int, lo: int, hi: int) -> int:
     try:
         return max(lo, min(hi, int(value)))
@@ -65,7 +73,7 @@ def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: App
         try:
             group = scheduling.Group(program=program or None, department_kinds=(form["department_kind"],) if form["department_kind"] else ())
             found = scheduling.find_slots(
-                db, group, first=date.fromisoformat(form["date_from"]), last=date.fromisoformat(form["date_to"]), length_minutes=form["length"],
+                db, group, first=_day(form["date_from"]), last=_day(form["date_to"]), length_minutes=form["length"],
                 default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if form["peaks"] else (), limit=20,
             )
             ctx["slots"] = [scheduling.slot_dict(o, found) for o in found.ranked]
