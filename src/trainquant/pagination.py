@@ -42,6 +42,11 @@ class Page(BaseModel, Generic[T]):
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+    @classmethod
+    def of(cls, items: list, total: int, params: PageParams) -> "Page":
+        """The page of ``items`` (already cut to ``params``) out of ``total``: the one way routes build a page."""
+        return cls(items=items, total=total, page=params.page, page_size=params.page_size)
+
 
 def paginate(db: Session, stmt: Select, params: PageParams) -> tuple[list, int]:
     """Rows of one page and the total count, for a select of ORM entities."""

@@ -65,7 +65,7 @@ def inbox(
 ):
     rows, total = service.list_alerts(db, service.AlertFilter(status=status, kind=kind, cause=cause), principal.scope, paging)
     emps, deps, codes = service.labels(db, rows)
-    return Page(items=[alert_read(a, emps, deps, codes) for a in rows], total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of([alert_read(a, emps, deps, codes) for a in rows], total, paging)
 
 
 def _handle(alert_id: int, action: str, db, clock, principal) -> AlertRead:

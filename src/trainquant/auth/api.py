@@ -70,7 +70,7 @@ def list_login_failures(
     username: Annotated[str | None, Query(max_length=64, description="only attempts with exactly this name")] = None,
 ):
     rows, total = recent_failures(db, paging, username=username)
-    return Page(items=rows, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(rows, total, paging)
 
 
 @router.get("/apikeys", response_model=list[schemas.ApiKeyRead])

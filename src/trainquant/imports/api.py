@@ -172,7 +172,7 @@ async def upload_import(kind: Kind, request: Request, db: DbSession, clock: AppC
 @router.get("/imports", response_model=Page[ImportRunRead])
 def list_imports(db: ReadSession, paging: Paging, _: ImportWrite, kind: Kind | None = None):
     runs, total = service.list_runs(db, paging, kind=kind)
-    return Page(items=[ImportRunRead.model_validate(r) for r in runs], total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of([ImportRunRead.model_validate(r) for r in runs], total, paging)
 
 
 @router.get("/imports/templates/{kind}.xlsx", response_class=Response)
@@ -190,7 +190,7 @@ def get_import(run_id: PathId, db: ReadSession, _: ImportWrite):
 def import_errors(run_id: PathId, db: ReadSession, paging: Paging, _: ImportWrite):
     service.get_run(db, run_id)
     rows = service.run_errors(db, run_id, limit=paging.page_size, offset=paging.offset)
-    return Page(items=report.error_dicts(rows), total=service.count_errors(db, run_id), page=paging.page, page_size=paging.page_size)
+    return Page.of(report.error_dicts(rows), service.count_errors(db, run_id), paging)
 
 
 @router.get("/imports/{run_id}/errors.xlsx", response_class=Response)

@@ -73,7 +73,7 @@ def list_employees(
 ):
     f = service.EmployeeFilter(q=q, department=department, kind=kind, status=status_, tag=tag, site=site, hired_from=hired_from, hired_to=hired_to)
     items, total = service.list_employees(db, f, principal.scope, paging, show_cost=principal.can("org:write"))
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.post("/employees", response_model=schemas.EmployeeRead, status_code=status.HTTP_201_CREATED)

@@ -40,7 +40,7 @@ def list_programs(
 ):
     f = service.ProgramFilter(q=q, kind=kind, level=level, tag=tag, target_kind=target_kind, active=active)
     items, total = service.list_programs(db, f, paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.post("/programs", response_model=schemas.ProgramRead, status_code=status.HTTP_201_CREATED)
@@ -90,7 +90,7 @@ def list_sessions(
     f = service.SessionFilter(program=program, status=status_, site=site, trainer=trainer, starts_from=starts_from, starts_to=starts_to)
     rows, total = paginate(db, service.session_query(db, f), paging)
     counts = lookups.seat_counts(db, [s.id for s in rows])
-    return Page(items=[service.session_read(s, counts.get(s.id)) for s in rows], total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of([service.session_read(s, counts.get(s.id)) for s in rows], total, paging)
 
 
 def _session(db, code: str) -> schemas.SessionRead:
@@ -188,7 +188,7 @@ def list_costs(
     category: schemas.CostCategory | None = None,
 ):
     items, total = costs.list_costs(db, costs.CostFilter(program=program, session=session, category=category), paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.get("/costs/totals", response_model=list[schemas.CostTotals])

@@ -84,7 +84,7 @@ def list_enrolments(
 ):
     f = enrolment.EnrolmentFilter(session=session, program=program, employee=employee, department=department, status=status_, source=source)
     items, total = enrolment.list_enrolments(db, f, principal.scope, paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=schemas.EnrolmentRead, tags=["enrolment"])
@@ -95,17 +95,17 @@ def get_enrolment(enrolment_id: PathId, db: ReadSession, principal: TrainingRead
 @router.get("/me/enrolments", response_model=Page[schemas.EnrolmentRead], tags=["enrolment"])
 def my_enrolments(db: ReadSession, principal: TrainingRead, paging: Paging, status_: Annotated[schemas.EnrolmentStatus | None, Query(alias="status")] = None):
     if principal.employee_id is None:  # an account of no employee has no enrolments of its own
-        return Page(items=[], total=0, page=paging.page, page_size=paging.page_size)
+        return Page.of([], 0, paging)
     f = enrolment.EnrolmentFilter(employee_id=principal.employee_id, status=status_)
     items, total = enrolment.list_enrolments(db, f, DataScope(employee_id=principal.employee_id), paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.get("/approvals", response_model=Page[schemas.EnrolmentRead], tags=["enrolment"])
 def approval_inbox(db: ReadSession, clock: AppClock, principal: TrainingApprove, paging: Paging):
     """Requests waiting for the caller's decision: their departments' (HR: everyone's), never their own."""
     items, total = enrolment.read_page(db, enrolment.approvals_query(principal, now=clock.now()), paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 # ---------------------------------------------------------------- assessments
@@ -135,7 +135,7 @@ def list_assessments(
 ):
     f = assessments.AssessmentFilter(employee=employee, program=program, session=session, kind=kind, assessed_from=assessed_from, assessed_to=assessed_to)
     items, total = assessments.list_assessments(db, f, principal.scope, paging)
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.get("/assessments/{assessment_id}", response_model=schemas.AssessmentRead, tags=["assessments"])

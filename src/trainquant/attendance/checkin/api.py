@@ -72,7 +72,7 @@ def list_events(
         }
         for e in rows
     ]
-    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of(items, total, paging)
 
 
 @router.get("/sessions/{code}/qr", summary="The current rotating QR token for the room's screen")

@@ -59,7 +59,7 @@ def queue(
 ):
     rows, total = review.list_cases(db, review.CaseFilter(status=status, signal=signal), paging)
     codes, people = review.session_codes(db, rows), review.people_of(db, rows)
-    return Page(items=[case_read(c, codes, people) for c in rows], total=total, page=paging.page, page_size=paging.page_size)
+    return Page.of([case_read(c, codes, people) for c in rows], total, paging)
 
 
 def _decide(case_id: int, decision: str, body: DecisionIn | None, db, clock, settings, principal) -> ProxyCaseRead:
