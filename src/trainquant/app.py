@@ -198,10 +198,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.indicators.pages import router as indicators_pages
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
-    from trainquant.training.api import router as training_api
-    from trainquant.training.pages import router as training_pages
+    from trainquant.training.assessments.api import router as assessments_api
+    from trainquant.training.assessments.pages import router as assessments_pages
+    from trainquant.training.enrolment.api import router as enrolment_api
+    from trainquant.training.enrolment.pages import router as enrolment_pages
+    from trainquant.training.programs.api import router as programs_api
+    from trainquant.training.programs.pages import router as programs_pages
     from trainquant.training.scheduling.api import router as scheduling_api
     from trainquant.training.scheduling.pages import router as slots_pages
+    from trainquant.training.sessions.api import router as sessions_api
+    from trainquant.training.sessions.pages import router as sessions_pages
     from trainquant.web.pages import router as pages
 
     routers = (
@@ -213,8 +219,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         import_pages,
         indicators_api,
         indicators_pages,
-        training_api,
-        training_pages,
+        programs_api,
+        sessions_api,
+        enrolment_api,
+        assessments_api,
+        programs_pages,
+        sessions_pages,
+        enrolment_pages,
+        assessments_pages,
         attendance_api,
         checkin_api,
         attendance_pages,

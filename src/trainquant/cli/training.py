@@ -26,7 +26,7 @@ def run_mandatory(
 ) -> None:
     """Enrol everyone a mandatory rule names (new teachers -> onboarding ...); running it again changes nothing."""
     from trainquant.db import unit_of_work
-    from trainquant.training import mandatory
+    from trainquant.training.enrolment import mandatory
     from trainquant.training.lookups import local_today
 
     common.migrate()

@@ -15,7 +15,7 @@ from trainquant.org.models import Employee, Site, Venue
 from trainquant.simulate.school import SimulatedSchool
 from trainquant.simulate.training import ACTOR, TrainingYear
 from trainquant.training import rules
-from trainquant.training.assessments import scale_of
+from trainquant.training.assessments.service import scale_of
 from trainquant.training.models import (
     Assessment,
     AssessmentKind,

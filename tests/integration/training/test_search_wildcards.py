@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.pagination import PageParams
-from trainquant.training.service import ProgramFilter, SessionFilter, list_programs, session_query
+from trainquant.training.programs.service import ProgramFilter, list_programs
+from trainquant.training.sessions.service import SessionFilter, session_query
 
 
 def test_program_and_trainer_search_escape_like_wildcards(db):

@@ -35,7 +35,7 @@ def _raised_codes(paths) -> set[str]:
 
 
 def test_every_code_the_training_domain_raises_has_words_in_the_catalogue():
-    raised = _raised_codes(TRAINING.glob("*.py"))
+    raised = _raised_codes(p for p in TRAINING.rglob("*.py") if "scheduling" not in p.parts)
     assert len(raised) > 40
     missing = sorted(raised - set(forms.CODE_TEXTS) - GENERIC - SAID_WITH_CONDITIONS)
     assert not missing, f"add these codes to training/forms.CODE_TEXTS: {missing}"

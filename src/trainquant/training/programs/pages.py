@@ -1,15 +1,9 @@
-"""HR's training pages: the program list, a program (sessions, enrolments, costs, assessments), a session with
-its roster, and the forms to create a program, schedule a session, enrol someone and record costs.
-
-The employee's "my trainings", the manager's approval inbox and the assessment form are in pages_people.py."""
+"""HR's program pages: the list, a program (sessions, enrolments, costs, assessments), the new-program form and costs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -20,43 +14,33 @@ from sqlalchemy.orm import Session
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
-from trainquant.org.models import DEPARTMENT_KINDS, Site
-from trainquant.org.service import list_sites
+from trainquant.org.models import DEPARTMENT_KINDS
 from trainquant.pagination import PageParams
-from trainquant.training import (
-    assessments,
-    costs,
-    enrolment,
-    forms,
-    lookups,
-    schemas,
-    service,
-)
+from trainquant.training import forms, lookups, schemas
+from trainquant.training.assessments import service as assessments
+from trainquant.training.deps import TrainingManage, TrainingRead
+from trainquant.training.enrolment import service as enrolment
 from trainquant.training.models import (
-    CHECKIN_METHODS,
     COST_CATEGORIES,
-    MISSING_CHECKOUT_POLICIES,
     PROGRAM_KINDS,
     PROGRAM_LEVELS,
     TrainingSession,
 )
-from trainquant.training.pages_people import router as people_router
-from trainquant.training.pages_session import router as session_router
+from trainquant.training.programs import costs
+from trainquant.training.programs import service as programs
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TrainingRead = Annotated[Principal, require("training:read")]
-TrainingManage = Annotated[Principal, require("training:manage")]
 PAGE_SIZE = 50
 ROSTER_SIZE = 500
 PROGRAM_FIELDS = ("code", "title", "title_en", "kind", "level", "trainer", "trainer_employee_no", "planned_hours", "description")
 
 
-def _quoted(code: str) -> str:
+def quoted(code: str) -> str:
     return quote(code, safe="")
 
 
@@ -82,8 +66,8 @@ def programs_page(
     if kind and kind not in PROGRAM_KINDS:
         raise Invalid(_("Unknown %(what)s: %(value)s") % {"what": _("program kind"), "value": kind})
     active = {"active": True, "retired": False, "all": None}[status]
-    f = service.ProgramFilter(q=(q or "").strip() or None, kind=kind or None, active=active)
-    items, total = service.list_programs(db, f, PageParams(page=page, page_size=PAGE_SIZE))
+    f = programs.ProgramFilter(q=(q or "").strip() or None, kind=kind or None, active=active)
+    items, total = programs.list_programs(db, f, PageParams(page=page, page_size=PAGE_SIZE))
     upcoming = dict(
         db.execute(
             select(TrainingSession.program_id, func.count())
@@ -154,14 +138,14 @@ def create_program(
     }
     try:
         body = schemas.ProgramCreate.model_validate(data, strict=False)
-        program = service.create_program(db, body, now=clock.now())
+        program = programs.create_program(db, body, now=clock.now())
     except ValidationError as exc:
         return _program_form(request, form=form, errors=forms.field_errors(exc, {"eligibility": "elig_"}), status_code=422)
     except DomainError as err:
         errors = {"code": _("This code is already taken.")} if err.status == 409 else forms.refusal_errors(err)
         errors = {("elig_" + k.split(".", 1)[1] if k.startswith("eligibility.") else k): v for k, v in errors.items()}
         return _program_form(request, form=form, errors=errors, status_code=err.status)
-    return RedirectResponse(f"/training/programs/{_quoted(program.code)}?done=created", status_code=303)
+    return RedirectResponse(f"/training/programs/{quoted(program.code)}?done=created", status_code=303)
 
 
 # ---------------------------------------------------------------- a program
@@ -191,8 +175,8 @@ def program_page(request: Request, code: str, db: ReadSession, principal: Traini
 
 @router.post("/training/programs/{code}/retire")
 def retire_program(code: str, db: DbSession, _principal: TrainingManage):
-    service.retire_program(db, code)
-    return RedirectResponse(f"/training/programs/{_quoted(code)}?done=retired", status_code=303)
+    programs.retire_program(db, code)
+    return RedirectResponse(f"/training/programs/{quoted(code)}?done=retired", status_code=303)
 
 
 @router.post("/training/programs/{code}/costs")
@@ -219,92 +203,4 @@ def add_cost(
         return _program_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, **page)
     except DomainError as err:
         return _program_page(request, db, principal, code, errors=forms.refusal_errors(err), status_code=err.status, **page)
-    return RedirectResponse(f"/training/programs/{_quoted(code)}?done=cost#costs", status_code=303)
-
-
-# ---------------------------------------------------------------- schedule a session
-
-
-def _session_form(request: Request, db: Session, program, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200):
-    start = (clock.now() + timedelta(days=7)).astimezone(ZoneInfo(settings.default_timezone)).replace(hour=14, minute=0, second=0, microsecond=0)
-    default = {
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "online": program.kind == "online", "checkin_methods": [] if program.kind == "online" else ["qr", "manual"],
-        "min_participation": "80", "missing_checkout_policy": "credit-to-end", "trainer": program.trainer or "",
-    }
-    return render(request, "training/session_form.html", {
-        "program": program, "form": form or default, "errors": errors or {}, "sites": list_sites(db), "methods": CHECKIN_METHODS,
-        "policies": MISSING_CHECKOUT_POLICIES, "timezone": settings.default_timezone,
-    }, status_code=status_code)
-
-
-@router.get("/training/programs/{code}/sessions/new")
-def new_session_page(request: Request, code: str, db: ReadSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock):
-    return _session_form(request, db, lookups.get_program(db, code), settings=settings, clock=clock)
-
-
-@router.post("/training/programs/{code}/sessions/new")
-def create_session(
-    request: Request,
-    code: str,
-    db: DbSession,
-    _principal: TrainingManage,
-    settings: AppSettings,
-    clock: AppClock,
-    starts_at: Annotated[str, Form()] = "",
-    ends_at: Annotated[str, Form()] = "",
-    online: Annotated[str, Form()] = "",
-    site_code: Annotated[str, Form()] = "",
-    venue: Annotated[str, Form()] = "",
-    trainer: Annotated[str, Form()] = "",
-    trainer_employee_no: Annotated[str, Form()] = "",
-    capacity: Annotated[str, Form()] = "",
-    checkin_methods: Annotated[list[str], Form()] = [],  # noqa: B006
-    min_participation: Annotated[str, Form()] = "",
-    missing_checkout_policy: Annotated[str, Form()] = "",
-    session_code: Annotated[str, Form()] = "",
-):
-    program = lookups.get_program(db, code)
-    form = {
-        "starts_at": starts_at, "ends_at": ends_at, "online": bool(online), "site_code": site_code, "venue": venue, "trainer": trainer,
-        "trainer_employee_no": trainer_employee_no, "capacity": capacity, "checkin_methods": checkin_methods,
-        "min_participation": min_participation, "missing_checkout_policy": missing_checkout_policy, "session_code": session_code,
-    }
-    page = {"settings": settings, "clock": clock, "form": form}
-    site = db.scalar(select(Site).where(Site.code == site_code)) if site_code else None
-    zone = ZoneInfo(site.timezone if site else settings.default_timezone)
-    errors: dict[str, str] = {}
-    times = {}
-    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        times[field] = forms.parse_local(value, zone) if value.strip() else None
-        if times[field] is None:
-            errors[field] = _("Enter a date and time.")
-    venue_site, _sep, venue_name = venue.partition("::")
-    if venue_name and venue_site != site_code:
-        errors["venue"] = _("This venue is not in the chosen campus.")
-    try:
-        percent = Decimal(min_participation) / 100 if min_participation.strip() else None
-    except ArithmeticError:
-        percent, errors["min_participation"] = None, _("Enter a number.")
-    if errors:
-        return _session_form(request, db, program, errors=errors, status_code=422, **page)
-    data = {
-        **forms.filled({"code": session_code, "site_code": site_code, "venue": venue_name, "trainer": trainer,
-                        "trainer_employee_no": trainer_employee_no, "capacity": capacity, "missing_checkout_policy": missing_checkout_policy}),
-        "program_code": program.code, "starts_at": times["starts_at"], "ends_at": times["ends_at"], "online": bool(online),
-        "checkin_methods": checkin_methods, "min_participation": float(percent) if percent is not None else None,
-    }
-    try:
-        session = service.create_session(db, schemas.SessionCreate.model_validate(data, strict=False), now=clock.now())
-    except ValidationError as exc:
-        errors = forms.field_errors(exc)
-        errors = {("session_code" if k == "code" else k): v for k, v in errors.items()}
-        return _session_form(request, db, program, errors=errors, status_code=422, **page)
-    except DomainError as err:
-        errors = {"session_code": _("This code is already taken.")} if err.code == "session-code-taken" else forms.refusal_errors(err)
-        return _session_form(request, db, program, errors=errors, status_code=err.status, **page)
-    return RedirectResponse(f"/training/sessions/{_quoted(session.code)}?done=created", status_code=303)
-
-
-router.include_router(session_router)
-router.include_router(people_router)
+    return RedirectResponse(f"/training/programs/{quoted(code)}?done=cost#costs", status_code=303)

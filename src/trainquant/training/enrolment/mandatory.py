@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from trainquant.errors import Conflict, NotFound
 from trainquant.org.models import Employee
 from trainquant.training import rules, schemas
-from trainquant.training.enrolment import perform
+from trainquant.training.enrolment.service import perform
 from trainquant.training.lookups import get_session, program_ref, seat_counts
 from trainquant.training.models import (
     Enrolment,
@@ -24,7 +24,7 @@ from trainquant.training.models import (
     Program,
     TrainingSession,
 )
-from trainquant.training.service import check_prerequisites
+from trainquant.training.programs.service import check_prerequisites
 
 
 def get_rule(db: Session, code: str) -> MandatoryRule:
