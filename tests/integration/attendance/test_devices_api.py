@@ -37,4 +37,5 @@ def test_a_device_id_past_what_a_database_holds_is_refused_not_an_error(client, 
     assert client.patch(f"/api/v1/attendance/devices/{huge}", json={"active": False}, headers=h).status_code == 422
     assert client.get(f"/api/v1/attendance/devices/{huge}/commands", headers=h).status_code == 422
     assert client.post(f"/api/v1/attendance/devices/{huge}/commands", json={"command": "INFO"}, headers=h).status_code == 422
-    assert client.get(f"/api/v1/attendance/devices/{2**63 - 1}/commands", headers=h).status_code == 404
+    assert client.get(f"/api/v1/attendance/devices/{2**31}/commands", headers=h).status_code == 422
+    assert client.get(f"/api/v1/attendance/devices/{2**31 - 1}/commands", headers=h).status_code == 404

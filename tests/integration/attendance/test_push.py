@@ -219,9 +219,11 @@ def test_arbitrary_lines_in_an_upload_never_fail_it_nor_lose_its_good_lines(clie
 
 
 def test_a_command_return_with_an_id_no_database_can_hold_is_logged_and_answered_ok(client, terminal, db, caplog):
-    resp = client.post("/iclock/devicecmd", params={"SN": SN}, content="ID=12345678901234567890123&Return=0&CMD=DATA\nID=²&Return=²\n")
+    body = "ID=12345678901234567890123&Return=0&CMD=DATA\nID=2147483648&Return=0\nID=²&Return=²\n"  # 2**31: past PostgreSQL's integer
+    resp = client.post("/iclock/devicecmd", params={"SN": SN}, content=body)
     assert (resp.status_code, resp.text) == (200, "OK")
-    assert any("unknown command id '12345678901234567890123'" in r.getMessage() for r in caplog.records)
+    logged = [r.getMessage() for r in caplog.records]
+    assert all(any(f"unknown command id '{i}'" in m for m in logged) for i in ("12345678901234567890123", "2147483648", "²"))
 
 
 def test_a_command_return_code_in_odd_digits_is_a_failure_not_an_error(client, terminal, db):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
+from trainquant.attendance.devices.zkteco import MAX_ROW_ID
 from trainquant.attendance.models import Device, DeviceCommand
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, DbSession, ReadSession, require
@@ -17,8 +18,8 @@ from trainquant.org.models import Site, Venue
 
 router = APIRouter(prefix="/api/v1/attendance/devices", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
-# Bounded so that every database can be asked for it (SQLite refuses integers past 64 bits).
-DevicePk = Annotated[int, Path(ge=1, le=2**63 - 1, description="the device's id")]
+# Bounded so that every database can be asked for it (ids are 32-bit on PostgreSQL, SQLite refuses past 64).
+DevicePk = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the device's id")]
 
 
 class DeviceCreate(BaseModel):

@@ -43,7 +43,8 @@ EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(2199, 12, 31, 23, 59, 59)
 _NUMBER = re.compile(r"-?[0-9]{1,9}")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}")  # as strptime reads it, in ASCII
-_ID = re.compile(r"[0-9]{1,18}")  # below 2**63: every database's integer column can be asked for it
+_ID = re.compile(r"[0-9]{1,10}")
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one names no row, and cannot even be asked for
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def ascii_int(value: str) -> int | None:
 
 def parse_id(value: str) -> int | None:
     """A row id sent by a terminal (``ID=`` of a command return), or None if it cannot be one."""
-    return int(value) if _ID.fullmatch(value) else None
+    return int(value) if _ID.fullmatch(value) and int(value) <= MAX_ROW_ID else None
 
 
 def _int(value: str | None, default: int | None) -> int | None:
