@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     import_max_bytes: int = 20 * 1024 * 1024
     import_max_rows: int = 200_000
     events_max_bytes: int = 16 * 1024 * 1024
+    # Rejected check-in records one sender (API key, user, terminal, importer) may store per hour; past
+    # it they are answered "rejected-cap" and only counted. Above a busy terminal's honest bad hour
+    # (unregistered PINs), far below what junk sends.
+    rejected_per_source_per_hour: int = Field(default=5000, ge=0)
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and

@@ -50,18 +50,19 @@ class StrictInput(BaseModel):
     def _no_nul(cls, value: Any) -> Any:
         # PostgreSQL text cannot hold U+0000 and no field means one: refused here, naming the field,
         # rather than by the database as a 500. Nested models check their own fields.
-        if _has_nul(value):
+        if has_nul(value):
             raise ValueError("the text must not contain the NUL character (U+0000)")
         return value
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
+    """Whether text anywhere in ``value`` (nested dicts and lists included) holds U+0000."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from trainquant.attendance.models import CheckinEvent
 from trainquant.db import driver_value, insert_rows, reserve_ids, select_in
 
-COLUMNS = ("id", "dedup_key", "source", "received_at", "at", "kind", "verdict", "lat", "raw")
+COLUMNS = ("id", "dedup_key", "source", "origin", "received_at", "at", "kind", "verdict", "lat", "raw")
 
 
 def test_rows_written_by_the_driver_read_back_through_the_orm(db):
@@ -25,7 +25,7 @@ def test_rows_written_by_the_driver_read_back_through_the_orm(db):
     assert len(set(ids)) == 3
     raw = {"名字": "张三", "n": 1, "nested": [1, None]}
     insert_rows(db, table, COLUMNS, [
-        (id_, f"k{id_}", "api", when(datetime(2026, 9, 1, tzinfo=UTC)), when(at), "in", "accepted", 39.9 if i else None, orjson.dumps(raw).decode())
+        (id_, f"k{id_}", "api", "api", when(datetime(2026, 9, 1, tzinfo=UTC)), when(at), "in", "accepted", 39.9 if i else None, orjson.dumps(raw).decode())
         for i, (id_, at) in enumerate(zip(ids, ats, strict=True))
     ])
     got = db.execute(select(CheckinEvent.id, CheckinEvent.at, CheckinEvent.raw, CheckinEvent.lat).order_by(CheckinEvent.id)).all()
@@ -48,8 +48,8 @@ def test_select_in_takes_any_number_of_keys_in_one_statement(db):
     table = CheckinEvent.__table__
     when = driver_value(table.c.at, db.get_bind().dialect)
     ids = reserve_ids(db, table, 3)
-    insert_rows(db, table, ("id", "dedup_key", "source", "received_at", "verdict", "raw"), [
-        (id_, f"k{i}", "api", when(datetime(2026, 9, 1, tzinfo=UTC)), "rejected" if i == 2 else "accepted", "{}") for i, id_ in enumerate(ids)
+    insert_rows(db, table, ("id", "dedup_key", "source", "origin", "received_at", "verdict", "raw"), [
+        (id_, f"k{i}", "api", "api", when(datetime(2026, 9, 1, tzinfo=UTC)), "rejected" if i == 2 else "accepted", "{}") for i, id_ in enumerate(ids)
     ])
     keys = [f"k{i}" for i in range(5000)] + ["名字", "it's"]  # far more than a backend's parameter limit, quotes, CJK
     assert sorted(select_in(db, table, "dedup_key", ("dedup_key", "id"), keys)) == [("k0", ids[0]), ("k1", ids[1]), ("k2", ids[2])]
@@ -75,7 +75,7 @@ def test_a_whole_second_written_by_the_driver_is_found_by_an_orm_comparison(db):
     when = driver_value(table.c.at, db.get_bind().dialect)
     at = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)  # no microseconds: SQLite's driver alone would drop the fraction
     [id_] = reserve_ids(db, table, 1)
-    insert_rows(db, table, ("id", "dedup_key", "source", "received_at", "at", "verdict", "raw"), [(id_, "k", "api", when(at), when(at), "accepted", "{}")])
+    insert_rows(db, table, ("id", "dedup_key", "source", "origin", "received_at", "at", "verdict", "raw"), [(id_, "k", "api", "api", when(at), when(at), "accepted", "{}")])
     assert db.scalar(select(CheckinEvent.id).where(CheckinEvent.at >= at, CheckinEvent.at <= at, CheckinEvent.received_at == at)) == id_
 
 

@@ -36,10 +36,25 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 class CheckinEvent(Base):
     """One check-in or check-out exactly as received, with the verdict given at that moment.
 
-    Never updated. ``dedup_key`` is the client's event id, or a key derived from the source
-    (ZKTeco: SN + PIN + device time). It is unique among accepted events only: a record that was
-    rejected (unknown PIN, say) can be sent again once the cause is fixed; a repeat of an accepted
-    one is answered "duplicate" and not stored twice.
+    Never updated. ``origin`` names who sent it: ``apikey:<id>`` or ``user:<id>`` (the events API and
+    the phone page: the API key, or the logged-in user), ``zkteco:<SN>`` (a terminal), ``wecom`` /
+    ``dingtalk`` / ``feishu`` / ``sheet`` (the importer: one account per platform), or the bare source
+    where the sender is not known (``api``, ``qr-page``; see below).
+
+    ``dedup_key`` is ``<origin>|<event id>`` (ZKTeco's event id: SN + PIN + device time), or
+    ``<origin>|h:<sha256 of the record>`` without one: idempotency keys are the sender's own, so two
+    clients' "1001" are two events. It is unique among accepted events only: a repeat of an accepted
+    event is answered "duplicate" and not stored twice, while a rejected record (unknown PIN, say) can
+    be sent again once the cause is fixed.
+
+    ``content_key`` (rejected records only, unique): a hash of origin, reason code and the record
+    without the converter's verdict text. A rejected record sent again identically, and rejected for
+    the same reason, is answered as a repeat of the stored rejection instead of being stored again.
+
+    Rows stored before origins were recorded (migration 0009): ZKTeco and importer rows have their
+    origin from the key itself (SN) or the source, and their keys in this form. Events API and phone
+    page rows cannot say which key or user sent them: their origin is the bare source (``api``,
+    ``qr-page``), their key stays ``<source>:<event id>`` and is listed in ``LegacyEventKey``.
     """
 
     __tablename__ = "checkin_events"
@@ -50,6 +65,11 @@ class CheckinEvent(Base):
             "uq_checkin_events_accepted_key", "dedup_key", unique=True,
             sqlite_where=text("verdict = 'accepted'"), postgresql_where=text("verdict = 'accepted'"),
         ),
+        # Rejected records only carry a content key, so accepted events pay nothing for this index.
+        Index(
+            "uq_checkin_events_rejected_content", "content_key", unique=True,
+            sqlite_where=text("content_key IS NOT NULL"), postgresql_where=text("content_key IS NOT NULL"),
+        ),
         # Recomputation reads a session's punches; proxy detection reads a person's punches around it.
         # Every index is paid for on each ingested event, so there is no other.
         Index("ix_checkin_events_session_employee", "session_id", "employee_id"),
@@ -57,8 +77,10 @@ class CheckinEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedup_key: Mapped[str] = mapped_column(String(160))
+    dedup_key: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(96))
+    content_key: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     batch_id: Mapped[str | None] = mapped_column(String(40))  # the request or file it came in
     batch_index: Mapped[int | None] = mapped_column(Integer)  # its position there
@@ -78,6 +100,39 @@ class CheckinEvent(Base):
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(300))
     raw: Mapped[dict] = mapped_column(JSON)
+
+
+class LegacyEventKey(Base):
+    """The keys of accepted events API and phone-page events stored before origins were recorded
+    (``<source>:<event id>``), with the person each was about. Filled once by migration 0009, never after.
+
+    Which API key or user sent them was not recorded and cannot be known, so the reading is an
+    auditor's: a new event whose id gives such a key is a retry of that event when it is about the same
+    person (answered "duplicate", whichever sender retries), and another client's event when it is about
+    someone else (judged on its own). No retry is stored twice, and no other person's punch is dropped.
+    Kept apart from ``checkin_events`` so that ingestion asks for these keys only where there are any.
+    Plain integers, no foreign keys: facts copied once, which a later copy of ``checkin_events`` or
+    ``employees`` (SQLite's batch migrations) must not cascade into.
+    """
+
+    __tablename__ = "checkin_legacy_keys"
+
+    dedup_key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer)  # the checkin_events row
+    employee_id: Mapped[int | None] = mapped_column(Integer)  # whom it was about
+
+
+class RejectionsPerHour(Base):
+    """Rejected records per sender (``CheckinEvent.origin``) and UTC hour: how many were stored, and
+    how many were refused unstored once the hourly allowance (``TQ_REJECTED_PER_SOURCE_PER_HOUR``) was
+    used up. A sender sending junk cannot grow the database without bound; HR/IT see here who tried."""
+
+    __tablename__ = "checkin_rejections_per_hour"
+
+    origin: Mapped[str] = mapped_column(String(96), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PendingRefresh(Base):

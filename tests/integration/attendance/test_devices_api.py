@@ -27,3 +27,15 @@ def test_register_a_terminal_then_it_may_post(client, db):
     assert client.patch(f"/api/v1/attendance/devices/{pk}", json={"active": False}, headers=h).json()["active"] is False
     assert client.get("/iclock/cdata", params={"SN": "ZK9"}).status_code == 403
     assert client.get("/api/v1/attendance/devices", headers={"Authorization": f"Bearer {make_api_key(db, scopes=['attendance:read'], name='r')}"}).status_code in (401, 403)
+
+
+def test_a_device_id_past_what_a_database_holds_is_refused_not_an_error(client, db):
+    key = make_api_key(db, scopes=["attendance:manage"])
+    db.commit()
+    h = {"Authorization": f"Bearer {key}"}
+    huge = "12345678901234567890123"
+    assert client.patch(f"/api/v1/attendance/devices/{huge}", json={"active": False}, headers=h).status_code == 422
+    assert client.get(f"/api/v1/attendance/devices/{huge}/commands", headers=h).status_code == 422
+    assert client.post(f"/api/v1/attendance/devices/{huge}/commands", json={"command": "INFO"}, headers=h).status_code == 422
+    assert client.get(f"/api/v1/attendance/devices/{2**31}/commands", headers=h).status_code == 422
+    assert client.get(f"/api/v1/attendance/devices/{2**31 - 1}/commands", headers=h).status_code == 404

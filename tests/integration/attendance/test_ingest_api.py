@@ -197,7 +197,7 @@ def test_batch_recompute_equals_reference(client, school, db, settings):
     from trainquant.attendance.service import recompute_batch
 
     post(client, [ev(3, "in"), ev(50, "out"), ev(70, "in"), ev(0, "in", employee_no="T2", event_id="b1"), ev(118, "out", employee_no="T2", event_id="b2")])
-    cols = lambda r: (r["employee_no"], r["attended_minutes"], r["late_minutes"], r["early_leave_minutes"], sorted(r["flags"]), r["events"], r["away"])  # noqa: E731
+    cols = lambda r: (r["employee_no"], r["attended_minutes"], r["late_minutes"], r["early_leave_minutes"], sorted(r["flags"]), r["events"], r["away"])
     reference = [cols(r) for r in client.get("/api/v1/attendance/sessions/CI-1").json()]
     recompute_batch(db, [school["session"].id], now=NOW, default_tz=settings.default_timezone)
     db.commit()
@@ -223,14 +223,14 @@ def test_a_key_stored_meanwhile_makes_the_batch_judged_again_under_the_lock(scho
     batch = [ev(0, "in"), ev(120, "out")]
     raced = _JudgedThenRaced(session_factory, db, [ev(0, "in")], settings)
     outcome = ingest(db, batch, source="api", principal=None, now=NOW, secret_key=settings.secret_key, reader=raced)
-    rival_id = db.scalar(select(CheckinEvent.id).where(CheckinEvent.dedup_key == "api:T1-in-0"))
+    rival_id = db.scalar(select(CheckinEvent.id).where(CheckinEvent.dedup_key == "api|T1-in-0"))
     assert [(v[2], v[5] == rival_id) for v in outcome.verdicts] == [("duplicate", True), ("accepted", False)]
     assert db.scalar(select(func.count(CheckinEvent.id))) == 2  # the rival's "in" and this batch's "out"
 
 
 def test_a_qr_use_taken_meanwhile_is_refused_under_the_lock(school, db, session_factory, settings):
     token = qr.issue(settings.secret_key, school["session"].id, NOW.timestamp()).encode()
-    scan = dict(method="qr", qr_token=token, at=NOW.isoformat(), device_id=None)
+    scan = {"method": "qr", "qr_token": token, "at": NOW.isoformat(), "device_id": None}
     raced = _JudgedThenRaced(session_factory, db, [ev(0, "in", event_id="phone-a", **scan)], settings)
     outcome = ingest(db, [ev(0, "in", event_id="phone-b", **scan)], source="api", principal=None, now=NOW, secret_key=settings.secret_key, reader=raced)
     assert [(v[2], v[3]) for v in outcome.verdicts] == [("rejected", "qr-reused")]

@@ -164,6 +164,34 @@ def test_checkin_refuses_an_expired_token_with_the_translated_message(room):
     assert "这不是有效的签到二维码" in forged.text
 
 
+@pytest.mark.parametrize("token", ["tq1.12345678901234567890123.1.AAAA", f"tq1.{2**31}.1.AAAA", "tq1.².1.AAAA", "tq1.1.²³.AAAA", "x.1.2", "tq1..1.A"])
+def test_a_token_naming_no_possible_session_is_an_invalid_code_not_an_error(room, token):
+    """Any employee can open the page: a session id beyond 64 bits in the token made it a 500."""
+    t3 = room["clients"]["t3"]
+    page = t3.get("/checkin", params={"t": token})
+    assert page.status_code == 200 and "这不是有效的签到二维码" in page.text
+    resp = t3.post("/checkin", data={"csrf_token": t3.headers["X-Test-CSRF"], "t": token, "kind": "in", "event_id": "e-bad"})
+    assert resp.status_code == 422 and "这不是有效的签到二维码" in resp.text
+
+
+def test_a_scanned_token_in_odd_digits_is_rejected_per_event_not_an_error(room):
+    robot = room["clients"]["robot"]
+    event = {**punch("T3", 5, "in"), "method": "qr", "qr_token": f"tq1.{room['session'].id}.²³.AAAA", "at": NOW.isoformat(), "device_id": None}
+    resp = robot.post("/api/v1/attendance/events", json=event)
+    assert resp.status_code == 200 and [(r["status"], r["reason_code"]) for r in resp.json()["results"]] == [("rejected", "qr-malformed")]
+
+
+def test_a_refused_check_in_sent_again_is_still_refused_with_its_reason(room, db):
+    room["session"].checkin_methods = ["face"]
+    db.commit()
+    t3 = room["clients"]["t3"]
+    token = qr.issue(room["settings"].secret_key, room["session"].id, NOW.timestamp()).encode()
+    form = {"csrf_token": t3.headers["X-Test-CSRF"], "t": token, "kind": "in", "event_id": "e-twice"}
+    for _ in range(2):  # the second is a repeat of the stored rejection
+        resp = t3.post("/checkin", data=form)
+        assert "本场次不支持此签到方式" in resp.text and "已记录" not in resp.text
+
+
 def test_checkin_needs_a_login_and_keeps_the_token(room):
     resp = room["clients"]["anonymous"].get("/checkin?t=tq1.1.2.abc", follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/login?next=%2Fcheckin%3Ft%3Dtq1.1.2.abc"

@@ -73,8 +73,12 @@ def test_wecom_import_converts_gcj02_and_is_idempotent(client, school, db):
     assert first.raw["evidence"]["location_title"] == "上海校区"
     assert attended_minutes(db, school["t1"].id) == 120
     again = post(client, "wecom", wecom_payload(school))
-    assert (again["accepted"], again["duplicate"]) == (0, 2)
+    # The rejected records too are answered as repeats of their stored rejections, with their reasons.
+    assert [(r["status"], r["reason_code"], r["id"]) for r in again["results"]] == [
+        ("duplicate", "duplicate", got["results"][0]["id"]), ("duplicate", "duplicate", got["results"][1]["id"]),
+        ("duplicate", "outside-geofence", got["results"][2]["id"]), ("duplicate", "malformed", got["results"][3]["id"])]
     assert db.scalar(select(func.count(CheckinEvent.id)).where(CheckinEvent.verdict == "accepted")) == 2
+    assert db.scalar(select(func.count(CheckinEvent.id))) == 4
 
 
 def test_dingtalk_import(client, school, db):
@@ -89,7 +93,7 @@ def test_dingtalk_import(client, school, db):
     got = post(client, "dingtalk", payload)
     assert [(r["status"], r["reason_code"]) for r in got["results"]] == [("accepted", None), ("accepted", None), ("rejected", "unknown-employee")]
     assert attended_minutes(db, school["t1"].id) == 90
-    assert post(client, "dingtalk", payload)["duplicate"] == 2
+    assert post(client, "dingtalk", payload)["duplicate"] == 3
 
 
 def test_feishu_import_alternates_punches(client, school, db):

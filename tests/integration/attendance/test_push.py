@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import make_department, make_employee, make_site
@@ -77,7 +80,7 @@ def test_attlog_tabs_and_spaces_converted_with_the_site_zone_and_resend_is_harml
         ("device_pin:1002", "in", datetime(2026, 9, 1, 6, 2, tzinfo=UTC), "fingerprint", "accepted"),
         ("device_pin:1001", "out", datetime(2026, 9, 1, 8, 0, tzinfo=UTC), "face", "accepted"),
     ]
-    assert stored[0].dedup_key == "zkteco:ZK-001:1001:2026-09-01 14:00:00" and stored[0].source == "zkteco"
+    assert stored[0].dedup_key == "zkteco:ZK-001|ZK-001:1001:2026-09-01 14:00:00" and (stored[0].source, stored[0].origin) == ("zkteco", "zkteco:ZK-001")
     assert stored[0].session_id == terminal["session"].id  # resolved by time and the device's room
     rec = db.scalar(select(AttendanceRecord).where(AttendanceRecord.employee_id == terminal["t1"].id))
     assert rec.attended_seconds == 7200
@@ -101,10 +104,13 @@ def test_unknown_pin_is_kept_and_accepted_once_hr_adds_the_pin(client, terminal,
     (first,) = events(db)
     assert (first.verdict, first.reason_code) == ("rejected", "unknown-employee")
     assert first.reason == "no employee with device_pin id '1003'" and first.raw["external_id"] == "1003"
+    # Sent again before the PIN is registered (elsewhere in a bigger upload): a repeat, not a second row.
+    assert cdata(client, "1001\t2026-09-01 14:00:00\t0\t15\n" + line).text == "OK: 2"
+    assert [(e.verdict, e.reason_code) for e in events(db)] == [("rejected", "unknown-employee"), ("accepted", None)]
     db.add(ExternalId(employee_id=terminal["t3"].id, system="device_pin", external_id="1003"))
     db.commit()
     assert cdata(client, line).text == "OK: 1"
-    assert [e.verdict for e in events(db)] == ["rejected", "accepted"]
+    assert [(e.verdict, e.employee_ref) for e in events(db)] == [("rejected", "device_pin:1003"), ("accepted", "device_pin:1001"), ("accepted", "device_pin:1003")]
 
 
 @pytest.mark.parametrize("sn", ["ZK-STRANGER", "ZK-OFF"])
@@ -171,3 +177,82 @@ def test_a_body_without_declared_size_is_cut_off_too(client, terminal):
 
     resp = client.post("/iclock/cdata", params={"SN": SN, "table": "ATTLOG"}, content=chunks())
     assert resp.status_code == 413
+
+
+# ---------------------------------------------------------------- a bad line never blocks the terminal
+
+
+def test_a_line_that_cannot_be_read_is_refused_alone_and_the_upload_answered_ok(client, terminal, db):
+    """A status "²" (str.isdigit takes it, int refuses it) or a time at the calendar's edge made the
+    whole upload ERROR: the terminal resent it forever and every later punch waited behind it."""
+    body = ("1001\t2026-09-01 14:00:00\t0\t15\n1002\t2026-09-01 14:01:00\t²\t1\n1002\t0001-01-01 00:00:00\t0\t1\n"
+            "1002\t9999-12-31 23:59:59\t0\t1\n1002\t2026-09-01 14:02:00\t0\t1\n")
+    assert cdata(client, body).text == "OK: 5"
+    assert [(e.verdict, e.reason_code, e.employee_ref) for e in events(db)] == [
+        ("accepted", None, "device_pin:1001"), ("rejected", "malformed", None), ("rejected", "malformed", None),
+        ("rejected", "malformed", None), ("accepted", None, "device_pin:1002"),
+    ]
+    assert "unknown status" in events(db)[1].reason and "not a time" in events(db)[2].reason
+
+
+JUNK_LINE = st.one_of(
+    st.text(max_size=40),
+    st.tuples(
+        st.sampled_from(["1001", "1002", "9", "x", "²", "10\x0001"]),
+        st.one_of(st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")), st.text(max_size=20)),
+        st.one_of(st.text(max_size=4), st.sampled_from(["0", "1", "²", "٣", "99999999999999999999"])),
+        st.one_of(st.text(max_size=4), st.sampled_from(["15", "²", "-1"])),
+    ).map("\t".join),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(JUNK_LINE, min_size=1, max_size=6))
+def test_arbitrary_lines_in_an_upload_never_fail_it_nor_lose_its_good_lines(client, terminal, db, junk):
+    body = "\n".join([BATCH.splitlines()[0], *junk, *BATCH.splitlines()[1:]])
+    resp = cdata(client, body)
+    assert resp.status_code == 200 and resp.text.startswith("OK"), resp.text
+    keys = set(db.scalars(select(CheckinEvent.dedup_key).where(CheckinEvent.verdict == "accepted")))
+    for line in BATCH.splitlines():
+        pin, at = line.replace("\t", " ").split(" ")[:2], line.replace("\t", " ").split(" ")[2]
+        assert f"zkteco:{SN}|{SN}:{pin[0]}:{pin[1]} {at}" in keys
+
+
+def test_a_command_return_with_an_id_no_database_can_hold_is_logged_and_answered_ok(client, terminal, db, caplog):
+    body = "ID=12345678901234567890123&Return=0&CMD=DATA\nID=2147483648&Return=0\nID=²&Return=²\n"  # 2**31: past PostgreSQL's integer
+    resp = client.post("/iclock/devicecmd", params={"SN": SN}, content=body)
+    assert (resp.status_code, resp.text) == (200, "OK")
+    logged = [r.getMessage() for r in caplog.records]
+    assert all(any(f"unknown command id '{i}'" in m for m in logged) for i in ("12345678901234567890123", "2147483648", "²"))
+
+
+def test_a_command_return_code_in_odd_digits_is_a_failure_not_an_error(client, terminal, db):
+    device = db.scalar(select(Device).where(Device.device_id == SN))
+    cmd = DeviceCommand(device_pk=device.id, command="INFO", created_at=LATER, status="sent")
+    db.add(cmd)
+    db.commit()
+    assert client.post("/iclock/devicecmd", params={"SN": SN}, content=f"ID={cmd.id}&Return=²&CMD=INFO\n").text == "OK"
+    db.refresh(cmd)
+    assert (cmd.status, cmd.return_code) == ("failed", "²")
+
+
+# ---------------------------------------------------------------- junk cannot grow the database without bound
+
+
+def test_random_bytes_from_a_registered_terminal_store_at_most_the_hourly_allowance_then_nothing(client, terminal, db, app, caplog):
+    """1 MB of random bytes stored 27,575 rejected rows, and as many again at every resend."""
+    from trainquant.attendance.models import RejectionsPerHour
+
+    app.state.settings = app.state.settings.model_copy(update={"rejected_per_source_per_hour": 300})
+    junk = random.Random(7).randbytes(1024 * 1024)
+    assert cdata(client, junk).text.startswith("OK: ")  # the terminal moves on
+    stored = db.scalar(select(func.count(CheckinEvent.id)))
+    assert 0 < stored <= 300
+    assert any("not stored" in r.getMessage() and f"zkteco:{SN}" in r.getMessage() for r in caplog.records)
+    assert cdata(client, junk).text.startswith("OK: ")
+    assert db.scalar(select(func.count(CheckinEvent.id))) == stored
+    (hour,) = db.scalars(select(RejectionsPerHour))
+    assert (hour.origin, hour.hour, hour.stored) == (f"zkteco:{SN}", LATER.replace(minute=0), stored) and hour.refused > 1000
+    # Good punches still land, and the allowance belongs to this terminal alone.
+    assert cdata(client, BATCH).text == "OK: 3"
+    assert db.scalar(select(func.count(CheckinEvent.id)).where(CheckinEvent.verdict == "accepted")) == 3

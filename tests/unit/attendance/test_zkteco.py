@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from trainquant.attendance.checkin.schemas import EventIn
+from trainquant.attendance.checkin.schemas import EventIn, validate_event
 from trainquant.attendance.devices import zkteco
 from trainquant.attendance.rules import UNUSABLE
 
@@ -75,3 +78,77 @@ def test_handshake_and_command_returns():
     assert zkteco.utc_offset_hours(ZoneInfo("Asia/Kolkata"), datetime(2026, 9, 1, tzinfo=UTC)) == "5.5"
     got = zkteco.parse_command_returns("ID=5&Return=0&CMD=DATA\nID=6&Return=-1002&CMD=INFO\n\n")
     assert [(r["ID"], r["Return"]) for r in got] == [("5", "0"), ("6", "-1002")]
+
+
+# ---------------------------------------------------------------- one bad line never fails the upload
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("1002\t2026-09-01 14:00:00\t²\t1", "unknown status"),  # "²".isdigit() is True, int("²") raises
+        ("1002\t2026-09-01 14:00:00\t0\t²", "verify mode"),
+        ("1002\t２０２６-09-01 14:00:00\t0\t1", "not a time"),  # full-width digits: strptime would take them
+        ("1002\t0001-01-01 00:00:00\t0\t1", "not a time"),  # before 1900: no UTC conversion at the calendar's edge
+        ("1002\t9999-12-31 23:59:59\t0\t1", "not a time"),
+        ("1002\t2026-09-01 14:00:00\t99999999999999999999\t1", "unknown status"),
+        ("10\x0002\t2026-09-01 14:00:00\t0\t1", "unprintable"),  # a text column cannot hold NUL (PostgreSQL)
+    ],
+)
+def test_lines_a_terminal_never_sends_are_refused_alone(line, fragment):
+    got = zkteco.parse_line(2, line)
+    assert isinstance(got, zkteco.AttlogRejection) and got.reason.startswith("line 2:") and fragment in got.reason
+
+
+def test_a_time_at_the_calendars_edge_becomes_an_unusable_record_not_an_error():
+    body = "1001\t2026-09-01 14:00:00\t0\t15\n1001\t0001-01-01 00:00:00\t0\t15\n1001\t2026-09-01 14:00:00\t²\t15\n1002\t2026-09-01 16:00:00\t1\t15\n"
+    events = zkteco.events_for(body, sn="SN1", zone=SHANGHAI)
+    assert [e.get("external_id") for e in events] == ["1001", None, None, "1002"]
+    assert [e[UNUSABLE][:7] for e in events if UNUSABLE in e] == ["line 2:", "line 3:"]
+
+
+def test_ids_and_codes_are_ascii_integers_a_database_can_hold():
+    assert zkteco.parse_id("42") == 42 and zkteco.parse_id(str(2**31 - 1)) == 2**31 - 1
+    assert [zkteco.parse_id(v) for v in ("9" * 23, str(2**31), "²", "-1", "", " 4", "４")] == [None] * 7
+    assert [zkteco.ascii_int(v) for v in ("0", "-1002", "²", "1.5", "x")] == [0, -1002, None, None, None]
+
+
+def test_a_record_carries_no_position_so_a_resend_elsewhere_in_an_upload_is_the_same_record():
+    first = zkteco.events_for("1001\t2026-09-01 14:00:00\t0\t15\ngarbage\n", sn="SN1", zone=SHANGHAI)
+    later = zkteco.events_for("\n\n1002\t2026-09-01 14:05:00\t0\t15\ngarbage\n1001\t2026-09-01 14:00:00\t0\t15\n", sn="SN1", zone=SHANGHAI)
+    assert first[0] == later[2]
+    assert {k: v for k, v in first[1].items() if k != UNUSABLE} == {k: v for k, v in later[1].items() if k != UNUSABLE}
+
+
+GOOD = ["1001\t2026-09-01 14:00:00\t0\t15\t0\t0", "1002 2026-09-01 14:02:00 0 1 0 0", "1001\t2026-09-01 16:00:00\t1\t15\t0\t0"]
+# Junk: any text, and near-misses of a record (any time on the calendar, odd digits, any field text).
+field = st.one_of(st.text(max_size=8), st.integers(-10, 300).map(str), st.sampled_from(["²", "٣", "４", "1.5", "-", ""]))
+near_miss = st.tuples(
+    st.one_of(st.text(min_size=1, max_size=70), st.integers(0, 99999).map(str)),
+    st.one_of(st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S")), st.text(max_size=20)),
+    field, field, field,
+).map("\t".join)
+junk_line = st.one_of(st.text(max_size=60), near_miss)
+
+
+def _essentials(event: dict) -> tuple:
+    return event["event_id"], event["external_id"], event["kind"], event["at"], event["method"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(junk=st.lists(junk_line, max_size=8), places=st.lists(st.integers(0, 20), min_size=8, max_size=8))
+def test_arbitrary_lines_mixed_into_an_upload_never_fail_it_and_never_lose_a_good_line(junk, places):
+    lines = list(GOOD)
+    for text, at in zip(junk, places, strict=False):
+        lines.insert(at % (len(lines) + 1), text)
+    events = zkteco.events_for("\n".join(lines), sn="SN1", zone=SHANGHAI)  # never raises
+    found = {_essentials(e) for e in events if UNUSABLE not in e}
+    for good in GOOD:
+        assert _essentials(zkteco.to_event(zkteco.parse_line(1, good), sn="SN1", zone=SHANGHAI)) in found
+    for e in events:
+        # Every dict is an unusable record with its reason, or an event the one ingestion path can judge.
+        if UNUSABLE not in e:
+            try:
+                validate_event(e)
+            except ValidationError:
+                pass

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from trainquant.attendance.checkin import pending, qr, service
 from trainquant.attendance.checkin.schemas import IngestResult, events_of
-from trainquant.attendance.models import CheckinEvent
+from trainquant.attendance.models import CheckinEvent, RejectionsPerHour
 from trainquant.auth.permissions import Principal
 from trainquant.deps import (
     AppClock,
@@ -55,6 +55,7 @@ def list_events(
     session: Annotated[str | None, Query(max_length=40)] = None,
     verdict: Annotated[str | None, Query(pattern="^(accepted|rejected)$")] = None,
     source: Annotated[str | None, Query(max_length=16)] = None,
+    origin: Annotated[str | None, Query(max_length=96, description="the sender: apikey:<id>, user:<id>, zkteco:<SN>, wecom ...")] = None,
 ):
     stmt = select(CheckinEvent).order_by(CheckinEvent.id.desc())
     if session:
@@ -63,16 +64,31 @@ def list_events(
         stmt = stmt.where(CheckinEvent.verdict == verdict)
     if source:
         stmt = stmt.where(CheckinEvent.source == source)
+    if origin:
+        stmt = stmt.where(CheckinEvent.origin == origin)
     rows, total = paginate(db, stmt, paging)
     items = [
         {
-            "id": e.id, "source": e.source, "received_at": e.received_at, "employee_ref": e.employee_ref, "session_id": e.session_id,
+            "id": e.id, "source": e.source, "origin": e.origin, "received_at": e.received_at, "employee_ref": e.employee_ref, "session_id": e.session_id,
             "kind": e.kind, "at": e.at, "method": e.method, "device_id": e.device_id, "verdict": e.verdict,
             "reason_code": e.reason_code, "reason": e.reason, "distance_m": e.distance_m,
         }
         for e in rows
     ]
     return Page.of(items, total, paging)
+
+
+@router.get(
+    "/rejections-per-hour", response_model=Page[dict],
+    summary="Rejected records per sender and hour: how many were stored, and how many were refused past the hourly allowance",
+)
+def rejections_per_hour(db: ReadSession, paging: Paging, _: Manage, origin: Annotated[str | None, Query(max_length=96)] = None):
+    stmt = select(RejectionsPerHour).order_by(RejectionsPerHour.hour.desc(), RejectionsPerHour.origin)
+    if origin:
+        stmt = stmt.where(RejectionsPerHour.origin == origin)
+    rows, total = paginate(db, stmt, paging)
+    items = [{"origin": r.origin, "hour": r.hour, "stored": r.stored, "refused": r.refused} for r in rows]
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
 
 @router.get("/sessions/{code}/qr", summary="The current rotating QR token for the room's screen")

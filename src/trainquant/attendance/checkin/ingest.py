@@ -5,22 +5,30 @@ Each event gets a verdict — accepted, duplicate or rejected with a reason code
 received (a duplicate of an accepted event is answered, not stored again). Nothing in a batch is
 lost because another event of the batch was bad. ``IngestOutcome.affected`` names the (session,
 employee) pairs whose figures the caller must recompute (``api.refresh`` or ``service.recompute_batch``).
+
+Idempotency keys belong to their sender (``origin_of``): the key is (origin, event id), see
+``CheckinEvent``. Junk cannot grow the database without bound: a rejected record sent again
+identically (same sender, same reason) is answered as a repeat of the stored rejection, and each
+sender may store at most ``rejected_cap`` rejected records per hour; beyond it they are answered
+``rejected-cap``, not stored, and counted in ``RejectionsPerHour``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,13 +36,20 @@ from trainquant.attendance import geo
 from trainquant.attendance.checkin import qr
 from trainquant.attendance.checkin.schemas import (
     MAX_BATCH,
+    REJECTED_CAP,
     IngestResult,
     Verdict,
     validate_event,
 )
-from trainquant.attendance.models import CheckinEvent, Device
+from trainquant.attendance.models import (
+    CheckinEvent,
+    Device,
+    LegacyEventKey,
+    RejectionsPerHour,
+)
 from trainquant.attendance.rules import UNUSABLE
 from trainquant.auth.permissions import Principal
+from trainquant.config import Settings
 from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.memory import gc_paused
@@ -46,6 +61,12 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 QR_CLOCK_TOLERANCE = timedelta(minutes=2)
 BIOMETRIC = ("face", "fingerprint", "card")
 CHUNK = 900
+# Sources whose sender is the principal (an API key, a logged-in user). Their events from before
+# origins were recorded keep the key "<source>:<event id>" (``LegacyEventKey``).
+PRINCIPAL_SOURCES = ("api", "qr-page")
+DEFAULT_REJECTED_CAP: int = Settings.model_fields["rejected_per_source_per_hour"].default
+
+log = logging.getLogger("trainquant.checkin")
 
 
 @dataclass(slots=True, frozen=True)
@@ -75,8 +96,14 @@ def _session_infos(db: Session, *where: Any) -> list[_SessionInfo]:
 class _Row:
     index: int
     raw: Any
-    key: str
+    origin: str
+    event_id: str  # as answered: the client's, else the key's record hash
+    key: str = ""
     event: dict[str, Any] | None = None  # ``schemas.validate_event``: EventIn's fields as a dict
+    legacy_key: str | None = None  # the key this event would have had before origins were recorded
+    legacy_match: tuple[int, int | None] | None = None  # (event id, employee id) of the old event with that key
+    content_key: str | None = None  # rejected records: their sender, reason code and content
+    first_index: int | None = None  # a repeat within the batch: the row it repeats
     verdict: str = "accepted"
     code: str | None = None
     reason: str | None = None
@@ -104,6 +131,7 @@ class IngestOutcome:
     verdicts: list[tuple]
     affected: set[tuple[int, int]] = field(default_factory=set)  # (session_id, employee_id)
     stored_ids: list[int] = field(default_factory=list)
+    not_stored: int = 0  # rejections over the sender's hourly allowance
 
     @property
     def result(self) -> IngestResult:
@@ -111,14 +139,46 @@ class IngestOutcome:
 
     def json(self) -> bytes:
         """The ``IngestResult`` body, serialised without building 10,000 models."""
-        return orjson.dumps({**self.counts, "results": [dict(zip(_VERDICT_FIELDS, v, strict=True)) for v in self.verdicts]})
+        return orjson.dumps({
+            **self.counts, "rejected_not_stored": self.not_stored, "results": [dict(zip(_VERDICT_FIELDS, v, strict=True)) for v in self.verdicts],
+        })
 
 
-def dedup_key(source: str, raw: Any, event_id: str | None) -> str:
-    if event_id:
-        return f"{source}:{event_id}"[:160]
+def origin_of(source: str, principal: Principal | None, raw: Any) -> str:
+    """Who sent a record: the API key or logged-in user (``apikey:<id>``, ``user:<id>``) for the events
+    API and the phone page, the terminal (``zkteco:<SN>``) for ZKTeco, else the importer (``wecom`` ...).
+
+    A ZKTeco record's ``device_id`` is the serial its upload was allow-listed by: the converter sets it.
+    Without a principal (internal callers) the sender is the bare source.
+    """
+    if principal is not None and source in PRINCIPAL_SOURCES:
+        return f"{principal.kind}:{principal.id}"
+    if source == "zkteco" and isinstance(raw, dict) and isinstance(device := raw.get("device_id"), str) and device:
+        return f"zkteco:{device}"
+    return source
+
+
+def record_hash(raw: Any) -> str:
     canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
-    return f"{source}:h:{hashlib.sha256(canonical.encode()).hexdigest()}"
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def dedup_key(origin: str, raw: Any, event_id: str | None) -> str:
+    """``<origin>|<event id>``, or ``<origin>|h:<record hash>`` without one. Origins hold no "|"."""
+    return f"{origin}|{event_id}" if event_id else f"{origin}|h:{record_hash(raw)}"
+
+
+def legacy_key(source: str, raw: Any, event_id: str | None) -> str:
+    """The key an event of ``source`` had before origins were recorded: ``<source>:<event id>``."""
+    return f"{source}:{event_id}"[:160] if event_id else f"{source}:h:{record_hash(raw)}"
+
+
+def content_key(origin: str, reason_code: str | None, raw: Any) -> str:
+    """A rejected record's identity: sender, reason and content. A converter's verdict text
+    (``UNUSABLE``) is not content: it names the record's position in its upload."""
+    content = {k: v for k, v in raw.items() if k != UNUSABLE} if isinstance(raw, dict) and UNUSABLE in raw else raw
+    packed = orjson.dumps([origin, reason_code, content], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return hashlib.sha256(packed).hexdigest()
 
 
 def ingest(
@@ -131,14 +191,17 @@ def ingest(
     secret_key: str,
     batch_id: str | None = None,
     reader: sessionmaker[Session] | None = None,
+    rejected_cap: int = DEFAULT_REJECTED_CAP,
 ) -> IngestOutcome:
     """Judge and store a batch in ``db``'s transaction (the caller commits).
 
     With ``reader`` (``db.read_only`` sessions), the batch is judged in a read-only transaction and
     ``db`` is first used to store it: on SQLite the write lock is then held only while storing, so
     concurrent requests and worker processes overlap their parsing and checking. What another writer
-    stored in between is caught under the lock — a key stored meanwhile trips the unique index, a QR
-    code used meanwhile is looked up again — and then the batch is judged once more, under the lock.
+    stored in between is caught under the lock — a key (accepted event id, or rejected content) stored
+    meanwhile trips its unique index, a QR code used meanwhile is looked up again — and then the batch
+    is judged once more, under the lock. The hourly allowance of rejected records (``rejected_cap``
+    per sender) is counted under the lock only.
     """
     if len(raw_events) > MAX_BATCH:
         raise PayloadTooLarge(f"at most {MAX_BATCH} events per request, got {len(raw_events)}; split the batch")
@@ -146,30 +209,35 @@ def ingest(
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
     judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id)
+    store = partial(_store, now=now, rejected_cap=rejected_cap)
     with gc_paused():
         if reader is None:
-            return _store(db, *judge(db))
+            return store(db, *judge(db))
         with reader() as look:
             rows, values = judge(look)
         if _qr_uses_taken_meanwhile(db, rows):
-            return _store(db, *judge(db))
+            return store(db, *judge(db))
         try:
             with db.begin_nested():
-                return _store(db, rows, values)
+                return store(db, rows, values)
         except IntegrityError:
-            return _store(db, *judge(db))
+            return store(db, *judge(db))
 
 
 def _judge(
     raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str, batch_id: str
 ) -> tuple[list[_Row], list[tuple]]:
     """Verdicts for the batch, and the rows to insert (everything but their ids, which are drawn under the lock)."""
-    rows = [_parse(i, raw, source) for i, raw in enumerate(raw_events)]
+    origin = None if source == "zkteco" else origin_of(source, principal, None)  # ZKTeco: one per terminal
+    legacy_source = source if source in PRINCIPAL_SOURCES and _legacy_keys_kept(db) else None
+    rows = [_parse(i, raw, origin or origin_of(source, principal, raw), legacy_source) for i, raw in enumerate(raw_events)]
     parsed = [r for r in rows if r.event is not None]
     _mark_duplicates(db, rows)
     _resolve_employees(db, parsed, principal)
+    _mark_retries_of_legacy_events(parsed)
     sessions = _resolve_sessions(db, parsed)
     _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
+    _mark_repeated_rejections(db, rows)
     return rows, _values(rows, when=driver_value(CheckinEvent.__table__.c.at, db.get_bind().dialect), source=source, now=now, batch_id=batch_id)
 
 
@@ -178,37 +246,83 @@ def _qr_uses_taken_meanwhile(db: Session, rows: list[_Row]) -> bool:
     return bool(scans) and bool({(r.session.id, r.employee_id, r.qr_step, r.event["kind"]) for r in scans} & _used_qr_steps(db, scans))
 
 
-def _parse(index: int, raw: Any, source: str) -> _Row:
-    event_id = raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
-    row = _Row(index=index, raw=raw, key=dedup_key(source, raw, event_id))
+def _parse(index: int, raw: Any, origin: str, legacy_source: str | None) -> _Row:
+    raw_id = raw.get("event_id") if isinstance(raw, dict) else None
+    row = _Row(index=index, raw=raw, origin=origin, event_id=raw_id if isinstance(raw_id, str) else "")
     if not isinstance(raw, dict):
         row.reject("invalid", "an event must be a JSON object")
-        return row
-    if isinstance(raw.get(UNUSABLE), str):
+    elif isinstance(raw.get(UNUSABLE), str):
         # A converter (ZKTeco line, platform record, sheet row) could not make an event of it: keep it
         # with the converter's own reason rather than a schema message about missing fields.
-        row.reject("malformed", raw[UNUSABLE][:300])
-        return row
-    try:
-        row.event = validate_event(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "event"
-        row.reject("invalid", f"{where}: {first.get('msg')}" + (f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""))
+        row.reject("malformed", raw[UNUSABLE][:300].replace("\x00", "\\x00"))
+    else:
+        try:
+            row.event = validate_event(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "event"
+            row.reject("invalid", f"{where}: {first.get('msg')}" + (f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""))
+    # Only a validated event id goes into a key (text columns; PostgreSQL refuses NUL): others are hashed.
+    event_id = row.event["event_id"] if row.event is not None else None
+    row.key = dedup_key(origin, raw, event_id)
+    row.event_id = event_id or row.event_id or row.key.split("|", 1)[1]
+    if legacy_source is not None and row.event is not None:
+        row.legacy_key = legacy_key(legacy_source, raw, raw_id)
     return row
 
 
+def _legacy_keys_kept(db: Session) -> bool:
+    return db.execute(select(LegacyEventKey.dedup_key).limit(1)).first() is not None
+
+
 def _mark_duplicates(db: Session, rows: list[_Row]) -> None:
-    keys = list({r.key for r in rows})
-    known = dict(select_in(db, CheckinEvent.__table__, "dedup_key", ("dedup_key", "id"), keys, where="verdict = 'accepted'"))
-    seen_in_batch: set[str] = set()
-    for r in rows:
+    parsed = [r for r in rows if r.event is not None]
+    known: dict[str, int] = dict(select_in(
+        db, CheckinEvent.__table__, "dedup_key", ("dedup_key", "id"), list({r.key for r in parsed}), where="verdict = 'accepted'"
+    ))
+    legacy = {k: (id_, employee) for k, id_, employee in select_in(
+        db, LegacyEventKey.__table__, "dedup_key", ("dedup_key", "event_id", "employee_id"), list({r.legacy_key for r in parsed if r.legacy_key})
+    )}
+    first_of_key: dict[str, int] = {}
+    for r in parsed:
         if r.key in known:
             r.verdict, r.code, r.reason, r.duplicate_of = "duplicate", "duplicate", "already received", known[r.key]
-        elif r.key in seen_in_batch and r.event is not None:
-            r.verdict, r.code, r.reason = "duplicate", "duplicate", "given twice in this batch"
-        elif r.event is not None:
-            seen_in_batch.add(r.key)
+        elif r.key in first_of_key:
+            r.verdict, r.code, r.reason, r.first_index = "duplicate", "duplicate", "given twice in this batch", first_of_key[r.key]
+        else:
+            first_of_key[r.key] = r.index
+            if r.legacy_key is not None:
+                r.legacy_match = legacy.get(r.legacy_key)
+
+
+def _mark_retries_of_legacy_events(rows: list[_Row]) -> None:
+    """An event stored before origins were recorded, with this event's id, about the same person: this
+    is its retry (a sender not known then cannot be told apart now). About someone else it is not."""
+    for r in _live(rows):
+        if r.legacy_match is not None and r.legacy_match[1] is not None and r.legacy_match[1] == r.employee_id:
+            r.verdict, r.code, r.reason, r.duplicate_of = "duplicate", "duplicate", "already received", r.legacy_match[0]
+
+
+def _mark_repeated_rejections(db: Session, rows: list[_Row]) -> None:
+    """A rejected record identical to a stored rejection (same sender, reason and content), or to an
+    earlier one of the batch, is answered as its repeat and not stored again. Judged after everything
+    else, so a record whose cause was fixed (a PIN registered since) is accepted."""
+    rejected = [r for r in rows if r.verdict == "rejected"]
+    if not rejected:
+        return
+    for r in rejected:
+        r.content_key = content_key(r.origin, r.code, r.raw)
+    known: dict[str, int] = dict(select_in(
+        db, CheckinEvent.__table__, "content_key", ("content_key", "id"), list({r.content_key for r in rejected}), where="content_key IS NOT NULL"
+    ))
+    first_of_content: dict[str, int] = {}
+    for r in rejected:
+        if r.content_key in known:
+            r.verdict, r.reason, r.duplicate_of = "duplicate", f"already received and rejected: {r.reason}"[:300], known[r.content_key]
+        elif r.content_key in first_of_content:
+            r.verdict, r.reason, r.first_index = "duplicate", f"given twice in this batch and rejected: {r.reason}"[:300], first_of_content[r.content_key]
+        else:
+            first_of_content[r.content_key] = r.index
 
 
 def _live(rows: list[_Row]) -> list[_Row]:
@@ -370,51 +484,106 @@ def _used_qr_steps(db: Session, rows: list[_Row]) -> set[tuple]:
 
 
 _COLUMNS = (
-    "id", "dedup_key", "source", "received_at", "batch_id", "batch_index", "employee_id", "employee_ref", "session_id", "kind",
-    "at", "method", "device_id", "lat", "lng", "accuracy_m", "distance_m", "qr_step", "verdict", "reason_code", "reason", "raw",
+    "id", "dedup_key", "source", "origin", "received_at", "batch_id", "batch_index", "employee_id", "employee_ref", "session_id",
+    "kind", "at", "method", "device_id", "lat", "lng", "accuracy_m", "distance_m", "qr_step", "verdict", "reason_code", "reason",
+    "content_key", "raw",
 )
 
 
 def _values(rows: list[_Row], *, when: Callable[[datetime], Any], source: str, now: datetime, batch_id: str) -> list[tuple]:
     """The insert's parameters for every row to store (a duplicate is not stored again), but the id."""
     received = when(now)
-    values = []
-    for i, r in enumerate(r for r in rows if r.verdict != "duplicate"):
+    values: list[tuple[Any, ...]] = []
+    for r in rows:
+        if r.verdict == "duplicate":
+            continue
         e = r.event
         raw = r.raw if isinstance(r.raw, (dict, list)) else {"value": r.raw}
         if e is None:
-            values.append((r.key, source, received, batch_id, i, None, None, None, None, None, None, None, None, None, None, None, None,
-                           r.verdict, r.code, r.reason, _json(raw)))
+            values.append((r.key, source, r.origin, received, batch_id, r.index, None, None, None, None, None, None, None, None, None, None,
+                           None, None, r.verdict, r.code, r.reason, r.content_key, _json(raw)))
             continue
         values.append((
-            r.key, source, received, batch_id, i, r.employee_id, e["employee_no"] or f"{e['external_system']}:{e['external_id']}",
+            r.key, source, r.origin, received, batch_id, r.index, r.employee_id, e["employee_no"] or f"{e['external_system']}:{e['external_id']}",
             r.session.id if r.session else None, e["kind"], when(e["at"]), e["method"], e["device_id"],
             r.lat if r.lat is not None else e["lat"], r.lng if r.lng is not None else e["lng"], e["accuracy_m"], r.distance_m, r.qr_step,
-            r.verdict, r.code, r.reason, _json(raw),
+            r.verdict, r.code, r.reason, r.content_key, _json(raw),
         ))
     return values
 
 
-def _store(db: Session, rows: list[_Row], values: list[tuple]) -> IngestOutcome:
+def _unstored(r: _Row) -> bool:
+    return r.verdict == "rejected" and r.code == REJECTED_CAP
+
+
+def _store(db: Session, rows: list[_Row], values: list[tuple], *, now: datetime, rejected_cap: int) -> IngestOutcome:
     """One driver-level executemany with ids reserved up front (see ``db.insert_rows``)."""
     table = CheckinEvent.__table__
-    to_store = [r for r in rows if r.verdict != "duplicate"]
-    ids = reserve_ids(db, table, len(to_store))
+    candidates = [r for r in rows if r.verdict != "duplicate"]
+    not_stored = _hold_to_allowance(db, candidates, now=now, cap=rejected_cap)
+    if not_stored:
+        by_index = {r.index: r for r in rows}
+        for r in rows:  # a repeat of a record left unstored is left unstored too
+            if r.verdict == "duplicate" and r.first_index is not None and _unstored(by_index[r.first_index]):
+                r.verdict, r.code, r.reason, r.first_index = "rejected", REJECTED_CAP, by_index[r.first_index].reason, None
+                not_stored += 1
+        kept = [(r, v) for r, v in zip(candidates, values, strict=True) if not _unstored(r)]
+        candidates, values = [r for r, _ in kept], [v for _, v in kept]
+    ids = reserve_ids(db, table, len(candidates))
     insert_rows(db, table, _COLUMNS, [(id_, *v) for id_, v in zip(ids, values, strict=True)])
-    id_of = {r.index: i for r, i in zip(to_store, ids, strict=True)}
-    # A duplicate within the batch points at the event it repeats.
-    first_by_key = {r.key: id_of[r.index] for r in to_store if r.verdict == "accepted"}
+    id_of = {r.index: i for r, i in zip(candidates, ids, strict=True)}
     verdicts = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     affected: set[tuple[int, int]] = set()
     for r in rows:
         counts[r.verdict] += 1
-        event_id = r.event["event_id"] if r.event and r.event["event_id"] else r.key.split(":", 1)[1]
-        stored = id_of.get(r.index) or r.duplicate_of or first_by_key.get(r.key)
-        verdicts.append((r.index, event_id, r.verdict, r.code, r.reason, stored))
+        # A repeat points at the event it repeats: stored before, or earlier in this batch.
+        stored = id_of.get(r.index) or r.duplicate_of or (id_of.get(r.first_index) if r.first_index is not None else None)
+        verdicts.append((r.index, r.event_id, r.verdict, r.code, r.reason, stored))
         if r.verdict == "accepted":
             affected.add((r.session.id, r.employee_id))
-    return IngestOutcome(counts, verdicts, affected, ids)
+    return IngestOutcome(counts, verdicts, affected, ids, not_stored)
+
+
+def _hold_to_allowance(db: Session, rows: list[_Row], *, now: datetime, cap: int) -> int:
+    """Mark the rejected records past their sender's allowance for this hour as not to be stored;
+    count stored and refused ones per sender and hour. Under the write lock (the counter row's lock on
+    PostgreSQL), so concurrent batches of one sender share one allowance."""
+    rejected = [r for r in rows if r.verdict == "rejected"]
+    if not rejected:
+        return 0
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    by_origin: dict[str, list[_Row]] = {}
+    for r in rejected:
+        by_origin.setdefault(r.origin, []).append(r)
+    refused_total = 0
+    for origin, group in by_origin.items():
+        allowance = max(cap - _stored_this_hour(db, origin, hour), 0)
+        over = group[allowance:]
+        for r in over:
+            r.code, r.reason = REJECTED_CAP, (
+                f"not stored: {origin} has had {cap} rejected records stored this hour (TQ_REJECTED_PER_SOURCE_PER_HOUR); "
+                f"{r.code}: {r.reason}"
+            )[:300]
+        table = RejectionsPerHour.__table__
+        db.execute(update(table).where(table.c.origin == origin, table.c.hour == hour).values(
+            stored=table.c.stored + len(group) - len(over), refused=table.c.refused + len(over),
+        ))
+        if over:
+            log.warning("checkin: %s sent more rejected records than the %d an hour that are stored; %d more not stored (hour %s)",
+                        origin, cap, len(over), hour.isoformat())
+        refused_total += len(over)
+    return refused_total
+
+
+def _stored_this_hour(db: Session, origin: str, hour: datetime) -> int:
+    """The counter row for (origin, hour), made if missing, locked until the transaction ends."""
+    table = RejectionsPerHour.__table__
+    insert = postgresql.insert(table) if db.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    stmt = insert.values(origin=origin, hour=hour, stored=0, refused=0).on_conflict_do_update(
+        index_elements=[table.c.origin, table.c.hour], set_={"stored": table.c.stored},
+    ).returning(table.c.stored)
+    return db.execute(stmt).scalar_one()
 
 
 def _json(value: Any) -> str:

@@ -57,6 +57,7 @@ def reason_text(code: str | None) -> str:
         "unknown-employee": _("Your account is not linked to an employee."),
         "unknown-session": _("No such session."),
         "invalid": _("The check-in could not be read; reload the page and try again."),
+        "rejected-cap": _("Too many check-ins were refused for your account this hour; ask HR for help."),
         "duplicate": _("Already recorded."),
     }
     return texts.get(code or "", code or "")
@@ -95,10 +96,8 @@ def qr_current(request: Request, code: str, db: ReadSession, _p: Manage, setting
 
 
 def _session_of_token(db: Session, token: str) -> TrainingSession | None:
-    parts = token.split(".")
-    if len(parts) != 4 or not parts[1].isdigit():
-        return None
-    return db.get(TrainingSession, int(parts[1]))
+    session_id = qr.session_id_of(token)  # None for anything but a token's shape, so the page says "not a valid code"
+    return db.get(TrainingSession, session_id) if session_id is not None else None
 
 
 def _checkin_context(request: Request, db: Session, principal: Principal, *, t: str, code: str, settings: Settings, now) -> dict:
@@ -129,7 +128,7 @@ def _checkin_context(request: Request, db: Session, principal: Principal, *, t: 
             "reasons": {c: reason_text(c) for c in (
                 "qr-expired", "qr-from-the-future", "qr-forged", "qr-malformed", "qr-other-session", "qr-reused", "qr-missing",
                 "outside-geofence", "gps-too-inaccurate", "geo-missing", "no-venue", "method-not-allowed", "session-cancelled",
-                "outside-session-time", "clock-skew", "in-the-future", "not-your-record", "unknown-employee", "invalid")},
+                "outside-session-time", "clock-skew", "in-the-future", "not-your-record", "unknown-employee", "invalid", "rejected-cap")},
         },
     }
 
@@ -161,5 +160,7 @@ def checkin_fallback(
              "at": now.isoformat(), "method": "qr", "qr_token": t or None}
     result = ingest_and_recompute(db, [event], source="qr-page", principal=principal, now=now, settings=settings)
     verdict = result.results[0]
-    ctx.update({"problem": None, "verdict": verdict.status, "verdict_kind": kind, "verdict_text": reason_text(verdict.reason_code) if verdict.status == "rejected" else ""})
+    # A repeat of a stored rejection is still a refusal, with that rejection's reason.
+    status = "rejected" if verdict.status == "duplicate" and verdict.reason_code != "duplicate" else verdict.status
+    ctx.update({"problem": None, "verdict": status, "verdict_kind": kind, "verdict_text": reason_text(verdict.reason_code) if status == "rejected" else ""})
     return render(request, "attendance/checkin.html", ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 STEP_SECONDS = 20
@@ -44,10 +45,22 @@ def issue(secret_key: str, session_id: int, epoch_seconds: float) -> QrToken:
     return QrToken(session_id, step, _mac(session_key(secret_key, session_id), session_id, step))
 
 
+_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits: ``isdigit`` also takes "²", which ``int`` refuses
+MAX_SESSION_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one names no session, and cannot even be asked for
+
+
+def session_id_of(token: str) -> int | None:
+    """The session id a token names, without checking anything else; None if it names none."""
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != "tq1" or not _NUMBER.fullmatch(parts[1]):
+        return None
+    return int(parts[1]) if int(parts[1]) <= MAX_SESSION_ID else None
+
+
 def verify(secret_key: str, token: str, *, session_id: int, epoch_seconds: float) -> tuple[int | None, str | None]:
     """(the token's step, None) when valid for this session now; (None, reason code) otherwise."""
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != "tq1" or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 4 or parts[0] != "tq1" or not _NUMBER.fullmatch(parts[1]) or not _NUMBER.fullmatch(parts[2]):
         return None, "qr-malformed"
     sid, step, mac = int(parts[1]), int(parts[2]), parts[3]
     if sid != session_id:

@@ -41,7 +41,8 @@ def ingest_now(
     reader: sessionmaker[Session] | None = None,
 ) -> IngestOutcome:
     """Store, then recompute everything the batch touched, in the caller's transaction."""
-    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader,
+                     rejected_cap=settings.rejected_per_source_per_hour)
     refresh(db, outcome.affected, now=now, settings=settings, event_ids=outcome.stored_ids)
     return outcome
 
@@ -55,7 +56,8 @@ def ingest_for_later(
     reader: sessionmaker[Session] | None = None,
 ) -> IngestOutcome:
     """Store and answer now; the figures are left to the drain job (``pending.py``, ``trainquant.jobs``)."""
-    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader)
+    outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader,
+                     rejected_cap=settings.rejected_per_source_per_hour)
     if outcome.affected:
         pending.mark(db, outcome.stored_ids, now=now)
     return outcome

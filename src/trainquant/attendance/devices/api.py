@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
+from trainquant.attendance.devices.zkteco import MAX_ROW_ID
 from trainquant.attendance.models import Device, DeviceCommand
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, DbSession, ReadSession, require
@@ -17,6 +18,8 @@ from trainquant.org.models import Site, Venue
 
 router = APIRouter(prefix="/api/v1/attendance/devices", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
+# Bounded so that every database can be asked for it (ids are 32-bit on PostgreSQL, SQLite refuses past 64).
+DevicePk = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the device's id")]
 
 
 class DeviceCreate(BaseModel):
@@ -95,7 +98,7 @@ def add_device(body: DeviceCreate, db: DbSession, _: Manage):
 
 
 @router.patch("/{pk}", response_model=DeviceRead)
-def update_device(pk: int, body: DeviceUpdate, db: DbSession, _: Manage):
+def update_device(pk: DevicePk, body: DeviceUpdate, db: DbSession, _: Manage):
     dev = _device(db, pk)
     for key, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
@@ -104,13 +107,13 @@ def update_device(pk: int, body: DeviceUpdate, db: DbSession, _: Manage):
 
 
 @router.get("/{pk}/commands", response_model=list[CommandRead])
-def list_commands(pk: int, db: ReadSession, _: Manage):
+def list_commands(pk: DevicePk, db: ReadSession, _: Manage):
     _device(db, pk)
     return list(db.scalars(select(DeviceCommand).where(DeviceCommand.device_pk == pk).order_by(DeviceCommand.id.desc()).limit(200)))
 
 
 @router.post("/{pk}/commands", response_model=CommandRead, status_code=status.HTTP_201_CREATED, summary="Queue a command for the terminal's next poll")
-def queue_command(pk: int, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
+def queue_command(pk: DevicePk, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
     _device(db, pk)
     cmd = DeviceCommand(device_pk=pk, command=body.command, status="queued", created_at=clock.now())
     db.add(cmd)

@@ -95,7 +95,7 @@ def upload(
                     device.attlog_stamp = stamp
             else:
                 count = note_other_table(device, table, body, stamp=op_stamp or stamp)
-    except Exception:  # noqa: BLE001 - whatever failed, the terminal must keep the records and resend
+    except Exception:  # whatever failed, the terminal must keep the records and resend
         log.exception("zkteco: %s upload from %s was not stored; the device will resend", table, sn)
         return Reply("ERROR: not stored, send again later")
     return Reply(f"OK: {count}")
@@ -146,14 +146,15 @@ def command_returns(factory: sessionmaker[Session], sn: str, body: bytes, *, now
         device = known_device(db, sn, now)
         if device is None:
             return refusal(sn, what="command returns", client=client)
+        # Answered OK whatever the body holds: a return the server cannot use is logged, not resent.
         for ret in zkteco.parse_command_returns(decode(body)):
-            if not ret["ID"].isdigit():
-                continue
-            cmd = db.get(DeviceCommand, int(ret["ID"]))
+            command_id = zkteco.parse_id(ret["ID"])
+            cmd = db.get(DeviceCommand, command_id) if command_id is not None else None
             if cmd is None or cmd.device_pk != device.id:
-                log.warning("zkteco: %s answered unknown command id %s", sn, ret["ID"])
+                log.warning("zkteco: %s answered unknown command id %r", sn, ret["ID"][:40])
                 continue
             code = ret.get("Return", "")[:16]
+            number = zkteco.ascii_int(code)
             cmd.return_code = code
-            cmd.status = "done" if code.lstrip("-").isdigit() and int(code) >= 0 else "failed"
+            cmd.status = "done" if number is not None and number >= 0 else "failed"
         return Reply("OK")

@@ -12,11 +12,20 @@ Mapping decisions (the verify mode is evidence strength, STANDARDS §5; the mode
   matched, contactless like a face) -> ``face``; 4 / 2 card -> ``card``; 0 / 3 password -> ``card``:
   a password, like a card, proves possession of something lendable, not presence of the person; any
   other (combined) mode -> ``card``, the weakest device-attested class.
+
+Every line is judged alone: a line that cannot be read becomes an unusable record with its reason and
+never fails the upload (the terminal would otherwise resend it, and everything after it, forever).
+Numbers are ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses); a device time
+must lie within 1900-01-01 .. 2199-12-31 (the calendar every request body is held to), so converting
+it to UTC cannot overflow. Positions (line numbers) stay out of the dicts but for the reason text: a
+record is the same record wherever it stands in an upload, and rejected records are deduplicated by
+content.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
@@ -30,6 +39,12 @@ VERIFY_METHOD = {0: "card", 1: "fingerprint", 2: "card", 3: "card", 4: "card", 1
 VERIFY_NAME = {0: "password", 1: "fingerprint", 2: "card", 3: "password", 4: "card", 15: "face", 25: "palm"}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_PIN = 64
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2199, 12, 31, 23, 59, 59)
+_NUMBER = re.compile(r"-?[0-9]{1,9}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}")  # as strptime reads it, in ASCII
+_ID = re.compile(r"[0-9]{1,10}")
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one names no row, and cannot even be asked for
 
 
 @dataclass(frozen=True)
@@ -65,10 +80,31 @@ def _fields(line: str) -> list[str]:
     return tokens
 
 
+def ascii_int(value: str) -> int | None:
+    """A small integer written in ASCII digits, or None."""
+    return int(value) if _NUMBER.fullmatch(value) else None
+
+
+def parse_id(value: str) -> int | None:
+    """A row id sent by a terminal (``ID=`` of a command return), or None if it cannot be one."""
+    return int(value) if _ID.fullmatch(value) and int(value) <= MAX_ROW_ID else None
+
+
 def _int(value: str | None, default: int | None) -> int | None:
     if value is None or value == "":
         return default
-    return int(value) if value.lstrip("-").isdigit() else None
+    return ascii_int(value)
+
+
+def local_time(text: str) -> datetime | None:
+    """``YYYY-MM-DD HH:MM:SS`` in ASCII digits within ``EARLIEST`` .. ``LATEST``, or None."""
+    if not _TIME.fullmatch(text):
+        return None
+    try:
+        value = datetime.strptime(text, TIME_FORMAT)
+    except ValueError:
+        return None
+    return value if EARLIEST <= value <= LATEST else None
 
 
 def parse_line(line_no: int, line: str) -> AttlogRecord | AttlogRejection:
@@ -78,16 +114,19 @@ def parse_line(line_no: int, line: str) -> AttlogRecord | AttlogRejection:
     pin = parts[0]
     if len(pin) > MAX_PIN:
         return AttlogRejection(line_no, line, f"line {line_no}: the PIN is longer than {MAX_PIN} characters")
-    try:
-        local = datetime.strptime(parts[1], TIME_FORMAT)
-    except ValueError:
-        return AttlogRejection(line_no, line, f"line {line_no}: {parts[1]!r} is not a time as YYYY-MM-DD HH:MM:SS")
+    if not pin.isprintable():
+        return AttlogRejection(line_no, line, f"line {line_no}: the PIN {pin!r} holds unprintable characters")
+    local = local_time(parts[1])
+    if local is None:
+        return AttlogRejection(
+            line_no, line, f"line {line_no}: {parts[1][:40]!r} is not a time as YYYY-MM-DD HH:MM:SS between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+        )
     status = _int(parts[2] if len(parts) > 2 else None, 0)
     if status not in STATUS_KIND:
-        return AttlogRejection(line_no, line, f"line {line_no}: unknown status {parts[2]!r} (0-5 expected)")
+        return AttlogRejection(line_no, line, f"line {line_no}: unknown status {parts[2][:20]!r} (0-5 expected)")
     verify = _int(parts[3] if len(parts) > 3 else None, 0)
     if verify is None:
-        return AttlogRejection(line_no, line, f"line {line_no}: verify mode {parts[3]!r} is not a number")
+        return AttlogRejection(line_no, line, f"line {line_no}: verify mode {parts[3][:20]!r} is not a number")
     workcode = parts[4] if len(parts) > 4 else ""
     return AttlogRecord(line_no, pin, local, status, verify, workcode, line)
 
@@ -127,20 +166,25 @@ def to_event(record: AttlogRecord, *, sn: str, zone: ZoneInfo) -> dict:
         "evidence": {
             "status": record.status, "status_name": STATUS_NAME[record.status], "verify": record.verify,
             "verify_mode": VERIFY_NAME.get(record.verify, f"mode-{record.verify}"), "workcode": record.workcode,
-            "device_local_time": record.local_time.strftime(TIME_FORMAT), "time_zone": zone.key, "line": record.line_no,
+            "device_local_time": record.local_time.strftime(TIME_FORMAT), "time_zone": zone.key,
         },
     }
 
 
 def unusable_event(rejection: AttlogRejection, *, sn: str) -> dict:
     digest = hashlib.sha256(rejection.text.encode()).hexdigest()[:16]
-    return {"event_id": f"{sn}:malformed:{digest}", UNUSABLE: rejection.reason, "line": rejection.line_no, "text": rejection.text[:500], "device_id": sn}
+    return {"event_id": f"{sn}:malformed:{digest}", UNUSABLE: rejection.reason, "text": rejection.text[:500], "device_id": sn}
 
 
 def events_for(body: str, *, sn: str, zone: ZoneInfo) -> list[dict]:
-    """Every non-blank line becomes one dict: an event, or an unusable record kept with its reason."""
+    """Every non-blank line becomes one dict, in line order: an event, or an unusable record kept with its reason."""
     parsed = parse_attlog(body)
-    items: list[tuple[int, dict]] = [(r.line_no, to_event(r, sn=sn, zone=zone)) for r in parsed.records]
+    items: list[tuple[int, dict]] = []
+    for r in parsed.records:
+        try:
+            items.append((r.line_no, to_event(r, sn=sn, zone=zone)))
+        except (OverflowError, ValueError):  # a zone's rules at the calendar's edge; the line alone is refused
+            items.append((r.line_no, unusable_event(AttlogRejection(r.line_no, r.text, f"line {r.line_no}: the time cannot be converted to UTC"), sn=sn)))
     items += [(r.line_no, unusable_event(r, sn=sn)) for r in parsed.rejections]
     return [d for _, d in sorted(items, key=lambda x: x[0])]
 
