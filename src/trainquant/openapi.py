@@ -11,7 +11,8 @@ answer, derived from what the route is made of:
   replaced: a validation error is a problem like every other);
 - 404 for an operation with a path parameter (the row it names), a body or a filter (the codes they refer to);
 - 409 for every operation that writes (a unique code taken, or a race past the service's checks);
-- any other code a route declares itself in ``responses=`` (413 for uploads, 429 ...).
+- any other code a route declares itself in ``responses=`` (413 for uploads, 429 ...); one it declares
+  with a content type of its own keeps it (the ZKTeco protocol answers in text/plain).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ def document_problems(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
             declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
             for status in _codes(route, method) | declared:
                 given = responses.get(str(status), {})
+                own = route.original_route.responses.get(status, {}) if isinstance(route.original_route, APIRoute) else {}
+                if own.get("content") and PROBLEM not in own["content"]:
+                    continue  # the route answers this one in a form of its own (the ZKTeco protocol's text)
                 description = given.get("description") if status in declared and status != 422 else None
                 responses[str(status)] = _problem_response(status, description)
             operation["responses"] = dict(sorted(responses.items()))

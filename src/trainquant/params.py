@@ -19,9 +19,8 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import TypeAdapter, ValidationError
 
+from trainquant.ids import MAX_ID
 from trainquant.schemas import EARLIEST, LATEST, JsonDate, JsonDateTime
-
-MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL, the narrower backend; ids are positive
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID, description="a row id")]

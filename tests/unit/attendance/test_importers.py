@@ -101,3 +101,6 @@ def test_sheet_english_headers_and_missing_columns():
 def test_times_with_an_offset_keep_it():
     assert importers.sheet_time("2026-09-01T14:00:00+09:00", SHANGHAI, None) == datetime(2026, 9, 1, 5, tzinfo=UTC)
     assert importers.sheet_time("14:00", SHANGHAI, None) is None  # a bare clock time needs the session's day
+    # A cell at the calendar's edge has no UTC time (it would overflow): no time, so the row is kept as unusable.
+    assert importers.sheet_time("0001-01-01 00:00", SHANGHAI, None) is None
+    assert importers.sheet_time("9999-12-31T23:59:59-12:00", SHANGHAI, None) is None

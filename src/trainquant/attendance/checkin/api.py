@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from trainquant.attendance.checkin import pending, qr, service
-from trainquant.attendance.checkin.schemas import IngestResult, events_of
+from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn, IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent, RejectionsPerHour
 from trainquant.auth.permissions import Principal
 from trainquant.deps import (
@@ -27,7 +27,19 @@ Write = Annotated[Principal, require("attendance:write")]
 Manage = Annotated[Principal, require("attendance:manage")]
 
 
-@router.post("/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)")
+def _events_body() -> dict:
+    """The body the route parses itself (it reads the raw bytes: see ``post_events``), for the document."""
+    event = EventIn.model_json_schema()
+    batch = {"type": "object", "required": ["events"], "additionalProperties": False,
+             "properties": {"events": {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_BATCH}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"oneOf": [event, batch, {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_BATCH}]}}}}}
+
+
+@router.post(
+    "/events", response_model=IngestResult, summary="Send check-in events (one, or a batch of up to 10,000)",
+    openapi_extra=_events_body(), responses={413: {"description": "more than 10,000 events, or a body over TQ_EVENTS_MAX_BYTES"}},
+)
 async def post_events(
     request: Request, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
     wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,

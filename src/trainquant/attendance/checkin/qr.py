@@ -13,6 +13,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from trainquant.ids import MAX_ID
+
 STEP_SECONDS = 20
 ACCEPTED_STEPS_BACK = 1
 
@@ -46,7 +48,6 @@ def issue(secret_key: str, session_id: int, epoch_seconds: float) -> QrToken:
 
 
 _NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits: ``isdigit`` also takes "²", which ``int`` refuses
-MAX_SESSION_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one names no session, and cannot even be asked for
 
 
 def session_id_of(token: str) -> int | None:
@@ -54,7 +55,7 @@ def session_id_of(token: str) -> int | None:
     parts = token.split(".")
     if len(parts) != 4 or parts[0] != "tq1" or not _NUMBER.fullmatch(parts[1]):
         return None
-    return int(parts[1]) if int(parts[1]) <= MAX_SESSION_ID else None
+    return int(parts[1]) if int(parts[1]) <= MAX_ID else None
 
 
 def verify(secret_key: str, token: str, *, session_id: int, epoch_seconds: float) -> tuple[int | None, str | None]:

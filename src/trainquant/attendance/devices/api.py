@@ -5,25 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
-from trainquant.attendance.devices.zkteco import MAX_ROW_ID
 from trainquant.attendance.models import Device, DeviceCommand
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, DbSession, ReadSession, require
 from trainquant.errors import Conflict, NotFound
 from trainquant.org.models import Site, Venue
+from trainquant.params import PathId
+from trainquant.schemas import StrictInput
 
 router = APIRouter(prefix="/api/v1/attendance/devices", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
-# Bounded so that every database can be asked for it (ids are 32-bit on PostgreSQL, SQLite refuses past 64).
-DevicePk = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the device's id")]
 
 
-class DeviceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeviceCreate(StrictInput):
     device_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")] = Field(
         description="the terminal's serial number (SN) or another stable id"
     )
@@ -33,8 +31,7 @@ class DeviceCreate(BaseModel):
     venue: Annotated[str, StringConstraints(max_length=100)] | None = Field(default=None, description="venue name within the site")
 
 
-class DeviceUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeviceUpdate(StrictInput):
     active: bool | None = None
     name: Annotated[str, StringConstraints(max_length=80)] | None = None
 
@@ -52,8 +49,7 @@ class DeviceRead(BaseModel):
     attlog_stamp: str | None
 
 
-class CommandCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CommandCreate(StrictInput):
     command: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\r\n]+$")]
 
 
@@ -98,7 +94,7 @@ def add_device(body: DeviceCreate, db: DbSession, _: Manage):
 
 
 @router.patch("/{pk}", response_model=DeviceRead)
-def update_device(pk: DevicePk, body: DeviceUpdate, db: DbSession, _: Manage):
+def update_device(pk: PathId, body: DeviceUpdate, db: DbSession, _: Manage):
     dev = _device(db, pk)
     for key, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
@@ -107,13 +103,13 @@ def update_device(pk: DevicePk, body: DeviceUpdate, db: DbSession, _: Manage):
 
 
 @router.get("/{pk}/commands", response_model=list[CommandRead])
-def list_commands(pk: DevicePk, db: ReadSession, _: Manage):
+def list_commands(pk: PathId, db: ReadSession, _: Manage):
     _device(db, pk)
     return list(db.scalars(select(DeviceCommand).where(DeviceCommand.device_pk == pk).order_by(DeviceCommand.id.desc()).limit(200)))
 
 
 @router.post("/{pk}/commands", response_model=CommandRead, status_code=status.HTTP_201_CREATED, summary="Queue a command for the terminal's next poll")
-def queue_command(pk: DevicePk, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
+def queue_command(pk: PathId, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
     _device(db, pk)
     cmd = DeviceCommand(device_pk=pk, command=body.command, status="queued", created_at=clock.now())
     db.add(cmd)

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from trainquant.attendance.rules import UNUSABLE
+from trainquant.ids import MAX_ID
 
 STATUS_KIND = {0: "in", 1: "out", 2: "out", 3: "in", 4: "in", 5: "out"}
 STATUS_NAME = {0: "check-in", 1: "check-out", 2: "break-out", 3: "break-in", 4: "overtime-in", 5: "overtime-out"}
@@ -44,7 +45,6 @@ LATEST = datetime(2199, 12, 31, 23, 59, 59)
 _NUMBER = re.compile(r"-?[0-9]{1,9}")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}")  # as strptime reads it, in ASCII
 _ID = re.compile(r"[0-9]{1,10}")
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one names no row, and cannot even be asked for
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def ascii_int(value: str) -> int | None:
 
 def parse_id(value: str) -> int | None:
     """A row id sent by a terminal (``ID=`` of a command return), or None if it cannot be one."""
-    return int(value) if _ID.fullmatch(value) and int(value) <= MAX_ROW_ID else None
+    return int(value) if _ID.fullmatch(value) and int(value) <= MAX_ID else None
 
 
 def _int(value: str | None, default: int | None) -> int | None:

@@ -49,7 +49,7 @@ async def import_checkins(
         payload = await read_json_limited(request, settings.events_max_bytes)
         return await run_in_threadpool(import_service.import_platform, db, source, payload, principal=principal, now=clock.now(), settings=settings)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
         raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Invalid("send the sheet as multipart/form-data with the field 'file'")

@@ -262,7 +262,10 @@ def sheet_time(value: object, zone: ZoneInfo, day: date | None) -> datetime | No
         return None
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone)
-    return local.astimezone(UTC)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 east of UTC, or 9999-12-31 west of it: no time a check-in has
+        return None
 
 
 def _cell(cells: list[object], columns: dict[str, int], field: str) -> object:
