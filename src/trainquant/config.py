@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     backup_dir: str = ""  # empty: backups/ in the instance folder
     backup_keep: int = Field(default=7, ge=0, le=3650)
     backup_hour: int = Field(default=2, ge=0, le=23)
+    # Refused log-ins are kept this long for review, then the nightly housekeeping deletes them.
+    login_failures_keep_days: int = Field(default=365, ge=1, le=3650)
     # Where login throttling counts failures: "database" (this application's database, shared by every
     # server process) or a ``limits`` storage URI such as redis://host:6379 or memory:// (one process only).
     rate_limit_storage: str = "database"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.auth.models import LoginFailure, User
@@ -92,3 +92,9 @@ def recent_failures(db: Session, page: PageParams, *, username: str | None = Non
         select(LoginFailure).where(*where).order_by(LoginFailure.at.desc(), LoginFailure.id.desc()).offset(page.offset).limit(page.page_size)
     )
     return list(rows), total
+
+
+def prune_failures(factory: sessionmaker[Session], *, before: datetime) -> int:
+    """Delete the refused log-ins recorded before ``before``; how many went."""
+    with unit_of_work(factory) as db:
+        return db.execute(delete(LoginFailure).where(LoginFailure.at < before)).rowcount or 0

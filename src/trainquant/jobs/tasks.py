@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from huey import crontab
@@ -39,6 +39,7 @@ class Jobs:
         self.drain_attendance = task(retries=DRAIN_RETRIES, retry_delay=DRAIN_RETRY_DELAY_S, retry_backoff=BACKOFF, name="attendance_drain")(self._drain)
         self.sweep = periodic(crontab(), name="attendance_sweep")(self._drain)  # every minute
         self.nightly_backup = periodic(self._backup_due, retries=3, retry_delay=60, retry_backoff=BACKOFF, name="nightly_backup")(self._backup)
+        self.housekeeping = periodic(crontab(minute="30", hour="3"), name="housekeeping")(self._housekeeping)
 
     # ------------------------------------------------------------ attendance
 
@@ -64,6 +65,14 @@ class Jobs:
                 self.drain_attendance()
         except Exception:  # noqa: BLE001
             log.warning("could not look for pending attendance batches", exc_info=True)
+
+    # ------------------------------------------------------------ housekeeping
+
+    def _housekeeping(self) -> int:
+        """Once a night (03:30 UTC): records kept for a while only, such as refused log-ins, are deleted."""
+        from trainquant.auth.login import prune_failures
+
+        return prune_failures(self._sessions(), before=self._now() - timedelta(days=self.settings.login_failures_keep_days))
 
     # ------------------------------------------------------------ backups
 

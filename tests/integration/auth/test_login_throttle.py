@@ -145,3 +145,21 @@ def test_admins_see_failed_logins_on_a_page(client, people):
         login(other, "zhangwei")
         assert other.get("/admin/login-failures").status_code == 403
         assert 'href="/admin/login-failures"' not in other.get("/").text
+
+
+def test_the_nightly_housekeeping_deletes_refusals_older_than_the_keep_days(app, db, session_factory, clock, people):
+    from datetime import timedelta
+
+    from trainquant.auth.models import LoginFailure
+    from trainquant.jobs.tasks import Jobs
+
+    old = clock.now() - timedelta(days=400)
+    db.add_all([
+        LoginFailure(at=old, username="ghost", user_id=None, known_user=False, client_address="10.0.0.1", reason="wrong-password"),
+        LoginFailure(at=clock.now() - timedelta(days=10), username="ghost", user_id=None, known_user=False, client_address="10.0.0.1", reason="wrong-password"),
+    ])
+    db.commit()
+    jobs = Jobs(app.state.settings, lambda: session_factory, clock.now, immediate=True)
+    assert jobs._housekeeping() == 1
+    kept = db.scalars(select(LoginFailure.at)).all()
+    assert kept == [clock.now() - timedelta(days=10)]
