@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Server processes. SQLite still has one writer, but requests judge their batches in parallel
     # (see attendance/ingest.py); one per core is a good start.
     workers: int = Field(default=1, ge=1, le=64)
+    # uvicorn kills a worker process that does not answer its health check within this many seconds.
+    # A worker answers only once its interpreter has started and imported the CLI, which on a busy
+    # 2-core machine takes longer than uvicorn's default of 5 s: the workers were killed and started
+    # again in a loop, and the others carried the whole load.
+    worker_healthcheck_s: int = Field(default=60, ge=5, le=3600)
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     default_timezone: str = "Asia/Shanghai"
     session_max_age_s: int = 8 * 3600

@@ -60,7 +60,8 @@ def serve(s: Settings, *, host: str | None = None, port: int | None = None, work
 
         uvicorn.run(create_app(s), host=host, port=port, proxy_headers=True)
     else:
-        uvicorn.run("trainquant.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+        uvicorn.run("trainquant.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                    timeout_worker_healthcheck=s.worker_healthcheck_s)
 
 
 def migrate() -> None:
