@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from trainquant.analytics import rules
@@ -53,10 +53,19 @@ class Row:
     figures: Figures
 
 
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """An assessment as the aggregation needs it: where it belongs, and its fact."""
+
+    program_id: int | None
+    session_id: int | None
+    fact: rules.AssessmentFact
+
+
 @dataclass(frozen=True)
 class Loaded:
     enrolments: list[rules.EnrolmentFact]
-    assessments: list[tuple[Assessment, rules.AssessmentFact]]
+    assessments: list[Assessed]
     indicators: list[rules.IndicatorFact]
     names: dict[str, tuple[str, str]]  # indicator code -> (name, name_en)
 
@@ -67,9 +76,10 @@ def kind_names(db: Session) -> dict[str, tuple[str, str]]:
 
 
 def _enrolments(db: Session, scope: DataScope, *, now: datetime, where: list) -> list[rules.EnrolmentFact]:
+    # Enrolments outnumber their sessions many times over: what belongs to the session (program, end,
+    # status, threshold) is read once per session, not converted again on every enrolment's row.
     stmt: Select = (
-        select(Enrolment.employee_id, Enrolment.session_id, TrainingSession.program_id, Enrolment.status,
-               TrainingSession.ends_at, TrainingSession.status, TrainingSession.min_participation)
+        select(Enrolment.employee_id, Enrolment.session_id, Enrolment.status)
         .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
         .join(Employee, Employee.id == Enrolment.employee_id)
         .where(*where)
@@ -77,25 +87,38 @@ def _enrolments(db: Session, scope: DataScope, *, now: datetime, where: list) ->
     rows = db.execute(scoped(stmt, scope)).all()
     session_ids = sorted({r[1] for r in rows})
     measured: dict[tuple[int, int], float] = {}
+    sessions: dict[int, tuple[int, bool, float]] = {}  # session id -> (program id, over, min participation)
     for i in range(0, len(session_ids), 1000):
         chunk = session_ids[i : i + 1000]
         stmt = select(AttendanceRecord.session_id, AttendanceRecord.employee_id, AttendanceRecord.participation)
         for sid, eid, part in db.execute(stmt.where(AttendanceRecord.session_id.in_(chunk))):
             measured[(sid, eid)] = part
+        of_session = select(TrainingSession.id, TrainingSession.program_id, TrainingSession.ends_at, TrainingSession.status,
+                            TrainingSession.min_participation).where(TrainingSession.id.in_(chunk))
+        for sid, pid, ends_at, s_status, minimum in db.execute(of_session):
+            sessions[sid] = (pid, s_status != "cancelled" and ends_at <= now, minimum)
     return [
         rules.EnrolmentFact(
-            employee_id=eid, session_id=sid, program_id=pid, status=status,
-            session_over=s_status != "cancelled" and ends_at <= now, min_participation=minimum,
+            employee_id=eid, session_id=sid, program_id=sessions[sid][0], status=status,
+            session_over=sessions[sid][1], min_participation=sessions[sid][2],
             participation=measured.get((sid, eid)),
         )
-        for eid, sid, pid, status, ends_at, s_status, minimum in rows
+        for eid, sid, status in rows
     ]
 
 
-def _assessments(db: Session, scope: DataScope, where: list) -> list[tuple[Assessment, rules.AssessmentFact]]:
+def _assessments(db: Session, scope: DataScope, where: list) -> list[Assessment]:
+    """The assessments themselves, for pages that list them (a session's people, an employee)."""
     stmt = select(Assessment).join(Employee, Employee.id == Assessment.employee_id).where(*where)
-    stmt = scoped(stmt, scope).order_by(Assessment.assessed_on, Assessment.id)
-    return [(a, rules.AssessmentFact(a.employee_id, a.kind_code, a.score, a.passed)) for a in db.scalars(stmt)]
+    return list(db.scalars(scoped(stmt, scope).order_by(Assessment.assessed_on, Assessment.id)))
+
+
+def _assessed(db: Session, scope: DataScope, where: list) -> list[Assessed]:
+    """What the aggregation reads of the same assessments, as plain columns."""
+    stmt = (select(Assessment.program_id, Assessment.session_id, Assessment.employee_id, Assessment.kind_code, Assessment.score, Assessment.passed)
+            .join(Employee, Employee.id == Assessment.employee_id).where(*where))
+    rows = db.execute(scoped(stmt, scope).order_by(Assessment.assessed_on, Assessment.id))
+    return [Assessed(pid, sid, rules.AssessmentFact(eid, kind, score, passed)) for pid, sid, eid, kind, score, passed in rows]
 
 
 def _indicators(db: Session, employee_ids: set[int]) -> tuple[list[rules.IndicatorFact], dict[str, tuple[str, str]]]:
@@ -106,11 +129,11 @@ def _indicators(db: Session, employee_ids: set[int]) -> tuple[list[rules.Indicat
     return facts, {r.indicator.code: (r.version.name, r.version.name_en) for r in stored}
 
 
-def load(db: Session, scope: DataScope, *, now: datetime, enrolment_where: list, assessment_where: list) -> Loaded:
+def load(db: Session, scope: DataScope, *, now: datetime, enrolment_where: list, assessment_where: list, indicators: bool = True) -> Loaded:
     enrolments = _enrolments(db, scope, now=now, where=enrolment_where)
     participants = {f.employee_id for f in enrolments if f.status == rules.APPROVED}
-    facts, names = _indicators(db, participants)
-    return Loaded(enrolments, _assessments(db, scope, assessment_where), facts, names)
+    facts, names = _indicators(db, participants) if indicators else ([], {})
+    return Loaded(enrolments, _assessed(db, scope, assessment_where), facts, names)
 
 
 def figures(enrolments: list[rules.EnrolmentFact], assessments: list[rules.AssessmentFact],
@@ -177,11 +200,10 @@ def session_report(db: Session, code: str, scope: DataScope, *, now: datetime) -
     s = get_session(db, code)
     loaded = load(db, scope, now=now, enrolment_where=[Enrolment.session_id == s.id], assessment_where=[Assessment.session_id == s.id])
     cost = costs_by(db, CostItem.session_id, [s.id]).get(s.id, ZERO)
-    facts = [a for _, a in loaded.assessments]
-    fig = figures(loaded.enrolments, facts, loaded.indicators, cost)
+    fig = figures(loaded.enrolments, [a.fact for a in loaded.assessments], loaded.indicators, cost)
     employees = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_([f.employee_id for f in loaded.enrolments])))}
     scores: dict[int, list[Assessment]] = defaultdict(list)
-    for a, _ in loaded.assessments:
+    for a in _assessments(db, scope, [Assessment.session_id == s.id]):
         scores[a.employee_id].append(a)
     statuses = db.execute(select(Enrolment.employee_id, Enrolment.reason).where(Enrolment.session_id == s.id))
     reasons = dict(statuses.all())
@@ -201,30 +223,41 @@ def program_report(db: Session, code: str, scope: DataScope, *, now: datetime) -
     rows = []
     for s in sessions:
         enrolments = [f for f in loaded.enrolments if f.session_id == s.id]
-        facts = [f for a, f in loaded.assessments if a.session_id == s.id]
+        facts = [a.fact for a in loaded.assessments if a.session_id == s.id]
         rows.append(Row(s.code, s.code, s.starts_at, figures(enrolments, facts, _participants_of(enrolments, loaded.indicators), session_costs.get(s.id, ZERO))))
     cost = costs_by(db, CostItem.program_id, [p.id]).get(p.id, ZERO)
-    fig = figures(loaded.enrolments, [f for _, f in loaded.assessments], loaded.indicators, cost)
+    fig = figures(loaded.enrolments, [a.fact for a in loaded.assessments], loaded.indicators, cost)
     return ProgramReport(p, fig, rows, loaded.names)
 
 
 def _program_rows(db: Session, loaded: Loaded, *, with_cost: bool) -> list[Row]:
-    ids = sorted({f.program_id for f in loaded.enrolments} | {a.program_id for a, _ in loaded.assessments if a.program_id})
+    enrolments: dict[int, list[rules.EnrolmentFact]] = defaultdict(list)
+    for f in loaded.enrolments:
+        enrolments[f.program_id].append(f)
+    assessed: dict[int, list[rules.AssessmentFact]] = defaultdict(list)
+    for a in loaded.assessments:
+        if a.program_id:
+            assessed[a.program_id].append(a.fact)
+    ids = sorted(enrolments.keys() | assessed.keys())
     programs = list(db.scalars(select(Program).where(Program.id.in_(ids)).order_by(Program.code)))
     cost = costs_by(db, CostItem.program_id, ids) if with_cost else {}
-    first = dict(db.execute(select(TrainingSession.program_id, TrainingSession.starts_at).where(TrainingSession.program_id.in_(ids)).order_by(TrainingSession.starts_at.desc())).all())
+    first = dict(db.execute(select(TrainingSession.program_id, func.min(TrainingSession.starts_at))
+                            .where(TrainingSession.program_id.in_(ids)).group_by(TrainingSession.program_id)).all())
     rows = []
     for p in programs:
-        enrolments = [f for f in loaded.enrolments if f.program_id == p.id]
-        facts = [f for a, f in loaded.assessments if a.program_id == p.id]
-        rows.append(Row(p.code, p.title, first.get(p.id), figures(enrolments, facts, _participants_of(enrolments, loaded.indicators),
+        own = enrolments.get(p.id, [])
+        rows.append(Row(p.code, p.title, first.get(p.id), figures(own, assessed.get(p.id, []), _participants_of(own, loaded.indicators),
                                                                     cost.get(p.id, ZERO) if with_cost else None)))
     return rows
 
 
 def programs_overview(db: Session, scope: DataScope, *, now: datetime) -> list[Row]:
-    """Every program with enrolments or assessments visible to the reader."""
-    return _program_rows(db, load(db, scope, now=now, enrolment_where=[], assessment_where=[]), with_cost=True)
+    """Every program with enrolments or assessments visible to the reader.
+
+    Without indicator shares: neither the overview page nor its export shows them per program, and
+    reading every participant's latest results is most of the work; a program's own report has them.
+    """
+    return _program_rows(db, load(db, scope, now=now, enrolment_where=[], assessment_where=[], indicators=False), with_cost=True)
 
 
 def department_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> DepartmentReport:
@@ -236,7 +269,7 @@ def department_report(db: Session, code: str, scope: DataScope, *, now: datetime
     people = select(Employee.id).where(Employee.department_id.in_(ids), Employee.status != "left")
     visible = set(db.scalars(scoped(people, scope)))
     facts, names = _indicators(db, visible)
-    fig = figures(loaded.enrolments, [f for _, f in loaded.assessments], facts, None)
+    fig = figures(loaded.enrolments, [a.fact for a in loaded.assessments], facts, None)
     return DepartmentReport(dep, fig, _program_rows(db, loaded, with_cost=False), names)
 
 
@@ -259,8 +292,9 @@ def employee_report(db: Session, employee_no: str, scope: DataScope, *, now: dat
     loaded = _assessments(db, DataScope(all=True), [Assessment.employee_id == emp.id])
     stored = latest_results(db, select(Employee.id).where(Employee.id == emp.id))
     indicator_facts = [rules.IndicatorFact(r.evaluation.employee_id, r.indicator.code, r.evaluation.status) for r in stored]
-    fig = figures(facts, [f for _, f in loaded], indicator_facts, None)
-    return EmployeeReport(emp, trainings, [a for a, _ in loaded], stored, fig)
+    assessed = [rules.AssessmentFact(a.employee_id, a.kind_code, a.score, a.passed) for a in loaded]
+    fig = figures(facts, assessed, indicator_facts, None)
+    return EmployeeReport(emp, trainings, loaded, stored, fig)
 
 
 def visible_departments(db: Session, scope: DataScope) -> list[Department]:
