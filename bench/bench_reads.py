@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_attendance import _free_port, _serve  # noqa: E402
 
 BATCH = 10_000
+TEMPLATES = 4
+TOKEN = "BATCHNO#"  # eight characters, replaced by each batch's eight-digit number
 BENCH_SESSIONS = 60
 PAGES = ["/employees", "/training", "/reports", "/alerts", "/attendance/review", "/indicators/results"]
 
@@ -88,21 +90,31 @@ def _seed(url: str) -> dict:
             "department": department, "session": session_code}
 
 
-def _loader(base: str, key: str, people: list[str], t0: str, n: int, stop, posted) -> None:
-    """One client posting 10,000-event batches as fast as they are answered, until ``stop``."""
+def _loader(base: str, key: str, people: list[str], t0: str, n: int, ready, stop, posted) -> None:
+    """One client posting 10,000-event batches as fast as they are answered, until ``stop``.
+
+    The batches stand for terminals and platform syncs on other machines: they are built before the
+    load starts (a few random templates, each batch's event ids made new by replacing a fixed-width
+    token), so the load generator spends this machine's cores on sending, not on building dicts.
+    """
     rnd = random.Random(n)
     start = datetime.fromisoformat(t0)
+    templates = []
+    for _ in range(TEMPLATES):
+        events = []
+        for i in range(BATCH):
+            s = rnd.randrange(BENCH_SESSIONS)
+            events.append({"event_id": f"L{n}-{TOKEN}-{i}", "employee_no": rnd.choice(people), "session": f"BENCH-{s:03d}",
+                           "kind": "in" if i % 2 == 0 else "out", "at": (start + timedelta(days=s, minutes=rnd.randrange(120))).isoformat(),
+                           "method": "face", "device_id": "ZK-BENCH"})
+        templates.append(orjson.dumps({"events": events}))
     headers = {"Authorization": f"Bearer {key}", "content-type": "application/json", "connection": "close"}
+    ready.release()
     b = 0
     with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
         while not stop.is_set():
-            events = []
-            for i in range(BATCH):
-                s = rnd.randrange(BENCH_SESSIONS)
-                events.append({"event_id": f"L{n}-{b}-{i}", "employee_no": rnd.choice(people), "session": f"BENCH-{s:03d}",
-                               "kind": "in" if i % 2 == 0 else "out", "at": (start + timedelta(days=s, minutes=rnd.randrange(120))).isoformat(),
-                               "method": "face", "device_id": "ZK-BENCH"})
-            r = c.post("/api/v1/attendance/events", content=orjson.dumps({"events": events}))
+            body = templates[b % TEMPLATES].replace(TOKEN.encode(), f"{b:08d}".encode())
+            r = c.post("/api/v1/attendance/events", content=body)
             r.raise_for_status()
             b += 1
             with posted.get_lock():
@@ -157,10 +169,13 @@ def main() -> None:
         try:
             unloaded = _measure(base, seeded, a.rounds)
             ctx = mp.get_context("spawn")
-            stop, posted = ctx.Event(), ctx.Value("q", 0)
-            loaders = [ctx.Process(target=_loader, args=(base, seeded["writer"], seeded["people"], seeded["t0"], n, stop, posted)) for n in range(a.loaders)]
+            stop, posted, ready = ctx.Event(), ctx.Value("q", 0), ctx.Semaphore(0)
+            loaders = [ctx.Process(target=_loader, args=(base, seeded["writer"], seeded["people"], seeded["t0"], n, ready, stop, posted))
+                       for n in range(a.loaders)]
             for p in loaders:
                 p.start()
+            for _ in loaders:
+                ready.acquire()
             while posted.value < BATCH:  # the load is on: the first batch has been answered
                 time.sleep(0.05)
             start = time.perf_counter()
