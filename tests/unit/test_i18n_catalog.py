@@ -18,7 +18,7 @@ TEMPLATES = SRC / "web" / "templates"
 CHECKED_TEMPLATES = sorted(p for p in TEMPLATES.rglob("*.html") if p.relative_to(TEMPLATES).parts[0] != "imports")
 CHECKED_MODULES = [SRC / "org" / "pages.py", SRC / "web" / "pages.py", SRC / "web" / "templating.py"]
 # Training pages and their helpers (training.po).
-CHECKED_MODULES += sorted((SRC / "training").rglob("pages*.py")) + [SRC / "training" / "forms.py"]
+CHECKED_MODULES += [*sorted((SRC / "training").rglob("pages*.py")), SRC / "training" / "forms.py"]
 # Every other domain's page routes.
 CHECKED_MODULES += sorted(p for d in ("attendance", "alerts", "analytics", "indicators", "imports") for p in (SRC / d).rglob("pages*.py"))
 

@@ -53,6 +53,7 @@ def run_check(db: DbSession, clock: AppClock, settings: AppSettings, _: Manage,
 @router.post("/alerts/{alert_id}/{action}")
 def handle(request: Request, alert_id: PathId, action: str, db: DbSession, clock: AppClock, principal: Manage):
     row_error = None
+    alert: Alert | None
     try:
         alert = service.handle(db, alert_id, action, by=principal.name, now=clock.now())
     except DomainError as exc:

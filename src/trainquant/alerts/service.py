@@ -176,8 +176,8 @@ def check_departments(db: Session, period_start: date, period_end: date, now: da
     ).all()
     facts = [rules.Attendance(dep, p, st.astimezone(zone).weekday(), st.astimezone(zone).hour, sid) for dep, p, st, _, sid in rows]
     lengths: dict[int, list[int]] = {dep: [] for dep, *_ in rows}
-    for dep, _, st, en, _sid in rows:
-        lengths[dep].append(int((en - st).total_seconds() // 60))
+    for dep_id, _, st, en, _sid in rows:
+        lengths[dep_id].append(int((en - st).total_seconds() // 60))
     departments = {d.id: d for d in db.scalars(select(Department))}
     raised = []
     for pat in rules.department_patterns(facts, threshold=threshold):

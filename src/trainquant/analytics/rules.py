@@ -92,7 +92,7 @@ def attended(f: EnrolmentFact) -> bool:
 
 def participation(facts: Iterable[EnrolmentFact]) -> Participation:
     facts = list(facts)
-    count = defaultdict(int)
+    count: defaultdict[str, int] = defaultdict(int)
     for f in facts:
         count[f.status] += 1
     completed = [f for f in facts if f.status == APPROVED and f.session_over]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from trainquant.cli import common
 from trainquant.cli.common import console, err_console
 from trainquant.clock import SystemClock
+
+if TYPE_CHECKING:
+    from trainquant.imports.service import ImportKind
 
 SHOWN_ERRORS = 20
 PHASES = {"read": "reading", "validate": "validating", "write": "writing"}
@@ -41,11 +44,11 @@ def import_timetables(file: FileArgument, mode: ModeOption = "valid-only") -> No
     _run("timetables", file, mode)
 
 
-def _run(kind: str, file: Path, mode: str) -> None:
+def _run(kind: ImportKind, file: Path, mode: str) -> None:
     from trainquant.db import unit_of_work
     from trainquant.imports import service
 
-    if mode not in service.MODES:
+    if not service.is_mode(mode):
         err_console.print(f"[red]--mode must be one of {', '.join(service.MODES)}[/red]")
         raise typer.Exit(2)
     settings = common.settings()

@@ -81,7 +81,7 @@ def upload_size_guard(request: Request, settings: AppSettings) -> None:
         raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {limit:.1f} MB can be imported at once", code="too-large")
 
 
-async def read_upload(request: Request, settings: Settings) -> tuple[str, bytes, str]:
+async def read_upload(request: Request, settings: Settings) -> tuple[str, bytes, service.ImportMode]:
     """(filename, content, mode) from the multipart form; content is cut one byte past the limit."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
@@ -91,10 +91,10 @@ async def read_upload(request: Request, settings: Settings) -> tuple[str, bytes,
     if not isinstance(upload, UploadFile):
         raise Invalid("the form has no file in the field 'file'", errors=[{"field": "file", "code": "required", "message": "a file is required"}])
     mode = form.get("mode") or "valid-only"
-    if mode not in service.MODES:
+    if not service.is_mode(mode):
         raise Invalid(f"mode must be one of {', '.join(service.MODES)}", errors=[{"field": "mode", "code": "invalid", "message": f"unknown mode {mode!r}"}])
     content = await upload.read(settings.import_max_bytes + 1)
-    return upload.filename or "upload", content, str(mode)
+    return upload.filename or "upload", content, mode
 
 
 def run_summary(db: Session, run: ImportRun, *, limit: int = ERRORS_SHOWN) -> dict[str, Any]:

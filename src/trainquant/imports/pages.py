@@ -61,13 +61,13 @@ def import_page(request: Request, db: ReadSession, _principal: ImportWrite):
 @router.post("/imports", dependencies=[Depends(upload_size_guard)])
 def import_upload(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, principal: ImportWrite, form: SubmittedForm):
     kind, mode, upload = form.get("kind"), form.get("mode") or "valid-only", form.get("file")
-    if kind not in service.KINDS or mode not in service.MODES:
+    if not service.is_kind(kind) or not service.is_mode(mode):
         return _form_page(request, db, message=_("Choose what to import and how."), status_code=422)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _form_page(request, db, message=_("Choose a file to import."), kind=str(kind), mode=str(mode), status_code=422)
     content = upload.file.read(settings.import_max_bytes + 1)  # the form is parsed: the file is spooled already
     run = service.run_import(
-        db, kind=str(kind), filename=upload.filename, content=content, mode=str(mode), actor=actor_of(principal), now=clock.now(), settings=settings,
+        db, kind=kind, filename=upload.filename, content=content, mode=mode, actor=actor_of(principal), now=clock.now(), settings=settings,
     )
     # Post/redirect/get: reloading the result page must not import the file a second time.
     return RedirectResponse(f"/imports/{run.id}", status_code=303)

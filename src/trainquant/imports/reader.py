@@ -13,7 +13,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -68,10 +68,7 @@ def _mb(n: int) -> str:
 
 
 def _is_blank(cells: Iterable[object]) -> bool:
-    for value in cells:
-        if value is not None and (not isinstance(value, str) or value.strip()):
-            return False
-    return True
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in cells)
 
 
 def _collect(numbered_rows: Iterator[tuple[int, list[object]]], *, fmt: str, max_rows: int, progress: Progress | None) -> Table:
@@ -180,7 +177,7 @@ def _boundaries(refs: list[bytes]) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _fill_merged(rows: Iterator[tuple[int, tuple]], merges: list[tuple[int, int, int, int]]) -> Iterator[tuple[int, list[object]]]:
+def _fill_merged(rows: Iterator[tuple[int, Sequence[object]]], merges: list[tuple[int, int, int, int]]) -> Iterator[tuple[int, list[object]]]:
     starts: dict[int, list[tuple[int, int, int, int]]] = {}
     for min_col, min_row, max_col, max_row in merges:
         starts.setdefault(min_row, []).append((min_col, min_row, max_col, max_row))
@@ -244,7 +241,7 @@ def _read_csv(content: bytes, *, max_rows: int, progress: Progress | None) -> Ta
     def numbered() -> Iterator[tuple[int, list[object]]]:
         number = 0
         try:
-            for number, record in enumerate(reader, start=1):  # noqa: B007 - number is read in the handler
+            for number, record in enumerate(reader, start=1):  # number is read in the handler
                 yield number, list(record)
         except csv.Error as exc:
             raise Invalid(f"row {number + 1} cannot be read as CSV ({exc})") from None

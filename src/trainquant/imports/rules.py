@@ -260,7 +260,8 @@ def parse_date(value: object) -> date | None:
     for pattern, groups in ((_DATE_RE, (1, 3, 4)), (_DATE_CN, (1, 2, 3)), (_DATE_COMPACT, (1, 2, 3))):
         m = pattern.match(text)
         if m:
-            return _checked_date(*(int(m[g]) for g in groups), text)
+            y, mo, d = (int(m[g]) for g in groups)
+            return _checked_date(y, mo, d, text)
     raise CellError("invalid-date", f"{text!r} is not a date; write it as 2026-09-01")
 
 
@@ -304,7 +305,7 @@ def parse_money(value: object) -> Decimal | None:
     """Non-negative, at most 2 decimals, at most 100000 (as the API); '¥1,200.50元' is fine."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or isinstance(value, (datetime, date, time, timedelta)):
+    if isinstance(value, (bool, datetime, date, time, timedelta)):
         raise CellError("invalid-money", f"{value!r} is not an amount")
     text = _MONEY_JUNK.sub("", unicodedata.normalize("NFKC", str(value)))  # str(float) is its shortest repr
     if _THOUSANDS.match(text):
@@ -411,7 +412,7 @@ def _parse_cells(columns: ColumnMap, cells: Sequence[object], row: int) -> tuple
     width = len(cells)
     for i, field, parse, header in columns.plan:
         value = cells[i] if i < width else None
-        if field is None:
+        if field is None or parse is None:  # a blank header: no field, so no parser
             if cell_text(value) is not None:
                 errors.append(RowError(row, None, "value-without-header", f"column {i + 1} has a value but no header"))
             continue

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeGuard
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +31,14 @@ ImportKind = Literal["employees", "timetables"]
 ImportMode = Literal["all-or-nothing", "valid-only"]
 KINDS: tuple[str, ...] = rules.KINDS
 MODES: tuple[str, ...] = ("all-or-nothing", "valid-only")
+
+
+def is_kind(value: object) -> TypeGuard[ImportKind]:
+    return value in KINDS
+
+
+def is_mode(value: object) -> TypeGuard[ImportMode]:
+    return value in MODES
 FILE_ROW = 0  # the row number of an error about the whole file
 CHUNK = 2000
 
@@ -113,7 +122,7 @@ def _check_kind_and_mode(kind: str, mode: str) -> None:
 def _import_table(
     db: Session, table: Table, *, kind: str, filename: str, digest: str, mode: str, actor: str, now: datetime, settings: Settings, progress: Progress | None
 ) -> ImportRun:
-    store = dict(kind=kind, filename=filename, digest=digest, mode=mode, actor=actor, now=now, total=len(table.rows))
+    store = partial(_store, db, kind=kind, filename=filename, digest=digest, mode=mode, actor=actor, now=now, total=len(table.rows))
     columns, header_errors = rules.map_columns(kind, table.header, row=table.header_row)
     verdict = _Verdict()
     if header_errors or not table.rows:
@@ -124,7 +133,7 @@ def _import_table(
             header_errors = [RowError(FILE_ROW, None, "no-rows", "the file has a header but no data rows")]
         verdict.errors = header_errors
         verdict.raw[table.header_row] = json.dumps([rules.cell_text(c) for c in table.header], ensure_ascii=False)
-        return _store(db, **store, verdict=verdict)
+        return store(verdict=verdict)
 
     records: list = []
     parse = rules.employee_record if kind == "employees" else rules.timetable_record
@@ -149,7 +158,7 @@ def _import_table(
     for row in {e.row for e in verdict.errors}:
         if row in by_row:
             verdict.raw[row] = json.dumps(rules.raw_values(columns, by_row[row]), ensure_ascii=False)
-    return _store(db, **store, verdict=verdict)
+    return store(verdict=verdict)
 
 
 def _write(db: Session, kind: str, records: list, verdict: _Verdict, *, mode: str, now: datetime, settings: Settings) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,7 +98,7 @@ def _cell_value(kind: bytes | None, style: int, body: bytes | None, fmt: SheetSt
     return _text(raw)  # str (a formula's text result), e (an Excel error such as #N/A)
 
 
-def _data_section(fh: zipfile.ZipExtFile, merges: list[bytes]) -> Iterator[bytes]:
+def _data_section(fh: IO[bytes], merges: list[bytes]) -> Iterator[bytes]:
     """The bytes inside <sheetData>, in pieces that end after a complete row; then the merged ranges."""
     buf = b""
     close = None
@@ -152,7 +151,7 @@ def merge_refs(fh: IO[bytes], start: bytes = b"") -> list[bytes]:
         carry = buf[limit:]
 
 
-def sheet_rows(fh: zipfile.ZipExtFile, fmt: SheetStyle, merges: list[bytes]) -> Iterator[tuple[int, list[object]]]:
+def sheet_rows(fh: IO[bytes], fmt: SheetStyle, merges: list[bytes]) -> Iterator[tuple[int, list[object]]]:
     """(row number, cell values) for every row element, in order, values as openpyxl gives them.
 
     The merged ranges (``A2:A5``) that follow the rows are appended to ``merges`` once all rows are read.

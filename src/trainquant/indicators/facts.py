@@ -74,6 +74,7 @@ class AssessmentFacts:
         )
         previous: tuple | None = None
         for aid, emp, kind, on, score in rows:
+            assert score is not None  # the query keeps scored results only
             if previous is not None and previous[1] == emp and previous[2] == kind and on >= start:
                 change = exam_band(kind, score) - exam_band(kind, previous[4])
                 yield Fact(emp, "exam_score_change", kind, on, change, f"assessment:{previous[0]}→{aid}")

@@ -148,7 +148,7 @@ def problem_errors(exc: Invalid) -> dict[str, str]:
     """The service's field problems as form messages."""
     out: dict[str, str] = {}
     for e in exc.errors:
-        field, code = e.get("field") or "_form", e.get("code")
+        field, code = e.get("field") or "_form", e.get("code") or ""
         if field.startswith("params."):
             field = "param"
             text = {"required": _("This metric needs a parameter."), "unknown-param": _("This metric takes no parameter.")}.get(

@@ -170,8 +170,8 @@ def department_results_page(request: Request, db: ReadSession, principal: Indica
     scope = principal.scope
     visible = [d for d in org.list_departments(db) if scope.all or d.id in scope.department_ids]
     if not visible:
-        if principal.employee_id is not None:
-            own = db.get(Employee, principal.employee_id)
+        own = db.get(Employee, principal.employee_id) if principal.employee_id is not None else None
+        if own is not None:
             return RedirectResponse(f"/indicators/results/{quote(own.employee_no)}", status_code=303)
         raise Forbidden(_("Department results are for HR and managers."))
     tree = department_tree(visible)
@@ -186,7 +186,7 @@ def department_results_page(request: Request, db: ReadSession, principal: Indica
         counts = people.setdefault(r.evaluation.employee_id, [0, 0, 0])
         counts[("met", "not_met", "no_data").index(r.evaluation.status)] += 1
     names = _employee_names(db, set(people))
-    rows = sorted(((names[i], *c) for i, c in people.items()), key=lambda row: row[0].employee_no)
+    rows = sorted(((names[i], met, not_met, no_data) for i, (met, not_met, no_data) in people.items()), key=lambda row: row[0].employee_no)
     locale = getattr(request.state, "locale", "zh_CN")
     chart = {
         "names": [forms.localized(s.name, s.name_en, locale) for s in summary.indicators],
@@ -205,9 +205,9 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
         body = schemas.EvaluationRunCreate.model_validate({"period_end": str(form.get("period_end") or ""), "department_code": code or None}, strict=False)
     except ValidationError:
         raise Invalid(_("Enter a date as YYYY-MM-DD.")) from None
-    target = {"department": org.get_department(db, code)} if code and form.get("scope") != "all" else {}
+    department = org.get_department(db, code) if code and form.get("scope") != "all" else None
     summary = evaluation.run_evaluation(db, period_end=body.period_end, actor=actor(principal), now=clock.now(),
-                                        tz=ZoneInfo(settings.default_timezone), **target)
+                                        tz=ZoneInfo(settings.default_timezone), department=department)
     query = urlencode({k: v for k, v in (("department", code), ("period_end", body.period_end.isoformat()), ("ran", summary.run.id)) if v})
     return RedirectResponse(f"/indicators/results?{query}", status_code=303)
 

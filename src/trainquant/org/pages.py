@@ -361,13 +361,12 @@ def add_growth_note(
 ):
     emp = service.get_employee(db, employee_no, principal.scope)
     form = {"kind": kind, "tag": tag, "source": source, "noted_on": noted_on, "note": note}
-    page = {"settings": settings, "clock": clock, "form": form}
     try:
         body = schemas.GrowthNoteCreate.model_validate(_filled(form), strict=False)
     except ValidationError as exc:
-        return _profile_page(request, db, principal, emp, errors=form_errors(exc), status_code=422, **page)
+        return _profile_page(request, db, principal, emp, errors=form_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
     try:
         service.add_growth_note(db, emp, body, principal)
     except Conflict:
-        return _profile_page(request, db, principal, emp, errors={"tag": _("This growth note is already recorded.")}, status_code=409, **page)
+        return _profile_page(request, db, principal, emp, errors={"tag": _("This growth note is already recorded.")}, status_code=409, settings=settings, clock=clock, form=form)
     return RedirectResponse(f"/employees/{quote(emp.employee_no, safe='')}?noted=1#growth", status_code=303)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from trainquant.auth.permissions import DataScope, Principal
@@ -69,9 +69,8 @@ def update_department(db: Session, code: str, body: schemas.DepartmentUpdate) ->
     data = body.model_dump(exclude_unset=True)
     if "parent_code" in data:
         parent_id = _parent_id(db, data.pop("parent_code"))
-        if parent_id is not None:
-            if parent_id in department_subtree(db, dep.id):
-                raise Invalid("a department cannot be placed under itself or one of its children")
+        if parent_id is not None and parent_id in department_subtree(db, dep.id):
+            raise Invalid("a department cannot be placed under itself or one of its children")
         dep.parent_id = parent_id
     for key, value in data.items():
         if value is None and key in ("name", "kind"):
@@ -119,12 +118,12 @@ def add_venue(db: Session, site_code: str, body: schemas.VenueCreate) -> Venue:
 def scoped(stmt: Select, scope: DataScope) -> Select:
     if scope.all:
         return stmt
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if scope.department_ids:
         conditions.append(Employee.department_id.in_(sorted(scope.department_ids)))
     if scope.employee_id is not None:
         conditions.append(Employee.id == scope.employee_id)
-    return stmt.where(or_(*conditions)) if conditions else stmt.where(False)
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
 
 
 def to_read(emp: Employee, manager_no: str | None = None, *, show_cost: bool = True) -> schemas.EmployeeRead:

@@ -11,7 +11,7 @@ from trainquant.org.models import Department
 
 def department_parents(db: Session) -> dict[int, int | None]:
     """Every department's parent (None for a top-level one)."""
-    return {dep: parent for dep, parent in db.execute(select(Department.id, Department.parent_id))}
+    return dict(db.execute(select(Department.id, Department.parent_id)).tuples().all())
 
 
 def department_subtree(db: Session, department_id: int) -> frozenset[int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, tuple_, update
@@ -29,7 +30,12 @@ from trainquant.org.rules import (
 
 CHUNK = 2000
 SCALAR_FIELDS = ("name", "position", "hire_date", "status", "hourly_cost", "email", "phone")
-_EMPLOYEES, _TAGS, _EXTERNAL = Employee.__table__, EmployeeTag.__table__, ExternalId.__table__
+# A declarative class's __table__ is typed FromClause; every model here is mapped to a plain Table.
+_EMPLOYEES = cast(Table, Employee.__table__)
+_TAGS = cast(Table, EmployeeTag.__table__)
+_EXTERNAL = cast(Table, ExternalId.__table__)
+_WEEKLY_SLOTS = cast(Table, WeeklySlot.__table__)
+_DATED_CLASSES = cast(Table, DatedClass.__table__)
 _EMPLOYEE_STATE = (
     Employee.id, Employee.employee_no, Employee.department_id, Employee.site_id, Employee.manager_id,
     *(getattr(Employee, name) for name in SCALAR_FIELDS),
@@ -114,8 +120,8 @@ def upsert_employees(
     # Current state as plain rows, not ORM objects: a 50,000-row import must not fill the identity map
     # (nor load every employee's tags and external ids through the relationships' selectin loaders).
     existing: dict[str, Row] = {}
-    for chunk in chunks([r.employee_no for r in unique], CHUNK):
-        for row in db.execute(select(*_EMPLOYEE_STATE).where(Employee.employee_no.in_(chunk))):
+    for nos in chunks([r.employee_no for r in unique], CHUNK):
+        for row in db.execute(select(*_EMPLOYEE_STATE).where(Employee.employee_no.in_(nos))):
             existing[row.employee_no] = row
 
     batch_nos = {r.employee_no for r in unique}
@@ -128,21 +134,21 @@ def upsert_employees(
             if v:
                 wanted_ext.setdefault(s, set()).add(v)
     ext_owner: dict[tuple[str, str], int] = {}
-    for system, values in wanted_ext.items():
-        for chunk in chunks(sorted(values), CHUNK):
-            rows = db.execute(
-                select(ExternalId.external_id, ExternalId.employee_id).where(ExternalId.system == system, ExternalId.external_id.in_(chunk))
+    for system, wanted in wanted_ext.items():
+        for ext_ids in chunks(sorted(wanted), CHUNK):
+            owners = db.execute(
+                select(ExternalId.external_id, ExternalId.employee_id).where(ExternalId.system == system, ExternalId.external_id.in_(ext_ids))
             )
-            ext_owner.update({(system, v): eid for v, eid in rows})
+            ext_owner.update({(system, v): eid for v, eid in owners})
     ext_claimed: dict[tuple[str, str], str] = {}
 
-    accepted: list[tuple[EmployeeRecord, dict]] = []
+    accepted: list[tuple[EmployeeRecord, dict[str, Any]]] = []
     for rec in unique:
         errors: list[RowError] = []
         current = existing.get(rec.employee_no)
         if current is not None and on_existing == "conflict":
             errors.append(RowError(rec.row, "employee_no", "exists", f"employee_no {rec.employee_no!r} already exists"))
-        values: dict = {}
+        values: dict[str, Any] = {}
         for name in SCALAR_FIELDS:
             if name in rec.present:
                 values[name] = getattr(rec, name)
@@ -191,7 +197,7 @@ def upsert_employees(
 
     # A manager given in the same batch must itself be accepted.
     accepted_nos = {rec.employee_no for rec, _ in accepted}
-    still: list[tuple[EmployeeRecord, dict]] = []
+    still: list[tuple[EmployeeRecord, dict[str, Any]]] = []
     for rec, values in accepted:
         if rec.manager_no and rec.manager_no in batch_nos and rec.manager_no not in accepted_nos:
             result.errors.append(
@@ -214,24 +220,26 @@ def upsert_employees(
         return known_managers[no] if no in known_managers else existing[no].id if no in existing else result.ids[no]
 
     for members in levels.values():
-        rows = [(rec, v) for rec, v in new_rows if rec.employee_no in members]
-        for chunk in chunks(rows, CHUNK):
+        level = [(rec, v) for rec, v in new_rows if rec.employee_no in members]
+        for batch in chunks(level, CHUNK):
             params = [
                 {**_NEW_EMPLOYEE, "employee_no": rec.employee_no, **v, "manager_id": manager_id(rec), "created_at": now, "updated_at": now}
-                for rec, v in chunk
+                for rec, v in batch
             ]
             db.execute(insert(_EMPLOYEES), params)
-        result.ids.update(employee_ids(db, [rec.employee_no for rec, _ in rows]))
+        result.ids.update(employee_ids(db, [rec.employee_no for rec, _ in level]))
     result.created = len(new_rows)
 
     old_ids = [existing[r.employee_no].id for r, _ in accepted if r.employee_no in existing]
     known_tags, known_ext = _load_tags(db, old_ids), _load_ext(db, old_ids)
     mgr_no_by_id: dict[int, str] = {}
-    for chunk in chunks(sorted({e.manager_id for e in existing.values() if e.manager_id}), CHUNK):
-        mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(chunk))).all())
-    updates: list[dict] = []
+    for mgr_ids in chunks(sorted({e.manager_id for e in existing.values() if e.manager_id}), CHUNK):
+        mgr_no_by_id.update(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(mgr_ids))).all())
+    updates: list[dict[str, Any]] = []
     # Only what differs is rewritten: a re-import of an unchanged file writes nothing.
-    retag, re_ext, re_manage = set(), set(), set()
+    retag: set[str] = set()
+    re_ext: set[str] = set()
+    re_manage: set[str] = set()
     for rec, values in accepted:
         emp = existing.get(rec.employee_no)
         if emp is None:
@@ -260,21 +268,21 @@ def upsert_employees(
 
     ids = result.ids
     tag_targets = [(ids[r.employee_no], r.tags, r.employee_no in existing) for r, _ in accepted if r.employee_no in retag]
-    for chunk in chunks(tag_targets, CHUNK):
-        old = [i for i, _, was in chunk if was]
+    for tag_batch in chunks(tag_targets, CHUNK):
+        old = [i for i, _, was in tag_batch if was]
         if old:
             db.execute(delete(_TAGS).where(_TAGS.c.employee_id.in_(old)))
-        rows = [{"employee_id": i, "tag": t} for i, tags, _ in chunk for t in sorted(set(tags))]
-        if rows:
-            db.execute(insert(_TAGS), rows)
+        tag_rows = [{"employee_id": i, "tag": t} for i, tags, _ in tag_batch for t in sorted(set(tags))]
+        if tag_rows:
+            db.execute(insert(_TAGS), tag_rows)
     ext_targets = [(ids[r.employee_no], r.external_ids, r.employee_no in existing) for r, _ in accepted if r.employee_no in re_ext]
-    for chunk in chunks(ext_targets, CHUNK):
-        pairs = [(i, s) for i, ext, was in chunk if was for s, _ in ext]
+    for ext_batch in chunks(ext_targets, CHUNK):
+        pairs = [(i, s) for i, ext, was in ext_batch if was for s, _ in ext]
         for sub in chunks(pairs, 900):
             db.execute(delete(_EXTERNAL).where(tuple_(_EXTERNAL.c.employee_id, _EXTERNAL.c.system).in_(sub)))
-        rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext, _ in chunk for s, v in ext if v]
-        if rows:
-            db.execute(insert(_EXTERNAL), rows)
+        ext_rows = [{"employee_id": i, "system": s, "external_id": v} for i, ext, _ in ext_batch for s, v in ext if v]
+        if ext_rows:
+            db.execute(insert(_EXTERNAL), ext_rows)
 
     manager_ids = {**known_managers, **ids}
     _update_employees(
@@ -317,13 +325,13 @@ def _manager_levels(new: Sequence[EmployeeRecord]) -> tuple[dict[int, set[str]],
     return dict(sorted(levels.items())), deferred
 
 
-def _update_employees(db: Session, rows: Sequence[dict]) -> None:
+def _update_employees(db: Session, rows: Sequence[dict[str, Any]]) -> None:
     _update_by_id(db, _EMPLOYEES, rows)
 
 
-def _update_by_id(db: Session, table: Table, rows: Sequence[dict]) -> None:
+def _update_by_id(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE by primary key, one executemany per set of changed columns (Core: no ORM bookkeeping)."""
-    groups: dict[tuple[str, ...], list[dict]] = {}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
     for keys, group in groups.items():
@@ -362,11 +370,12 @@ def upsert_timetable(
     ids = employee_ids(db, numbers)
     sites = site_lookup(db)
     site_zone = dict(db.execute(select(Site.id, Site.timezone)).all())
-    emp_site = {}
-    for chunk in chunks(sorted(ids.values()), CHUNK):
-        emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))).all())
+    emp_site: dict[int, int | None] = {}
+    for emp_batch in chunks(sorted(ids.values()), CHUNK):
+        emp_site.update(db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(emp_batch))).all())
 
-    def resolve(rec, errors: list[RowError]) -> tuple[int | None, int | None]:
+    def resolve(rec: WeeklySlotRecord | DatedClassRecord, errors: list[RowError]) -> tuple[int, int | None] | None:
+        """The employee's id and the site's (None if not given); None itself once ``errors`` has an entry."""
         emp = ids.get(rec.employee_no)
         if emp is None:
             errors.append(RowError(rec.row, "employee_no", "unknown-employee", f"no employee with employee_no {rec.employee_no!r}"))
@@ -377,80 +386,85 @@ def upsert_timetable(
                 errors.append(site)
             else:
                 site_id = site
-        return emp, site_id
+        return None if emp is None or errors else (emp, site_id)
 
-    slot_rows: dict[tuple, dict] = {}
-    for rec in slots:
+    slot_rows: dict[tuple[int, int, time, date], dict[str, Any]] = {}
+    for slot in slots:
         errs: list[RowError] = []
-        emp, site_id = resolve(rec, errs)
-        if errs:
+        resolved = resolve(slot, errs)
+        if resolved is None:
             result.errors.extend(errs)
             continue
-        key = (emp, rec.weekday, rec.start_time, rec.valid_from)
-        if key in slot_rows:
-            result.errors.append(RowError(rec.row, "start", "duplicate-in-file", "the same slot is given twice"))
+        emp, site_id = resolved
+        slot_key = (emp, slot.weekday, slot.start_time, slot.valid_from)
+        if slot_key in slot_rows:
+            result.errors.append(RowError(slot.row, "start", "duplicate-in-file", "the same slot is given twice"))
             continue
-        slot_rows[key] = {
-            "employee_id": emp, "weekday": rec.weekday, "start_time": rec.start_time, "end_time": rec.end_time,
-            "valid_from": rec.valid_from, "valid_to": rec.valid_to, "course": rec.course, "site_id": site_id,
+        slot_rows[slot_key] = {
+            "employee_id": emp, "weekday": slot.weekday, "start_time": slot.start_time, "end_time": slot.end_time,
+            "valid_from": slot.valid_from, "valid_to": slot.valid_to, "course": slot.course, "site_id": site_id,
         }
-    class_rows: dict[tuple, dict] = {}
-    for rec in classes:
+    class_rows: dict[tuple[int, datetime], dict[str, Any]] = {}
+    for dated in classes:
         errs = []
-        emp, site_id = resolve(rec, errs)
-        if errs:
+        resolved = resolve(dated, errs)
+        if resolved is None:
             result.errors.extend(errs)
             continue
-        zone = ZoneInfo(site_zone.get(site_id or emp_site.get(emp), default_tz) or default_tz)
-        starts = datetime.combine(rec.day, rec.start_time, zone)
-        ends = datetime.combine(rec.day, rec.end_time, zone)
-        key = (emp, starts)
-        if key in class_rows:
-            result.errors.append(RowError(rec.row, "start", "duplicate-in-file", "the same class is given twice"))
+        emp, site_id = resolved
+        zone_site = site_id or emp_site.get(emp)
+        zone = ZoneInfo((site_zone.get(zone_site) if zone_site is not None else None) or default_tz)
+        starts = datetime.combine(dated.day, dated.start_time, zone)
+        ends = datetime.combine(dated.day, dated.end_time, zone)
+        class_key = (emp, starts)
+        if class_key in class_rows:
+            result.errors.append(RowError(dated.row, "start", "duplicate-in-file", "the same class is given twice"))
             continue
-        class_rows[key] = {"employee_id": emp, "starts_at": starts, "ends_at": ends, "course": rec.course, "site_id": site_id}
+        class_rows[class_key] = {"employee_id": emp, "starts_at": starts, "ends_at": ends, "course": dated.course, "site_id": site_id}
 
+    new: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
     if slot_rows:
         emp_ids = sorted({k[0] for k in slot_rows})
-        current: dict[tuple, Row] = {}
+        current: dict[tuple[int, int, time, date], Row] = {}
         slot_state = (WeeklySlot.id, WeeklySlot.employee_id, WeeklySlot.weekday, WeeklySlot.start_time, WeeklySlot.valid_from,
                       WeeklySlot.end_time, WeeklySlot.valid_to, WeeklySlot.course, WeeklySlot.site_id)
-        for chunk in chunks(emp_ids, CHUNK):
-            for s in db.execute(select(*slot_state).where(WeeklySlot.employee_id.in_(chunk))):
+        for emp_batch in chunks(emp_ids, CHUNK):
+            for s in db.execute(select(*slot_state).where(WeeklySlot.employee_id.in_(emp_batch))):
                 current[(s.employee_id, s.weekday, s.start_time, s.valid_from)] = s
         new, changed = [], []
-        for key, row in slot_rows.items():
-            s = current.get(key)
-            if s is None:
+        for slot_key, row in slot_rows.items():
+            old_slot = current.get(slot_key)
+            if old_slot is None:
                 new.append(row)
-            elif (s.end_time, s.valid_to, s.course, s.site_id) != (row["end_time"], row["valid_to"], row["course"], row["site_id"]):
-                changed.append({"id": s.id, **{k: row[k] for k in ("end_time", "valid_to", "course", "site_id")}})
+            elif (old_slot.end_time, old_slot.valid_to, old_slot.course, old_slot.site_id) != (row["end_time"], row["valid_to"], row["course"], row["site_id"]):
+                changed.append({"id": old_slot.id, **{k: row[k] for k in ("end_time", "valid_to", "course", "site_id")}})
             else:
                 result.unchanged += 1
-        for chunk in chunks(new, CHUNK):
-            db.execute(insert(WeeklySlot.__table__), list(chunk))
-        _update_by_id(db, WeeklySlot.__table__, changed)
+        for new_batch in chunks(new, CHUNK):
+            db.execute(insert(_WEEKLY_SLOTS), list(new_batch))
+        _update_by_id(db, _WEEKLY_SLOTS, changed)
         result.created += len(new)
         result.updated += len(changed)
     if class_rows:
         emp_ids = sorted({k[0] for k in class_rows})
-        current_c: dict[tuple, Row] = {}
+        current_c: dict[tuple[int, datetime], Row] = {}
         class_state = (DatedClass.id, DatedClass.employee_id, DatedClass.starts_at, DatedClass.ends_at, DatedClass.course, DatedClass.site_id)
-        for chunk in chunks(emp_ids, CHUNK):
-            for c in db.execute(select(*class_state).where(DatedClass.employee_id.in_(chunk))):
+        for emp_batch in chunks(emp_ids, CHUNK):
+            for c in db.execute(select(*class_state).where(DatedClass.employee_id.in_(emp_batch))):
                 current_c[(c.employee_id, c.starts_at)] = c
         new, changed = [], []
-        for key, row in class_rows.items():
-            c = current_c.get(key)
-            if c is None:
+        for class_key, row in class_rows.items():
+            old_class = current_c.get(class_key)
+            if old_class is None:
                 new.append(row)
-            elif (c.ends_at, c.course, c.site_id) != (row["ends_at"], row["course"], row["site_id"]):
-                changed.append({"id": c.id, "ends_at": row["ends_at"], "course": row["course"], "site_id": row["site_id"]})
+            elif (old_class.ends_at, old_class.course, old_class.site_id) != (row["ends_at"], row["course"], row["site_id"]):
+                changed.append({"id": old_class.id, "ends_at": row["ends_at"], "course": row["course"], "site_id": row["site_id"]})
             else:
                 result.unchanged += 1
-        for chunk in chunks(new, CHUNK):
-            db.execute(insert(DatedClass.__table__), list(chunk))
-        _update_by_id(db, DatedClass.__table__, changed)
+        for new_batch in chunks(new, CHUNK):
+            db.execute(insert(_DATED_CLASSES), list(new_batch))
+        _update_by_id(db, _DATED_CLASSES, changed)
         result.created += len(new)
         result.updated += len(changed)
     db.expire_all()  # the writes above bypass the identity map; slots loaded earlier must not show old times

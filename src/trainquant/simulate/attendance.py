@@ -38,10 +38,11 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from trainquant.attendance import geo
-from trainquant.simulate.school import SimulatedSchool
+from trainquant.simulate.school import SimulatedSchool, department_of
 from trainquant.simulate.training import SessionSpec, TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -240,7 +241,8 @@ class _Builder:
     def timetable(self, no: str, s: SessionSpec) -> list[Span]:
         """The person's classes that touch the session's day, in UTC seconds."""
         day = s.starts_at.astimezone(TZ).date()
-        zone = ZoneInfo(self.sites[self.emp[no].site].timezone) if self.emp[no].site in self.sites else TZ
+        site = self.emp[no].site
+        zone = ZoneInfo(self.sites[site].timezone) if site is not None and site in self.sites else TZ
         out = []
         for slot in self._slots.get(no, ()):
             if slot.weekday == day.weekday() and slot.valid_from <= day and (slot.valid_to is None or day <= slot.valid_to):
@@ -257,13 +259,16 @@ class _Builder:
 
     def event(self, s: SessionSpec, no: str, kind: str, at: int, rng: random.Random, *, via: str, phone: str | None = None) -> dict:
         when = datetime.fromtimestamp(at, TZ)
+        e: dict[str, Any]
         if via == "terminal":
+            assert s.site is not None and s.venue is not None, s.code  # via(): a terminal is in a venue, and a venue at a site
             device = self.devices[(s.site, s.venue)]
             method = next(m for m in s.checkin_methods if m in TERMINAL_METHODS)
             e = {"event_id": f"{device.device_id}-{self.pin[no]}-{at}", "external_system": "device_pin", "external_id": self.pin[no],
                  "session": s.code, "kind": kind, "at": when.isoformat(), "method": method, "device_id": device.device_id}
             self.terminal.append(e)
         elif via == "phone":
+            assert s.site is not None, s.code  # via(): a phone check-in is at a venue, and a venue at a site
             v = next(v for v in self.sites[s.site].venues if v.name == s.venue)
             dist, bearing = rng.uniform(0, v.radius_m * 0.6), rng.uniform(0, 360)
             lat = v.latitude + dist * math.cos(math.radians(bearing)) / 111_000
@@ -361,11 +366,11 @@ class _Builder:
         for e in self.year.enrolments:
             if e.status == "approved":
                 approved.setdefault(e.session_code, []).append(e.employee_no)
-        kind_of_no = {no: self.kind_of[self.emp[no].department] for no in self.emp}
+        kind_of_no = {no: self.kind_of[department_of(self.emp[no])] for no in self.emp}
         self.make_up_lessons([(s, sorted(approved.get(s.code, []))) for s in ended
                               if approved.get(s.code) and all(kind_of_no[n] == "teaching" for n in approved[s.code])])
         geo_sessions = [s for s in ended if self.via(s) == "phone" and len(approved.get(s.code, [])) >= 6]
-        proxy_at = set(s.code for s in self.rng("proxy").sample(geo_sessions, min(PROXY_SESSIONS, len(geo_sessions))))
+        proxy_at = {s.code for s in self.rng("proxy").sample(geo_sessions, min(PROXY_SESSIONS, len(geo_sessions)))}
         self.policy = {s.code: getattr(s, "missing_checkout_policy", DEFAULT_POLICY) for s in ended}
         for s in ended:
             people = sorted(approved.get(s.code, []))

@@ -94,7 +94,7 @@ def _growth(db: Session, school: SimulatedSchool) -> int:
     have = set(
         db.execute(
             select(GrowthNote.employee_id, GrowthNote.kind, GrowthNote.tag, GrowthNote.source, GrowthNote.noted_on)
-        ).all()
+        ).tuples().all()
     )
     created = 0
     for g in school.growth:

@@ -67,7 +67,7 @@ def _devices(db: Session, stream: CheckinStream) -> int:
 
 
 def _classes(db: Session, stream: CheckinStream, employees: dict[str, int]) -> int:
-    have = set(db.execute(select(DatedClass.employee_id, DatedClass.starts_at)).all())
+    have = set(db.execute(select(DatedClass.employee_id, DatedClass.starts_at)).tuples().all())
     sites = dict(db.execute(select(Site.code, Site.id)).all())
     new = []
     for c in stream.classes:
@@ -75,7 +75,7 @@ def _classes(db: Session, stream: CheckinStream, employees: dict[str, int]) -> i
         if key in have:
             continue
         have.add(key)
-        new.append(DatedClass(employee_id=key[0], starts_at=c.starts_at, ends_at=c.ends_at, course=c.course, site_id=sites.get(c.site)))
+        new.append(DatedClass(employee_id=key[0], starts_at=c.starts_at, ends_at=c.ends_at, course=c.course, site_id=sites.get(c.site) if c.site is not None else None))
     db.add_all(new)
     db.flush()
     return len(new)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from trainquant.org.models import Employee, Site, Venue
 from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.training import ACTOR, TrainingYear
+from trainquant.simulate.training import ACTOR, EnrolmentSpec, TrainingYear
 from trainquant.training import rules
 from trainquant.training.assessments.service import scale_of
 from trainquant.training.models import (
@@ -84,7 +84,7 @@ def _sessions(db: Session, year: TrainingYear, programs: dict[str, int], now: da
         site_id = sites[s.site] if s.site else None
         new.append(TrainingSession(
             code=s.code, program_id=programs[s.program_code], sequence=s.sequence, starts_at=s.starts_at, ends_at=s.ends_at,
-            site_id=site_id, venue_id=venues.get((site_id, s.venue)) if s.venue else None, online=s.online, trainer=s.trainer,
+            site_id=site_id, venue_id=venues.get((site_id, s.venue)) if s.venue and site_id is not None else None, online=s.online, trainer=s.trainer,
             capacity=s.capacity, checkin_methods=list(s.checkin_methods), status=s.status, created_at=now,
         ))
     db.add_all(new)
@@ -96,8 +96,8 @@ def _sessions(db: Session, year: TrainingYear, programs: dict[str, int], now: da
 
 def _enrolments(db: Session, year: TrainingYear, sessions: dict[str, int], employees: dict[str, int],
                 rule_ids: dict[str, int], out: TrainingLoadSummary) -> None:
-    have = set(db.execute(select(Enrolment.session_id, Enrolment.employee_id).where(Enrolment.session_id.in_(list(sessions.values())))).all())
-    pending: list[tuple[Enrolment, object]] = []
+    have = set(db.execute(select(Enrolment.session_id, Enrolment.employee_id).where(Enrolment.session_id.in_(list(sessions.values())))).tuples().all())
+    pending: list[tuple[Enrolment, EnrolmentSpec]] = []
     for e in year.enrolments:
         key = (sessions[e.session_code], employees[e.employee_no])
         if key in have:
@@ -122,7 +122,7 @@ def _enrolments(db: Session, year: TrainingYear, sessions: dict[str, int], emplo
 def _assessments(db: Session, year: TrainingYear, programs: dict[str, int], sessions: dict[str, int], employees: dict[str, int],
                  now: datetime, out: TrainingLoadSummary) -> None:
     scales = {k.code: scale_of(k) for k in db.scalars(select(AssessmentKind))}
-    have = set(db.execute(select(Assessment.employee_id, Assessment.kind_code, Assessment.assessed_on)).all())
+    have = set(db.execute(select(Assessment.employee_id, Assessment.kind_code, Assessment.assessed_on)).tuples().all())
     new = []
     for a in year.assessments:
         key = (employees[a.employee_no], a.kind, a.assessed_on)
@@ -148,7 +148,7 @@ def _assessments(db: Session, year: TrainingYear, programs: dict[str, int], sess
 
 def _costs(db: Session, year: TrainingYear, programs: dict[str, int], sessions: dict[str, int], now: datetime,
            out: TrainingLoadSummary) -> None:
-    have = set(db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on)).all())
+    have = set(db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on)).tuples().all())
     new = []
     for c in year.costs:
         key = (sessions[c.session_code], c.category, c.incurred_on)

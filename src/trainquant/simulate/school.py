@@ -79,6 +79,12 @@ def term_start(today: date) -> date:
     return max(s for s in starts if s <= today)
 
 
+def department_of(e: EmployeeRecord) -> str:
+    """The employee's department code: every simulated employee has one (a record from a file may not)."""
+    assert e.department is not None, e.employee_no
+    return e.department
+
+
 def _clamp(x: float, low: float = 0.0, high: float = 1.0) -> float:
     return min(max(x, low), high)
 
@@ -142,7 +148,8 @@ class _Builder:
                 elif plan.kind != "teaching" and not head:
                     new = self.rng.random() < (0.18 if plan.kind == "marketing" else 0.10)
                 foreign = plan.department == "TEACH-NATIVE" and i < FOREIGN_TEACHERS
-                manager = None if head and department_head else self.heads.get(plan.department if not head else parent)
+                above = plan.department if not head else parent  # None: the head of a top-level department
+                manager = None if (head and department_head) or above is None else self.heads.get(above)
                 self.person(plan, head=head, department_head=department_head and head, new=new, foreign=foreign, manager=manager)
 
     def person(self, plan: GroupPlan, *, head: bool, department_head: bool, new: bool, foreign: bool, manager: str | None) -> None:

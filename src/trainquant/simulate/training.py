@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import random
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from trainquant.simulate.school import SimulatedSchool
+from trainquant.simulate.school import SimulatedSchool, department_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 ACTOR = "simulator"
@@ -109,7 +111,7 @@ class AssessmentSpec:
     def value(self) -> float | None:
         """The score as the platform stores it: raters averaged to the hundredth, or errors/operations."""
         if self.ratings:
-            total = sum(Decimal(str(s)) for _, s in self.ratings)
+            total = sum((Decimal(str(s)) for _, s in self.ratings), Decimal(0))
             return float((total / len(self.ratings)).quantize(Decimal("0.01")))
         if self.errors is not None and self.operations:
             return float((Decimal(self.errors) / Decimal(self.operations)).quantize(Decimal("0.000001")))
@@ -239,6 +241,14 @@ def _step(x: float, step: float) -> float:
     return round(round(x / step) * step, 2)
 
 
+class _Ref(TypedDict):
+    """Whose assessment, and of which program and session."""
+
+    employee_no: str
+    program_code: str
+    session_code: str
+
+
 @dataclass
 class _Run:
     plan: _Plan
@@ -270,6 +280,7 @@ class _Builder:
     # -- runs and sessions
 
     def run_dates(self, plan: _Plan) -> list[date]:
+        days: Sequence[int]
         if plan.program.code == "SIM-ONB":
             days = range(-PAST_DAYS + 7, FUTURE_DAYS - 7 * plan.sessions + 1, ONBOARDING_EVERY_DAYS)
         else:
@@ -281,7 +292,8 @@ class _Builder:
         rng = self.rng("run", plan.program.code, index)
         weekday = plan.weekdays[index % len(plan.weekdays)]
         start = plan.start if weekday < 5 or plan.start.hour < 12 else time(10)
-        site = venue = None
+        site: str | None = None
+        venue: str | None = None
         if plan.venue_use is not None:
             site = rng.choices(("BJ-HD", "BJ-CY", "SH-XH"), weights=(0.5, 0.3, 0.2))[0]
             venue = rng.choice([v.name for v in self.sites[site].venues if v.use == plan.venue_use])
@@ -304,7 +316,7 @@ class _Builder:
         kinds = set(plan.program.target_kinds)
         return [
             e.employee_no for e in self.school.employees
-            if self.kind_of[e.department] in kinds and e.status != "on_leave"
+            if self.kind_of[department_of(e)] in kinds and e.status != "on_leave"
             and (plan.departments is None or e.department in plan.departments)
         ]
 
@@ -313,8 +325,10 @@ class _Builder:
     def enrol(self, run: _Run, no: str, rng: random.Random) -> str:
         starts = run.sessions[0].starts_at
         future = starts > self.cutoff
+        events: tuple[EventSpec, ...]
         if run.mandatory:
             hire = next(e.hire_date for e in self.school.employees if e.employee_no == no)
+            assert hire is not None, no  # onboarding_assignment() puts only those with a hire date in a mandatory run
             at = min(max(_utc(hire, time(9)), starts - timedelta(days=20)), self.cutoff - timedelta(hours=1))
             due = max(hire, self.first_day) + timedelta(days=ONBOARDING_RULE.due_days)
             events = (EventSpec(None, "approved", at, f"必修规则：{ONBOARDING_RULE.name}"),)
@@ -361,6 +375,7 @@ class _Builder:
         self.assessed.add((a.employee_no, a.kind, day))
         self.assessments.append(a)
         value = 1.0 if a.passed else 0.0 if a.kind == "case_analysis" else a.value
+        assert value is not None, a  # every generated result has a score, ratings, a verdict or an error count
         self.scores.setdefault(a.employee_no, {}).setdefault(a.kind, []).append(value)
 
     def assess(self, run: _Run, no: str) -> None:
@@ -369,7 +384,7 @@ class _Builder:
         first, last = run.sessions[0], run.sessions[-1]
         first_day, last_day = first.starts_at.astimezone(TZ).date(), last.starts_at.astimezone(TZ).date()
         skill, response = truth.skill, truth.training_response
-        ref = dict(employee_no=no, program_code=plan.program.code, session_code=last.code)
+        ref: _Ref = {"employee_no": no, "program_code": plan.program.code, "session_code": last.code}
         kind = plan.assessment
         if kind == "trial_lecture":
             mean = 77 + 16 * skill
@@ -393,8 +408,9 @@ class _Builder:
         elif kind == "ielts" and rng.random() < 0.6:
             before = _clip(_step(6.0 + 1.6 * skill + rng.gauss(0, 0.3), 0.5), 5.5, 8.5)
             after = _clip(before + (0.5 if rng.random() < 0.3 + 0.5 * response else 0.0), 5.5, 9.0)
+            before_ref: _Ref = {**ref, "session_code": first.code}
             self.record(AssessmentSpec(kind=kind, assessed_on=first_day - timedelta(days=rng.randint(3, 10)), score=before,
-                                       rater="模考", **{**ref, "session_code": first.code}))
+                                       rater="模考", **before_ref))
             self.record(AssessmentSpec(kind=kind, assessed_on=last_day + timedelta(days=rng.randint(14, 35)), score=after,
                                        rater="模考", **ref))
         elif kind == "error_rate":
@@ -404,8 +420,9 @@ class _Builder:
                                    (last_day + timedelta(days=rng.randint(10, 20)), p_after, last.code)):
                 operations = rng.randint(40, 60)
                 errors = sum(rng.random() < p for _ in range(operations))
+                session_ref: _Ref = {**ref, "session_code": session}
                 self.record(AssessmentSpec(kind=kind, assessed_on=on, errors=errors, operations=operations, rater="抽检",
-                                           **{**ref, "session_code": session}))
+                                           **session_ref))
 
     # -- costs
 
@@ -432,7 +449,7 @@ class _Builder:
     def onboarding_assignment(self, runs: list[_Run]) -> None:
         """Every teacher hired in the window joins the first onboarding run that starts after they arrive."""
         for e in self.school.employees:
-            if self.kind_of[e.department] != "teaching" or e.hire_date is None or e.hire_date < self.first_day:
+            if self.kind_of[department_of(e)] != "teaching" or e.hire_date is None or e.hire_date < self.first_day:
                 continue
             arrive = _utc(e.hire_date, time(9))
             run = next((r for r in runs if r.sessions[0].starts_at >= arrive), None)

@@ -14,8 +14,8 @@ from trainquant.i18n import gettext_ as _
 from trainquant.training.models import TrainingSession
 
 
-def filled(values: Mapping[str, str]) -> dict[str, str]:
-    """An empty form field means "not given"."""
+def filled(values: Mapping[str, object]) -> dict[str, str]:
+    """An empty form field means "not given" (and only text fields are kept)."""
     return {k: v.strip() for k, v in values.items() if isinstance(v, str) and v.strip()}
 
 
@@ -218,7 +218,8 @@ def field_errors(exc: ValidationError, nested: Mapping[str, str] | None = None) 
 
 
 def _eligibility_text(err: DomainError) -> str:
-    what = "、".join(dict.fromkeys(CONDITIONS.get(e.get("code") or "", lambda: e.get("code") or "")() for e in err.errors))
+    codes = [e.get("code") or "" for e in err.errors]
+    what = "、".join(dict.fromkeys(CONDITIONS[code]() if code in CONDITIONS else code for code in codes))
     return _eligibility({"what": what})
 
 

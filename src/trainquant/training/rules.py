@@ -455,7 +455,7 @@ def score_assessment(kind: Scale, result: Result) -> Scored:
             for i, r in enumerate(result.ratings):
                 if (error := scale_error(kind, r.score)) is not None:
                     raise _bad(f"{kind.code} rating {error.message}", f"ratings.{i}.score", error.code, error.params)
-            score = (sum(r.score for r in result.ratings) / len(result.ratings)).quantize(Decimal("0.01"))
+            score = (sum((r.score for r in result.ratings), Decimal(0)) / len(result.ratings)).quantize(Decimal("0.01"))
         else:
             if result.score is None:
                 raise _bad(f"{kind.code} needs a score", "score", "needs-score")

@@ -141,7 +141,7 @@ def test_duplicate_employee_no_in_the_file_and_in_the_database(hr, db):
 
 def test_managers_in_the_same_file_and_in_the_database(hr, db):
     upload(hr, "employees", xlsx_bytes(staff_rows(1)))
-    rows = [HEADER[:3] + ["上级工号"], ["T010", "下属", "IELTS", "T011"], ["T011", "组长", "IELTS", "T001"], ["T012", "自己", "IELTS", "T012"],
+    rows = [[*HEADER[:3], "上级工号"], ["T010", "下属", "IELTS", "T011"], ["T011", "组长", "IELTS", "T001"], ["T012", "自己", "IELTS", "T012"],
             ["T013", "无上级", "IELTS", "T999"]]
     body = upload(hr, "employees", xlsx_bytes(rows)).json()
     assert {(e["row"], e["code"]) for e in body["errors"]} == {(4, "self-manager"), (5, "unknown-manager")}

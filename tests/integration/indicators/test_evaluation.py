@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import NOW, make_employee
 from tests.integration.indicators.conftest import PERIOD_END, make_assessment
+from trainquant.errors import DomainError
 from trainquant.indicators import evaluation, facts, schemas, service
 from trainquant.indicators.models import Evaluation, IndicatorVersion
 
@@ -171,8 +172,8 @@ def test_a_new_version_never_alters_past_results(db, school, edit, code, applies
         old_version_row = version_row(db, old_version.id)
         try:
             service.add_version(db, code, schemas.IndicatorUpdate(**edit, effective_from=applies_from), actor="hr", now=NOW, today=TODAY)
-        except Exception as exc:  # an edit equal to the current rule, or not fitting the metric: nothing stored
-            assert getattr(exc, "status", None) == 422, exc
+        except DomainError as exc:  # an edit equal to the current rule, or not fitting the metric: nothing stored
+            assert exc.status == 422, exc
             event("edit refused")
             return
         event("new version stored")

@@ -277,7 +277,7 @@ def test_department_form_duplicate_code_is_a_conflict(school, as_user):
 
 
 def test_forms_need_csrf_and_permission(school, as_user):
-    client, token = as_user("hr")
+    client, _token = as_user("hr")
     assert client.post("/departments", data={"code": "KIDS", "name": "少儿部", "kind": "teaching"}).status_code == 403
     assert client.post("/departments", data={"csrf_token": "forged", "code": "KIDS", "name": "x", "kind": "teaching"}).status_code == 403
     assert client.post("/employees/T001", data={"kind": "need", "tag": "x", "noted_on": "2026-09-01"}).status_code == 403

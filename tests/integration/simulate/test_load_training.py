@@ -1,6 +1,7 @@
 """Loading the simulated training year after the school, through the training models."""
 
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -70,7 +71,7 @@ def test_history_is_one_event_per_transition(db, loaded):
     for e in db.scalars(select(Enrolment)):
         history = events[e.id]
         assert history[0].from_status is None and history[-1].to_status == e.status
-        assert all(a.to_status == b.from_status and a.at <= b.at for a, b in zip(history, history[1:], strict=False))
+        assert all(a.to_status == b.from_status and a.at <= b.at for a, b in pairwise(history))
         assert {ev.actor for ev in history} == {ACTOR}
 
 

@@ -30,7 +30,7 @@ def test_pure_modules_import_nothing_with_io(path):
             assert (node.func.value.id, node.func.attr) not in FORBIDDEN_CALLS
 
 
-PAGES = sorted((TEMPLATES / "indicators").glob("*.html")) + [SRC / "indicators" / "pages.py", SRC / "indicators" / "forms.py"]
+PAGES = [*sorted((TEMPLATES / "indicators").glob("*.html")), SRC / "indicators" / "pages.py", SRC / "indicators" / "forms.py"]
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)

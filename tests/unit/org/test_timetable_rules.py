@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -51,7 +52,7 @@ def test_weeks_repeat_and_hours_add_up(slots, weeks):
     one = expand_timetable(slots, [], start=MONDAY, end=MONDAY + timedelta(days=6), tz=SH)
     many = expand_timetable(slots, [], start=MONDAY, end=MONDAY + timedelta(days=7 * weeks - 1), tz=SH)
     assert len(many) == weeks * len(one)
-    assert all(a.starts_at <= b.starts_at for a, b in zip(many, many[1:]))
+    assert all(a.starts_at <= b.starts_at for a, b in pairwise(many))
     hours = sum((o.ends_at - o.starts_at).total_seconds() for o in one) / 3600
     assert abs(hours - weekly_hours(slots, MONDAY)) < 1e-9
 

@@ -30,7 +30,7 @@ def person(employee_id: int) -> Actor:
 
 
 steps = st.lists(
-    st.tuples(st.sampled_from(ACTIONS + ("resize",)), st.sampled_from(PEOPLE), st.booleans(), st.integers(1, 6)),
+    st.tuples(st.sampled_from((*ACTIONS, "resize")), st.sampled_from(PEOPLE), st.booleans(), st.integers(1, 6)),
     max_size=60,
 )
 

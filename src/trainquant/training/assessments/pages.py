@@ -87,7 +87,6 @@ def record_assessment(
         "operations": operations, "rater": rater, "r1_name": r1_name, "r1_score": r1_score, "r2_name": r2_name, "r2_score": r2_score,
         "r3_name": r3_name, "r3_score": r3_score, "evidence": evidence, "program_code": program_code, "session_code": session_code,
     }
-    page = {"settings": settings, "clock": clock, "form": form}
     fields = forms.filled({k: form[k] for k in ("employee_no", "kind", "assessed_on", "score", "rater", "errors", "operations", "evidence", "program_code", "session_code")})
     ratings = [
         {"rater": form[f"r{i}_name"].strip(), "score": form[f"r{i}_score"].strip()}
@@ -97,10 +96,10 @@ def record_assessment(
         body = schemas.AssessmentCreate.model_validate({**fields, "ratings": ratings, "passed": {"true": True, "false": False}.get(passed)}, strict=False)
         row = assessments.create_assessment(db, principal, body, now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
-        return _assessment_form(request, db, principal, errors=forms.field_errors(exc), status_code=422, **page)
+        return _assessment_form(request, db, principal, errors=forms.field_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
     except NotFound:
-        return _assessment_form(request, db, principal, errors={"employee_no": _("Unknown employee no.")}, status_code=422, **page)
+        return _assessment_form(request, db, principal, errors={"employee_no": _("Unknown employee no.")}, status_code=422, settings=settings, clock=clock, form=form)
     except DomainError as err:
-        return _assessment_form(request, db, principal, errors=forms.assessment_errors(err), status_code=err.status, **page)
+        return _assessment_form(request, db, principal, errors=forms.assessment_errors(err), status_code=err.status, settings=settings, clock=clock, form=form)
     query = urlencode({"done": row.id, "program": program_code, "session": session_code})
     return RedirectResponse(f"/training/assessments/new?{query}", status_code=303)

@@ -5,7 +5,7 @@ by HR; running it again changes nothing."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -114,7 +114,7 @@ def _openings(db: Session, program: Program, *, now: datetime) -> tuple[list[rul
     )
     counts = seat_counts(db, [s.id for s in sessions])
     openings = [
-        rules.Opening(s.id, s.starts_at, s.capacity, counts.get(s.id, {}).get(rules.APPROVED, 0), counts.get(s.id, {}).get(rules.WAITLISTED, 0))
+        rules.Opening(s.id, s.starts_at, s.capacity, counts.get(s.id, Counter()).get(rules.APPROVED, 0), counts.get(s.id, Counter()).get(rules.WAITLISTED, 0))
         for s in sessions
     ]
     return openings, {s.id: s.code for s in sessions}
@@ -165,7 +165,7 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
             # A session where the employee already has a live or decided place is not offered again.
             taken = {sid for sid, p in prior if p.status != rules.CANCELLED}
             opening = rules.pick_session([o for o in openings if o.session_id not in taken], now=now)
-            outcome = dict(rule_code=rule.code, employee_no=emp.employee_no, employee_name=emp.name, due_date=due)
+            outcome = {"rule_code": rule.code, "employee_no": emp.employee_no, "employee_name": emp.name, "due_date": due}
             if opening is None:
                 outcomes.append(schemas.MandatoryOutcome(**outcome, outcome="unscheduled", session_code=None))
                 continue

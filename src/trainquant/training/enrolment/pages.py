@@ -46,10 +46,12 @@ def _my_page(request: Request, db: Session, principal: Principal, *, settings: S
         "error": error, "done": request.query_params.get("done"), "when": lambda s: forms.session_when(s, settings.default_timezone),
         "span": lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone),
     }
-    if principal.employee_id is None:
+    emp = None
+    if principal.employee_id is not None:
+        emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
+    if emp is None:  # an account without an employee (the link is SET NULL when the employee is deleted)
         return render(request, "training/my.html", {**context, "emp": None}, status_code=status_code)
     now, today = clock.now(), _today(settings, clock)
-    emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
     own = DataScope(employee_id=emp.id)
     mine, _n = enrolment.list_enrolments(db, enrolment.EnrolmentFilter(employee_id=emp.id), own, PageParams(page=1, page_size=200))
     held = {e.session_code for e in mine if e.status != rules.CANCELLED}

@@ -171,10 +171,13 @@ def resize_session(db: Session, session: TrainingSession, capacity: int | None, 
 
 
 def request(db: Session, principal: Principal, body: schemas.EnrolmentRequest, *, now: datetime, today: date) -> Enrolment:
+    no_employee = Forbidden("this account is not linked to an employee, so it cannot request enrolment for itself", code="no-employee-record")
     if principal.employee_id is None:
-        raise Forbidden("this account is not linked to an employee, so it cannot request enrolment for itself", code="no-employee-record")
+        raise no_employee
     session = session_ref(db, body.session_code, lock=True)
     emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
+    if emp is None:  # deleted since the account was loaded (the link is SET NULL)
+        raise no_employee
     return perform(db, session, emp, "request", actor=actor_for(principal), now=now, today=today, reason=body.reason, check_eligibility=True)
 
 

@@ -24,8 +24,13 @@ def create_cost(db: Session, principal: Principal, body: schemas.CostCreate, *, 
     if session is not None and program is not None and session.program_id != program.id:
         raise invalid("session_code", f"session {session.code!r} is not part of program {program.code!r}", "session-not-in-program")
     # A session's cost also counts for its program: both ids are kept so totals need no join.
+    if program is not None:
+        program_id = program.id
+    else:
+        assert session is not None  # CostCreate requires program_code or session_code
+        program_id = session.program_id
     row = CostItem(
-        program_id=program.id if program else session.program_id, session_id=session.id if session else None,
+        program_id=program_id, session_id=session.id if session else None,
         category=body.category, amount=body.amount, currency=body.currency, incurred_on=body.incurred_on, note=body.note,
         created_by=principal.name[:64], created_at=now,
     )
@@ -47,6 +52,7 @@ def delete_cost(db: Session, cost_id: int) -> None:
 
 
 def to_read(row: CostItem) -> schemas.CostRead:
+    assert row.program is not None, row.id  # every cost is written with its program, a session's cost too
     return schemas.CostRead(
         id=row.id, program_code=row.program.code, session_code=row.session.code if row.session else None,
         category=row.category, amount=row.amount, currency=row.currency, incurred_on=row.incurred_on, note=row.note,
@@ -100,6 +106,7 @@ def program_totals(db: Session, code: str) -> schemas.CostTotals:
 def all_totals(db: Session) -> list[schemas.CostTotals]:
     items: dict[int, list[CostItem]] = defaultdict(list)
     for item in db.scalars(select(CostItem)):
-        items[item.program_id].append(item)
+        if item.program_id is not None:  # written for every cost; a row without one belongs to no program's totals
+            items[item.program_id].append(item)
     programs = db.scalars(select(Program).where(Program.id.in_(list(items))).order_by(Program.code))
     return [_totals(p, items[p.id]) for p in programs]

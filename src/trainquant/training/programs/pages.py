@@ -195,12 +195,11 @@ def add_cost(
     note: Annotated[str, Form()] = "",
 ):
     form = {"category": category, "amount": amount, "currency": currency, "session_code": session_code, "incurred_on": incurred_on, "note": note}
-    page = {"settings": settings, "clock": clock, "form": form}
     try:
         body = schemas.CostCreate.model_validate({"program_code": code, **forms.filled(form)}, strict=False)
         costs.create_cost(db, principal, body, now=clock.now())
     except ValidationError as exc:
-        return _program_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, **page)
+        return _program_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
     except DomainError as err:
-        return _program_page(request, db, principal, code, errors=forms.refusal_errors(err), status_code=err.status, **page)
+        return _program_page(request, db, principal, code, errors=forms.refusal_errors(err), status_code=err.status, settings=settings, clock=clock, form=form)
     return RedirectResponse(f"/training/programs/{quoted(code)}?done=cost#costs", status_code=303)

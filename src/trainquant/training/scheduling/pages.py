@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -62,22 +62,25 @@ def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: App
                program: str = "", department_kind: str = "", length: str = "120", date_from: str = "", date_to: str = "",
                capacity: str = "30", peaks: str = "1"):
     today = local_today(clock.now(), settings.default_timezone)
+    kind = department_kind if department_kind in DEPARTMENT_KINDS else ""
+    length_minutes, seats, use_peaks = _int(length, 120, 15, 720), _int(capacity, 30, 1, 1000), peaks == "1"
+    first = date_from or (today + timedelta(days=1)).isoformat()
+    last = date_to or (today + timedelta(days=7)).isoformat()
     form = {
-        "program": program, "department_kind": department_kind if department_kind in DEPARTMENT_KINDS else "",
-        "length": _int(length, 120, 15, 720), "capacity": _int(capacity, 30, 1, 1000), "peaks": peaks == "1",
-        "date_from": date_from or (today + timedelta(days=1)).isoformat(), "date_to": date_to or (today + timedelta(days=7)).isoformat(),
+        "program": program, "department_kind": kind, "length": length_minutes, "capacity": seats, "peaks": use_peaks,
+        "date_from": first, "date_to": last,
     }
-    ctx = {"form": form, "kinds": DEPARTMENT_KINDS, "programs": list(db.execute(select(Program.code, Program.title).where(Program.active).order_by(Program.code))),
-           "slots": [], "plan": None, "error": None, "searched": bool(program or form["department_kind"])}
+    ctx: dict[str, Any] = {"form": form, "kinds": DEPARTMENT_KINDS, "programs": list(db.execute(select(Program.code, Program.title).where(Program.active).order_by(Program.code))),
+           "slots": [], "plan": None, "error": None, "searched": bool(program or kind)}
     if ctx["searched"]:
         try:
-            group = scheduling.Group(program=program or None, department_kinds=(form["department_kind"],) if form["department_kind"] else ())
+            group = scheduling.Group(program=program or None, department_kinds=(kind,) if kind else ())
             found = scheduling.find_slots(
-                db, group, first=_day(form["date_from"]), last=_day(form["date_to"]), length_minutes=form["length"],
-                default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if form["peaks"] else (), limit=20,
+                db, group, first=_day(first), last=_day(last), length_minutes=length_minutes,
+                default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if use_peaks else (), limit=20,
             )
             ctx["slots"] = [scheduling.slot_dict(o, found) for o in found.ranked]
-            ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=form["capacity"]), found)
+            ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=seats), found)
             ctx["group_size"] = len(found.people)
         except DomainError as exc:
             ctx["error"] = error_text(exc)

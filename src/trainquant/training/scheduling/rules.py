@@ -280,7 +280,7 @@ def cover(options: Sequence[SlotOption], *, capacity: int, exact_up_to: int = 20
                     continue
                 seats = _assign(chosen, coverable, capacity)
                 if seats is not None:
-                    found = list(zip(chosen, (tuple(sorted(s)) for s in seats)))
+                    found = list(zip(chosen, (tuple(sorted(s)) for s in seats), strict=True))  # _assign: one seat list per chosen option
                     break
             if budget < 0:
                 break

@@ -91,6 +91,7 @@ def load_people(db: Session, members: list[Employee], start: datetime, end: date
                    TrainingSession.starts_at < end, TrainingSession.ends_at > start)
         ).all()
         for eid, sid, code, s, t in [*rows, *trainer_rows]:
+            assert eid is not None  # both queries select by employee id
             if sid != exclude_session_id:
                 busy[eid].append(sr.Busy(s, t, sr.TRAINING, code))
     departments = {d.id: d for d in db.scalars(select(Department))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -91,7 +92,6 @@ def create_session(
         "trainer_employee_no": trainer_employee_no, "capacity": capacity, "checkin_methods": checkin_methods,
         "min_participation": min_participation, "missing_checkout_policy": missing_checkout_policy, "session_code": session_code,
     }
-    page = {"settings": settings, "clock": clock, "form": form}
     site = db.scalar(select(Site).where(Site.code == site_code)) if site_code else None
     zone = ZoneInfo(site.timezone if site else settings.default_timezone)
     errors: dict[str, str] = {}
@@ -108,7 +108,7 @@ def create_session(
     except ArithmeticError:
         percent, errors["min_participation"] = None, _("Enter a number.")
     if errors:
-        return _session_form(request, db, program, errors=errors, status_code=422, **page)
+        return _session_form(request, db, program, errors=errors, status_code=422, settings=settings, clock=clock, form=form)
     data = {
         **forms.filled({"code": session_code, "site_code": site_code, "venue": venue_name, "trainer": trainer,
                         "trainer_employee_no": trainer_employee_no, "capacity": capacity, "missing_checkout_policy": missing_checkout_policy}),
@@ -120,10 +120,10 @@ def create_session(
     except ValidationError as exc:
         errors = forms.field_errors(exc)
         errors = {("session_code" if k == "code" else k): v for k, v in errors.items()}
-        return _session_form(request, db, program, errors=errors, status_code=422, **page)
+        return _session_form(request, db, program, errors=errors, status_code=422, settings=settings, clock=clock, form=form)
     except DomainError as err:
         errors = {"session_code": _("This code is already taken.")} if err.code == "session-code-taken" else forms.refusal_errors(err)
-        return _session_form(request, db, program, errors=errors, status_code=err.status, **page)
+        return _session_form(request, db, program, errors=errors, status_code=err.status, settings=settings, clock=clock, form=form)
     return RedirectResponse(f"/training/sessions/{quoted(session.code)}?done=created", status_code=303)
 
 
@@ -132,7 +132,7 @@ def session_page(
     form: dict | None = None, errors: dict | None = None, status_code: int = 200,
 ):
     s = lookups.get_session(db, code)
-    counts = lookups.seat_counts(db, [s.id]).get(s.id, {})
+    counts = lookups.seat_counts(db, [s.id]).get(s.id, Counter())
     roster, total = enrolment.list_enrolments(db, enrolment.EnrolmentFilter(session=code), principal.scope, PageParams(page=1, page_size=ROSTER_SIZE))
     roster.sort(key=lambda e: (ORDER.get(e.status, 9), e.waitlist_rank or 0, e.employee_no))
     now = clock.now()
@@ -166,7 +166,6 @@ def hr_enrol(
     skip_eligibility: Annotated[str, Form()] = "",
 ):
     form = {"employee_no": employee_no, "reason": reason, "skip_eligibility": bool(skip_eligibility)}
-    page = {"settings": settings, "clock": clock, "form": form}
     now = clock.now()
     try:
         body = schemas.HrEnrol.model_validate(
@@ -174,14 +173,14 @@ def hr_enrol(
         )
         row = enrolment.hr_enrol(db, principal, body, now=now, today=local_today(now, settings.default_timezone))
     except ValidationError as exc:
-        return session_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, **page)
+        return session_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
     except DomainError as err:
         errors = forms.refusal_errors(err)
         if err.status == 409:
             errors = {"employee_no": _("Already enrolled in this session, or the session cannot take enrolments.")}
         elif err.code == "session-started":
             errors = {"employee_no": _("The session has already started.")}
-        return session_page(request, db, principal, code, errors=errors, status_code=err.status, **page)
+        return session_page(request, db, principal, code, errors=errors, status_code=err.status, settings=settings, clock=clock, form=form)
     return RedirectResponse(f"/training/sessions/{quote(code, safe='')}?done={row.status}#roster", status_code=303)
 
 

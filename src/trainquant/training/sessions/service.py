@@ -80,10 +80,10 @@ def _place(db: Session, session: TrainingSession, site_code: str | None, venue_n
         site = db.scalar(select(Site).where(Site.code == site_code))
         if site is None:
             raise invalid("site_code", f"no site with code {site_code!r}", "unknown-site")
-    if venue_name and site is None:
-        raise invalid("venue", "a venue needs the site_code of its site", "venue-needs-site")
     venue = None
     if venue_name:
+        if site is None:
+            raise invalid("venue", "a venue needs the site_code of its site", "venue-needs-site")
         venue = db.scalar(select(Venue).where(Venue.site_id == site.id, Venue.name == venue_name))
         if venue is None:
             raise invalid("venue", f"venue {venue_name!r} is not in site {site.code!r}", "venue-not-in-site")
