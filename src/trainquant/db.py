@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -44,6 +44,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model is mapped to a Table (``__tablename__``), never to a select or a join: SQLAlchemy types
+    # ``__table__`` as the looser FromClause for those other mappings.
+    __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -142,6 +145,7 @@ def select_in(db: Session, table: Table, key: str, columns: Sequence[str], keys:
     if not keys:
         return []
     conn = db.connection()
+    param: str | list[Any]
     if conn.dialect.name == "sqlite":
         condition, param = f"{key} IN (SELECT value FROM json_each(?))", orjson.dumps(list(keys)).decode()
     else:
