@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -95,6 +95,12 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     themselves, not anything (every search built from user input goes through here)."""
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched. ``Session.execute`` is typed to return a plain
+    ``Result`` for every statement; for these it is a ``CursorResult``, which carries the count."""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:

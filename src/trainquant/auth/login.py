@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainquant.auth.models import LoginFailure, User
 from trainquant.auth.service import WrongCurrentPassword, change_password, check_credentials, note_login
 from trainquant.auth.throttle import LoginThrottle, TooManyAttempts
-from trainquant.db import read_only, unit_of_work
+from trainquant.db import read_only, rows_matched, unit_of_work
 from trainquant.errors import Unauthorized
 from trainquant.pagination import PageParams
 
@@ -97,4 +97,4 @@ def recent_failures(db: Session, page: PageParams, *, username: str | None = Non
 def prune_failures(factory: sessionmaker[Session], *, before: datetime) -> int:
     """Delete the refused log-ins recorded before ``before``; how many went."""
     with unit_of_work(factory) as db:
-        return db.execute(delete(LoginFailure).where(LoginFailure.at < before)).rowcount or 0
+        return rows_matched(db.execute(delete(LoginFailure).where(LoginFailure.at < before))) or 0

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.auth.models import RateLimitCounter
-from trainquant.db import read_only, unit_of_work
+from trainquant.db import read_only, rows_matched, unit_of_work
 
 # One write in this many also deletes windows that ended: keys of random usernames do not pile up.
 PRUNE_ONE_IN = 50
@@ -88,7 +88,7 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         with unit_of_work(self._sessions()) as db:
-            return db.execute(delete(RateLimitCounter)).rowcount
+            return rows_matched(db.execute(delete(RateLimitCounter)))
 
     def clear(self, key: str) -> None:
         with unit_of_work(self._sessions()) as db:
