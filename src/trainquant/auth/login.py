@@ -45,6 +45,7 @@ def log_in(
         throttle.failed(username, address)
         _record(factory, username=username, address=address, reason=check.reason or "wrong-password", now=now, user_id=check.user_id)
         raise Unauthorized("wrong username or password")
+    assert check.user_id is not None  # a passed check names the user it matched
     with unit_of_work(factory) as db:
         user = note_login(db, check.user_id, password=password, now=now)
         return LoggedIn(user.id, user.session_epoch)

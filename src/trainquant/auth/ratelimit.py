@@ -66,9 +66,13 @@ class DatabaseStorage(Storage):
     def _live(self, key: str) -> tuple[int, float] | None:
         with read_only(self._sessions())() as db:
             row = db.execute(select(RateLimitCounter.count, RateLimitCounter.expires_at).where(RateLimitCounter.key == key)).first()
-        if row is None or row.expires_at <= self.now():
+        if row is None:
             return None
-        return row.count, row.expires_at
+        # Unpacked: ``row.count`` reads as the tuple's count() method to a type checker.
+        count, expires_at = row
+        if expires_at <= self.now():
+            return None
+        return count, expires_at
 
     def get(self, key: str) -> int:
         live = self._live(key)
