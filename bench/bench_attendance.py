@@ -37,9 +37,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from trainquant.attendance.batch import attended_batch  # noqa: E402
-from trainquant.attendance.rules import COUNT_TO_LAST_EVENT, CREDIT_TO_END, Punch, Window, attended  # noqa: E402
-from trainquant.db import CACHE_KIB  # noqa: E402
+from trainquant.attendance.batch import attended_batch
+from trainquant.attendance.rules import COUNT_TO_LAST_EVENT, CREDIT_TO_END, Punch, Window, attended
+from trainquant.db import CACHE_KIB
 
 # A year ago: the server runs on the system clock and refuses punches from the future.
 T0 = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=366)
@@ -105,7 +105,8 @@ def _serve(tmp: str, url: str, port: int, workers: int) -> subprocess.Popen:
     # The embedded default: the job consumer runs inside the server (one of its processes).
     env = {**os.environ, "TQ_DATABASE_URL": url, "TQ_ENV": "test", "TQ_WORKERS": str(workers), "TQ_JOBS_EMBEDDED": "true"}
     cli = Path(sys.executable).with_name("trainquant")
-    server = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/server.log", "w"))
+    with open(f"{tmp}/server.log", "w") as server_log:  # the server writes through its own copy of the descriptor
+        server = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=server_log)
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:

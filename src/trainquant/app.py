@@ -39,8 +39,9 @@ def _wants_json(request: Request) -> bool:
 def _problem(request: Request, err: DomainError) -> Response:
     if _wants_json(request):
         response = JSONResponse(err.problem(instance=request.url.path), status_code=err.status, media_type=PROBLEM)
-        if getattr(err, "retry_after_s", None):  # e.g. the login limits (auth/throttle.py)
-            response.headers["Retry-After"] = str(err.retry_after_s)
+        retry_after = getattr(err, "retry_after_s", None)  # e.g. the login limits (auth/throttle.py)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
         return response
     if isinstance(err, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _resolve_secrets(self) -> "Settings":
+    def _resolve_secrets(self) -> Settings:
         # Configured values win; what is missing comes from the instance folder (development) or is
         # made up for this process (tests). Production never invents a key: it refuses to start.
         missing = [name for name, value in ((SECRET_KEY_NAME, self.secret_key), (ENCRYPTION_KEY_NAME, self.encryption_key)) if not value]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +44,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model is mapped to a Table (``__tablename__``), never to a select or a join: SQLAlchemy types
+    # ``__table__`` as the looser FromClause for those other mappings.
+    __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,6 +97,12 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
 
 
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched. ``Session.execute`` is typed to return a plain
+    ``Result`` for every statement; for these it is a ``CursorResult``, which carries the count."""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
+
+
 def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
     """Slices of at most ``size`` items: keeps IN lists and executemany batches under every backend's limits."""
     seq = items if isinstance(items, Sequence) else list(items)
@@ -142,6 +151,7 @@ def select_in(db: Session, table: Table, key: str, columns: Sequence[str], keys:
     if not keys:
         return []
     conn = db.connection()
+    param: str | list[Any]
     if conn.dialect.name == "sqlite":
         condition, param = f"{key} IN (SELECT value FROM json_each(?))", orjson.dumps(list(keys)).decode()
     else:

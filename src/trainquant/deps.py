@@ -183,6 +183,7 @@ async def get_principal(request: Request, clock: AppClock) -> Principal:
     if cached is not None:
         return cached
     auth = request.headers.get("authorization")
+    principal: Principal | None
     if auth:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -37,9 +37,9 @@ from trainquant.training.models import (
 metadata = Base.metadata
 
 __all__ = [
-    "Alert", "AttendanceRecord", "CheckinEvent", "Device", "DeviceCommand", "ProxyCase",
-    "ApiKey", "Assessment", "AssessmentKind", "CostItem", "Enrolment", "EnrolmentEvent", "Evaluation",
-    "EvaluationRun", "Indicator", "IndicatorModule", "IndicatorVersion", "MandatoryRule", "Program", "TrainingSession",
-    "Base", "DatedClass", "Department", "Employee", "EmployeeTag", "ExternalId", "GrowthNote",
-    "ImportRejection", "ImportRun", "LoginFailure", "RateLimitCounter", "Site", "User", "Venue", "WeeklySlot", "metadata",
+    "Alert", "ApiKey", "Assessment", "AssessmentKind", "AttendanceRecord", "Base", "CheckinEvent", "CostItem",
+    "DatedClass", "Department", "Device", "DeviceCommand", "Employee", "EmployeeTag", "Enrolment", "EnrolmentEvent",
+    "Evaluation", "EvaluationRun", "ExternalId", "GrowthNote", "ImportRejection", "ImportRun", "Indicator",
+    "IndicatorModule", "IndicatorVersion", "LoginFailure", "MandatoryRule", "Program", "ProxyCase", "RateLimitCounter",
+    "Site", "TrainingSession", "User", "Venue", "WeeklySlot", "metadata",
 ]

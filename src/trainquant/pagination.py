@@ -43,7 +43,7 @@ class Page(BaseModel, Generic[T]):
         return max(1, -(-self.total // self.page_size))
 
     @classmethod
-    def of(cls, items: list, total: int, params: PageParams) -> "Page":
+    def of(cls, items: list, total: int, params: PageParams) -> Page:
         """The page of ``items`` (already cut to ``params``) out of ``total``: the one way routes build a page."""
         return cls(items=items, total=total, page=params.page, page_size=params.page_size)
 

@@ -73,7 +73,7 @@ def file_engine(tmp_path, database_url, engine):
 
 
 def test_a_read_only_session_on_an_engine_refuses_writes(file_engine):
-    with pytest.raises(DBAPIError, match="(?i)read.?only"), read_only(make_sessionmaker(file_engine))() as reader:
+    with pytest.raises(DBAPIError, match=r"(?i)read.?only"), read_only(make_sessionmaker(file_engine))() as reader:
         reader.execute(text("INSERT INTO departments (code, name, kind) VALUES ('X1', 'X1', 'teaching')"))
         reader.flush()
 

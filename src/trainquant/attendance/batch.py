@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import numpy as np
 
@@ -146,12 +147,12 @@ def _subtract_teaching(teaching, iv_group, s, e, attended, flags, win_start, win
         cuts = clip_and_merge((Interval(_dt(a), _dt(b)) for a, b in classes), ws, we)
         if not cuts:
             continue
-        present = [Interval(_dt(a), _dt(b)) for a, b in zip(s[lo:hi], e[lo:hi])]
+        present = [Interval(_dt(a), _dt(b)) for a, b in zip(s[lo:hi], e[lo:hi], strict=True)]
         kept, removed = subtract(clip_and_merge(present, ws, we), cuts)
         if removed:
             flags[gid] |= FLAG_BITS[FLAG_TIMETABLE_CONFLICT]
             attended[gid] = sum(i.seconds for i in kept)
-            gaps = [(int(a.end.timestamp()), int(b.start.timestamp())) for a, b in zip(kept, kept[1:]) if b.start > a.end]
+            gaps = [(int(a.end.timestamp()), int(b.start.timestamp())) for a, b in pairwise(kept) if b.start > a.end]
             if gaps:
                 away[gid] = gaps
             else:

@@ -91,7 +91,7 @@ def board(db: Session, code: str, scope: DataScope, *, now: datetime, default_tz
     events = list(db.scalars(select(CheckinEvent).where(CheckinEvent.session_id == s.id).order_by(CheckinEvent.id)))
     punches: dict[int, list[rules.Punch]] = defaultdict(list)
     for e in events:
-        if e.verdict == "accepted" and e.employee_id is not None and e.id not in excluded and e.at is not None:
+        if e.verdict == "accepted" and e.employee_id is not None and e.id not in excluded and e.at is not None and e.kind is not None:
             punches[e.employee_id].append(rules.Punch(e.at, e.kind, f"{e.id:012d}"))
     enrolled = set(db.scalars(select(Enrolment.employee_id).where(Enrolment.session_id == s.id, Enrolment.status == "approved")))
     people_ids = sorted(enrolled | set(punches))
@@ -117,9 +117,9 @@ def board(db: Session, code: str, scope: DataScope, *, now: datetime, default_tz
         ))
     shown = [e for e in events if scope.all or e.employee_id in visible]
     for e in reversed(shown[-LAST_EVENTS:]):
-        emp = people.get(e.employee_id) if e.employee_id is not None else None
+        who = people.get(e.employee_id) if e.employee_id is not None else None
         result.events.append(BoardEvent(
-            id=e.id, at=e.at, employee_no=emp.employee_no if emp else e.employee_ref, name=emp.name if emp else None,
+            id=e.id, at=e.at, employee_no=who.employee_no if who else e.employee_ref, name=who.name if who else None,
             kind=e.kind, method=e.method, verdict=e.verdict, reason_code=e.reason_code,
         ))
     return result

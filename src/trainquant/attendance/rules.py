@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 IN, OUT = "in", "out"
 CREDIT_TO_END = "credit-to-end"
@@ -182,7 +183,7 @@ def attended(punches: Iterable[Punch], window: Window, teaching: Iterable[Interv
     # Late and early are about the punches (when they came and went), not about the teaching cut.
     late = int((in_room[0].start - window.start).total_seconds())
     early = int((window.end - in_room[-1].end).total_seconds())
-    away = tuple(Interval(a.end, b.start) for a, b in zip(present, present[1:]) if b.start > a.end)
+    away = tuple(Interval(a.end, b.start) for a, b in pairwise(present) if b.start > a.end)
     return Attendance(total, window.seconds, late, early, tuple(present), away, tuple(cut), frozenset(flags))
 
 

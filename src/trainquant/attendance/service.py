@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import repeat
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,7 +45,8 @@ class TeachingCalendar:
         zones = dict(db.execute(select(Site.id, Site.timezone)).all())
         for chunk in chunks(ids, CHUNK):
             for eid, site_id in db.execute(select(Employee.id, Employee.site_id).where(Employee.id.in_(chunk))):
-                self.zone[eid] = ZoneInfo(zones.get(site_id) or default_tz)
+                site_zone = zones.get(site_id) if site_id is not None else None
+                self.zone[eid] = ZoneInfo(site_zone or default_tz)
             for s in db.scalars(select(WeeklySlot).where(WeeklySlot.employee_id.in_(chunk))):
                 self.slots[s.employee_id].append(Slot(s.weekday, s.start_time, s.end_time, s.valid_from, s.valid_to, s.course))
             for c in db.scalars(select(DatedClass).where(DatedClass.employee_id.in_(chunk))):
@@ -76,7 +78,9 @@ def figures_for(db: Session, pairs: set[tuple[int, int]], *, default_tz: str) ->
             CheckinEvent.session_id.in_(s_chunk), CheckinEvent.verdict == "accepted"
         )
         for id_, sid, eid, at, kind in db.execute(q):
-            if (sid, eid) in pairs and id_ not in excluded:
+            # An event's person is gone once the employee is deleted (SET NULL): it is nobody's punch.
+            if sid is not None and eid is not None and (sid, eid) in pairs and id_ not in excluded:
+                assert at is not None and kind is not None  # an accepted event always has its time and kind
                 punches[(sid, eid)].append(Punch(at, kind, f"{id_:012d}"))
     calendar = TeachingCalendar(db, people, default_tz)
     out = {}
@@ -148,10 +152,10 @@ def store_rows(db: Session, rows: dict[tuple[int, int], FigureRow], *, now: date
         return text_
 
     # Column by column (zip runs in C), then back into rows.
-    attended, scheduled, participation, late, early, away, flags, events = zip(*(rows[p] for p in pairs))
+    attended, scheduled, participation, late, early, away, flags, events = zip(*(rows[p] for p in pairs), strict=True)
     away_text = [dumps(a).decode() if a else "[]" for a in away]
     values = list(zip((p[0] for p in pairs), (p[1] for p in pairs), attended, scheduled, participation, late, early,
-                      away_text, map(flags_text, flags), events, repeat(stamp)))
+                      away_text, map(flags_text, flags), events, repeat(stamp, len(pairs)), strict=True))
     insert_rows(db, table, columns, values)
     return len(values)
 
@@ -197,10 +201,10 @@ def figure_rows(
     conn = db.connection()
     condition, params = _pairs_param(conn, order)
     not_known = "".join(f" AND NOT (id BETWEEN {int(lo)} AND {int(hi)})" for lo, hi in known[1]) if known else ""
-    rows = conn.exec_driver_sql(
+    rows: list[Sequence[Any]] = list(conn.exec_driver_sql(
         f"SELECT id, session_id, employee_id, at, kind FROM checkin_events WHERE {condition} AND verdict = 'accepted' AND at IS NOT NULL{not_known}",
         params,
-    ).fetchall()
+    ))
     if known:  # rows of another shape; those of other pairs (no session) are dropped below
         rows += [(r[0], r[2], r[1], r[3], r[4]) for r in known[0] if r[2] is not None]
     if excluded:
@@ -248,11 +252,11 @@ def figure_rows(
     away_iso = {i: [[iso(x), iso(y)] for x, y in gaps] for i, gaps in res.away.items()}
     no_gaps: list = []  # shared by every pair without gaps, never changed
     attended_s, scheduled = res.attended.tolist(), ((we_us - ws_us) // 1_000_000).tolist()
-    participation = [round(a / sch, 6) if sch else 0.0 for a, sch in zip(attended_s, scheduled)]
+    participation = [round(a / sch, 6) if sch else 0.0 for a, sch in zip(attended_s, scheduled, strict=True)]
     away = [away_iso.get(i, no_gaps) for i in range(len(order))] if away_iso else [no_gaps] * len(order)
     flags = [flag_names[f] for f in res.flags.tolist()]
     figures: dict[tuple[int, int], FigureRow] = dict(zip(order, zip(
-        attended_s, scheduled, participation, res.late.tolist(), res.early.tolist(), away, flags, counts)))
+        attended_s, scheduled, participation, res.late.tolist(), res.early.tolist(), away, flags, counts, strict=True), strict=True))
     rest = {p for i, p in enumerate(order) if not exact[i]}
     for p in rest:
         del figures[p]
@@ -267,7 +271,7 @@ def session_pairs(db: Session, session_id: int) -> set[tuple[int, int]]:
     punched = db.scalars(
         select(CheckinEvent.employee_id).where(CheckinEvent.session_id == session_id, CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None)).distinct()
     )
-    return {(session_id, e) for e in set(enrolled) | set(punched)}
+    return {(session_id, e) for e in set(enrolled) | set(punched) if e is not None}
 
 
 def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, default_tz: str) -> int:
@@ -297,10 +301,12 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
         q = select(CheckinEvent.id, CheckinEvent.session_id, CheckinEvent.employee_id, CheckinEvent.at, CheckinEvent.kind).where(
             CheckinEvent.session_id.in_(chunk), CheckinEvent.verdict == "accepted", CheckinEvent.employee_id.is_not(None)
         )
-        for id_, sid, eid, when, kind in db.execute(q):
+        for id_, event_sid, eid, when, kind in db.execute(q):
             if id_ in excluded:
                 continue
-            g.append(gid[(sid, eid)])
+            # The query reads accepted events of these sessions with their person: each has its time.
+            assert event_sid is not None and eid is not None and when is not None
+            g.append(gid[(event_sid, eid)])
             at.append(int(when.timestamp()))
             out.append(kind == "out")
             tb.append(id_)
@@ -320,7 +326,7 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
     counts = np.bincount(np.array(g, dtype=np.int64), minlength=len(order)) if g else np.zeros(len(order), dtype=np.int64)
     for chunk in chunks(sids, 400):
         db.execute(delete(AttendanceRecord).where(AttendanceRecord.session_id.in_(chunk)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, (s, e) in enumerate(order):
         scheduled = int(we[i] - ws[i])
         rows.append(
@@ -334,6 +340,6 @@ def recompute_batch(db: Session, session_ids: Iterable[int], *, now: datetime, d
             }
         )
     table = AttendanceRecord.__table__
-    for chunk in chunks(rows, 5000):
-        db.execute(table.insert(), list(chunk))
+    for batch in chunks(rows, 5000):
+        db.execute(table.insert(), list(batch))
     return len(rows)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainquant.auth.models import LoginFailure, User
 from trainquant.auth.service import WrongCurrentPassword, change_password, check_credentials, note_login
 from trainquant.auth.throttle import LoginThrottle, TooManyAttempts
-from trainquant.db import read_only, unit_of_work
+from trainquant.db import read_only, rows_matched, unit_of_work
 from trainquant.errors import Unauthorized
 from trainquant.pagination import PageParams
 
@@ -45,6 +45,7 @@ def log_in(
         throttle.failed(username, address)
         _record(factory, username=username, address=address, reason=check.reason or "wrong-password", now=now, user_id=check.user_id)
         raise Unauthorized("wrong username or password")
+    assert check.user_id is not None  # a passed check names the user it matched
     with unit_of_work(factory) as db:
         user = note_login(db, check.user_id, password=password, now=now)
         return LoggedIn(user.id, user.session_epoch)
@@ -97,4 +98,4 @@ def recent_failures(db: Session, page: PageParams, *, username: str | None = Non
 def prune_failures(factory: sessionmaker[Session], *, before: datetime) -> int:
     """Delete the refused log-ins recorded before ``before``; how many went."""
     with unit_of_work(factory) as db:
-        return db.execute(delete(LoginFailure).where(LoginFailure.at < before)).rowcount or 0
+        return rows_matched(db.execute(delete(LoginFailure).where(LoginFailure.at < before))) or 0

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.auth.models import RateLimitCounter
-from trainquant.db import read_only, unit_of_work
+from trainquant.db import read_only, rows_matched, unit_of_work
 
 # One write in this many also deletes windows that ended: keys of random usernames do not pile up.
 PRUNE_ONE_IN = 50
@@ -66,9 +66,13 @@ class DatabaseStorage(Storage):
     def _live(self, key: str) -> tuple[int, float] | None:
         with read_only(self._sessions())() as db:
             row = db.execute(select(RateLimitCounter.count, RateLimitCounter.expires_at).where(RateLimitCounter.key == key)).first()
-        if row is None or row.expires_at <= self.now():
+        if row is None:
             return None
-        return row.count, row.expires_at
+        # Unpacked: ``row.count`` reads as the tuple's count() method to a type checker.
+        count, expires_at = row
+        if expires_at <= self.now():
+            return None
+        return count, expires_at
 
     def get(self, key: str) -> int:
         live = self._live(key)
@@ -88,7 +92,7 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         with unit_of_work(self._sessions()) as db:
-            return db.execute(delete(RateLimitCounter)).rowcount
+            return rows_matched(db.execute(delete(RateLimitCounter)))
 
     def clear(self, key: str) -> None:
         with unit_of_work(self._sessions()) as db:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from limits import RateLimitItem, parse_many
+from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -59,7 +60,7 @@ class LoginThrottle:
         self.per_account = parse_many(per_account)
         self.per_address = parse_many(per_address)
         # The storage's own clock where it has one (the database storage follows the application's).
-        self.now = now or getattr(storage, "now", time.time)
+        self.now: Callable[[], float] = now if now is not None else getattr(storage, "now", time.time)
 
     def _windows(self, username: str, address: str | None) -> Iterator[tuple[RateLimitItem, tuple[str, str]]]:
         for item in self.per_account:
@@ -109,4 +110,7 @@ def make_storage(uri: str, app) -> Storage:
         from trainquant.auth.ratelimit import DatabaseStorage
 
         return DatabaseStorage(lambda: app.state.sessionmaker, lambda: app.state.clock.now().timestamp())
-    return storage_from_string(uri)
+    storage = storage_from_string(uri)
+    if not isinstance(storage, Storage):  # limits' fixed-window limiter counts synchronously
+        raise ConfigurationError(f"TQ_RATE_LIMIT_STORAGE {uri!r} is an async storage; the login throttle needs a synchronous one")
+    return storage

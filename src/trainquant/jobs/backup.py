@@ -103,9 +103,11 @@ def _pg_tables(dsn: str) -> int:
     import psycopg
 
     with psycopg.connect(dsn) as conn:
-        return conn.execute(
+        row = conn.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'huey%'"
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None  # count(*) always answers one row
+        return row[0]
 
 
 def _pg_dump(url: str, dest: Path, progress: Progress | None) -> None:
@@ -118,11 +120,12 @@ def _pg_dump(url: str, dest: Path, progress: Progress | None) -> None:
 
 def _run_counting(cmd: list[str], marker: str, total: int, progress: Progress | None) -> None:
     """Run a pg_* tool, counting its verbose lines that contain ``marker`` as progress."""
-    done, tail = 0, []
+    done = 0
+    tail: list[str] = []
     with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
-            tail = (tail + [line.rstrip()])[-20:]
+            tail = [*tail, line.rstrip()][-20:]
             if marker in line:
                 done += 1
                 if progress is not None:
@@ -239,7 +242,7 @@ def nightly(settings: Settings, *, now: datetime) -> Path | None:
     folder = settings.backups_dir()
     name = backup_name(settings, now)
     day = name.split("-")[1]
-    if any(NAME.match(p.name).group(1) == day for p in backups(folder)):
+    if any((m := NAME.match(p.name)) is not None and m.group(1) == day for p in backups(folder)):
         return None
     made = backup(settings, folder / name)
     prune(folder, settings.backup_keep)

@@ -115,5 +115,5 @@ def close_storage(jobs: Jobs) -> None:
     if close is not None:
         try:
             close()
-        except Exception:  # noqa: BLE001 - closing on the way out
+        except Exception:  # closing on the way out
             log.debug("closing the job storage failed", exc_info=True)

@@ -55,7 +55,7 @@ class Jobs:
         queue that is down costs a delay, and the sweep catches up once it is back."""
         try:
             self.drain_attendance()
-        except Exception:  # noqa: BLE001 - the pending row is the record of the work, not this message
+        except Exception:  # the pending row is the record of the work, not this message
             log.warning("could not enqueue the attendance drain; the sweep will take the batch", exc_info=True)
 
     def kick_if_pending(self) -> None:
@@ -63,7 +63,7 @@ class Jobs:
         try:
             if pending.has_pending(self._sessions()):
                 self.drain_attendance()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("could not look for pending attendance batches", exc_info=True)
 
     # ------------------------------------------------------------ housekeeping

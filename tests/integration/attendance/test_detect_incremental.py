@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from tests.conftest import make_site
-from tests.integration.attendance.test_review_api import START, event, school  # noqa: F401 (school is a fixture)
+from tests.integration.attendance.test_review_api import START, event, review_school  # noqa: F401 (fixture "school" here, not conftest's)
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.models import Device, ProxyCase

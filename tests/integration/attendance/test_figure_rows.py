@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.integration.attendance.test_ingest_api import START, ev, school  # noqa: F401 (school is a fixture)
+from tests.integration.attendance.test_ingest_api import START, ev
 from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.service import _row, figure_rows, figures_for
 from trainquant.org.models import WeeklySlot

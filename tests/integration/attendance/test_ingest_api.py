@@ -197,7 +197,10 @@ def test_batch_recompute_equals_reference(client, school, db, settings):
     from trainquant.attendance.service import recompute_batch
 
     post(client, [ev(3, "in"), ev(50, "out"), ev(70, "in"), ev(0, "in", employee_no="T2", event_id="b1"), ev(118, "out", employee_no="T2", event_id="b2")])
-    cols = lambda r: (r["employee_no"], r["attended_minutes"], r["late_minutes"], r["early_leave_minutes"], sorted(r["flags"]), r["events"], r["away"])
+
+    def cols(r):
+        return (r["employee_no"], r["attended_minutes"], r["late_minutes"], r["early_leave_minutes"], sorted(r["flags"]), r["events"], r["away"])
+
     reference = [cols(r) for r in client.get("/api/v1/attendance/sessions/CI-1").json()]
     recompute_batch(db, [school["session"].id], now=NOW, default_tz=settings.default_timezone)
     db.commit()

@@ -82,7 +82,7 @@ def _old_rows(engine: Engine) -> dict[str, int]:
                 "VALUES (:key, :source, :at, :employee, :ref, :session, 'in', :at, :method, :device, :verdict, '{}')"
             ), {"key": key, "source": source, "at": START.replace(tzinfo=None) if engine.dialect.name == "sqlite" else START, "employee": employee,
                 "ref": ref, "session": ids["session"] if employee else None, "method": method, "device": device, "verdict": verdict})
-        ids |= {key: id_ for key, id_ in conn.execute(text("SELECT dedup_key, id FROM checkin_events"))}
+        ids |= dict(conn.execute(text("SELECT dedup_key, id FROM checkin_events")).all())
     return ids
 
 
@@ -128,7 +128,7 @@ def test_the_downgrade_gives_terminals_and_importers_their_old_keys_back(old_dat
     with old_database.begin() as conn:
         command.downgrade(alembic_config(connection=conn), "0009")
     with old_database.connect() as conn:
-        keys = {id_: key for id_, key in conn.execute(text("SELECT id, dedup_key FROM checkin_events"))}
+        keys = dict(conn.execute(text("SELECT id, dedup_key FROM checkin_events")).all())
     assert keys == {id_: key for key, id_ in ids.items() if ":" in key}
 
 

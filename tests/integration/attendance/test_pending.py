@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from tests.integration.attendance.test_ingest_api import ev, school  # noqa: F401 (school is a fixture)
+from tests.integration.attendance.test_ingest_api import ev
 from trainquant.attendance.checkin import pending
 from trainquant.attendance.checkin.service import ingest_for_later
 from trainquant.attendance.models import (

@@ -23,8 +23,8 @@ from trainquant.attendance.models import Device, ProxyCase
 START = NOW - timedelta(hours=3)
 
 
-@pytest.fixture
-def school(app, db, client):
+@pytest.fixture(name="school")
+def review_school(app, db, client):
     dep = make_department(db, code="TEACH", kind="teaching")
     site = make_site(db, code="BJ", venues=1)
     venue = site.venues[0]

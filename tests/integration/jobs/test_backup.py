@@ -156,7 +156,7 @@ def test_a_sqlite_backup_taken_while_batches_are_written_is_one_consistent_momen
     copy = sqlite3.connect(tmp_path / "online.sqlite3")
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = copy.execute("SELECT count(*) FROM attendance_pending").fetchone()[0]
-    assert rows % 10 == 0 and 0 < rows  # whole transactions only
+    assert rows % 10 == 0 and rows > 0  # whole transactions only
     assert copy.execute("SELECT count(*) FROM ballast").fetchone()[0] == 20_000
     assert len(steps) > 3 and steps[-1][0] == steps[-1][1]  # progress reported step by step
     assert during > 0  # the writer kept committing meanwhile: the backup held no lock against it

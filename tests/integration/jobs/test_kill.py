@@ -9,6 +9,7 @@ too when ``TQ_TEST_DATABASE_URL`` is set (in a scratch database of its own).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -84,16 +85,14 @@ class Deployment:
 
     def start(self) -> None:
         self.starts += 1
-        log = open(self.folder / f"run{self.starts}.log", "w")
-        for args in (["serve", "--port", str(self.port)], ["worker", "--workers", "2"]):
-            self.procs.append(subprocess.Popen([CLI, *args], env=self.env, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        with open(self.folder / f"run{self.starts}.log", "w") as log:  # each process writes through its own copy
+            for args in (["serve", "--port", str(self.port)], ["worker", "--workers", "2"]):
+                self.procs.append(subprocess.Popen([CLI, *args], env=self.env, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     def kill(self) -> None:
         for p in self.procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             p.wait(30)
         self.procs = []
 

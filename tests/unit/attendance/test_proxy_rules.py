@@ -74,7 +74,7 @@ def test_qr_step_used_far_outside_the_room_is_relayed():
     room = [punch(1, 10, 0, step=77, lat=ROOM[0], lng=ROOM[1], distance=3, accuracy=10),
             punch(2, 11, 5, step=77, lat=ROOM[0], lng=ROOM[1], distance=4, accuracy=10)]
     home = punch(3, 12, 20, step=77, lat=39.95, lng=116.45, distance=6_900, accuracy=20)
-    found = pr.relayed_token(room + [home])
+    found = pr.relayed_token([*room, home])
     assert len(found) == 1 and found[0].employee_ids == (12,) and found[0].event_ids == (3,)
 
 

@@ -125,7 +125,7 @@ def test_an_in_inside_presence_changes_no_figure(punches, teaching, policy, data
         return
     iv = data.draw(st.sampled_from(inside))
     offset = data.draw(st.integers(1, int((iv.end - iv.start).total_seconds()) - 1))
-    after = attended(punches + [Punch(iv.start + timedelta(seconds=offset), IN, "extra")], window, teaching)
+    after = attended([*punches, Punch(iv.start + timedelta(seconds=offset), IN, "extra")], window, teaching)
     figures = lambda a: (a.attended_seconds, a.late_seconds, a.early_leave_seconds, a.present, a.away)  # noqa: E731
     assert figures(after) == figures(before)
 

@@ -243,7 +243,13 @@ def _judge(
 
 def _qr_uses_taken_meanwhile(db: Session, rows: list[_Row]) -> bool:
     scans = [r for r in rows if r.verdict == "accepted" and r.qr_step is not None]
-    return bool(scans) and bool({(r.session.id, r.employee_id, r.qr_step, r.event["kind"]) for r in scans} & _used_qr_steps(db, scans))
+    if not scans:
+        return False
+    uses = set()
+    for r in scans:
+        assert r.session is not None and r.event is not None  # qr_step is set by _verify only, on an event with its session
+        uses.add((r.session.id, r.employee_id, r.qr_step, r.event["kind"]))
+    return bool(uses & _used_qr_steps(db, scans))
 
 
 def _parse(index: int, raw: Any, origin: str, legacy_source: str | None) -> _Row:
@@ -298,7 +304,7 @@ def _mark_duplicates(db: Session, rows: list[_Row]) -> None:
 def _mark_retries_of_legacy_events(rows: list[_Row]) -> None:
     """An event stored before origins were recorded, with this event's id, about the same person: this
     is its retry (a sender not known then cannot be told apart now). About someone else it is not."""
-    for r in _live(rows):
+    for r, _ in _live(rows):
         if r.legacy_match is not None and r.legacy_match[1] is not None and r.legacy_match[1] == r.employee_id:
             r.verdict, r.code, r.reason, r.duplicate_of = "duplicate", "duplicate", "already received", r.legacy_match[0]
 
@@ -310,39 +316,41 @@ def _mark_repeated_rejections(db: Session, rows: list[_Row]) -> None:
     rejected = [r for r in rows if r.verdict == "rejected"]
     if not rejected:
         return
-    for r in rejected:
-        r.content_key = content_key(r.origin, r.code, r.raw)
+    keyed = [(r, content_key(r.origin, r.code, r.raw)) for r in rejected]
+    for r, key in keyed:
+        r.content_key = key
     known: dict[str, int] = dict(select_in(
-        db, CheckinEvent.__table__, "content_key", ("content_key", "id"), list({r.content_key for r in rejected}), where="content_key IS NOT NULL"
+        db, CheckinEvent.__table__, "content_key", ("content_key", "id"), list({key for _, key in keyed}), where="content_key IS NOT NULL"
     ))
     first_of_content: dict[str, int] = {}
-    for r in rejected:
-        if r.content_key in known:
-            r.verdict, r.reason, r.duplicate_of = "duplicate", f"already received and rejected: {r.reason}"[:300], known[r.content_key]
-        elif r.content_key in first_of_content:
-            r.verdict, r.reason, r.first_index = "duplicate", f"given twice in this batch and rejected: {r.reason}"[:300], first_of_content[r.content_key]
+    for r, key in keyed:
+        if key in known:
+            r.verdict, r.reason, r.duplicate_of = "duplicate", f"already received and rejected: {r.reason}"[:300], known[key]
+        elif key in first_of_content:
+            r.verdict, r.reason, r.first_index = "duplicate", f"given twice in this batch and rejected: {r.reason}"[:300], first_of_content[key]
         else:
-            first_of_content[r.content_key] = r.index
+            first_of_content[key] = r.index
 
 
-def _live(rows: list[_Row]) -> list[_Row]:
-    return [r for r in rows if r.verdict == "accepted" and r.event is not None]
+def _live(rows: list[_Row]) -> list[tuple[_Row, dict[str, Any]]]:
+    """The rows still accepted, each with its validated event."""
+    return [(r, r.event) for r in rows if r.verdict == "accepted" and r.event is not None]
 
 
 def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | None) -> None:
     live = _live(rows)
-    numbers = list({r.event["employee_no"] for r in live if r.event["employee_no"]})
-    by_no = {no: id_ for no, id_ in select_in(db, Employee.__table__, "employee_no", ("employee_no", "id"), numbers)}
-    pairs = sorted({(r.event["external_system"], r.event["external_id"]) for r in live if not r.event["employee_no"]})
+    numbers = list({e["employee_no"] for _, e in live if e["employee_no"]})
+    by_no: dict[str, int] = dict(select_in(db, Employee.__table__, "employee_no", ("employee_no", "id"), numbers))
+    pairs = sorted({(e["external_system"], e["external_id"]) for _, e in live if not e["employee_no"]})
     by_ext: dict[tuple[str, str], int] = {}
     for chunk in chunks(pairs, 400):
         for system, ext, eid in db.execute(
             select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(tuple_(ExternalId.system, ExternalId.external_id).in_(chunk))
         ):
             by_ext[(system, ext)] = eid
-    own_only = principal is not None and principal.kind == "user" and not principal.can("attendance:manage")
-    for r in live:
-        e = r.event
+    # A user who does not manage attendance may check in only themself.
+    own_only = principal if principal is not None and principal.kind == "user" and not principal.can("attendance:manage") else None
+    for r, e in live:
         if e["employee_no"]:
             r.employee_id = by_no.get(e["employee_no"])
             if r.employee_id is None:
@@ -353,26 +361,25 @@ def _resolve_employees(db: Session, rows: list[_Row], principal: Principal | Non
             if r.employee_id is None:
                 r.reject("unknown-employee", f"no employee with {e['external_system']} id {e['external_id']!r}")
                 continue
-        if own_only and r.employee_id != principal.employee_id:
+        if own_only is not None and r.employee_id != own_only.employee_id:
             r.reject("not-your-record", "you can check in only yourself")
 
 
 def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
     live = _live(rows)
-    codes = sorted({r.event["session"] for r in live if r.event["session"]})
+    codes = sorted({e["session"] for _, e in live if e["session"]})
     by_code: dict[str, _SessionInfo] = {}
     for chunk in chunks(codes, CHUNK):
         for s in _session_infos(db, TrainingSession.code.in_(chunk)):
             by_code[s.code] = s
-    unresolved = [r for r in live if not r.event["session"]]
+    unresolved = [e for _, e in live if not e["session"]]
     nearby: list[_SessionInfo] = []
     if unresolved:
-        lo = min(r.event["at"] for r in unresolved) - EARLY_MARGIN
-        hi = max(r.event["at"] for r in unresolved) + EARLY_MARGIN
+        lo = min(e["at"] for e in unresolved) - EARLY_MARGIN
+        hi = max(e["at"] for e in unresolved) + EARLY_MARGIN
         nearby = _session_infos(db, TrainingSession.starts_at <= hi, TrainingSession.ends_at >= lo)
-    devices = _devices(db, {r.event["device_id"] for r in unresolved if r.event["device_id"]})
-    for r in live:
-        e = r.event
+    devices = _devices(db, {e["device_id"] for e in unresolved if e["device_id"]})
+    for r, e in live:
         if e["session"]:
             r.session = by_code.get(e["session"])
             if r.session is None:
@@ -391,7 +398,7 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
             r.reject("session-unresolved", "no session at this time and place; send the session code")
         else:
             r.session = candidates[0]
-    return {r.session.id: r.session for r in live if r.session is not None}
+    return {r.session.id: r.session for r, _ in live if r.session is not None}
 
 
 def _devices(db: Session, ids: set[str | None]) -> dict[str, tuple[bool, int | None]]:
@@ -402,13 +409,14 @@ def _devices(db: Session, ids: set[str | None]) -> dict[str, tuple[bool, int | N
 
 def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
     live = _live(rows)
-    devices = _devices(db, {r.event["device_id"] for r in live if r.event["device_id"]})
+    devices = _devices(db, {e["device_id"] for _, e in live if e["device_id"]})
     venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
     latest = now + FUTURE_TOLERANCE
-    used_qr = _used_qr_steps(db, [r for r in live if r.event["method"] == "qr" and r.session is not None and r.employee_id])
-    for r in live:
-        e, s = r.event, r.session
+    used_qr = _used_qr_steps(db, [r for r, e in live if e["method"] == "qr" and r.session is not None and r.employee_id])
+    for r, e in live:
+        s = r.session
+        assert s is not None  # _resolve_sessions gave every live row its session, or rejected it
         if s.status == "cancelled":
             r.reject("session-cancelled", f"session {s.code} was cancelled")
             continue
@@ -444,6 +452,7 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *,
             if venue is not None:
                 inside, r.distance_m, code = geo.fence_check(lat, lng, e["accuracy_m"], venue_lat=venue.latitude, venue_lng=venue.longitude, radius_m=venue.radius_m)
                 if not inside and e["method"] == "geo":
+                    assert code is not None  # fence_check names the reason whenever the point is not inside
                     r.reject(code, f"{r.distance_m:.0f} m from {venue.name} (fence {venue.radius_m:.0f} m)")
                     continue
         if e["method"] == "geo":
@@ -459,6 +468,7 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *,
                 continue
             step, code = qr.verify(secret_key, e["qr_token"], session_id=s.id, epoch_seconds=now.timestamp())
             if step is None:
+                assert code is not None  # qr.verify names the reason whenever the token is not valid
                 r.reject(code, "the QR code is not valid for this session now; scan the code on the screen again")
                 continue
             if abs(e["at"] - now) > QR_CLOCK_TOLERANCE:
@@ -473,10 +483,11 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *,
 
 
 def _used_qr_steps(db: Session, rows: list[_Row]) -> set[tuple]:
+    """The QR steps already used by these rows' people in their sessions (rows with both, as the callers give)."""
     if not rows:
         return set()
-    sessions = sorted({r.session.id for r in rows})
-    people = sorted({r.employee_id for r in rows})
+    sessions = sorted({r.session.id for r in rows if r.session is not None})
+    people = sorted({r.employee_id for r in rows if r.employee_id is not None})
     q = select(CheckinEvent.session_id, CheckinEvent.employee_id, CheckinEvent.qr_step, CheckinEvent.kind).where(
         CheckinEvent.session_id.in_(sessions), CheckinEvent.employee_id.in_(people), CheckinEvent.verdict == "accepted", CheckinEvent.qr_step.is_not(None)
     )
@@ -541,6 +552,8 @@ def _store(db: Session, rows: list[_Row], values: list[tuple], *, now: datetime,
         stored = id_of.get(r.index) or r.duplicate_of or (id_of.get(r.first_index) if r.first_index is not None else None)
         verdicts.append((r.index, r.event_id, r.verdict, r.code, r.reason, stored))
         if r.verdict == "accepted":
+            # An accepted event has its person and session: each was resolved, or the event rejected.
+            assert r.session is not None and r.employee_id is not None
             affected.add((r.session.id, r.employee_id))
     return IngestOutcome(counts, verdicts, affected, ids, not_stored)
 

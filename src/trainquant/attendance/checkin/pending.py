@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainquant.attendance.models import PendingRefresh
 from trainquant.attendance.proxy import service as review
 from trainquant.attendance.service import excluded_event_ids, figure_rows, store_rows
-from trainquant.db import chunks, read_only, unit_of_work
+from trainquant.db import chunks, read_only, rows_matched, unit_of_work
 
 log = logging.getLogger(__name__)
 ROWS_PER_ROUND = 500  # pending batches taken at once (a batch holds up to 10,000 events)
@@ -108,7 +108,7 @@ def _drain_once(factory: sessionmaker[Session], *, now: datetime, default_tz: st
         signals = review.signals_for_events(db, ranges, default_tz=default_tz, new=new)
     with unit_of_work(factory) as db:
         ids = [r[0] for r in rows]
-        claimed = sum(db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk))).rowcount for chunk in chunks(ids, 500))
+        claimed = sum(rows_matched(db.execute(delete(PendingRefresh).where(PendingRefresh.id.in_(chunk)))) for chunk in chunks(ids, 500))
         if claimed == 0:
             return len(rows)  # another drain (``attendance refresh``, say) did them all
         if claimed < len(rows) or excluded_event_ids(db, sessions) != excluded:

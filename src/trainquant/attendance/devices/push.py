@@ -8,7 +8,7 @@ write lock, and another terminal's request holding it needs the loop to finish.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -22,12 +22,12 @@ MAX_BODY = 8 * 1024 * 1024
 Serial = Annotated[str, Query(alias="SN", min_length=1, max_length=80)]
 # The protocol's own answers are text; a terminal not on the allow-list gets 403 in the same form.
 TEXT = {"text/plain": {"schema": {"type": "string"}}}
-PROTOCOL = {
+PROTOCOL: dict[int | str, dict[str, Any]] = {
     200: {"content": TEXT},
     403: {"description": "the serial number is not on the allow-list, or the device is inactive", "content": TEXT},
     503: {"description": "the database stayed busy past the busy timeout; the terminal asks again"},
 }
-UPLOAD = {**PROTOCOL, 413: {"description": "the upload is larger than the protocol allows"}}
+UPLOAD: dict[int | str, dict[str, Any]] = {**PROTOCOL, 413: {"description": "the upload is larger than the protocol allows"}}
 
 
 def _text(reply: service.Reply) -> PlainTextResponse:

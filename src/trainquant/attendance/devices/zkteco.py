@@ -137,7 +137,10 @@ def parse_attlog(body: str) -> Attlog:
         if not line.strip():
             continue
         parsed = parse_line(line_no, line.rstrip("\r"))
-        (out.records if isinstance(parsed, AttlogRecord) else out.rejections).append(parsed)
+        if isinstance(parsed, AttlogRecord):
+            out.records.append(parsed)
+        else:
+            out.rejections.append(parsed)
     return out
 
 

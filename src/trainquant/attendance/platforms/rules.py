@@ -87,7 +87,7 @@ def _coords(lat: Any, lng: Any, *, scale: float = 1.0) -> tuple[float, float] | 
 
 def _event(source: str, *, event_id: str, user: str, kind: str, at: datetime, coords: tuple[float, float] | None,
            accuracy: Any, device: Any, note: str, evidence: dict) -> dict:
-    event = {
+    event: dict[str, Any] = {
         "event_id": f"{event_id}"[:120],
         "external_system": source,
         "external_id": user,

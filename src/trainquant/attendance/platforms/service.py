@@ -66,7 +66,8 @@ def _session_lookup(db: Session, header: list[object], rows: list[tuple[int, lis
         for code, site_id, starts_at in db.execute(
             select(TrainingSession.code, TrainingSession.site_id, TrainingSession.starts_at).where(TrainingSession.code.in_(codes[i : i + 900]))
         ):
-            zone = ZoneInfo(zones.get(site_id) or default_tz)
+            site_zone = zones.get(site_id) if site_id is not None else None
+            zone = ZoneInfo(site_zone or default_tz)
             known[code] = (zone, starts_at.astimezone(zone).date())
 
     def lookup(code: str | None) -> tuple[ZoneInfo, date | None]:

@@ -44,7 +44,7 @@ class DecisionIn(StrictInput):
 def case_read(case: ProxyCase, codes: dict[int, str], people: dict) -> ProxyCaseRead:
     return ProxyCaseRead(
         id=case.id, signal=case.signal, score=case.score, status=case.status, session_id=case.session_id,
-        session_code=codes.get(case.session_id), employee_ids=[int(e) for e in case.employee_ids],
+        session_code=codes.get(case.session_id) if case.session_id is not None else None, employee_ids=[int(e) for e in case.employee_ids],
         employee_nos=[people[int(e)].employee_no for e in case.employee_ids if int(e) in people],
         event_ids=[int(e) for e in case.event_ids], detail=case.detail, created_at=case.created_at,
         decided_by=case.decided_by, decided_at=case.decided_at, decision_note=case.decision_note,

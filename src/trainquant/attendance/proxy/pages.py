@@ -41,6 +41,7 @@ def review_page(request: Request, db: ReadSession, _: Manage, status: str = "ope
 def decide(request: Request, case_id: PathId, decision: str, db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage,
            note: Annotated[str, Form()] = ""):
     row_error = None
+    case: ProxyCase | None
     try:
         case = review.decide(db, case_id, decision, by=principal.name, note=note[:500], now=clock.now(), default_tz=settings.default_timezone)
     except DomainError as exc:

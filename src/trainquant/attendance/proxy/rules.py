@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from trainquant.attendance.geo import haversine_m
 
@@ -132,6 +133,12 @@ def _outside(p: PunchFact) -> float | None:
     return p.distance_m - p.fence_m - (p.accuracy_m or 0.0)
 
 
+def _within_fence(p: PunchFact) -> bool:
+    """Made inside its room's fence, or where that cannot be told."""
+    beyond = _outside(p)
+    return beyond is None or beyond <= 0
+
+
 def relayed_token(punches: Iterable[PunchFact], *, margin_m: float = RELAY_MARGIN_M) -> list[Signal]:
     """A room's QR step used from well outside the room: the code was photographed and passed on.
 
@@ -147,17 +154,18 @@ def relayed_token(punches: Iterable[PunchFact], *, margin_m: float = RELAY_MARGI
         people = {p.employee_id for p in items}
         if len(people) < 2:
             continue
-        located = [p for p in items if p.lat is not None and p.lng is not None]
+        located = [(p, p.lat, p.lng) for p in items if p.lat is not None and p.lng is not None]
         remote: dict[int, float] = {}
         for p in items:
             beyond = _outside(p)
             if beyond is not None and beyond > margin_m:
                 remote[p.event_id] = beyond
-        inside = [p for p in located if p.event_id not in remote and (_outside(p) is None or _outside(p) <= 0)]
-        for p in located:
+        inside = [(q, lat, lng) for q, lat, lng in located if q.event_id not in remote and _within_fence(q)]
+        for p, lat, lng in located:
             if p.event_id in remote or not inside:
                 continue
-            nearest = min(haversine_m(p.lat, p.lng, q.lat, q.lng) for q in inside if q.employee_id != p.employee_id) if any(q.employee_id != p.employee_id for q in inside) else 0.0
+            to_others = [haversine_m(lat, lng, q_lat, q_lng) for q, q_lat, q_lng in inside if q.employee_id != p.employee_id]
+            nearest = min(to_others) if to_others else 0.0
             slack = margin_m + (p.accuracy_m or 0.0) + 2 * (p.fence_m or 50.0)
             if nearest > slack:
                 remote[p.event_id] = nearest - slack
@@ -183,7 +191,7 @@ def impossible_travel(punches: Iterable[PunchFact], *, max_kmh: float = MAX_SPEE
     out: list[Signal] = []
     for person in sorted(by_person):
         items = sorted(by_person[person], key=_order)
-        for a, b in zip(items, items[1:]):
+        for a, b in pairwise(items):
             gap_s = (b.at - a.at).total_seconds()
             pa, pb = a.position(), b.position()
             if pa is not None and pb is not None:

@@ -97,8 +97,8 @@ class _Places:
         if ctx is None:
             s = self.sessions.get(sid) if sid else None
             venue = self.venues.get(s.venue_id) if s is not None and s.venue_id else None
-            if venue is None and self.device_venue.get(device_id):
-                venue = self.venues.get(self.device_venue[device_id])
+            if venue is None and device_id is not None and (device_venue := self.device_venue.get(device_id)):
+                venue = self.venues.get(device_venue)
             ctx = self._cache[key] = (
                 venue.radius_m if venue else None, (s.site_id if s is not None else None) or (venue.site_id if venue else None),
                 venue.latitude if venue else None, venue.longitude if venue else None,
@@ -379,8 +379,8 @@ def decide(db: Session, case_id: int, decision: str, *, by: str, note: str | Non
     case.status, case.decided_by, case.decided_at, case.decision_note = DECISIONS[decision], by, now, note[:500] if note else None
     db.flush()
     ids = [int(i) for i in case.event_ids]
-    pairs = set(db.execute(select(CheckinEvent.session_id, CheckinEvent.employee_id).where(CheckinEvent.id.in_(ids))).all()) if ids else set()
-    pairs = {(s, e) for s, e in pairs if s is not None and e is not None}
+    found = db.execute(select(CheckinEvent.session_id, CheckinEvent.employee_id).where(CheckinEvent.id.in_(ids))).all() if ids else []
+    pairs = {(s, e) for s, e in found if s is not None and e is not None}
     if decision == "confirm" and pairs:
         recompute(db, pairs, now=now, default_tz=default_tz)
         from trainquant.alerts.service import check_session

@@ -1,7 +1,7 @@
 """hr core and auth
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 17:18:08.415420
 """
 

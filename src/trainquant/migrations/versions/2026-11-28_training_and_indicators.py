@@ -7,6 +7,8 @@ Create Date: 2026-11-28 17:45:12.738713
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -291,7 +293,7 @@ def upgrade() -> None:
 
 # The assessment kinds of R1.2/R1.3 with their scales, written out here (never imported from the app) so
 # this migration keeps producing the same rows whatever later code does. A step of None: any value in range.
-ASSESSMENT_KINDS = [
+ASSESSMENT_KINDS: list[dict[str, Any]] = [
     {'code': 'trial_lecture', 'name': '试讲评分', 'name_en': 'Trial lecture', 'scale': 'score', 'min_value': 0.0, 'max_value': 100.0, 'step': 0.1, 'pass_mark': 85.0, 'higher_is_better': True, 'multiple_raters': True},
     {'code': 'online_test', 'name': '在线测试', 'name_en': 'Online test', 'scale': 'score', 'min_value': 0.0, 'max_value': 100.0, 'step': None, 'pass_mark': 60.0, 'higher_is_better': True, 'multiple_raters': False},
     {'code': 'script_simulation', 'name': '话术模拟', 'name_en': 'Sales-script simulation', 'scale': 'score', 'min_value': 0.0, 'max_value': 100.0, 'step': 0.1, 'pass_mark': 90.0, 'higher_is_better': True, 'multiple_raters': False},

@@ -30,6 +30,8 @@ Create Date: 2026-12-01 09:00:00
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -51,7 +53,13 @@ def _serial_from_key() -> str:
     return "substr(dedup_key, 8, instr(substr(dedup_key, 8), ':') - 1)"
 
 
-KEY_WIDTHS = {'existing_type': sa.String(length=160), 'type_': sa.String(length=255), 'existing_nullable': False}
+class _AlterKey(TypedDict):
+    existing_type: sa.String
+    type_: sa.String
+    existing_nullable: bool
+
+
+KEY_WIDTHS: _AlterKey = {'existing_type': sa.String(length=160), 'type_': sa.String(length=255), 'existing_nullable': False}
 
 
 def upgrade() -> None:
