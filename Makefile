@@ -21,8 +21,13 @@ demo: setup db ## set everything up, load the simulated school, serve
 serve: setup db
 	$(BIN)/trainquant serve
 
-test: setup browser ## set everything up and run the whole suite
+test: setup browser lint ## set everything up, check the code (ruff, mypy) and run the whole suite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Zero findings is the standard: both are configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 setup: $(STAMP) $(ASSETS)
 
@@ -31,8 +36,10 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 # --locked: refuses a uv.lock that no longer matches pyproject.toml (run `make lock` after changing dependencies).
+# --compile-bytecode: a server process starts from compiled modules from the first time on (with
+# several workers, uvicorn's health check waits for each new process to come up).
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra test --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --compile-bytecode --extra test --python $(PYTHON)
 	rm -f $(VENV)/.installed-* && touch $@
 
 lock: $(UV) ## pin the dependencies again after changing pyproject.toml

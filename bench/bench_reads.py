@@ -28,7 +28,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_attendance import _free_port, _serve  # noqa: E402
+from bench_attendance import _free_port, _serve
 
 BATCH = 10_000
 TEMPLATES = 4

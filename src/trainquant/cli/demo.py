@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -14,6 +14,10 @@ from trainquant.cli import common
 from trainquant.cli.common import console
 from trainquant.clock import SystemClock
 from trainquant.errors import DomainError
+
+if TYPE_CHECKING:
+    from trainquant.simulate.school import SimulatedSchool
+    from trainquant.simulate.training import TrainingYear
 
 SeedOption = Annotated[int, typer.Option(help="random seed of the simulated school; the same seed gives the same school")]
 
@@ -80,7 +84,7 @@ def _load(seed: int) -> None:
         console.print(_logins_table(school, db))
 
 
-def _load_training(school):
+def _load_training(school: SimulatedSchool) -> TrainingYear:
     """The school's training year (programs, sessions, enrolments, assessments, costs); loading again adds nothing."""
     from decimal import Decimal
 

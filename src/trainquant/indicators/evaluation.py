@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from trainquant.auth.permissions import DataScope
@@ -164,7 +163,7 @@ def run_evaluation(
         if rows:
             # A Core insert: one executemany per chunk. (The ORM's bulk insert leaves None values out of
             # each row's key set, so rows alternating "no data" and a value became one statement each.)
-            db.execute(insert(cast(Table, Evaluation.__table__)), rows)  # __table__ is typed FromClause; it is a Table
+            db.execute(insert(Evaluation.__table__), rows)
         if on_progress:
             on_progress(min(i + CHUNK, len(people)), len(people))
     return RunSummary(run, sum(counts.values()), counts[MET], counts[NOT_MET], counts[NO_DATA])

@@ -11,7 +11,7 @@ from trainquant.org.models import Department
 
 def department_parents(db: Session) -> dict[int, int | None]:
     """Every department's parent (None for a top-level one)."""
-    return dict(db.execute(select(Department.id, Department.parent_id)).tuples().all())
+    return dict(db.execute(select(Department.id, Department.parent_id)).all())
 
 
 def department_subtree(db: Session, department_id: int) -> frozenset[int]:

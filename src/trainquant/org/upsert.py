@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, tuple_, update
@@ -30,12 +30,11 @@ from trainquant.org.rules import (
 
 CHUNK = 2000
 SCALAR_FIELDS = ("name", "position", "hire_date", "status", "hourly_cost", "email", "phone")
-# A declarative class's __table__ is typed FromClause; every model here is mapped to a plain Table.
-_EMPLOYEES = cast(Table, Employee.__table__)
-_TAGS = cast(Table, EmployeeTag.__table__)
-_EXTERNAL = cast(Table, ExternalId.__table__)
-_WEEKLY_SLOTS = cast(Table, WeeklySlot.__table__)
-_DATED_CLASSES = cast(Table, DatedClass.__table__)
+_EMPLOYEES = Employee.__table__
+_TAGS = EmployeeTag.__table__
+_EXTERNAL = ExternalId.__table__
+_WEEKLY_SLOTS = WeeklySlot.__table__
+_DATED_CLASSES = DatedClass.__table__
 _EMPLOYEE_STATE = (
     Employee.id, Employee.employee_no, Employee.department_id, Employee.site_id, Employee.manager_id,
     *(getattr(Employee, name) for name in SCALAR_FIELDS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -91,11 +91,10 @@ def _sites(db: Session, school: SimulatedSchool) -> tuple[int, int]:
 
 def _growth(db: Session, school: SimulatedSchool) -> int:
     ids = employee_ids(db, {g.employee_no for g in school.growth})
-    have = set(
-        db.execute(
-            select(GrowthNote.employee_id, GrowthNote.kind, GrowthNote.tag, GrowthNote.source, GrowthNote.noted_on)
-        ).tuples().all()
-    )
+    have: set[tuple[int, str, str, str, date]] = {
+        (e, kind, tag, source, on)
+        for e, kind, tag, source, on in db.execute(select(GrowthNote.employee_id, GrowthNote.kind, GrowthNote.tag, GrowthNote.source, GrowthNote.noted_on))
+    }
     created = 0
     for g in school.growth:
         key = (ids[g.employee_no], g.kind, g.tag, g.source, g.noted_on)

@@ -67,7 +67,7 @@ def _devices(db: Session, stream: CheckinStream) -> int:
 
 
 def _classes(db: Session, stream: CheckinStream, employees: dict[str, int]) -> int:
-    have = set(db.execute(select(DatedClass.employee_id, DatedClass.starts_at)).tuples().all())
+    have: set[tuple[int, datetime]] = {(e, at) for e, at in db.execute(select(DatedClass.employee_id, DatedClass.starts_at))}
     sites = dict(db.execute(select(Site.code, Site.id)).all())
     new = []
     for c in stream.classes:

@@ -5,7 +5,7 @@ scale) and costs. Loading twice creates nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -96,7 +96,7 @@ def _sessions(db: Session, year: TrainingYear, programs: dict[str, int], now: da
 
 def _enrolments(db: Session, year: TrainingYear, sessions: dict[str, int], employees: dict[str, int],
                 rule_ids: dict[str, int], out: TrainingLoadSummary) -> None:
-    have = set(db.execute(select(Enrolment.session_id, Enrolment.employee_id).where(Enrolment.session_id.in_(list(sessions.values())))).tuples().all())
+    have: set[tuple[int, int]] = {(s, e) for s, e in db.execute(select(Enrolment.session_id, Enrolment.employee_id).where(Enrolment.session_id.in_(list(sessions.values()))))}
     pending: list[tuple[Enrolment, EnrolmentSpec]] = []
     for e in year.enrolments:
         key = (sessions[e.session_code], employees[e.employee_no])
@@ -122,7 +122,7 @@ def _enrolments(db: Session, year: TrainingYear, sessions: dict[str, int], emplo
 def _assessments(db: Session, year: TrainingYear, programs: dict[str, int], sessions: dict[str, int], employees: dict[str, int],
                  now: datetime, out: TrainingLoadSummary) -> None:
     scales = {k.code: scale_of(k) for k in db.scalars(select(AssessmentKind))}
-    have = set(db.execute(select(Assessment.employee_id, Assessment.kind_code, Assessment.assessed_on)).tuples().all())
+    have: set[tuple[int, str, date]] = {(e, k, on) for e, k, on in db.execute(select(Assessment.employee_id, Assessment.kind_code, Assessment.assessed_on))}
     new = []
     for a in year.assessments:
         key = (employees[a.employee_no], a.kind, a.assessed_on)
@@ -148,7 +148,7 @@ def _assessments(db: Session, year: TrainingYear, programs: dict[str, int], sess
 
 def _costs(db: Session, year: TrainingYear, programs: dict[str, int], sessions: dict[str, int], now: datetime,
            out: TrainingLoadSummary) -> None:
-    have = set(db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on)).tuples().all())
+    have: set[tuple[int | None, str, date | None]] = {(s, c, on) for s, c, on in db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on))}
     new = []
     for c in year.costs:
         key = (sessions[c.session_code], c.category, c.incurred_on)
