@@ -102,7 +102,7 @@ def _events(n: int, people: int, sessions: int) -> list[dict]:
 
 def _serve(tmp: str, url: str, port: int, workers: int) -> subprocess.Popen:
     """``trainquant serve`` as a deployment runs it: its own processes, the system clock."""
-    # The embedded default: the job consumer runs inside the server (one of its processes).
+    # The embedded default: `serve` runs the job consumer in a process of its own beside its workers.
     env = {**os.environ, "TQ_DATABASE_URL": url, "TQ_ENV": "test", "TQ_WORKERS": str(workers), "TQ_JOBS_EMBEDDED": "true"}
     cli = Path(sys.executable).with_name("trainquant")
     with open(f"{tmp}/server.log", "w") as server_log:  # the server writes through its own copy of the descriptor

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_reads.py [--workers 2] [--rounds 40] [--loaders 2]
 
 The simulated school (300 staff, a year of training and check-ins) in SQLite, served by
-``trainquant serve`` in its own processes as deployed (the job consumer inside). Each page and GET
+``trainquant serve`` in its own processes as deployed (the job consumer in a process beside the server's). Each page and GET
 route is asked ``--rounds`` times, in turn, first with nothing else going on, then while
 ``--loaders`` client processes post 10,000-event batches as fast as they are answered (their figures
 recomputed by the drain job meanwhile). Prints p50 and p95 per route, loaded against unloaded
@@ -187,7 +187,7 @@ def main() -> None:
             rate = posted.value / (time.perf_counter() - start)
         finally:
             server.terminate()
-            server.wait(30)
+            server.wait(120)  # the consumer finishes its running drain first
     print(f"read latency, {a.workers} server worker(s); loaded: {a.loaders} clients posting 10,000-event batches "
           f"({rate:,.0f} events/s over the {under_load_s:.0f} s of loaded reads), {a.rounds} requests per route each way")
     print(f"  {'route':<44} {'p50 ms':>8} {'p95 ms':>8}  {'loaded p50':>10} {'loaded p95':>10}  {'p95 ratio':>9}")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and
     # GET routes wait that long after every query while a check-in batch is judged in the same process.
     switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
+    # How much lower (nice) bulk work runs than reads: judging check-in batches and recomputing figures
+    # (trainquant/bulk.py). 0 runs them at the readers' priority.
+    bulk_nice: int = Field(default=10, ge=0, le=19)
     # Background jobs (trainquant/jobs): where huey keeps its queue. Empty: a SQLite file beside a SQLite
     # database (var/jobs.db), or huey's own tables in a PostgreSQL database; or redis://host:6379/0.
     jobs_url: str = ""

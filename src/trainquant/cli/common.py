@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import typer
@@ -54,14 +55,24 @@ def serve(s: Settings, *, host: str | None = None, port: int | None = None, work
     """Serve the app with uvicorn; several workers are separate processes, each building the app from the environment."""
     import uvicorn
 
-    host, port, workers = host or s.host, port or s.port, workers or s.workers
-    if workers == 1:
-        from trainquant.app import create_app
+    from trainquant.jobs.consumer import start_beside_server, stop_beside_server
 
-        uvicorn.run(create_app(s), host=host, port=port, proxy_headers=True)
-    else:
-        uvicorn.run("trainquant.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-                    timeout_worker_healthcheck=s.worker_healthcheck_s)
+    host, port, workers = host or s.host, port or s.port, workers or s.workers
+    # The embedded consumer runs in a process of its own beside the server processes (jobs/consumer.py);
+    # they, built from the environment when there are several, run none themselves.
+    consumer = start_beside_server(s) if s.jobs_embedded else None
+    os.environ["TQ_JOBS_EMBEDDED"] = "false"
+    try:
+        if workers == 1:
+            from trainquant.app import create_app
+
+            uvicorn.run(create_app(s.model_copy(update={"jobs_embedded": False})), host=host, port=port, proxy_headers=True)
+        else:
+            uvicorn.run("trainquant.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                        timeout_worker_healthcheck=s.worker_healthcheck_s)
+    finally:
+        if consumer is not None:
+            stop_beside_server(consumer)
 
 
 def migrate() -> None:

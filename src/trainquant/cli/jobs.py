@@ -29,19 +29,23 @@ def make_jobs():
 def worker(
     workers: Annotated[int | None, typer.Option(min=1, max=32, help="worker threads (TQ_JOBS_WORKERS)")] = None,
     periodic: Annotated[bool, typer.Option(help="also run the periodic jobs (the sweep, the nightly backup); keep it on one worker process")] = True,
+    beside: Annotated[int | None, typer.Option(hidden=True, help="run as the consumer `serve` starts beside itself (that server's pid)")] = None,
 ) -> None:
     """Run background jobs: figures after check-in batches, the sweep, the nightly backup.
 
     For deployments that set TQ_JOBS_EMBEDDED=false (several servers, PostgreSQL or Redis for the
     queue); by default `serve` runs a consumer of its own. Ctrl-C stops after the running jobs.
     """
-    from trainquant.jobs.consumer import JobConsumer, close_storage
+    from trainquant.jobs.consumer import JobConsumer, close_storage, run_beside
     from trainquant.jobs.queue import jobs_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     s = common.settings()
     jobs = make_jobs()
     n = workers or s.jobs_workers
+    if beside is not None:
+        run_beside(jobs, s.instance_folder() / "jobs.consumer.lock", workers=n, server_pid=beside, nice=s.bulk_nice)
+        return
     where = jobs_url(s).split("@")[-1]  # never a password
     console.print(f"job worker: {n} thread(s), queue at {where}{'' if periodic else ', periodic jobs off'}")
     try:

@@ -1,19 +1,26 @@
-"""The consumer: huey's, run as threads inside ``serve`` (the embedded default) or as ``trainquant worker``.
+"""The consumer: huey's, with thread workers, run beside ``serve`` (the embedded default) or as ``trainquant worker``.
 
-Inside ``serve`` one consumer runs per machine: the server process that takes ``jobs.consumer.lock``
-in the instance folder (``flock``: the operating system lets go of it when the process dies, kill -9
-included) runs it; the others look again every few seconds and take over from a dead holder.
+The embedded default runs one consumer per machine, in a process of its own that ``serve`` starts
+(``start_beside_server``): never in a server process, whose pages would share a GIL with the drain,
+and at the bulk priority (``TQ_BULK_NICE``), so that reads get the cores first. The process that takes
+``jobs.consumer.lock`` in the instance folder (``flock``: the operating system lets go of it when the
+process dies, kill -9 included) runs it; another looks again every few seconds and takes over from a
+dead holder. It ends with its server: on a signal, or within a second of the server's death.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from huey.consumer import Consumer
 
+from trainquant.config import Settings
 from trainquant.jobs.tasks import Jobs
 
 log = logging.getLogger(__name__)
@@ -117,3 +124,40 @@ def close_storage(jobs: Jobs) -> None:
             close()
         except Exception:  # closing on the way out
             log.debug("closing the job storage failed", exc_info=True)
+
+
+def start_beside_server(settings: Settings) -> subprocess.Popen:
+    """The embedded consumer's process, started by ``serve`` before it serves (``run_beside``)."""
+    cmd = [sys.executable, "-m", "trainquant.cli.main", "worker", "--beside", str(os.getpid())]
+    return subprocess.Popen(cmd, env={**os.environ, "TQ_JOBS_EMBEDDED": "true"})
+
+
+def stop_beside_server(process: subprocess.Popen, *, timeout_s: float = 60) -> None:
+    """Asks the consumer to finish its running jobs (SIGTERM), and kills it past ``timeout_s``."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_beside(jobs: Jobs, lock_path: Path, *, workers: int, server_pid: int, nice: int) -> None:
+    """The consumer process beside a server: lower priority, the machine's lock, ends with the server."""
+    if nice > 0:
+        os.nice(nice)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    consumer = EmbeddedConsumer(jobs, lock_path, workers=workers)
+    consumer.start()
+    try:
+        # Polled: a process learns of its parent's death only by asking (the parent was kill -9'd
+        # when it is no longer the parent).
+        while not done.wait(1.0):
+            if os.getppid() != server_pid:
+                log.warning("the server (process %s) is gone; the job consumer stops", server_pid)
+                break
+    finally:
+        consumer.stop()

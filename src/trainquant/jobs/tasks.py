@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from huey import crontab
 from sqlalchemy.orm import Session, sessionmaker
 
+from trainquant import bulk
 from trainquant.attendance.checkin import pending
 from trainquant.config import Settings
 from trainquant.jobs.queue import make_huey
@@ -43,7 +44,13 @@ class Jobs:
 
     # ------------------------------------------------------------ attendance
 
+    def _bulk(self) -> None:
+        # A consumer's worker threads do nothing but jobs; immediate tasks run in the caller's thread.
+        if not self.immediate:
+            bulk.lower_this_thread(self.settings.bulk_nice)
+
     def _drain(self) -> int:
+        self._bulk()
         quiet = 0.0 if self.immediate else self.settings.drain_quiet_s
         return pending.drain_all(
             self._sessions(), now=self._now, default_tz=self.settings.default_timezone,
@@ -85,5 +92,6 @@ class Jobs:
     def _backup(self) -> str | None:
         from trainquant.jobs import backup
 
+        self._bulk()
         made = backup.nightly(self.settings, now=self._now())
         return str(made) if made else None

@@ -1,5 +1,6 @@
-"""``trainquant serve --workers 2`` runs one job consumer (threads, in one of its processes): what a
-crash left pending is worked off at start, and an answered batch's figures follow."""
+"""``trainquant serve --workers 2`` runs one job consumer, in a process of its own beside the two server
+processes: what a crash left pending is worked off at start, an answered batch's figures follow, and
+the consumer ends with the server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import NOW
 from tests.e2e.live import free_port
@@ -55,5 +57,32 @@ def test_serve_runs_one_consumer_that_drains_left_and_new_batches(cli_engine, tm
         server.terminate()
         out, _ = server.communicate(timeout=60)
     workers = [int(line.split("[")[1].split("]")[0]) for line in out.splitlines() if "Started server process" in line]
-    assert len(workers) == 2 and holder in workers, out  # one of the two server processes runs the consumer
-    assert out.count("job consumer running") <= 1
+    assert len(workers) == 2 and holder not in workers and holder != server.pid, out  # a process of its own
+    assert out.count("job consumer running") == 1, out
+    with pytest.raises(ProcessLookupError):  # it ended with the server
+        os.kill(holder, 0)
+
+
+def test_the_consumer_ends_when_its_server_is_killed(cli_engine, tmp_path):
+    env = {**os.environ, "TQ_DATABASE_URL": cli_engine.url.render_as_string(hide_password=False), "TQ_ENV": "test", "TQ_WORKERS": "1"}
+    lock = tmp_path / "jobs.consumer.lock"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("trainquant")), "serve", "--port", str(free_port())], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text().strip()):
+            assert time.monotonic() < deadline and server.poll() is None, "no consumer started"
+            time.sleep(0.1)
+        holder = int(lock.read_text())
+        assert holder != server.pid
+    finally:
+        server.kill()  # SIGKILL to the server alone: no chance to stop its consumer
+        server.wait()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.kill(holder, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the consumer outlived its server"
+        time.sleep(0.1)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from trainquant import bulk
 from trainquant.attendance.checkin import pending, qr, service
 from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn, IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent, RejectionsPerHour
@@ -44,12 +45,12 @@ async def post_events(
     request: Request, clock: AppClock, settings: AppSettings, principal: Write, background: BackgroundTasks,
     wait: Annotated[bool, Query(description="recompute the figures before answering (slower for big batches)")] = False,
 ):
-    # The body is read on the event loop; the database work runs in the threadpool, in a unit of work
-    # of its own that commits before the answer is serialised.
+    # The body is read on the event loop; the database work runs on a bulk thread (trainquant.bulk), in
+    # a unit of work of its own that commits before the answer is serialised.
     payload = await read_json_limited(request, settings.events_max_bytes)
     events, now = events_of(payload), clock.now()
-    outcome = await run_in_threadpool(
-        service.ingest_batch, request.app.state.sessionmaker, events, source="api", principal=principal, now=now, settings=settings,
+    outcome = await bulk.run(
+        settings.bulk_nice, service.ingest_batch, request.app.state.sessionmaker, events, source="api", principal=principal, now=now, settings=settings,
         wait=wait, ingesting=pending.ingesting,
     )
     if not wait and outcome.affected:

@@ -2,8 +2,9 @@
 
 Terminals identify only by serial number, so only serials on the Device allow-list (and active) are
 served. Answers are text/plain; what each request does is in ``devices.service``. Bodies are read
-on the event loop, the database work runs in the threadpool: on SQLite a statement may wait for the
-write lock, and another terminal's request holding it needs the loop to finish.
+on the event loop, the database work runs in the threadpool (an upload's on a bulk thread, see
+``trainquant.bulk``): on SQLite a statement may wait for the write lock, and another terminal's
+request holding it needs the loop to finish.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from trainquant import bulk
 from trainquant.attendance.devices import service
 from trainquant.deps import AppClock, AppSettings, read_body_limited
 
@@ -49,8 +51,8 @@ async def upload(request: Request, clock: AppClock, settings: AppSettings, sn: S
                  stamp: Annotated[str | None, Query(alias="Stamp", max_length=32)] = None,
                  op_stamp: Annotated[str | None, Query(alias="OpStamp", max_length=32)] = None):
     body = await read_body_limited(request, MAX_BODY, what="upload")
-    reply = await run_in_threadpool(
-        service.upload, request.app.state.sessionmaker, sn, table.upper(), body, stamp=stamp, op_stamp=op_stamp,
+    reply = await bulk.run(
+        settings.bulk_nice, service.upload, request.app.state.sessionmaker, sn, table.upper(), body, stamp=stamp, op_stamp=op_stamp,
         now=clock.now(), settings=settings, client=_client(request),
     )
     return _text(reply)
