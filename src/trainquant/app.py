@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if own_engine and settings.jobs_embedded:
             from trainquant.jobs.consumer import EmbeddedConsumer
 
-            # One per machine: with `serve --workers N` the other processes stand by (jobs/consumer.py).
+            # `serve` runs the consumer in a process of its own and builds its apps with jobs_embedded off;
+            # this is for the app served some other way (and the browser tests). One per machine (jobs/consumer.py).
             consumer = EmbeddedConsumer(app.state.jobs, settings.instance_folder() / "jobs.consumer.lock", workers=settings.jobs_workers)
             consumer.start()
         yield
