@@ -5,8 +5,10 @@ the consumer ends with the server."""
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -63,26 +65,27 @@ def test_serve_runs_one_consumer_that_drains_left_and_new_batches(cli_engine, tm
         os.kill(holder, 0)
 
 
-def test_the_consumer_ends_when_its_server_is_killed(cli_engine, tmp_path):
+def test_the_consumer_ends_when_its_server_is_killed(cli_engine):
     env = {**os.environ, "TQ_DATABASE_URL": cli_engine.url.render_as_string(hide_password=False), "TQ_ENV": "test", "TQ_WORKERS": "1"}
-    lock = tmp_path / "jobs.consumer.lock"
     server = subprocess.Popen([str(Path(sys.executable).with_name("trainquant")), "serve", "--port", str(free_port())], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = threading.Timer(60, server.kill)  # ends the output, and the reading below, if no consumer starts
+    deadline.start()
+    holder = None
     try:
-        deadline = time.monotonic() + 60
-        while not (lock.exists() and lock.read_text().strip()):
-            assert time.monotonic() < deadline and server.poll() is None, "no consumer started"
-            time.sleep(0.1)
-        holder = int(lock.read_text())
-        assert holder != server.pid
+        assert server.stdout is not None
+        for line in server.stdout:
+            if "job consumer running in process" in line:
+                holder = int(line.split("in process ", 1)[1].split()[0])
+                break
+        assert holder is not None and holder != server.pid, "no consumer started beside the server"
+        gone = os.pidfd_open(holder)  # readable once that process has ended
     finally:
+        deadline.cancel()
         server.kill()  # SIGKILL to the server alone: no chance to stop its consumer
-        server.wait()
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            os.kill(holder, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "the consumer outlived its server"
-        time.sleep(0.1)
+        server.communicate()
+    try:
+        ended, _, _ = select.select([gone], [], [], 30)
+        assert ended, "the consumer outlived its server"
+    finally:
+        os.close(gone)
