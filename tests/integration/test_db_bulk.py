@@ -96,18 +96,27 @@ def test_a_writer_waits_for_the_sqlite_write_lock_and_gives_up_after_the_busy_ti
     holder = engine.connect()
     holder.begin()
     holder.exec_driver_sql("INSERT INTO t VALUES (1)")
-    released = []
+    started, wrote = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
 
-    def release_later():
-        time.sleep(0.15)
-        released.append(time.monotonic())
-        holder.commit()
+    def write():
+        started.set()
+        try:
+            with engine.begin() as c:  # waits for the holder, inside the busy timeout
+                c.exec_driver_sql("INSERT INTO t VALUES (2)")
+        except BaseException as e:  # noqa: BLE001 - reported by the test's thread below
+            failures.append(e)
+        wrote.set()
 
-    threading.Thread(target=release_later).start()
-    with engine.begin() as c:  # waits for the holder, inside the busy timeout
-        got = time.monotonic()
-        c.exec_driver_sql("INSERT INTO t VALUES (2)")
-    assert released and got >= released[0]
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert started.wait(5)
+    # While the holder keeps its transaction the writer cannot get through.
+    assert not wrote.wait(0.1)
+    holder.commit()  # on this thread, so the holder is idle once this returns
+    assert wrote.wait(5)
+    writer.join()
+    assert failures == []
 
     holder.begin()
     holder.exec_driver_sql("INSERT INTO t VALUES (3)")

@@ -77,12 +77,14 @@ def test_a_slow_upload_does_not_hold_the_write_lock_while_it_arrives(cli_engine)
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"new.csv\"\r\n"
             "Content-Type: text/csv\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    uploading, finished = threading.Event(), {}
+    uploading, checked_in, finished = threading.Event(), threading.Event(), {}
 
     def slow_body():
         yield head + csv[:10]
         uploading.set()
-        time.sleep(2)  # the rest of the file is still on its way
+        # The rest of the file stays on its way until the check-in has its answer (or for 20 s, when a
+        # lock taken on arrival keeps the check-in waiting behind this upload).
+        finished["answered_while_uploading"] = checked_in.wait(20)
         yield csv[10:] + tail
 
     def upload():
@@ -91,12 +93,12 @@ def test_a_slow_upload_does_not_hold_the_write_lock_while_it_arrives(cli_engine)
             finished["upload"] = (time.monotonic(), r.status_code)
 
     def check_in():
-        uploading.wait(10)
-        time.sleep(0.3)
+        assert uploading.wait(10)
         event = {"event_id": "during-upload", "employee_no": "T001", "session": "CI-1", "kind": "in", "at": START.isoformat(), "method": "face", "device_id": "ZK-A"}
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
             r = c.post("/api/v1/attendance/events", json=event)
             finished["check_in"] = (time.monotonic(), r.status_code)
+        checked_in.set()
 
     with live_server(cli_engine.url.render_as_string(hide_password=False), NOW) as base:
         threads = [threading.Thread(target=upload), threading.Thread(target=check_in)]
@@ -105,4 +107,5 @@ def test_a_slow_upload_does_not_hold_the_write_lock_while_it_arrives(cli_engine)
         for t in threads:
             t.join(60)
     assert finished["check_in"][1] == 200 and finished["upload"][1] in (200, 201)
-    assert finished["check_in"][0] < finished["upload"][0]  # answered while the file was still arriving
+    assert finished["answered_while_uploading"]  # answered while the file was still arriving
+    assert finished["check_in"][0] < finished["upload"][0]
