@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # it they are answered "rejected-cap" and only counted. Above a busy terminal's honest bad hour
     # (unregistered PINs), far below what junk sends.
     rejected_per_source_per_hour: int = Field(default=5000, ge=0)
+    # Platform check-in exports (WeCom, DingTalk, Feishu): what the school does with each of the
+    # platform's own verdicts on a punch, as {"<platform>.<field>.<value>": "reject" | "review" |
+    # "accept"} over the defaults in attendance/platforms/rules.py (VERDICT_POLICY); "review" opens a
+    # proxy-review case for HR. And which punches belong to a session: those from this many minutes
+    # before its start to this many after its end; a second tap this many seconds after the first is one punch.
+    platform_verdict_policy: dict[str, Literal["reject", "review", "accept"]] = Field(default_factory=dict)
+    platform_window_before_min: int = Field(default=60, ge=0, le=240)
+    platform_window_after_min: int = Field(default=60, ge=0, le=240)
+    platform_double_tap_s: int = Field(default=60, ge=0, le=600)
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and

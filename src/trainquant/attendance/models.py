@@ -25,7 +25,7 @@ EVENT_KINDS = ("in", "out")
 METHODS = ("face", "fingerprint", "qr", "geo", "card", "manual")
 VERDICTS = ("accepted", "rejected")
 SOURCES = ("api", "zkteco", "wecom", "dingtalk", "feishu", "sheet", "qr-page", "manual")
-PROXY_SIGNALS = ("shared-device", "relayed-token", "impossible-travel", "timetable-contradiction")
+PROXY_SIGNALS = ("shared-device", "relayed-token", "impossible-travel", "timetable-contradiction", "platform-verdict")
 CASE_STATUSES = ("open", "confirmed", "cleared")
 
 

@@ -26,6 +26,12 @@ FLAG_ABSENT = "absent"
 # A converter (ZKTeco line, platform record, sheet row) that cannot make an event of a record sends
 # {"unusable": "<why>", ...}: ingestion keeps it as rejected ("malformed") with that reason.
 UNUSABLE = "unusable"
+# ... and may name the reason code instead of "malformed" (one of CONVERTER_CODES). QUIET_CODES are
+# platform punches that belong to no session (commuting, lunch, a second tap): kept, but not rejections
+# anyone must look at, and not counted against the sender's hourly allowance of rejected records.
+UNUSABLE_CODE = "unusable_code"
+QUIET_CODES = ("unrelated", "double-tap", "redundant")
+CONVERTER_CODES = ("malformed", "platform-rejected", "unknown-employee", "outside-geofence", "device-elsewhere", *QUIET_CODES)
 
 
 @dataclass(frozen=True, order=True)

@@ -88,7 +88,7 @@ def _old_rows(engine: Engine) -> dict[str, int]:
 
 def test_the_upgrade_names_every_old_events_sender_and_keeps_its_retries_idempotent(old_database):
     ids = _old_rows(old_database)
-    upgrade(old_database)
+    upgrade(old_database, "0010")
     assert current(old_database) == "0010"
     with old_database.connect() as conn:
         got = {id_: (origin, key, content) for id_, origin, key, content in conn.execute(text("SELECT id, origin, dedup_key, content_key FROM checkin_events"))}

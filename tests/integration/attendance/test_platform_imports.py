@@ -12,6 +12,7 @@ from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.geo import wgs84_to_gcj02
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent
 from trainquant.org.models import ExternalId
+from trainquant.training.models import Enrolment
 
 START = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 LATER = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
@@ -31,6 +32,8 @@ def school(db, client, clock):
     session = make_session(db, program=make_program(db, code="CI"), code="CI-1", starts_at=START, hours=2, site=site)
     session.venue_id = site.venues[0].id
     session.checkin_methods = ["geo", "qr"]
+    db.flush()
+    db.add(Enrolment(session_id=session.id, employee_id=t1.id, status="approved", source="hr", created_at=START, updated_at=START))
     hr_key = make_api_key(db, scopes=["attendance:manage", "attendance:read"], name="hr-robot")
     reader = make_api_key(db, scopes=["attendance:read", "attendance:write"], name="reader")
     db.commit()
@@ -96,7 +99,7 @@ def test_dingtalk_import(client, school, db):
     assert post(client, "dingtalk", payload)["duplicate"] == 3
 
 
-def test_feishu_import_alternates_punches(client, school, db):
+def test_feishu_directions_come_from_the_punches_in_the_session(client, school, db):
     glat, glng = school["gcj"]
     flows = [{"user_id": "ou_lilei", "creator_id": "ou_lilei", "location_name": "上海校区", "check_time": str(unix(m)), "comment": "",
               "record_id": f"7100{i}", "latitude": glat, "longitude": glng, "ssid": "", "bssid": "", "is_field": False, "is_wifi": False,

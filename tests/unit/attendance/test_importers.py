@@ -61,13 +61,14 @@ def test_dingtalk():
     assert "NotSigned" in c[UNUSABLE]
 
 
-def test_feishu_alternates_in_and_out_per_person_and_day():
+def test_feishu_punches_carry_no_direction_and_keep_their_order():
+    """Feishu says nothing of in or out: the converter leaves it to placement, never guessing over the day."""
     flows = [{"user_id": "ou_1", "check_time": str(T0 + s), "record_id": f"r{s}", "latitude": 39.9, "longitude": 116.4, "type": 0}
-             for s in (3600, 0, 7200)] + [{"user_id": "ou_2", "check_time": str(T0), "record_id": "x"}]
-    events = importers.feishu_events({"code": 0, "data": {"user_flow_results": flows}}, zone=SHANGHAI)
-    by_id = {e["event_id"]: e["kind"] for e in events}
-    assert by_id == {"feishu:r0": "in", "feishu:r3600": "out", "feishu:r7200": "in", "feishu:x": "in"}
+             for s in (3600, 0, 7200)] + [{"user_id": "ou_2", "check_time": str(T0), "record_id": "x", "is_field": True}]
+    events = importers.feishu_events({"code": 0, "data": {"user_flow_results": flows}})
+    assert {e["event_id"]: e["kind"] for e in events} == {"feishu:r0": None, "feishu:r3600": None, "feishu:r7200": None, "feishu:x": None}
     assert [e["event_id"] for e in events][:3] == ["feishu:r3600", "feishu:r0", "feishu:r7200"]  # input order kept
+    assert events[3]["evidence"]["platform_verdict"] == ["feishu.is_field.true"]
 
 
 def test_sheet_rows_give_in_and_out_in_the_site_zone():

@@ -47,15 +47,16 @@ from trainquant.attendance.models import (
     LegacyEventKey,
     RejectionsPerHour,
 )
-from trainquant.attendance.rules import UNUSABLE
+from trainquant.attendance.rules import CONVERTER_CODES, QUIET_CODES, UNUSABLE, UNUSABLE_CODE
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
 from trainquant.db import chunks, driver_value, insert_rows, reserve_ids, select_in
 from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.memory import gc_paused
 from trainquant.org.models import Employee, ExternalId, Venue
-from trainquant.training.models import TrainingSession
+from trainquant.training.models import Enrolment, TrainingSession
 
+WALK_IN = "walk-in"  # the reason code of a punch whose owner is not enrolled in its session
 EARLY_MARGIN = timedelta(hours=2)  # a punch this long before the start or after the end still belongs
 FUTURE_TOLERANCE = timedelta(minutes=5)
 QR_CLOCK_TOLERANCE = timedelta(minutes=2)
@@ -64,6 +65,7 @@ CHUNK = 900
 # Sources whose sender is the principal (an API key, a logged-in user). Their events from before
 # origins were recorded keep the key "<source>:<event id>" (``LegacyEventKey``).
 PRINCIPAL_SOURCES = ("api", "qr-page")
+PLATFORM_ORIGINS = ("wecom", "dingtalk", "feishu")
 DEFAULT_REJECTED_CAP: int = Settings.model_fields["rejected_per_source_per_hour"].default
 
 log = logging.getLogger("trainquant.checkin")
@@ -192,8 +194,13 @@ def ingest(
     batch_id: str | None = None,
     reader: sessionmaker[Session] | None = None,
     rejected_cap: int = DEFAULT_REJECTED_CAP,
+    walk_ins: bool = False,
 ) -> IngestOutcome:
     """Judge and store a batch in ``db``'s transaction (the caller commits).
+
+    With ``walk_ins`` (platform exports, whose punches are attached to sessions by the importer), a
+    punch of someone not enrolled (approved) in its session is rejected ``walk-in``: not an attendance
+    record until HR accepts it (``walkins.py``).
 
     With ``reader`` (``db.read_only`` sessions), the batch is judged in a read-only transaction and
     ``db`` is first used to store it: on SQLite the write lock is then held only while storing, so
@@ -208,7 +215,7 @@ def ingest(
     if not raw_events:
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
-    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id)
+    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id, walk_ins=walk_ins)
     store = partial(_store, now=now, rejected_cap=rejected_cap)
     with gc_paused():
         if reader is None:
@@ -225,7 +232,8 @@ def ingest(
 
 
 def _judge(
-    raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str, batch_id: str
+    raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str, batch_id: str,
+    walk_ins: bool = False,
 ) -> tuple[list[_Row], list[tuple]]:
     """Verdicts for the batch, and the rows to insert (everything but their ids, which are drawn under the lock)."""
     origin = None if source == "zkteco" else origin_of(source, principal, None)  # ZKTeco: one per terminal
@@ -236,7 +244,7 @@ def _judge(
     _resolve_employees(db, parsed, principal)
     _mark_retries_of_legacy_events(parsed)
     sessions = _resolve_sessions(db, parsed)
-    _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key)
+    _verify(db, parsed, sessions, principal=principal, now=now, secret_key=secret_key, walk_ins=walk_ins)
     _mark_repeated_rejections(db, rows)
     return rows, _values(rows, when=driver_value(CheckinEvent.__table__.c.at, db.get_bind().dialect), source=source, now=now, batch_id=batch_id)
 
@@ -260,7 +268,10 @@ def _parse(index: int, raw: Any, origin: str, legacy_source: str | None) -> _Row
     elif isinstance(raw.get(UNUSABLE), str):
         # A converter (ZKTeco line, platform record, sheet row) could not make an event of it: keep it
         # with the converter's own reason rather than a schema message about missing fields.
-        row.reject("malformed", raw[UNUSABLE][:300].replace("\x00", "\\x00"))
+        # Only the platform importers (HR's imports) name other codes: a quiet code from anyone else
+        # would let a sender store junk past its hourly allowance.
+        code = raw.get(UNUSABLE_CODE) if origin in PLATFORM_ORIGINS else None
+        row.reject(code if code in CONVERTER_CODES else "malformed", raw[UNUSABLE][:300].replace("\x00", "\\x00"))
     else:
         try:
             row.event = validate_event(raw)
@@ -407,12 +418,15 @@ def _devices(db: Session, ids: set[str | None]) -> dict[str, tuple[bool, int | N
     return {device_id: (bool(active), venue_id) for device_id, active, venue_id in found}
 
 
-def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *, principal: Principal | None, now: datetime, secret_key: str) -> None:
+def _verify(
+    db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *, principal: Principal | None, now: datetime, secret_key: str, walk_ins: bool
+) -> None:
     live = _live(rows)
     devices = _devices(db, {e["device_id"] for _, e in live if e["device_id"]})
     venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
     latest = now + FUTURE_TOLERANCE
+    enrolled = _enrolled(db, live) if walk_ins else set()
     used_qr = _used_qr_steps(db, [r for r, e in live if e["method"] == "qr" and r.session is not None and r.employee_id])
     for r, e in live:
         s = r.session
@@ -425,6 +439,10 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *,
             continue
         if not (s.starts_at - EARLY_MARGIN <= e["at"] <= s.ends_at + EARLY_MARGIN):
             r.reject("outside-session-time", f"{e['at'].isoformat()} is not within session {s.code}'s time")
+            continue
+        if walk_ins and (s.id, r.employee_id) not in enrolled:
+            # Not an attendance record: HR accepts it as a walk-in (enrolling the person) or dismisses it.
+            r.reject(WALK_IN, f"not enrolled in session {s.code}: a walk-in for HR to accept or dismiss")
             continue
         allowed = s.checkin_methods
         if e["method"] != "manual" and allowed and e["method"] not in allowed:
@@ -480,6 +498,19 @@ def _verify(db: Session, rows: list[_Row], sessions: dict[int, _SessionInfo], *,
                 continue
             used_qr.add(use)
             r.qr_step = step
+
+
+def _enrolled(db: Session, live: list[tuple[_Row, dict[str, Any]]]) -> set[tuple[int, int]]:
+    """(session id, employee id) of the approved enrolments among these rows' sessions and people."""
+    pairs = {(r.session.id, r.employee_id) for r, _ in live if r.session is not None and r.employee_id is not None}
+    if not pairs:
+        return set()
+    found: set[tuple[int, int]] = set()
+    for chunk in chunks(sorted(pairs), 400):
+        found.update((s, e) for s, e in db.execute(
+            select(Enrolment.session_id, Enrolment.employee_id).where(tuple_(Enrolment.session_id, Enrolment.employee_id).in_(chunk), Enrolment.status == "approved")
+        ))
+    return found
 
 
 def _used_qr_steps(db: Session, rows: list[_Row]) -> set[tuple]:
@@ -562,7 +593,7 @@ def _hold_to_allowance(db: Session, rows: list[_Row], *, now: datetime, cap: int
     """Mark the rejected records past their sender's allowance for this hour as not to be stored;
     count stored and refused ones per sender and hour. Under the write lock (the counter row's lock on
     PostgreSQL), so concurrent batches of one sender share one allowance."""
-    rejected = [r for r in rows if r.verdict == "rejected"]
+    rejected = [r for r in rows if r.verdict == "rejected" and r.code not in QUIET_CODES]
     if not rejected:
         return 0
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

@@ -6,8 +6,11 @@ Decisions:
   carry the employee number (工号).
 - Kind: WeCom 上班打卡 -> in, 下班打卡 -> out, 外出打卡 (a field punch: "I am here") -> in, and like
   every punch with coordinates it must then lie inside the session's geofence. DingTalk OnDuty -> in,
-  OffDuty -> out. Feishu flows carry no direction: per person and local day, in time order, punches
-  alternate in, out, in, ...
+  OffDuty -> out. Feishu flows carry no direction (``kind`` None): ``placing`` infers it among the
+  punches placed in one session, never over the day.
+- The platform's own verdicts (``verdicts``): each is a code ``<platform>.<field>.<value>`` kept in
+  the event's evidence (``platform_verdict``) beside TrainQuant's, and the school's policy
+  (``decide``: reject, review or accept; defaults in ``VERDICT_POLICY``) says what each does.
 - Method: ``geo`` when coordinates are present (GCJ-02 on all three platforms, converted by ingest
   before the fence check); otherwise ``manual`` with a reason naming the platform — the platform, not
   TrainQuant, verified the punch, and only HR (attendance:manage) can import. The service turns ``geo``
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +36,85 @@ WECOM_KIND = {"上班打卡": "in", "下班打卡": "out", "外出打卡": "in"}
 DINGTALK_KIND = {"OnDuty": "in", "OffDuty": "out"}
 PLATFORM_NAME = {"wecom": "WeCom 企业微信", "dingtalk": "DingTalk 钉钉", "feishu": "Feishu 飞书"}
 MAX_DEVICE_ID = 80
+
+REJECT, REVIEW, ACCEPT = "reject", "review", "accept"
+ACTIONS = (REJECT, REVIEW, ACCEPT)  # strongest first: a punch gets the strongest of its verdicts' actions
+# What the platforms' verdicts do by default. Never silent about an illegal or off-site punch: what
+# the platform calls illegal, or a record of a missing punch, is rejected; off-site, unusual device,
+# field punch, or a punch somebody else made (a manager's correction, an approval, the system) goes to
+# HR's review; a punch merely early or late against the workday's schedule is accepted (the session's
+# own times decide lateness). "<platform>.<field>.*" covers the field's other values; a verdict no
+# entry covers is reviewed.
+VERDICT_POLICY: dict[str, str] = {
+    "dingtalk.isLegal.N": REJECT,
+    "dingtalk.invalidRecordType.*": REJECT,
+    "dingtalk.timeResult.*": ACCEPT,
+    "dingtalk.locationResult.*": REVIEW,
+    "dingtalk.sourceType.*": REVIEW,
+    "wecom.exception_type.时间异常": ACCEPT,
+    "wecom.exception_type.*": REVIEW,
+    "feishu.is_field.true": REVIEW,
+    "feishu.is_wifi.true": ACCEPT,
+    "feishu.check_result.Early": ACCEPT,
+    "feishu.check_result.Late": ACCEPT,
+    "feishu.check_result.NoNeedCheck": ACCEPT,
+    "feishu.check_result.*": REJECT,  # Lack (缺卡), Todo: not a punch
+}
+VERDICT_FIELDS = {
+    "dingtalk": ("isLegal", "invalidRecordType", "timeResult", "locationResult", "sourceType"),
+    "wecom": ("exception_type",),
+    "feishu": ("is_field", "is_wifi", "check_result"),
+}
+# Values that are no verdict at all: the platform says the punch is ordinary.
+_ORDINARY = {
+    ("dingtalk", "isLegal"): {"Y", ""}, ("dingtalk", "invalidRecordType"): {""}, ("dingtalk", "timeResult"): {"Normal", ""},
+    ("dingtalk", "locationResult"): {"Normal", ""}, ("dingtalk", "sourceType"): {"ATM", "BEACON", "DING_ATM", "USER", "FACE", ""},
+    ("feishu", "check_result"): {"Normal", ""},
+}
+
+
+def verdicts(source: str, record: dict) -> list[str]:
+    """The platform's verdicts on one record, as policy codes, in a stable order."""
+    codes: list[str] = []
+    for name in VERDICT_FIELDS[source]:
+        value = record.get(name)
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        if source == "wecom":
+            parts = [x.strip() for x in str(value).replace("；", ";").replace("，", ";").replace(",", ";").split(";")]
+            codes += [f"wecom.{name}.{x}"[:80] for x in parts if x and x != "未打卡"]
+        elif source == "feishu" and name in ("is_field", "is_wifi"):
+            if value is True or str(value).lower() == "true":
+                codes.append(f"feishu.{name}.true")
+        else:
+            text = str(value).strip()
+            if text not in _ORDINARY.get((source, name), {""}):
+                codes.append(f"{source}.{name}.{text}"[:80])
+    return codes
+
+
+def policy_key_problem(key: str) -> str | None:
+    """Why a school's policy key cannot name a verdict, or None."""
+    platform, _, rest = key.partition(".")
+    name, _, value = rest.partition(".")
+    if platform not in VERDICT_FIELDS or name not in VERDICT_FIELDS[platform] or not value:
+        fields = "; ".join(f"{p}.{{{', '.join(f)}}}.<value>" for p, f in VERDICT_FIELDS.items())
+        return f"{key!r} names no platform verdict; keys are {fields} (or .* for every value)"
+    return None
+
+
+def decide(codes: list[str], overrides: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """The action for a punch with these verdicts (the strongest among them), and the verdicts that gave it."""
+    policy = {**VERDICT_POLICY, **(overrides or {})}
+    actions = []
+    for code in codes:
+        platform, name = code.split(".", 2)[:2]
+        field_wide = f"{platform}.{name}.*"
+        actions.append((policy.get(code) or policy.get(field_wide) or REVIEW, code))
+    if not actions:
+        return ACCEPT, []
+    strongest = min(ACTIONS.index(a) for a, _ in actions)
+    return ACTIONS[strongest], [c for a, c in actions if ACTIONS.index(a) == strongest]
 
 
 class PayloadError(ValueError):
@@ -85,7 +167,7 @@ def _coords(lat: Any, lng: Any, *, scale: float = 1.0) -> tuple[float, float] | 
     return la, lo
 
 
-def _event(source: str, *, event_id: str, user: str, kind: str, at: datetime, coords: tuple[float, float] | None,
+def _event(source: str, *, event_id: str, user: str, kind: str | None, at: datetime, coords: tuple[float, float] | None,
            accuracy: Any, device: Any, note: str, evidence: dict) -> dict:
     event: dict[str, Any] = {
         "event_id": f"{event_id}"[:120],
@@ -95,7 +177,7 @@ def _event(source: str, *, event_id: str, user: str, kind: str, at: datetime, co
         "at": at.isoformat(),
         "method": "geo" if coords else "manual",
         "reason": f"imported from {PLATFORM_NAME[source]}" + (f": {note}" if note else ""),
-        "evidence": {k: v for k, v in evidence.items() if v not in (None, "")},
+        "evidence": {k: v for k, v in evidence.items() if v not in (None, "", [])},
     }
     if coords:
         event.update(lat=coords[0], lng=coords[1], coord_system="gcj02")
@@ -139,7 +221,8 @@ def wecom_events(payload: Any) -> list[dict]:
                 note=str(r.get("checkin_type")),
                 evidence={"checkin_type": r.get("checkin_type"), "exception_type": exception, "location_title": r.get("location_title"),
                           "location_detail": r.get("location_detail"), "wifiname": r.get("wifiname"), "wifimac": r.get("wifimac"),
-                          "groupname": r.get("groupname"), "notes": r.get("notes"), "sch_checkin_time": r.get("sch_checkin_time")},
+                          "groupname": r.get("groupname"), "notes": r.get("notes"), "sch_checkin_time": r.get("sch_checkin_time"),
+                          "platform_verdict": verdicts("wecom", r)},
             ))
     return out
 
@@ -165,40 +248,35 @@ def dingtalk_events(payload: Any) -> list[dict]:
                 coords=_coords(r.get("userLatitude"), r.get("userLongitude")), accuracy=r.get("userAccuracy"), device=r.get("deviceId"),
                 note=str(r.get("sourceType") or ""),
                 evidence={"sourceType": r.get("sourceType"), "timeResult": r.get("timeResult"), "locationResult": r.get("locationResult"),
-                          "isLegal": r.get("isLegal"), "invalidRecordType": r.get("invalidRecordType"), "recordId": record_id},
+                          "isLegal": r.get("isLegal"), "invalidRecordType": r.get("invalidRecordType"), "recordId": record_id,
+                          "platform_verdict": verdicts("dingtalk", r)},
             ))
     return out
 
 
-def feishu_events(payload: Any, *, zone: ZoneInfo) -> list[dict]:
+def feishu_events(payload: Any) -> list[dict]:
     if isinstance(payload, dict) and payload.get("code") not in (None, 0):
         raise PayloadError(f"Feishu answered code {payload.get('code')}: {payload.get('msg')}")
     records = _records(payload, "data", "user_flow_results") if not isinstance(payload, dict) or "data" in payload else _records(payload, "user_flow_results")
-    good: list[tuple[datetime, int, dict, str]] = []
-    out: list[tuple[int, dict]] = []
+    out = []
     for i, r in enumerate(records):
         if not isinstance(r, dict):
-            out.append((i, _unusable("feishu", r, "not an object", i)))
+            out.append(_unusable("feishu", r, "not an object", i))
             continue
         user, at = _user(r, "user_id", "employee_id"), _epoch(r.get("check_time"))
         if user is None or at is None:
-            out.append((i, _unusable("feishu", r, "needs user_id and check_time (unix s)", i)))
-        else:
-            good.append((at, i, r, user))
-    last_kind: dict[tuple[str, date], str] = {}
-    for at, i, r, user in sorted(good, key=lambda g: (g[3], g[0], g[1])):
-        day = (user, at.astimezone(zone).date())
-        kind = "out" if last_kind.get(day) == "in" else "in"
-        last_kind[day] = kind
+            out.append(_unusable("feishu", r, "needs user_id and check_time (unix s)", i))
+            continue
         record_id = _user(r, "record_id", "idempotent_id")
-        out.append((i, _event(
-            "feishu", event_id=f"feishu:{record_id or _hash(user, r.get('check_time'))}", user=user, kind=kind, at=at,
+        out.append(_event(
+            "feishu", event_id=f"feishu:{record_id or _hash(user, r.get('check_time'))}", user=user, kind=None, at=at,
             coords=_coords(r.get("latitude"), r.get("longitude")), accuracy=None, device=r.get("device_id"),
             note=str(r.get("location_name") or ""),
             evidence={"type": r.get("type"), "location_name": r.get("location_name"), "is_field": r.get("is_field"), "is_wifi": r.get("is_wifi"),
-                      "ssid": r.get("ssid"), "bssid": r.get("bssid"), "record_id": record_id, "kind_inferred": "alternating per person and day"},
-        )))
-    return [e for _, e in sorted(out, key=lambda x: x[0])]
+                      "check_result": r.get("check_result"), "ssid": r.get("ssid"), "bssid": r.get("bssid"), "record_id": record_id,
+                      "platform_verdict": verdicts("feishu", r)},
+        ))
+    return out
 
 
 # ---------------------------------------------------------------- sign-in sheets
