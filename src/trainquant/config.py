@@ -104,6 +104,16 @@ class Settings(BaseSettings):
         parse_many(value)  # raises ValueError naming what it could not read
         return value
 
+    @field_validator("platform_verdict_policy")
+    @classmethod
+    def _policy_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        from trainquant.attendance.platforms.rules import policy_key_problem
+
+        problems = [p for key in value if (p := policy_key_problem(key))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @model_validator(mode="after")
     def _resolve_secrets(self) -> Settings:
         # Configured values win; what is missing comes from the instance folder (development) or is

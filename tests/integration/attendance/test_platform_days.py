@@ -210,3 +210,14 @@ def test_a_rejected_record_imported_again_is_answered_as_a_repeat(client, school
     again = post(client, "wecom", payload)
     assert again["duplicate"] == 2 and [r["id"] for r in again["results"]] == [r["id"] for r in first["results"]]
     assert db.scalar(select(CheckinEvent.id).order_by(CheckinEvent.id.desc())) == first["results"][-1]["id"]
+
+
+def test_the_rejected_list_leaves_out_punches_of_no_session_unless_asked_for(client, school, db):
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("lilei", "上班打卡", -300), wecom("wangfang", "上班打卡", 0, where=school["room_a"]),
+                                                         wecom("lilei", "下班打卡", 30, exception="地点异常")]})
+    rejected = client.get("/api/v1/attendance/events", params={"verdict": "rejected"}).json()["items"]
+    assert [e["reason_code"] for e in rejected] == ["walk-in"]
+    quiet = client.get("/api/v1/attendance/events", params={"verdict": "rejected", "reason_code": "unrelated"}).json()["items"]
+    assert [e["employee_ref"] for e in quiet] == [None] and len(quiet) == 1
+    accepted = client.get("/api/v1/attendance/events", params={"verdict": "accepted"}).json()["items"]
+    assert [e["platform_verdict"] for e in accepted] == [["wecom.exception_type.地点异常"]]

@@ -105,3 +105,26 @@ def test_times_with_an_offset_keep_it():
     # A cell at the calendar's edge has no UTC time (it would overflow): no time, so the row is kept as unusable.
     assert importers.sheet_time("0001-01-01 00:00", SHANGHAI, None) is None
     assert importers.sheet_time("9999-12-31T23:59:59-12:00", SHANGHAI, None) is None
+
+
+def test_a_policy_key_that_names_no_verdict_is_refused_at_start():
+    import pytest
+    from pydantic import ValidationError
+
+    from trainquant.config import Settings
+
+    assert Settings(env="test", platform_verdict_policy={"dingtalk.isLegal.N": "accept", "feishu.is_field.*": "review"}).platform_verdict_policy
+    with pytest.raises(ValidationError, match=r"dingtalk\.isLegel\.N"):
+        Settings(env="test", platform_verdict_policy={"dingtalk.isLegel.N": "accept"})
+    with pytest.raises(ValidationError):
+        Settings(env="test", platform_verdict_policy={"dingtalk.isLegal.N": "ignore"})
+
+
+def test_the_strongest_verdict_decides_and_an_unknown_one_is_reviewed():
+    assert importers.decide([]) == ("accept", [])
+    assert importers.decide(["dingtalk.timeResult.Late", "dingtalk.isLegal.N"]) == ("reject", ["dingtalk.isLegal.N"])
+    assert importers.decide(["wecom.exception_type.时间异常"]) == ("accept", ["wecom.exception_type.时间异常"])
+    assert importers.decide(["wecom.exception_type.新的异常"]) == ("review", ["wecom.exception_type.新的异常"])
+    assert importers.decide(["dingtalk.isLegal.N"], {"dingtalk.isLegal.N": "accept"}) == ("accept", ["dingtalk.isLegal.N"])
+    assert importers.verdicts("wecom", {"exception_type": "地点异常;非常用设备"}) == ["wecom.exception_type.地点异常", "wecom.exception_type.非常用设备"]
+    assert importers.verdicts("dingtalk", {"isLegal": "Y", "timeResult": "Normal", "sourceType": "BOSS"}) == ["dingtalk.sourceType.BOSS"]

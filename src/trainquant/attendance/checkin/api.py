@@ -12,6 +12,7 @@ from trainquant import bulk
 from trainquant.attendance.checkin import pending, qr, service
 from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn, IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent, RejectionsPerHour
+from trainquant.attendance.rules import QUIET_CODES
 from trainquant.auth.permissions import Principal
 from trainquant.deps import (
     AppClock,
@@ -60,6 +61,12 @@ async def post_events(
     return Response(outcome.json(), media_type="application/json")
 
 
+def _platform_verdict(raw: object) -> object:
+    """The platform's own verdict on an imported punch, kept in its evidence beside ours."""
+    evidence = raw.get("evidence") if isinstance(raw, dict) else None
+    return evidence.get("platform_verdict") if isinstance(evidence, dict) else None
+
+
 @router.get("/events", response_model=Page[dict])
 def list_events(
     db: ReadSession,
@@ -69,8 +76,14 @@ def list_events(
     verdict: Annotated[str | None, Query(pattern="^(accepted|rejected)$")] = None,
     source: Annotated[str | None, Query(max_length=16)] = None,
     origin: Annotated[str | None, Query(max_length=96, description="the sender: apikey:<id>, user:<id>, zkteco:<SN>, wecom ...")] = None,
+    reason_code: Annotated[str | None, Query(max_length=40, description="e.g. walk-in, platform-rejected; unrelated, double-tap and "
+                                             "redundant (platform punches of no session) are listed only when asked for")] = None,
 ):
     stmt = select(CheckinEvent).order_by(CheckinEvent.id.desc())
+    if reason_code:
+        stmt = stmt.where(CheckinEvent.reason_code == reason_code)
+    elif verdict == "rejected":
+        stmt = stmt.where(CheckinEvent.reason_code.not_in(QUIET_CODES))
     if session:
         stmt = stmt.where(CheckinEvent.session_id == get_session(db, session).id)
     if verdict:
@@ -85,6 +98,7 @@ def list_events(
             "id": e.id, "source": e.source, "origin": e.origin, "received_at": e.received_at, "employee_ref": e.employee_ref, "session_id": e.session_id,
             "kind": e.kind, "at": e.at, "method": e.method, "device_id": e.device_id, "verdict": e.verdict,
             "reason_code": e.reason_code, "reason": e.reason, "distance_m": e.distance_m,
+            "platform_verdict": _platform_verdict(e.raw),
         }
         for e in rows
     ]
