@@ -27,6 +27,7 @@ VERDICTS = ("accepted", "rejected")
 SOURCES = ("api", "zkteco", "wecom", "dingtalk", "feishu", "sheet", "qr-page", "manual")
 PROXY_SIGNALS = ("shared-device", "relayed-token", "impossible-travel", "timetable-contradiction", "platform-verdict")
 CASE_STATUSES = ("open", "confirmed", "cleared")
+WALK_IN_DECISIONS = ("accepted", "dismissed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -226,3 +227,26 @@ class ProxyCase(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WalkInDecision(Base):
+    """HR's decision on a walk-in: the punches of someone not enrolled in the session they were placed in
+    (rejected ``walk-in`` events). Accepting enrols the person (approved, with the reason) and stores the
+    punches again as accepted events from their original sender, so the same export imported later
+    repeats them; dismissing keeps them rejected. One decision per person and session, final."""
+
+    __tablename__ = "walk_in_decisions"
+    __table_args__ = (
+        CheckConstraint(_in("status", WALK_IN_DECISIONS), name="status"),
+        UniqueConstraint("session_id", "employee_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    event_ids: Mapped[list] = mapped_column(JSON, default=list)  # the walk-in events decided on
+    accepted_ids: Mapped[list] = mapped_column(JSON, default=list)  # the accepted events stored for them
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)

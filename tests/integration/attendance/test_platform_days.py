@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import make_api_key, make_department, make_employee, make_site
+from tests.conftest import login, make_api_key, make_department, make_employee, make_site, make_user
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.geo import wgs84_to_gcj02
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
@@ -221,3 +221,51 @@ def test_the_rejected_list_leaves_out_punches_of_no_session_unless_asked_for(cli
     assert [e["employee_ref"] for e in quiet] == [None] and len(quiet) == 1
     accepted = client.get("/api/v1/attendance/events", params={"verdict": "accepted"}).json()["items"]
     assert [e["platform_verdict"] for e in accepted] == [["wecom.exception_type.地点异常"]]
+
+
+def test_hr_accepts_a_walk_in_and_the_same_export_imported_again_repeats_it(client, school, db):
+    payload = {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_a"]),
+                                             wecom("wangfang", "下班打卡", 120, where=school["room_a"])]}
+    first = post(client, "wecom", payload)
+    assert [r["reason_code"] for r in first["results"]] == ["walk-in", "walk-in"]
+    listed = client.get("/api/v1/attendance/walk-ins").json()
+    assert listed["total"] == 1
+    item = listed["items"][0]
+    assert (item["session_code"], item["employee_no"], [p["kind"] for p in item["punches"]], item["status"]) == ("CI-1", "T3", ["in", "out"], "open")
+    assert client.post("/api/v1/attendance/walk-ins/CI-1/T3/accept", json={}).status_code == 422  # a reason is needed
+    resp = client.post("/api/v1/attendance/walk-ins/CI-1/T3/accept", json={"reason": "came with the trainer's consent"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "accepted" and len(resp.json()["accepted_ids"]) == 2
+    assert minutes(db, school["a"], school["people"]["T3"]) == 110
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.session_id == school["a"].id, Enrolment.employee_id == school["people"]["T3"].id))
+    assert enrolment is not None and enrolment.status == "approved" and "consent" in (enrolment.reason or "")
+    again = post(client, "wecom", payload)
+    assert again["duplicate"] == 2 and [r["id"] for r in again["results"]] == resp.json()["accepted_ids"]
+    assert client.post("/api/v1/attendance/walk-ins/CI-1/T3/dismiss", json={}).status_code == 409
+    assert client.get("/api/v1/attendance/walk-ins").json()["total"] == 0
+    assert client.get("/api/v1/attendance/walk-ins", params={"status": "accepted"}).json()["total"] == 1
+
+
+def test_hr_dismisses_a_walk_in_and_nothing_counts(client, school, db):
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_b"])]})
+    resp = client.post("/api/v1/attendance/walk-ins/CI-2/T3/dismiss", json={"reason": "waited outside for a colleague"})
+    assert resp.status_code == 200 and resp.json()["status"] == "dismissed"
+    assert record(db, school["b"], school["people"]["T3"]) is None
+    assert client.post("/api/v1/attendance/walk-ins/CI-1/T3/accept", json={"reason": "x"}).status_code == 404
+
+
+def test_the_walk_ins_page_lists_them_and_hr_decides_there(client, school, db):
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_a"])]})
+    del client.headers["Authorization"]
+    make_user(db, username="hr", role="hr")
+    db.commit()
+    csrf = login(client, "hr")
+    page = client.get("/attendance/walk-ins")
+    assert page.status_code == 200 and "T3" in page.text and "CI-1" in page.text and "14:10" in page.text  # Beijing time
+    assert 'href="/attendance/walk-ins"' in client.get("/attendance/review").text
+    refused = client.post("/attendance/walk-ins/CI-1/T3/accept", data={"csrf_token": csrf, "reason": ""}, headers={"HX-Request": "true"})
+    assert refused.status_code == 200 and 'role="alert"' in refused.text  # a reason is needed, said in the row
+    done = client.post("/attendance/walk-ins/CI-1/T3/accept", data={"csrf_token": csrf, "reason": "the trainer let her in"},
+                       headers={"HX-Request": "true"})
+    assert done.status_code == 200 and "the trainer let her in" in done.text
+    assert record(db, school["a"], school["people"]["T3"]) is not None

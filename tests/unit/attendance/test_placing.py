@@ -99,7 +99,7 @@ def punch_st(draw, key: str, when=None) -> Punch:
     return Punch(
         key=key,
         employee_id=draw(st.integers(1, 4)),
-        at=draw(when if when is not None else st.one_of(times, near)),
+        at=draw(when if when is not None else st.one_of(times, near, near)),
         kind=draw(st.sampled_from([None, "in", "out"])),
         **draw(where_st()),
     )
@@ -109,7 +109,13 @@ def punch_st(draw, key: str, when=None) -> Punch:
 def day_st(draw) -> tuple[list[Slot], list[Punch]]:
     slots = draw(slots_st())
     n = draw(st.integers(0, 14))
-    punches = [draw(punch_st(f"k{i}")) for i in range(n)]
+    punches: list[Punch] = []
+    for i in range(n):
+        p = draw(punch_st(f"k{i}"))
+        if punches and draw(st.integers(0, 4)) == 0:  # the same instant as an earlier punch: ties go by key
+            twin = draw(st.sampled_from(punches))
+            p = Punch(p.key, p.employee_id, twin.at, p.kind, p.lat, p.lng, p.accuracy_m, p.venue_id)
+        punches.append(p)
     return slots, punches
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from trainquant import bulk
-from trainquant.attendance.checkin import pending, qr, service
+from trainquant.attendance.checkin import pending, qr, service, walkins
 from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn, IngestResult, events_of
 from trainquant.attendance.models import CheckinEvent, RejectionsPerHour
 from trainquant.attendance.rules import QUIET_CODES
@@ -17,11 +19,13 @@ from trainquant.auth.permissions import Principal
 from trainquant.deps import (
     AppClock,
     AppSettings,
+    DbSession,
     ReadSession,
     read_json_limited,
     require,
 )
 from trainquant.pagination import Page, Paging, paginate
+from trainquant.schemas import StrictInput
 from trainquant.training.lookups import get_session
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
@@ -124,3 +128,55 @@ def current_qr(code: str, db: ReadSession, clock: AppClock, settings: AppSetting
     now = clock.now().timestamp()
     token = qr.issue(settings.secret_key, s.id, now)
     return {"token": token.encode(), "step": token.step, "refresh_in_s": qr.STEP_SECONDS - int(now % qr.STEP_SECONDS)}
+
+
+class WalkInRead(BaseModel):
+    session_code: str
+    session_title: str
+    starts_at: datetime
+    employee_no: str
+    name: str
+    punches: list[dict]
+    event_ids: list[int]
+    status: str  # open | accepted | dismissed
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    accepted_ids: list[int]
+
+
+class WalkInDecisionIn(StrictInput):
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+def walk_in_read(w: walkins.WalkIn) -> WalkInRead:
+    d = w.decision
+    return WalkInRead(
+        session_code=w.session_code, session_title=w.session_title, starts_at=w.starts_at, employee_no=w.employee_no, name=w.name,
+        punches=[{"at": at, "kind": kind, "source": source} for at, kind, source in w.punches], event_ids=list(w.event_ids), status=w.status,
+        reason=d.reason if d else None, decided_by=d.decided_by if d else None, decided_at=d.decided_at if d else None,
+        accepted_ids=[int(i) for i in d.accepted_ids] if d else [],
+    )
+
+
+@router.get("/walk-ins", response_model=Page[WalkInRead],
+            summary="Punches of people not enrolled in the session they were placed in, per person and session, for HR to accept or dismiss")
+def list_walk_ins(
+    db: ReadSession, paging: Paging, _: Manage,
+    status: Annotated[str, Query(pattern="^(open|accepted|dismissed|all)$")] = "open",
+    session: Annotated[str | None, Query(max_length=40)] = None,
+):
+    rows, total = walkins.list_walk_ins(db, paging, status=None if status == "all" else status, session_code=session)
+    return Page.of([walk_in_read(w) for w in rows], total, paging)
+
+
+@router.post("/walk-ins/{session_code}/{employee_no}/{decision}", response_model=WalkInRead,
+             summary="Accept (enrol the person and count the punches; a reason is required) or dismiss a walk-in")
+def decide_walk_in(
+    session_code: Annotated[str, Path(max_length=40)], employee_no: Annotated[str, Path(max_length=40)],
+    decision: Literal["accept", "dismiss"], db: DbSession, clock: AppClock, settings: AppSettings, principal: Manage,
+    body: WalkInDecisionIn | None = None,
+):
+    w = walkins.decide(db, session_code, employee_no, decision, reason=body.reason if body else None, principal=principal,
+                       now=clock.now(), settings=settings)
+    return walk_in_read(w)

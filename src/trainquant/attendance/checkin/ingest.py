@@ -195,12 +195,14 @@ def ingest(
     reader: sessionmaker[Session] | None = None,
     rejected_cap: int = DEFAULT_REJECTED_CAP,
     walk_ins: bool = False,
+    origin: str | None = None,
 ) -> IngestOutcome:
     """Judge and store a batch in ``db``'s transaction (the caller commits).
 
     With ``walk_ins`` (platform exports, whose punches are attached to sessions by the importer), a
     punch of someone not enrolled (approved) in its session is rejected ``walk-in``: not an attendance
-    record until HR accepts it (``walkins.py``).
+    record until HR accepts it (``walkins.py``). ``origin`` stores the batch as its original sender's
+    (an accepted walk-in's punches, so that the sender's retry repeats them).
 
     With ``reader`` (``db.read_only`` sessions), the batch is judged in a read-only transaction and
     ``db`` is first used to store it: on SQLite the write lock is then held only while storing, so
@@ -215,7 +217,8 @@ def ingest(
     if not raw_events:
         raise Invalid("no events: send one event object, or {\"events\": [...]} with at least one")
     batch_id = batch_id or uuid.uuid4().hex
-    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id, walk_ins=walk_ins)
+    judge = partial(_judge, raw_events, source=source, principal=principal, now=now, secret_key=secret_key, batch_id=batch_id, walk_ins=walk_ins,
+                    origin=origin)
     store = partial(_store, now=now, rejected_cap=rejected_cap)
     with gc_paused():
         if reader is None:
@@ -233,10 +236,11 @@ def ingest(
 
 def _judge(
     raw_events: Sequence[Any], db: Session, *, source: str, principal: Principal | None, now: datetime, secret_key: str, batch_id: str,
-    walk_ins: bool = False,
+    walk_ins: bool = False, origin: str | None = None,
 ) -> tuple[list[_Row], list[tuple]]:
     """Verdicts for the batch, and the rows to insert (everything but their ids, which are drawn under the lock)."""
-    origin = None if source == "zkteco" else origin_of(source, principal, None)  # ZKTeco: one per terminal
+    if origin is None and source != "zkteco":  # ZKTeco: one per terminal, from each record
+        origin = origin_of(source, principal, None)
     legacy_source = source if source in PRINCIPAL_SOURCES and _legacy_keys_kept(db) else None
     rows = [_parse(i, raw, origin or origin_of(source, principal, raw), legacy_source) for i, raw in enumerate(raw_events)]
     parsed = [r for r in rows if r.event is not None]

@@ -5,22 +5,27 @@ Thin: check-ins go through the same use case as the JSON API (``checkin.service`
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance.checkin import qr
+from trainquant.attendance.checkin import qr, walkins
 from trainquant.attendance.checkin.service import ingest_and_recompute
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
+from trainquant.errors import DomainError
 from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee
+from trainquant.pagination import PageParams
 from trainquant.training import forms
 from trainquant.training.lookups import get_session
 from trainquant.training.models import TrainingSession
@@ -164,3 +169,39 @@ def checkin_fallback(
     status = "rejected" if verdict.status == "duplicate" and verdict.reason_code != "duplicate" else verdict.status
     ctx.update({"problem": None, "verdict": status, "verdict_kind": kind, "verdict_text": reason_text(verdict.reason_code) if status == "rejected" else ""})
     return render(request, "attendance/checkin.html", ctx)
+
+
+WALK_IN_PAGE_SIZE = 50
+
+
+def _local_time(settings: Settings):
+    zone = ZoneInfo(settings.default_timezone)
+    return lambda at, fmt="%Y-%m-%d %H:%M": at.astimezone(zone).strftime(fmt)
+
+
+@router.get("/attendance/walk-ins")
+def walk_ins_page(request: Request, db: ReadSession, _p: Manage, settings: AppSettings, status: str = "open", page: int = 1):
+    status = status if status in ("open", "accepted", "dismissed", "all") else "open"
+    paging = PageParams(page=max(1, min(page, 100_000)), page_size=WALK_IN_PAGE_SIZE)
+    rows, total = walkins.list_walk_ins(db, paging, status=None if status == "all" else status)
+    return render(request, "attendance/walk_ins.html", {
+        "rows": rows, "total": total, "page": paging.page, "pages": max(1, math.ceil(total / WALK_IN_PAGE_SIZE)), "status": status,
+        "local": _local_time(settings),
+    })
+
+
+@router.post("/attendance/walk-ins/{session_code}/{employee_no}/{decision}")
+def walk_in_decide(request: Request, session_code: str, employee_no: str, decision: str, db: DbSession, clock: AppClock,
+                   settings: AppSettings, principal: Manage, reason: Annotated[str, Form()] = ""):
+    row_error, row = None, None
+    try:
+        row = walkins.decide(db, session_code[:40], employee_no[:40], decision, reason=reason[:500], principal=principal,
+                             now=clock.now(), settings=settings)
+    except DomainError as exc:
+        if not request.headers.get("HX-Request"):
+            raise
+        row_error = exc.message
+        row = walkins.find(db, session_code[:40], employee_no[:40])
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse("/attendance/walk-ins", status_code=303)
+    return render(request, "attendance/_walk_in_row.html", {"w": row, "row_error": row_error, "local": _local_time(settings)})

@@ -38,11 +38,11 @@ def refresh(db: Session, pairs: set[tuple[int, int]], *, now: datetime, settings
 
 def ingest_now(
     db: Session, events: list[Any], *, source: str, principal: Principal | None, now: datetime, settings: Settings,
-    reader: sessionmaker[Session] | None = None, walk_ins: bool = False,
+    reader: sessionmaker[Session] | None = None, walk_ins: bool = False, origin: str | None = None,
 ) -> IngestOutcome:
     """Store, then recompute everything the batch touched, in the caller's transaction."""
     outcome = ingest(db, events, source=source, principal=principal, now=now, secret_key=settings.secret_key, reader=reader,
-                     rejected_cap=settings.rejected_per_source_per_hour, walk_ins=walk_ins)
+                     rejected_cap=settings.rejected_per_source_per_hour, walk_ins=walk_ins, origin=origin)
     refresh(db, outcome.affected, now=now, settings=settings, event_ids=outcome.stored_ids)
     return outcome
 
