@@ -41,11 +41,7 @@ def figures(punches: list[Punch], slots: list[Slot], placed: dict[str, Placement
             p = by_key[key]
             groups.setdefault((p.employee_id, pl.session), []).append(rules.Punch(p.at, pl.kind, key))
     people = {p.employee_id for p in punches}
-    return {
-        (person, s.code): rules.attended(groups.get((person, s.code), []), rules.Window(s.starts_at, s.ends_at))
-        for person in people
-        for s in slots
-    }
+    return {(person, s.code): rules.attended(groups.get((person, s.code), []), rules.Window(s.starts_at, s.ends_at)) for person in people for s in slots}
 
 
 # --- strategies --------------------------------------------------------------------------------------
