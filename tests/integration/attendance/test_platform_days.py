@@ -269,3 +269,16 @@ def test_the_walk_ins_page_lists_them_and_hr_decides_there(client, school, db):
                        headers={"HX-Request": "true"})
     assert done.status_code == 200 and "the trainer let her in" in done.text
     assert record(db, school["a"], school["people"]["T3"]) is not None
+
+
+def test_back_from_lunch_inside_the_hour_before_then_late_is_late_with_and_without_directions(client, school, db):
+    room = school["room_a"]
+    post(client, "wecom", {"errcode": 0, "checkindata": [
+        wecom("lilei", "上班打卡", -60, where=room), wecom("lilei", "上班打卡", 20, where=room), wecom("lilei", "下班打卡", 120, where=room)]})
+    r = record(db, school["a"], school["people"]["T1"])
+    assert r is not None and (r.attended_seconds, r.late_seconds, r.flags) == (100 * 60, 20 * 60, [])
+    post(client, "feishu", {"code": 0, "data": {"user_flow_results": [
+        feishu("ou_han", "13:00", "g1", where=school["room_b"]), feishu("ou_han", "14:20", "g2", where=school["room_b"]),
+        feishu("ou_han", "16:01", "g3", where=school["room_b"])]}})
+    r = record(db, school["b"], school["people"]["T2"])
+    assert r is not None and (r.attended_seconds, r.late_seconds, r.flags) == (100 * 60, 20 * 60, [])

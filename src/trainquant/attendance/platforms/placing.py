@@ -18,12 +18,18 @@ export's order (ties are broken by the punch's key, never by its position):
   within ``double_tap`` after the previous one kept is the same punch: the first is kept, the rest
   are ``double-tap``.
 - **Direction**, for punches without one (Feishu), among the punches placed in one session for one
-  person only: the last punch up to the start is "in" (earlier ones there are redundant), the first
-  from the end on is "out" (later ones redundant), those in between continue the alternation from
-  "in". Where the count in between is odd the alternation cannot close; it then reads the stray
-  punch as leaving (two "out"s in a row), the reading that credits less, and the placement says so.
-  Punches with a direction keep it; the redundant arrivals before the start and departures after the
-  end are dropped from them too, so a commute punch before a session never adds a ``duplicate-in``.
+  person only: of the punches up to the start only the last is an arrival, of those from the end on
+  only the first a departure (the others are ``redundant``). An odd count cannot pair up: the punch
+  farthest outside the session's time (at work before it, going home after it) is redundant. Then
+  the punches alternate from "in", and a last punch from the end on is "out"; where the count still
+  cannot close (an odd count inside the session), the stray punch is read as leaving, the reading
+  that credits less, and the placement says so.
+- Punches with a direction keep it; the same redundancy applies to them (an arrival before the start
+  followed by another "in" is back from lunch, not the session's check-in), so a commute punch before
+  a session never adds a ``duplicate-in`` nor hides a late arrival.
+- What a direction-less day cannot tell apart stays ambiguous: a punch inside the hour before and one
+  after the start, and none after the end, read as arriving early and leaving, not as a commute and a
+  late arrival without a check-out.
 
 Invariants (property-tested): a punch outside every session's window changes no other placement,
 and the order of the punches changes nothing.
@@ -134,29 +140,49 @@ def _choose(p: Punch, slots: Sequence[Slot], w: Windows) -> Placement:
     return Placement(UNRELATED, note="not enrolled in a session at this time, and nothing places the punch in its room")
 
 
+def _redundant(p: Punch, s: Slot, kind: str, why: str) -> Placement:
+    return Placement(REDUNDANT, session=s.code, kind=p.kind or kind, note=why)
+
+
 def _directions(group: list[Punch], s: Slot) -> dict[str, Placement]:
     """Direction and redundancy among one person's punches placed in one session (sorted by time)."""
     out: dict[str, Placement] = {}
     before = [p for p in group if p.at <= s.starts_at]
     after = [p for p in group if p.at >= s.ends_at and p not in before]
-    middle = [p for p in group if p not in before and p not in after]
-    # Arrivals before the start: only the last counts (the time is clipped to the start anyway).
+    # Arrivals before the start: only the last counts (the time is clipped to the start anyway);
+    # departures after the end: only the first.
     arrivals = [p for p in before if p.kind in (None, "in")]
     for p in arrivals[:-1]:
-        out[p.key] = Placement(REDUNDANT, session=s.code, kind="in", note=f"an earlier arrival before session {s.code} starts")
+        out[p.key] = _redundant(p, s, "in", f"an earlier arrival before session {s.code} starts")
     departures = [p for p in after if p.kind in (None, "out")]
     for p in departures[1:]:
-        out[p.key] = Placement(REDUNDANT, session=s.code, kind="out", note=f"a later departure after session {s.code} ends")
-    first = arrivals[-1:] if arrivals else []
-    last = departures[:1]
-    rest = sorted({*[p for p in before if p not in arrivals], *middle, *[p for p in after if p not in departures]}, key=lambda p: (p.at, p.key))
-    sequence = [*first, *rest, *last]
+        out[p.key] = _redundant(p, s, "out", f"a later departure after session {s.code} ends")
+    sequence = sorted((p for p in group if p.key not in out), key=lambda p: (p.at, p.key))
+    # An arrival before the start followed by another "in" before any "out" was not the session's
+    # (back from lunch, then in late); a departure after the end preceded by an "out" neither.
+    if len(sequence) >= 2 and sequence[0].at < s.starts_at and sequence[0].kind == "in" and sequence[1].kind == "in":
+        out[sequence[0].key] = _redundant(sequence[0], s, "in", f"an arrival before session {s.code}, followed by its check-in")
+        sequence = sequence[1:]
+    if len(sequence) >= 2 and sequence[-1].at > s.ends_at and sequence[-1].kind == "out" and sequence[-2].kind == "out":
+        out[sequence[-1].key] = _redundant(sequence[-1], s, "out", f"a departure after session {s.code}, after its check-out")
+        sequence = sequence[:-1]
+    # Without directions an odd count cannot pair up: the punch farthest outside the session's time
+    # (an arrival at work or from lunch, a departure home) is the one that is not the session's.
+    if len(sequence) >= 3 and len(sequence) % 2 and all(p.kind is None for p in sequence):
+        early = (s.starts_at - sequence[0].at).total_seconds()
+        late = (sequence[-1].at - s.ends_at).total_seconds()
+        if max(early, late) > 0:
+            stray = sequence[0] if early >= late else sequence[-1]
+            out[stray.key] = _redundant(stray, s, "in" if stray is sequence[0] else "out",
+                                        f"unpaired, and the farthest outside session {s.code}'s time")
+            sequence = [p for p in sequence if p is not stray]
     expected = "in"
-    for p in sequence:
+    for i, p in enumerate(sequence):
         if p.kind is not None:
             out[p.key] = Placement(ATTACHED, session=s.code, kind=p.kind)
         else:
-            kind = "out" if p in last else "in" if p in first else expected
+            ends = i == len(sequence) - 1 and p.at >= s.ends_at
+            kind = "out" if ends else expected
             out[p.key] = Placement(ATTACHED, session=s.code, kind=kind, inferred=True)
         expected = "out" if out[p.key].kind == "in" else "in"
     for p, q in pairwise(sequence):
