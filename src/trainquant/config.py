@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # proxy-review case for HR. And which punches belong to a session: those from this many minutes
     # before its start to this many after its end; a second tap this many seconds after the first is one punch.
     platform_verdict_policy: dict[str, Literal["reject", "review", "accept"]] = Field(default_factory=dict)
-    platform_window_before_min: int = Field(default=60, ge=0, le=240)
+    platform_window_before_min: int = Field(default=20, ge=0, le=240)
     platform_window_after_min: int = Field(default=60, ge=0, le=240)
     platform_double_tap_s: int = Field(default=60, ge=0, le=600)
     sqlite_busy_timeout_ms: int = 15000

@@ -168,11 +168,14 @@ def test_feishu_day_arrival_session_and_departure_gives_90_minutes_not_30(client
 
 def test_a_person_not_enrolled_gets_no_attendance_record_but_a_walk_in_when_placed_in_the_room(client, school, db):
     got = post(client, "wecom", {"errcode": 0, "checkindata": [
-        wecom("wangfang", "上班打卡", 0, where=school["room_a"]),  # in room A's fence: a walk-in there
-        wecom("wangfang", "下班打卡", 120),  # no position: nothing places it in a room
+        wecom("wangfang", "上班打卡", 0, where=school["room_a"]),  # in room A's fence: a walk-in there ...
+        wecom("wangfang", "下班打卡", 118, where=school["room_a"]),  # ... who stayed
+        wecom("wangfang", "下班打卡", 121),  # no position: nothing places it in a room
+        wecom("hanmeimei", "下班打卡", 60, where=school["room_a"]),  # leaving work while CI-1 runs: one punch, no stay
     ]})
-    assert [(r["status"], r["reason_code"]) for r in got["results"]] == [("rejected", "walk-in"), ("rejected", "unrelated")]
-    assert record(db, school["a"], school["people"]["T3"]) is None
+    assert [(r["status"], r["reason_code"]) for r in got["results"]] == [
+        ("rejected", "walk-in"), ("rejected", "walk-in"), ("rejected", "unrelated"), ("rejected", "unrelated")]
+    assert record(db, school["a"], school["people"]["T3"]) is None and record(db, school["a"], school["people"]["T2"]) is None
     walk_in = db.scalar(select(CheckinEvent).where(CheckinEvent.id == got["results"][0]["id"]))
     assert (walk_in.session_id, walk_in.employee_id, walk_in.kind) == (school["a"].id, school["people"]["T3"].id, "in")
 
@@ -188,11 +191,12 @@ def test_two_sessions_at_once_in_two_rooms_each_punch_goes_to_its_owners_session
     assert record(db, school["b"], t1) is None and record(db, school["a"], t2) is None
 
 
-def test_commute_and_lunch_punches_near_a_session_change_nothing(client, school, db):
+def test_commute_and_lunch_punches_near_a_session_change_nothing(client, school, db, settings):
+    settings.platform_window_before_min = 60
     room = school["room_a"]
     got = post(client, "wecom", {"errcode": 0, "checkindata": [
         wecom("lilei", "上班打卡", -300, where=room),  # 09:00, arriving at work
-        wecom("lilei", "上班打卡", -50, where=room),  # 13:10, back from lunch: inside the hour before, redundant
+        wecom("lilei", "上班打卡", -50, where=room),  # 13:10, back from lunch: inside the (widened) hour before, redundant
         wecom("lilei", "上班打卡", -2, where=room),
         wecom("lilei", "下班打卡", 121, where=room),
         wecom("lilei", "下班打卡", 240, where=room),  # 18:00, going home
@@ -213,10 +217,11 @@ def test_a_rejected_record_imported_again_is_answered_as_a_repeat(client, school
 
 
 def test_the_rejected_list_leaves_out_punches_of_no_session_unless_asked_for(client, school, db):
-    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("lilei", "上班打卡", -300), wecom("wangfang", "上班打卡", 0, where=school["room_a"]),
-                                                         wecom("lilei", "下班打卡", 30, exception="地点异常")]})
+    post(client, "wecom", {"errcode": 0, "checkindata": [
+        wecom("lilei", "上班打卡", -300), wecom("wangfang", "上班打卡", 0, where=school["room_a"]),
+        wecom("wangfang", "下班打卡", 110, where=school["room_a"]), wecom("lilei", "下班打卡", 30, exception="地点异常")]})
     rejected = client.get("/api/v1/attendance/events", params={"verdict": "rejected"}).json()["items"]
-    assert [e["reason_code"] for e in rejected] == ["walk-in"]
+    assert [e["reason_code"] for e in rejected] == ["walk-in", "walk-in"]
     quiet = client.get("/api/v1/attendance/events", params={"verdict": "rejected", "reason_code": "unrelated"}).json()["items"]
     assert [e["employee_ref"] for e in quiet] == [None] and len(quiet) == 1
     accepted = client.get("/api/v1/attendance/events", params={"verdict": "accepted"}).json()["items"]
@@ -247,7 +252,8 @@ def test_hr_accepts_a_walk_in_and_the_same_export_imported_again_repeats_it(clie
 
 
 def test_hr_dismisses_a_walk_in_and_nothing_counts(client, school, db):
-    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_b"])]})
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_b"]),
+                                                         wecom("wangfang", "下班打卡", 100, where=school["room_b"])]})
     resp = client.post("/api/v1/attendance/walk-ins/CI-2/T3/dismiss", json={"reason": "waited outside for a colleague"})
     assert resp.status_code == 200 and resp.json()["status"] == "dismissed"
     assert record(db, school["b"], school["people"]["T3"]) is None
@@ -255,7 +261,8 @@ def test_hr_dismisses_a_walk_in_and_nothing_counts(client, school, db):
 
 
 def test_the_walk_ins_page_lists_them_and_hr_decides_there(client, school, db):
-    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_a"])]})
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("wangfang", "上班打卡", 10, where=school["room_a"]),
+                                                         wecom("wangfang", "下班打卡", 100, where=school["room_a"])]})
     del client.headers["Authorization"]
     make_user(db, username="hr", role="hr")
     db.commit()
@@ -271,7 +278,8 @@ def test_the_walk_ins_page_lists_them_and_hr_decides_there(client, school, db):
     assert record(db, school["a"], school["people"]["T3"]) is not None
 
 
-def test_back_from_lunch_inside_the_hour_before_then_late_is_late_with_and_without_directions(client, school, db):
+def test_back_from_lunch_inside_the_hour_before_then_late_is_late_with_and_without_directions(client, school, db, settings):
+    settings.platform_window_before_min = 60  # the lunch punch falls inside the window
     room = school["room_a"]
     post(client, "wecom", {"errcode": 0, "checkindata": [
         wecom("lilei", "上班打卡", -60, where=room), wecom("lilei", "上班打卡", 20, where=room), wecom("lilei", "下班打卡", 120, where=room)]})

@@ -232,10 +232,14 @@ INSIDE_B = (31.2395, 121.4738)  # ~15 m from room 2's centre
 def test_in_the_other_sessions_fence_is_a_walk_in_there():
     # The position puts the punch elsewhere for A (~1 km away) and here for B: walk-in at B.
     p = Punch("p", 7, at(6, 10), None, lat=INSIDE_B[0], lng=INSIDE_B[1], accuracy_m=10.0)
+    q = Punch("q", 7, at(7, 20), None, lat=INSIDE_B[0], lng=INSIDE_B[1], accuracy_m=10.0)
     assert placing.evidence(p, A)[0] == placing.ELSEWHERE
     assert placing.evidence(p, B)[0] == placing.HERE
-    placed = place([p], [A, B], W)
-    assert (placed["p"].status, placed["p"].session) == ("walk-in", "B")
+    placed = place([p, q], [A, B], W)
+    assert (placed["p"].status, placed["p"].session, placed["p"].kind) == ("walk-in", "B", "in")
+    assert (placed["q"].status, placed["q"].session, placed["q"].kind) == ("walk-in", "B", "out")
+    # One punch alone is no stay (leaving work while the session runs): unrelated.
+    assert place([p], [A, B], W)["p"].status == "unrelated"
 
 
 def test_without_evidence_against_the_enrolled_session_it_is_placed_there():
@@ -263,8 +267,13 @@ def test_not_enrolled_without_evidence_is_unrelated():
 
 def test_not_enrolled_on_the_rooms_device_is_a_walk_in():
     p = Punch("p", 9, at(6, 30), "in", venue_id=1)
-    placed = place([p], [SESSION], W)
+    q = Punch("q", 9, at(7, 10), "out", venue_id=1)
+    placed = place([p, q], [SESSION], W)
     assert (placed["p"].status, placed["p"].session, placed["p"].kind) == ("walk-in", "S1", "in")
+    assert (placed["q"].status, placed["q"].session, placed["q"].kind) == ("walk-in", "S1", "out")
+    # Two check-ins and no check-out are no stay.
+    r = Punch("r", 9, at(6, 50), "in", venue_id=1)
+    assert {k: v.status for k, v in place([p, r], [SESSION], W).items()} == {"p": "unrelated", "r": "unrelated"}
 
 
 def test_not_enrolled_on_another_rooms_device_is_unrelated():

@@ -10,8 +10,9 @@ export's order (ties are broken by the punch's key, never by its position):
   fence, says it was *here* or *elsewhere*; without either nothing is known. The person's own
   sessions (approved enrolments) come first, unless the evidence puts the punch elsewhere; among
   them the one the evidence points to, then the one whose time holds the punch, then the nearest in
-  time. A punch that fits none of the person's sessions is a ``walk-in`` only where the evidence puts
-  it in that session's room (HR accepts or dismisses it); one placed elsewhere while the person's
+  time. Punches that fit none of the person's sessions are a ``walk-in`` only where the evidence puts
+  them in that session's room and they make a stay (a check-in and a check-out, or two punches
+  without directions); HR accepts or dismisses it; one placed elsewhere while the person's
   session ran is ``away`` (a rejection HR sees); otherwise it is ``unrelated`` (commuting, lunch,
   another building), kept quietly.
 - **Double tap.** Among one person's punches placed in one session, a punch of the same direction
@@ -51,7 +52,10 @@ HERE, UNKNOWN, ELSEWHERE = 0, 1, 2
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    before: timedelta = timedelta(minutes=60)
+    # Narrow before the start: an arrival at work long before a session is not its check-in, and with
+    # the credit-to-end policy it would earn the whole session. After the end a departure is clipped
+    # to the end, so a wide window there costs nothing.
+    before: timedelta = timedelta(minutes=20)
     after: timedelta = timedelta(minutes=60)
     double_tap: timedelta = timedelta(seconds=60)
 
@@ -192,6 +196,11 @@ def _directions(group: list[Punch], s: Slot) -> dict[str, Placement]:
     return out
 
 
+def _a_stay(group: list[Punch]) -> bool:
+    kinds = {p.kind for p in group}
+    return len(group) >= 2 and ("in" in kinds and "out" in kinds or None in kinds)
+
+
 def place(punches: Iterable[Punch], slots: Sequence[Slot], windows: Windows = Windows()) -> dict[str, Placement]:
     """Every punch's placement, by key."""
     by_person: dict[int, list[Punch]] = {}
@@ -219,6 +228,12 @@ def place(punches: Iterable[Punch], slots: Sequence[Slot], windows: Windows = Wi
                     continue
                 last_of[p.kind] = p
                 kept.append(p)
+            if status == WALK_IN and not _a_stay(kept):
+                # One punch of someone not enrolled (leaving work while a session runs in the building)
+                # is no walk-in: a walk-in stayed, so it has a check-in and a check-out.
+                for p in kept:
+                    result[p.key] = Placement(UNRELATED, note=f"not enrolled in session {code}, and no stay there (a single punch)")
+                continue
             for key, placement in _directions(kept, by_code[code]).items():
                 result[key] = replace(placement, status=status) if placement.status == ATTACHED else placement
     return result
