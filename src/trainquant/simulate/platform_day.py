@@ -4,12 +4,12 @@ platform must compute kept beside them as ground truth. Pure: no database, no cl
 One day per platform (the school's last weekdays before today without another session), each with
 the same shape:
 
-- everyone punches at work: arriving 08:35-09:10 and leaving 17:50-18:40 (at their campus, inside its
-  rooms' fences: a position cannot tell a commute from a check-in), a third also out to lunch and back
-  (before 12:58, outside every session's window);
-- sessions: 09:30-11:30 in 培训室A (the morning commute falls in its hour before), 14:00-16:00 in
-  培训室A and in 培训室B at once (two rooms 14 m apart: fences overlap, enrolment decides) and at the
-  Chaoyang campus, 16:30-18:00 in 培训室B (the evening commute falls in its hour after);
+- everyone punches at work: arriving 08:35-09:05 and leaving 17:50-18:40, after their own session
+  (at their campus, inside its rooms' fences: a position cannot tell a commute from a check-in), a
+  third also out to lunch and back (12:01-13:01);
+- sessions: 09:30-11:30 in 培训室A (lunch falls in its hour after), 14:00-16:00 in 培训室A and in
+  培训室B at once (two rooms 14 m apart: fences overlap, enrolment decides) and at the Chaoyang
+  campus, 16:30-18:00 in 培训室B (the evening commute falls in it and in its hour after);
 - the enrolled come on time, late, leave early, step out and come back, forget to check out, or stay
   away; some taps are doubled within a minute;
 - the platforms' verdicts: illegal (DingTalk isLegal N) and missing-punch records (Feishu Lack) on
@@ -21,8 +21,6 @@ the same shape:
 ``Truth.attended_seconds`` is computed here from what each person did (their stay in the room, clipped
 to the session; a stay without a check-out runs to the end, the sessions' credit-to-end policy), never
 from the events, so a test comparing the platform's figures with it checks the whole import.
-What a direction-less export cannot tell apart is not generated on the Feishu day: a late arrival
-without a check-out after an arrival at work inside the hour before reads as early and leaving.
 """
 
 from __future__ import annotations
@@ -160,19 +158,6 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
         sessions.append(DaySession(f"{PROGRAM}-{platform.upper()}-{suffix}", site, room, _utc(day, start), _utc(day, end), enrolled))
     in_sessions = {no for s in sessions for no in s.enrolled}
 
-    # The workday's punches: arrival, lunch, departure.
-    for no in sorted(ext):
-        site = site_of[no]
-        assert site is not None
-        arrive = _utc(day, time(8, 35)) + timedelta(seconds=rng.randint(0, 35 * 60))
-        leave = _utc(day, time(17, 50)) + timedelta(seconds=rng.randint(0, 50 * 60))
-        punches.append(_Punch(no, arrive, "in", *at_site(site)))
-        if rng.random() < P_LUNCH:
-            out = _utc(day, time(12, 1)) + timedelta(seconds=rng.randint(0, 20 * 60))
-            punches.append(_Punch(no, out, "out", *at_site(site)))
-            punches.append(_Punch(no, out + timedelta(seconds=rng.randint(25 * 60, 40 * 60)), "in", *at_site(site)))
-        punches.append(_Punch(no, leave, "out", *at_site(site)))
-
     truth: list[Truth] = []
     weights = [w for _, w in BEHAVIOURS]
     for s in sessions:
@@ -180,8 +165,6 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
         length = int((s.ends_at - s.starts_at).total_seconds())
         for no in s.enrolled:
             behaviour = rng.choices([b for b, _ in BEHAVIOURS], weights)[0]
-            if platform == "feishu" and behaviour == "forgot-checkout" and s.starts_at - _first_workday_punch(punches, no) <= timedelta(hours=1):
-                behaviour = "full"  # see the module's note: not decidable without directions
             stay: list[tuple[datetime, datetime | None]] = []
             if behaviour == "absent":
                 truth.append(Truth(s.code, no, behaviour, 0))
@@ -218,6 +201,28 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
     for _, no in walk_ins:
         punches.append(_Punch(no, walk_session.starts_at - timedelta(minutes=3), "in", *in_room(room_a)))
         punches.append(_Punch(no, walk_session.ends_at + timedelta(minutes=2), "out", *in_room(room_a)))
+
+    # The workday's punches: arrival, lunch, departure (after the person's own session, if it runs late).
+    last_session_punch: dict[str, datetime] = {}
+    for p in punches:
+        last_session_punch[p.employee_no] = max(p.at, last_session_punch.get(p.employee_no, p.at))
+    for s in sessions:  # a stay without a check-out lasted to the end: going home comes after it
+        for t in truth:
+            if t.session_code == s.code and t.behaviour != "absent":
+                last_session_punch[t.employee_no] = max(last_session_punch[t.employee_no], s.ends_at)
+    for no in sorted(ext):
+        campus = site_of[no]
+        assert campus is not None
+        arrive = _utc(day, time(8, 35)) + timedelta(seconds=rng.randint(0, 30 * 60))
+        leave = _utc(day, time(17, 50)) + timedelta(seconds=rng.randint(0, 50 * 60))
+        if no in last_session_punch:
+            leave = max(leave, last_session_punch[no] + timedelta(seconds=rng.randint(5 * 60, 25 * 60)))
+        punches.append(_Punch(no, arrive, "in", *at_site(campus)))
+        if rng.random() < P_LUNCH:
+            out = _utc(day, time(12, 1)) + timedelta(seconds=rng.randint(0, 20 * 60))
+            punches.append(_Punch(no, out, "out", *at_site(campus)))
+            punches.append(_Punch(no, out + timedelta(seconds=rng.randint(25 * 60, 40 * 60)), "in", *at_site(campus)))
+        punches.append(_Punch(no, leave, "out", *at_site(campus)))
 
     # Verdicts on real punches (they count: reviewed or accepted) and double taps.
     session_punches = [p for p in punches if p.employee_no in in_sessions and any(
@@ -257,10 +262,6 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
     rng.shuffle(punches)
     payload = _payload(platform, punches, ext, rng)
     return PlatformDay(platform, day, tuple(sessions), payload, tuple(truth), walk_ins, planted)
-
-
-def _first_workday_punch(punches: list[_Punch], no: str) -> datetime:
-    return min(p.at for p in punches if p.employee_no == no)
 
 
 def _payload(platform: str, punches: list[_Punch], ext: dict[str, str], rng: random.Random) -> dict:

@@ -20,11 +20,12 @@ export's order (ties are broken by the punch's key, never by its position):
   are ``double-tap``.
 - **Direction**, for punches without one (Feishu), among the punches placed in one session for one
   person only: of the punches up to the start only the last is an arrival, of those from the end on
-  only the first a departure (the others are ``redundant``). An odd count cannot pair up: the punch
-  farthest outside the session's time (at work before it, going home after it) is redundant. Then
-  the punches alternate from "in", and a last punch from the end on is "out"; where the count still
-  cannot close (an odd count inside the session), the stray punch is read as leaving, the reading
-  that credits less, and the placement says so.
+  only the first a departure (the others are ``redundant``). An odd count cannot pair up: a punch
+  more than ``SLACK`` outside the session's time (at work before it, going home after it) is the one
+  that is not the session's, and the farthest such is redundant. Then the punches alternate from
+  "in", and a last punch from the end on is "out" (a lone punch in the second half of the session
+  too: leaving, not arriving for the rest). Where the count still cannot close, the unpaired punch
+  is read as leaving, the reading that credits less, and the placement says so.
 - Punches with a direction keep it; the same redundancy applies to them (an arrival before the start
   followed by another "in" is back from lunch, not the session's check-in), so a commute punch before
   a session never adds a ``duplicate-in`` nor hides a late arrival.
@@ -47,6 +48,7 @@ from trainquant.attendance import geo
 
 ATTACHED, WALK_IN, UNRELATED, DOUBLE_TAP, REDUNDANT = "attached", "walk-in", "unrelated", "double-tap", "redundant"
 AWAY = "away"  # during one of the person's sessions, placed elsewhere by its position or device
+SLACK = timedelta(minutes=15)  # how far outside a session's time its own arrival or departure may lie
 HERE, UNKNOWN, ELSEWHERE = 0, 1, 2
 
 
@@ -170,12 +172,13 @@ def _directions(group: list[Punch], s: Slot) -> dict[str, Placement]:
     if len(sequence) >= 2 and sequence[-1].at > s.ends_at and sequence[-1].kind == "out" and sequence[-2].kind == "out":
         out[sequence[-1].key] = _redundant(sequence[-1], s, "out", f"a departure after session {s.code}, after its check-out")
         sequence = sequence[:-1]
-    # Without directions an odd count cannot pair up: the punch farthest outside the session's time
-    # (an arrival at work or from lunch, a departure home) is the one that is not the session's.
-    if len(sequence) >= 3 and len(sequence) % 2 and all(p.kind is None for p in sequence):
+    # Without directions an odd count cannot pair up. A punch well outside the session's time (at work
+    # before it, going home after it) is the one that is not the session's: the farthest is dropped.
+    kindless = all(p.kind is None for p in sequence)
+    if len(sequence) >= 3 and len(sequence) % 2 and kindless:
         early = (s.starts_at - sequence[0].at).total_seconds()
         late = (sequence[-1].at - s.ends_at).total_seconds()
-        if max(early, late) > 0:
+        if max(early, late) > SLACK.total_seconds():
             stray = sequence[0] if early >= late else sequence[-1]
             out[stray.key] = _redundant(stray, s, "in" if stray is sequence[0] else "out",
                                         f"unpaired, and the farthest outside session {s.code}'s time")
@@ -186,9 +189,17 @@ def _directions(group: list[Punch], s: Slot) -> dict[str, Placement]:
             out[p.key] = Placement(ATTACHED, session=s.code, kind=p.kind)
         else:
             ends = i == len(sequence) - 1 and p.at >= s.ends_at
-            kind = "out" if ends else expected
+            # A lone punch inside the session: arriving late if in its first half, leaving early if in
+            # its second (where "in" would credit the rest of the session to someone who walked past).
+            alone = len(sequence) == 1 and s.starts_at < p.at < s.ends_at and p.at - s.starts_at > s.ends_at - p.at
+            kind = "out" if ends or alone else expected
             out[p.key] = Placement(ATTACHED, session=s.code, kind=kind, inferred=True)
         expected = "out" if out[p.key].kind == "in" else "in"
+    if len(sequence) >= 3 and len(sequence) % 2 and kindless and out[sequence[-1].key].kind == "in":
+        # Still odd: the alternation would end on an arrival and credit the rest of the session; the
+        # reading that credits less ends it on a departure.
+        last = sequence[-1]
+        out[last.key] = replace(out[last.key], kind="out", note="an unpaired last punch, read as leaving")
     for p, q in pairwise(sequence):
         if p.kind is None and out[p.key].kind == "out" and out[q.key].kind == "out":
             # An odd count in between: the alternation reads the stray punch as leaving, which credits less.
@@ -196,9 +207,11 @@ def _directions(group: list[Punch], s: Slot) -> dict[str, Placement]:
     return out
 
 
-def _a_stay(group: list[Punch]) -> bool:
+def _a_stay(group: list[Punch], s: Slot) -> bool:
+    """Two punches at least, one of them an arrival (or without direction) before the session's end."""
     kinds = {p.kind for p in group}
-    return len(group) >= 2 and ("in" in kinds and "out" in kinds or None in kinds)
+    arrived = any(p.kind != "out" and p.at < s.ends_at for p in group)
+    return len(group) >= 2 and arrived and (("in" in kinds and "out" in kinds) or None in kinds)
 
 
 def place(punches: Iterable[Punch], slots: Sequence[Slot], windows: Windows = Windows()) -> dict[str, Placement]:
@@ -228,7 +241,7 @@ def place(punches: Iterable[Punch], slots: Sequence[Slot], windows: Windows = Wi
                     continue
                 last_of[p.kind] = p
                 kept.append(p)
-            if status == WALK_IN and not _a_stay(kept):
+            if status == WALK_IN and not _a_stay(kept, by_code[code]):
                 # One punch of someone not enrolled (leaving work while a session runs in the building)
                 # is no walk-in: a walk-in stayed, so it has a check-in and a check-out.
                 for p in kept:
