@@ -79,6 +79,7 @@ def _load(seed: int) -> None:
         )
     year = _load_training(school)
     _load_attendance(school, year)
+    _load_platform_days(school, year)
     _evaluate(school.today)
     with unit_of_work(common.sessions()) as db:
         console.print(_logins_table(school, db))
@@ -130,6 +131,28 @@ def _load_attendance(school, year) -> None:
         f"({loaded.devices} terminals registered); {loaded.records} attendance records over {loaded.sessions} sessions "
         f"(participation {kinds}); {loaded.open_cases} open proxy cases; "
         f"{', '.join(f'{n} {k}' for k, n in sorted(loaded.alerts.items())) or 'no'} open alerts."
+    )
+
+
+def _load_platform_days(school: SimulatedSchool, year: TrainingYear) -> None:
+    """Whole-day WeCom, DingTalk and Feishu exports through the platform import; loading again adds nothing."""
+    from trainquant.db import unit_of_work
+    from trainquant.simulate.load_platform_day import load_platform_days
+    from trainquant.simulate.platform_day import platform_days
+
+    busy = {s.starts_at.astimezone(ZoneInfo(common.settings().default_timezone)).date() for s in year.sessions}
+    days = platform_days(school, busy)
+    with unit_of_work(common.sessions()) as db:
+        loaded = load_platform_days(db, days, now=SystemClock().now(), settings=common.settings())
+    if loaded.verdicts["accepted"] == 0:
+        console.print("The simulated platform days are already in the database; nothing was changed.")
+        return
+    r = loaded.reasons
+    console.print(
+        f"Imported whole-day platform exports ({', '.join(f'{p} {d.day}' for p, d in zip(('WeCom', 'DingTalk', 'Feishu'), days, strict=True))}): "
+        f"{sum(loaded.records.values())} records, {loaded.verdicts['accepted']} accepted into {loaded.sessions} sessions; "
+        f"{r['unrelated'] + r['redundant'] + r['double-tap']} kept as punches of no session, {r['walk-in']} walk-in punches for HR, "
+        f"{r['platform-rejected'] + r['malformed']} refused on the platform's own verdict."
     )
 
 

@@ -147,12 +147,14 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
         reach = venue.radius_m * 0.4
         return venue.latitude + rng.uniform(-reach, reach) / 111_000, venue.longitude + rng.uniform(-reach, reach) / 95_000
 
-    # Sessions, with disjoint rosters for the sessions at the same time.
+    # Sessions, with disjoint rosters for the sessions at the same time, and nobody who teaches then (a
+    # class inside a session never counts: that is the timetable's business, tested elsewhere).
     sessions: list[DaySession] = []
     taken_at: dict[time, set[str]] = {}
+    teaching = _classes_on(school, day)
     for suffix, site, room, start, end, size in SESSION_PLAN:
         busy = taken_at.setdefault(start, set())
-        pool = [no for no in by_site[site] if no not in busy]
+        pool = [no for no in by_site[site] if no not in busy and not any(a < end and start < b for a, b in teaching.get(no, ()))]
         enrolled = tuple(sorted(rng.sample(pool, min(size, len(pool)))))
         busy.update(enrolled)
         sessions.append(DaySession(f"{PROGRAM}-{platform.upper()}-{suffix}", site, room, _utc(day, start), _utc(day, end), enrolled))
@@ -262,6 +264,18 @@ def _day(school: SimulatedSchool, platform: str, day: date) -> PlatformDay:
     rng.shuffle(punches)
     payload = _payload(platform, punches, ext, rng)
     return PlatformDay(platform, day, tuple(sessions), payload, tuple(truth), walk_ins, planted)
+
+
+def _classes_on(school: SimulatedSchool, day: date) -> dict[str, list[tuple[time, time]]]:
+    """Each teacher's classes on ``day`` (local times): weekly slots valid then, and dated classes."""
+    out: dict[str, list[tuple[time, time]]] = {}
+    for slot in school.slots:
+        if slot.weekday == day.weekday() and slot.valid_from <= day and (slot.valid_to is None or day <= slot.valid_to):
+            out.setdefault(slot.employee_no, []).append((slot.start_time, slot.end_time))
+    for c in school.classes:
+        if c.day == day:
+            out.setdefault(c.employee_no, []).append((c.start_time, c.end_time))
+    return out
 
 
 def _payload(platform: str, punches: list[_Punch], ext: dict[str, str], rng: random.Random) -> dict:
