@@ -290,3 +290,10 @@ def test_back_from_lunch_inside_the_hour_before_then_late_is_late_with_and_witho
         feishu("ou_han", "16:01", "g3", where=school["room_b"])]}})
     r = record(db, school["b"], school["people"]["T2"])
     assert r is not None and (r.attended_seconds, r.late_seconds, r.flags) == (100 * 60, 20 * 60, [])
+
+
+def test_the_policy_in_force_can_be_read(client, school, settings):
+    settings.platform_verdict_policy = {"wecom.exception_type.非常用设备": "accept"}
+    got = client.get("/api/v1/attendance/imports/policy").json()
+    assert got["verdicts"]["wecom.exception_type.非常用设备"] == "accept" and got["verdicts"]["dingtalk.isLegal.N"] == "reject"
+    assert (got["unlisted"], got["window_before_min"], got["double_tap_s"]) == ("review", 20, 60)

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from trainquant.attendance.checkin.schemas import IngestResult
+from trainquant.attendance.platforms import rules
 from trainquant.attendance.platforms import service as import_service
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, read_json_limited, require
@@ -17,6 +18,19 @@ from trainquant.errors import Invalid, PayloadTooLarge
 router = APIRouter(prefix="/api/v1/attendance/imports", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
 FORM_OVERHEAD = 64 * 1024
+
+
+@router.get("/policy", summary="What the platforms' own verdicts do (the defaults with the school's TQ_PLATFORM_VERDICT_POLICY over "
+            "them), and which punches belong to a session")
+def policy(settings: AppSettings, _: Manage) -> dict:
+    return {
+        "verdicts": {**rules.VERDICT_POLICY, **settings.platform_verdict_policy},
+        "unlisted": rules.REVIEW,
+        "fields": rules.VERDICT_FIELDS,
+        "window_before_min": settings.platform_window_before_min,
+        "window_after_min": settings.platform_window_after_min,
+        "double_tap_s": settings.platform_double_tap_s,
+    }
 
 
 @router.post(
