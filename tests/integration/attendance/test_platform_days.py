@@ -297,3 +297,11 @@ def test_the_policy_in_force_can_be_read(client, school, settings):
     got = client.get("/api/v1/attendance/imports/policy").json()
     assert got["verdicts"]["wecom.exception_type.非常用设备"] == "accept" and got["verdicts"]["dingtalk.isLegal.N"] == "reject"
     assert (got["unlisted"], got["window_before_min"], got["double_tap_s"]) == ("review", 20, 60)
+
+
+def test_a_record_given_twice_in_one_export_is_placed_once_and_answered_as_a_repeat(client, school, db):
+    room = school["room_a"]
+    day = [feishu("ou_lilei", "14:00", "h1", where=room), feishu("ou_lilei", "16:00", "h2", where=room)]
+    got = post(client, "feishu", {"code": 0, "data": {"user_flow_results": [*day, day[0]]}})
+    assert [(r["status"], r["reason_code"]) for r in got["results"]] == [("accepted", None), ("accepted", None), ("duplicate", "duplicate")]
+    assert minutes(db, school["a"], school["people"]["T1"]) == 120

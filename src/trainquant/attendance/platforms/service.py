@@ -100,9 +100,12 @@ def place_events(db: Session, events: list[dict], *, source: str, settings: Sett
         people.update(db.execute(select(ExternalId.external_id, ExternalId.employee_id).where(
             ExternalId.system == source, ExternalId.external_id.in_(chunk))).all())
     punches: dict[str, tuple[int, dict]] = {}
+    copies: dict[str, list[tuple[int, dict]]] = {}  # a record given twice: placed alike, answered "duplicate" by ingest
     for i, e in live:
         if e["external_id"] not in people:
             _set_aside(e, "unknown-employee", f"no employee with {source} id {e['external_id']!r}")
+        elif e["event_id"] in punches:
+            copies.setdefault(e["event_id"], []).append((i, e))
         else:
             punches[e["event_id"]] = (i, e)
     if not punches:
@@ -136,20 +139,26 @@ def place_events(db: Session, events: list[dict], *, source: str, settings: Sett
     id_of_code = {s.code: s.id for s in sessions}
     placed: dict[int, tuple[int, int]] = {}
     for key, decision in placing.place(inputs, slots, windows).items():
-        i, e = punches[key]
-        if decision.status in (placing.ATTACHED, placing.WALK_IN):
-            assert decision.session is not None and decision.kind is not None  # placed punches have both
-            e["session"], e["kind"] = decision.session, decision.kind
-            if decision.inferred:
-                e["evidence"]["kind_inferred"] = f"from its place among the punches in session {decision.session}"
-            if decision.note:
-                e["evidence"]["placement"] = decision.note
-            placed[i] = (people[e["external_id"]], id_of_code[decision.session])
-        elif decision.status == placing.AWAY:
-            _set_aside(e, "outside-geofence" if decision.distance_m is not None else "device-elsewhere", decision.note)
-        else:
-            _set_aside(e, decision.status, f"{decision.status}: {decision.note}" if decision.note else decision.status)
+        for i, e in [punches[key], *copies.get(key, [])]:
+            _settle(e, decision, i, placed, people, id_of_code)
     return placed
+
+
+def _settle(e: dict, decision: placing.Placement, i: int, placed: dict[int, tuple[int, int]], people: dict[str, int],
+            id_of_code: dict[str, int]) -> None:
+    """One event as placement decided: given its session and direction, or set aside."""
+    if decision.status in (placing.ATTACHED, placing.WALK_IN):
+        assert decision.session is not None and decision.kind is not None  # placed punches have both
+        e["session"], e["kind"] = decision.session, decision.kind
+        if decision.inferred:
+            e["evidence"]["kind_inferred"] = f"from its place among the punches in session {decision.session}"
+        if decision.note:
+            e["evidence"]["placement"] = decision.note
+        placed[i] = (people[e["external_id"]], id_of_code[decision.session])
+    elif decision.status == placing.AWAY:
+        _set_aside(e, "outside-geofence" if decision.distance_m is not None else "device-elsewhere", decision.note)
+    else:
+        _set_aside(e, decision.status, f"{decision.status}: {decision.note}" if decision.note else decision.status)
 
 
 def _open_reviews(db: Session, result: IngestResult, events: list[dict], to_review: dict[int, list[str]],
