@@ -29,9 +29,9 @@ export's order (ties are broken by the punch's key, never by its position):
 - Punches with a direction keep it; the same redundancy applies to them (an arrival before the start
   followed by another "in" is back from lunch, not the session's check-in), so a commute punch before
   a session never adds a ``duplicate-in`` nor hides a late arrival.
-- What a direction-less day cannot tell apart stays ambiguous: a punch inside the hour before and one
-  after the start, and none after the end, read as arriving early and leaving, not as a commute and a
-  late arrival without a check-out.
+- What a direction-less day cannot tell apart stays ambiguous: a punch in the window before the start
+  and one after the start, and none after the end, read as arriving early and leaving, not as an
+  arrival at work and a late arrival without a check-out (a narrow window before keeps it rare).
 
 Invariants (property-tested): a punch outside every session's window changes no other placement,
 and the order of the punches changes nothing.
