@@ -16,6 +16,7 @@ from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.db import make_sessionmaker, unit_of_work
 from trainquant.org.models import ExternalId
+from trainquant.training.models import Enrolment
 
 START = NOW - timedelta(hours=3)
 
@@ -24,10 +25,14 @@ def _school(engine, scopes=("attendance:write",)) -> str:
     with unit_of_work(make_sessionmaker(engine)) as db:
         dep = make_department(db, code="TEACH")
         site = make_site(db, code="BJ")
+        people = []
         for i in range(200):
             emp = make_employee(db, employee_no=f"T{i:03d}", department=dep, site=site)
             db.add(ExternalId(employee_id=emp.id, system="device_pin", external_id=str(1000 + i)))
+            people.append(emp)
         session = make_session(db, program=make_program(db, code="CI"), code="CI-1", starts_at=START, hours=2, site=site)
+        db.add_all([Enrolment(session_id=session.id, employee_id=e.id, status="approved", source="hr", created_at=START, updated_at=START)
+                    for e in people])
         session.venue_id = site.venues[0].id
         session.checkin_methods = ["face", "fingerprint"]
         for sn in ("ZK-A", "ZK-B"):

@@ -20,6 +20,7 @@ from trainquant.attendance.models import (
     DeviceCommand,
 )
 from trainquant.org.models import ExternalId
+from trainquant.training.models import Enrolment
 
 LATER = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai, after the session
 SN = "ZK-001"
@@ -40,6 +41,9 @@ def terminal(db, client, clock):
     session.checkin_methods = ["face", "fingerprint", "card"]
     db.add(Device(device_id=SN, kind="zkteco", site_id=site.id, venue_id=site.venues[0].id, active=True, info={}))
     db.add(Device(device_id="ZK-OFF", kind="zkteco", site_id=site.id, active=False, info={}))
+    # A terminal's punches are placed in a session by time and room: only its enrolled count.
+    db.add_all([Enrolment(session_id=session.id, employee_id=t.id, status="approved", source="hr", created_at=LATER, updated_at=LATER)
+                for t in (t1, t2, t3)])
     db.commit()
     return {"session": session, "t1": t1, "t3": t3}
 
@@ -256,3 +260,13 @@ def test_random_bytes_from_a_registered_terminal_store_at_most_the_hourly_allowa
     # Good punches still land, and the allowance belongs to this terminal alone.
     assert cdata(client, BATCH).text == "OK: 3"
     assert db.scalar(select(func.count(CheckinEvent.id)).where(CheckinEvent.verdict == "accepted")) == 3
+
+
+def test_a_terminal_punch_of_someone_not_enrolled_is_a_walk_in_not_an_attendance_record(client, terminal, db):
+    """Placed by time and the terminal's room, a punch belongs to a session only for its enrolled."""
+    db.execute(Enrolment.__table__.delete().where(Enrolment.employee_id == terminal["t1"].id))
+    db.commit()
+    assert cdata(client, "1001\t2026-09-01 14:00:00\t0\t15\n1002\t2026-09-01 14:02:00\t0\t1\n").text == "OK: 2"
+    assert [(e.verdict, e.reason_code, e.session_id) for e in events(db)] == [
+        ("rejected", "walk-in", terminal["session"].id), ("accepted", None, terminal["session"].id)]
+    assert db.scalar(select(AttendanceRecord).where(AttendanceRecord.employee_id == terminal["t1"].id)) is None

@@ -111,6 +111,7 @@ class _Row:
     reason: str | None = None
     employee_id: int | None = None
     session: _SessionInfo | None = None
+    by_time: bool = False  # the session was found by the punch's time and place, not named by the sender
     distance_m: float | None = None
     qr_step: int | None = None
     lat: float | None = None
@@ -199,9 +200,11 @@ def ingest(
 ) -> IngestOutcome:
     """Judge and store a batch in ``db``'s transaction (the caller commits).
 
-    With ``walk_ins`` (platform exports, whose punches are attached to sessions by the importer), a
-    punch of someone not enrolled (approved) in its session is rejected ``walk-in``: not an attendance
-    record until HR accepts it (``walkins.py``). ``origin`` stores the batch as its original sender's
+    A punch placed in a session by its time and place (sent without a session code: a terminal's) is
+    rejected ``walk-in`` when its owner is not enrolled (approved) there: not an attendance record
+    until HR accepts it (``walkins.py``). With ``walk_ins`` (platform exports, placed by their
+    importer) so is every punch; a punch that names its session (an API client's, a sign-in sheet's,
+    the phone page's) is the sender's statement and is judged without it. ``origin`` stores the batch as its original sender's
     (an accepted walk-in's punches, so that the sender's retry repeats them).
 
     With ``reader`` (``db.read_only`` sessions), the batch is judged in a read-only transaction and
@@ -412,7 +415,7 @@ def _resolve_sessions(db: Session, rows: list[_Row]) -> dict[int, _SessionInfo]:
         if not candidates:
             r.reject("session-unresolved", "no session at this time and place; send the session code")
         else:
-            r.session = candidates[0]
+            r.session, r.by_time = candidates[0], True
     return {r.session.id: r.session for r, _ in live if r.session is not None}
 
 
@@ -430,7 +433,7 @@ def _verify(
     venue_ids = {s.venue_id for s in sessions.values() if s.venue_id}
     venues = {v.id: v for v in db.scalars(select(Venue).where(Venue.id.in_(sorted(venue_ids))))} if venue_ids else {}
     latest = now + FUTURE_TOLERANCE
-    enrolled = _enrolled(db, live) if walk_ins else set()
+    enrolled = _enrolled(db, [(r, e) for r, e in live if walk_ins or r.by_time])
     used_qr = _used_qr_steps(db, [r for r, e in live if e["method"] == "qr" and r.session is not None and r.employee_id])
     for r, e in live:
         s = r.session
@@ -444,7 +447,7 @@ def _verify(
         if not (s.starts_at - EARLY_MARGIN <= e["at"] <= s.ends_at + EARLY_MARGIN):
             r.reject("outside-session-time", f"{e['at'].isoformat()} is not within session {s.code}'s time")
             continue
-        if walk_ins and (s.id, r.employee_id) not in enrolled:
+        if (walk_ins or r.by_time) and (s.id, r.employee_id) not in enrolled:
             # Not an attendance record: HR accepts it as a walk-in (enrolling the person) or dismisses it.
             r.reject(WALK_IN, f"not enrolled in session {s.code}: a walk-in for HR to accept or dismiss")
             continue
