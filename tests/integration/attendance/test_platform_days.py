@@ -271,7 +271,7 @@ def test_the_walk_ins_page_lists_them_and_hr_decides_there(client, school, db):
     assert page.status_code == 200 and "T3" in page.text and "CI-1" in page.text and "14:10" in page.text  # Beijing time
     assert 'href="/attendance/walk-ins"' in client.get("/attendance/review").text
     refused = client.post("/attendance/walk-ins/CI-1/T3/accept", data={"csrf_token": csrf, "reason": ""}, headers={"HX-Request": "true"})
-    assert refused.status_code == 200 and 'role="alert"' in refused.text  # a reason is needed, said in the row
+    assert refused.status_code == 200 and "接受现场加入需填写原因" in refused.text  # a reason is needed, said in the row, in Chinese
     done = client.post("/attendance/walk-ins/CI-1/T3/accept", data={"csrf_token": csrf, "reason": "the trainer let her in"},
                        headers={"HX-Request": "true"})
     assert done.status_code == 200 and "the trainer let her in" in done.text
@@ -305,3 +305,13 @@ def test_a_record_given_twice_in_one_export_is_placed_once_and_answered_as_a_rep
     got = post(client, "feishu", {"code": 0, "data": {"user_flow_results": [*day, day[0]]}})
     assert [(r["status"], r["reason_code"]) for r in got["results"]] == [("accepted", None), ("accepted", None), ("duplicate", "duplicate")]
     assert minutes(db, school["a"], school["people"]["T1"]) == 120
+
+
+def test_the_review_page_names_the_platforms_verdict_in_the_ui_language(client, school, db):
+    post(client, "wecom", {"errcode": 0, "checkindata": [wecom("lilei", "上班打卡", 2, where=school["room_a"], exception="非常用设备")]})
+    del client.headers["Authorization"]
+    make_user(db, username="hr", role="hr")
+    db.commit()
+    login(client, "hr")
+    page = client.get("/attendance/review").text
+    assert "打卡平台标记异常" in page and "企业微信: 非常用设备" in page

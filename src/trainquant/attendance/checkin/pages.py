@@ -200,7 +200,8 @@ def walk_in_decide(request: Request, session_code: str, employee_no: str, decisi
     except DomainError as exc:
         if not request.headers.get("HX-Request"):
             raise
-        row_error = exc.message
+        row_error = {"walk-in-needs-reason": _("Accepting a walk-in needs a reason: who let them in, and why."),
+                     "walk-in-decided": _("This walk-in was already decided.")}.get(exc.code, _("No such walk-in."))
         row = walkins.find(db, session_code[:40], employee_no[:40])
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/attendance/walk-ins", status_code=303)

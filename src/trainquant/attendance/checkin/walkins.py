@@ -125,14 +125,14 @@ def decide(db: Session, session_code: str, employee_no: str, decision: str, *, r
         raise NotFound(f"no decision {decision!r}; accept or dismiss")
     reason = (reason or "").strip()[:500] or None
     if decision == "accept" and not reason:
-        raise Invalid("accepting a walk-in needs a reason (who let them in, and why)")
+        raise Invalid("accepting a walk-in needs a reason (who let them in, and why)", code="walk-in-needs-reason")
     session, person = _resolve(db, session_code, employee_no)
     events = _walk_in_events(db, [(session.id, person.id)])
     events = [ev for ev in events if ev.session_id == session.id and ev.employee_id == person.id]
     if not events:
         raise NotFound(f"no walk-in of {employee_no} in session {session_code}")
     if db.scalar(select(WalkInDecision.id).where(WalkInDecision.session_id == session.id, WalkInDecision.employee_id == person.id)) is not None:
-        raise Conflict(f"the walk-in of {employee_no} in session {session_code} was already decided")
+        raise Conflict(f"the walk-in of {employee_no} in session {session_code} was already decided", code="walk-in-decided")
     row = WalkInDecision(session_id=session.id, employee_id=person.id, status=DECISIONS[decision], reason=reason,
                          event_ids=[ev.id for ev in events], accepted_ids=[], decided_by=principal.name[:64], decided_at=now)
     db.add(row)

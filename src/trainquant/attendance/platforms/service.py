@@ -55,7 +55,7 @@ def import_platform(db: Session, source: str, payload: Any, *, principal: Princi
     to_review = apply_policy(events, settings.platform_verdict_policy)
     placed = place_events(db, events, source=source, settings=settings)
     result = _ingest_all(db, settle_methods(db, events), source=source, principal=principal, now=now, settings=settings, walk_ins=True)
-    _open_reviews(db, result, events, to_review, placed, now=now)
+    _open_reviews(db, result, to_review, placed, now=now)
     return result
 
 
@@ -161,17 +161,16 @@ def _settle(e: dict, decision: placing.Placement, i: int, placed: dict[int, tupl
         _set_aside(e, decision.status, f"{decision.status}: {decision.note}" if decision.note else decision.status)
 
 
-def _open_reviews(db: Session, result: IngestResult, events: list[dict], to_review: dict[int, list[str]],
+def _open_reviews(db: Session, result: IngestResult, to_review: dict[int, list[str]],
                   placed: dict[int, tuple[int, int]], *, now: datetime) -> None:
     """A proxy-review case for each accepted punch whose platform verdict the policy sends to review."""
     signals = []
     for v in result.results:
         if v.index in to_review and v.status == "accepted" and v.id is not None and v.index in placed:
             employee_id, session_id = placed[v.index]
-            e = events[v.index]
             signals.append(proxy_rules.Signal(
                 signal="platform-verdict", fingerprint=f"event:{v.id}", score=0.5, session_id=session_id, employee_ids=(employee_id,),
-                event_ids=(v.id,), detail=f"{importers.PLATFORM_NAME[e['external_system']]}: {', '.join(to_review[v.index])}",
+                event_ids=(v.id,), detail=", ".join(to_review[v.index]),  # verdict codes: the review page names them
             ))
     if signals:
         review.record_signals(db, signals, now)
