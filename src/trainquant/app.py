@@ -198,6 +198,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.imports.pages import router as import_pages
     from trainquant.indicators.api import router as indicators_api
     from trainquant.indicators.pages import router as indicators_pages
+    from trainquant.integrations.metrics.api import router as metrics_api
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
     from trainquant.training.assessments.api import router as assessments_api
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         slots_pages,
         alerts_pages,
         devices_api,
+        metrics_api,
     )
     for router in routers:
         app.include_router(router)

@@ -12,6 +12,7 @@ from trainquant.indicators.models import (
     IndicatorModule,
     IndicatorVersion,
 )
+from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -40,6 +41,6 @@ __all__ = [
     "Alert", "ApiKey", "Assessment", "AssessmentKind", "AttendanceRecord", "Base", "CheckinEvent", "CostItem",
     "DatedClass", "Department", "Device", "DeviceCommand", "Employee", "EmployeeTag", "Enrolment", "EnrolmentEvent",
     "Evaluation", "EvaluationRun", "ExternalId", "GrowthNote", "ImportRejection", "ImportRun", "Indicator",
-    "IndicatorModule", "IndicatorVersion", "LoginFailure", "MandatoryRule", "Program", "ProxyCase", "RateLimitCounter",
+    "IndicatorModule", "IndicatorVersion", "LoginFailure", "MandatoryRule", "MetricRecord", "Program", "ProxyCase", "RateLimitCounter",
     "Site", "TrainingSession", "User", "Venue", "WeeklySlot", "metadata",
 ]

@@ -25,6 +25,8 @@ PERMISSIONS = {
     "attendance:read": "see attendance figures and check-in events (within the data scope)",
     "attendance:write": "send check-in events (devices, platforms, the check-in page)",
     "attendance:manage": "manual check-ins, devices, the proxy review queue and alerts",
+    "metrics:read": "see business metric records (teaching platform, CRM, OA) and the ids waiting for mapping",
+    "metrics:write": "send business metric records (connectors, imports) and map unknown ids",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -1,0 +1,263 @@
+"""Business metric records: the one way in (``ingest_records``: the batch API today, connectors and
+file imports next), the mapping of unknown ids, and the records as observations for the rules.
+
+Each record gets a verdict: accepted, unmapped (its id in that system is nobody's yet: kept aside and
+counted once HR maps the id), duplicate (the same record again: answered, not stored twice) or
+rejected with a reason code (kept, once). One bad record never blocks the others of its batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from trainquant.db import chunks
+from trainquant.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from trainquant.integrations.metrics import rules
+from trainquant.integrations.metrics.models import MetricRecord
+from trainquant.integrations.metrics.schemas import MAX_BATCH, MetricIngestResult, MetricRecordIn, MetricVerdict
+from trainquant.org.models import EXTERNAL_SYSTEMS, Employee, ExternalId
+from trainquant.pagination import PageParams
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def content_key(source: str, raw: Any) -> str:
+    return hashlib.sha256(orjson.dumps([source, raw], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
+
+
+@dataclass
+class _Row:
+    index: int
+    raw: Any
+    key: str
+    record: MetricRecordIn | None = None
+    status: str = "accepted"
+    code: str | None = None
+    reason: str | None = None
+    employee_id: int | None = None
+    system: str | None = None
+    duplicate_of: int | None = None
+
+    def reject(self, code: str, reason: str) -> None:
+        if self.status in ("accepted", "unmapped"):
+            self.status, self.code, self.reason = "rejected", code, reason[:300]
+
+
+def _parse(index: int, raw: Any, source: str) -> _Row:
+    row = _Row(index, raw, content_key(source, raw))
+    try:
+        row.record = MetricRecordIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "record"
+        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        row.reject("invalid", f"{where}: {first.get('msg')}{more}")
+    return row
+
+
+def ingest_records(db: Session, source: str, raws: Sequence[Any], *, now: datetime) -> MetricIngestResult:
+    """Judge and store one batch from ``source`` in ``db``'s transaction (the caller commits)."""
+    if len(raws) > MAX_BATCH:
+        raise PayloadTooLarge(f"at most {MAX_BATCH} records per request, got {len(raws)}; split the batch")
+    if not raws:
+        raise Invalid('no records: send {"source": ..., "records": [...]} with at least one')
+    rows = [_parse(i, raw, source) for i, raw in enumerate(raws)]
+    live = [r for r in rows if r.record is not None]
+    for r in live:
+        assert r.record is not None
+        d = rules.DEFINITIONS.get(r.record.metric)
+        when = r.record.at or r.record.period_end
+        if d is None:
+            r.reject("unknown-metric", f"no metric {r.record.metric!r}; GET /api/v1/metrics/definitions lists them")
+        elif problem := rules.value_problem(d, r.record.value):
+            r.reject("invalid-value", problem)
+        elif when is not None and when > now + FUTURE_TOLERANCE:
+            r.reject("in-the-future", f"{when.isoformat()} is in the future")
+        elif r.record.external_id and (r.record.system or source) not in EXTERNAL_SYSTEMS:
+            r.reject("unknown-system", f"external ids of {r.record.system or source!r} are not kept; one of {', '.join(EXTERNAL_SYSTEMS)}")
+    _resolve_people(db, [r for r in live if r.status == "accepted"], source)
+    _mark_repeats(db, rows, source)
+    return _store(db, rows, source, now)
+
+
+def _resolve_people(db: Session, rows: list[_Row], source: str) -> None:
+    numbers = sorted({r.record.employee_no for r in rows if r.record is not None and r.record.employee_no})
+    by_no: dict[str, int] = {}
+    for number_chunk in chunks(numbers, 900):
+        by_no.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(number_chunk))).all())
+    pairs = sorted({(r.record.system or source, r.record.external_id) for r in rows if r.record is not None and not r.record.employee_no
+                    and r.record.external_id})
+    by_ext: dict[tuple[str, str], int] = {}
+    for chunk in chunks(pairs, 400):
+        for system, ext, employee_id in db.execute(select(ExternalId.system, ExternalId.external_id, ExternalId.employee_id).where(
+                or_(*(and_(ExternalId.system == s, ExternalId.external_id == x) for s, x in chunk)))):
+            by_ext[(system, ext)] = employee_id
+    for r in rows:
+        assert r.record is not None
+        if r.record.employee_no:
+            r.employee_id = by_no.get(r.record.employee_no)
+            if r.employee_id is None:
+                r.reject("unknown-employee", f"no employee with employee_no {r.record.employee_no!r}")
+        else:
+            r.system = r.record.system or source
+            assert r.record.external_id is not None  # MetricRecordIn requires one of the two
+            r.employee_id = by_ext.get((r.system, r.record.external_id))
+            if r.employee_id is None:
+                r.status = "unmapped"
+                r.code, r.reason = "unmapped", f"nobody has {r.system} id {r.record.external_id!r} yet: kept for mapping"
+
+
+def _mark_repeats(db: Session, rows: list[_Row], source: str) -> None:
+    kept = [r for r in rows if r.status in ("accepted", "unmapped") and r.record is not None]
+    ids = sorted({r.record.record_id for r in kept if r.record is not None})
+    stored: dict[str, tuple[int, str]] = {}
+    for chunk in chunks(ids, 900):
+        for id_, record_id, key in db.execute(select(MetricRecord.id, MetricRecord.source_record_id, MetricRecord.content_key).where(
+                MetricRecord.source == source, MetricRecord.status != "rejected", MetricRecord.source_record_id.in_(chunk))):
+            stored[record_id] = (id_, key)
+    first: dict[str, _Row] = {}
+    for r in kept:
+        assert r.record is not None
+        record_id = r.record.record_id
+        known = stored.get(record_id)
+        earlier = first.get(record_id)
+        if known is not None or earlier is not None:
+            same = known[1] == r.key if known is not None else earlier is not None and earlier.key == r.key
+            if same:
+                r.status, r.code, r.reason = "duplicate", "duplicate", "already received"
+                r.duplicate_of = known[0] if known is not None else None
+                if known is None:
+                    r.reason = "given twice in this batch"
+            else:
+                r.reject("id-conflict", f"record {record_id!r} of {source} is already stored with other content")
+        else:
+            first[record_id] = r
+    rejected = [r for r in rows if r.status == "rejected"]
+    keys = sorted({r.key for r in rejected})
+    known_rejections: dict[str, int] = {}
+    for chunk in chunks(keys, 900):
+        known_rejections.update({k: i for i, k in db.execute(select(MetricRecord.id, MetricRecord.content_key).where(
+            MetricRecord.status == "rejected", MetricRecord.content_key.in_(chunk)))})
+    seen: set[str] = set()
+    for r in rejected:
+        if r.key in known_rejections or r.key in seen:
+            r.status, r.duplicate_of = "duplicate", known_rejections.get(r.key)
+            r.reason = f"already received and rejected: {r.reason}"[:300]
+        seen.add(r.key)
+
+
+def _store(db: Session, rows: list[_Row], source: str, now: datetime) -> MetricIngestResult:
+    batch_id = uuid.uuid4().hex
+    stored = [r for r in rows if r.status != "duplicate"]
+    values = []
+    for r in stored:
+        rec = r.record if r.status != "rejected" or r.record is not None else None
+        values.append({
+            "source": source, "source_record_id": (rec.record_id if rec else str(r.raw.get("record_id", "")) if isinstance(r.raw, dict) else "")[:120],
+            "status": r.status, "reason_code": r.code if r.status != "accepted" else None, "reason": r.reason if r.status != "accepted" else None,
+            "metric_key": rec.metric[:64] if rec else None, "employee_id": r.employee_id if r.status == "accepted" else None,
+            "external_system": r.system, "external_id": rec.external_id if rec else None,
+            "value": rec.value if rec and r.status != "rejected" else None,
+            "period_start": (rec.at or rec.period_start) if rec else None, "period_end": (rec.at or rec.period_end) if rec else None,
+            "received_at": now, "batch_id": batch_id, "batch_index": r.index, "content_key": r.key,
+            "raw": r.raw if isinstance(r.raw, dict) else {"value": r.raw},
+        })
+    ids: list[int] = []
+    if values:
+        ids = list(db.scalars(insert(MetricRecord).returning(MetricRecord.id, sort_by_parameter_order=True), values))
+    id_of = {r.index: i for r, i in zip(stored, ids, strict=True)}
+    counts = {"accepted": 0, "unmapped": 0, "duplicate": 0, "rejected": 0}
+    first_of = {r.record.record_id: r.index for r in stored if r.record is not None}
+    results = []
+    for r in rows:
+        counts[r.status] += 1
+        id_ = id_of.get(r.index) or r.duplicate_of
+        if id_ is None and r.status == "duplicate" and r.record is not None:
+            id_ = id_of.get(first_of.get(r.record.record_id, -1))
+        results.append(MetricVerdict(index=r.index, record_id=r.record.record_id if r.record else None, status=r.status,
+                                     reason_code=r.code if r.status != "accepted" else None, reason=r.reason if r.status != "accepted" else None, id=id_))
+    return MetricIngestResult(results=results, **counts)
+
+
+# ---------------------------------------------------------------- unknown ids, and their mapping
+
+
+def unmapped_ids(db: Session, page: PageParams) -> tuple[list[dict], int]:
+    """External ids of kept records that nobody is mapped to yet, with how many records wait on each."""
+    resolved = select(ExternalId.employee_id).where(ExternalId.system == MetricRecord.external_system,
+                                                    ExternalId.external_id == MetricRecord.external_id).exists()
+    q = (select(MetricRecord.external_system, MetricRecord.external_id, func.count(), func.min(MetricRecord.received_at),
+                func.max(MetricRecord.received_at))
+         .where(MetricRecord.status == "unmapped", ~resolved)
+         .group_by(MetricRecord.external_system, MetricRecord.external_id))
+    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = db.execute(q.order_by(func.count().desc(), MetricRecord.external_system, MetricRecord.external_id)
+                      .offset(page.offset).limit(page.page_size)).all()
+    return [{"system": s, "external_id": x, "records": n, "first_received_at": a, "last_received_at": b} for s, x, n, a, b in rows], total
+
+
+def map_external_id(db: Session, system: str, external_id: str, employee_no: str) -> int:
+    """HR says whose an unknown id is: it becomes the person's id in that system (``ExternalId``), and
+    the records kept for it count for them. Returns how many records that resolves."""
+    if system not in EXTERNAL_SYSTEMS:
+        raise Invalid(f"external ids of {system!r} are not kept; one of {', '.join(EXTERNAL_SYSTEMS)}", code="unknown-system")
+    person = db.scalar(select(Employee).where(Employee.employee_no == employee_no))
+    if person is None:
+        raise NotFound(f"no employee with employee_no {employee_no!r}")
+    owner = db.scalar(select(ExternalId.employee_id).where(ExternalId.system == system, ExternalId.external_id == external_id))
+    if owner is not None:
+        raise Conflict(f"{system} id {external_id!r} is already someone's", code="external-id-taken")
+    if db.scalar(select(ExternalId.external_id).where(ExternalId.system == system, ExternalId.employee_id == person.id)) is not None:
+        raise Conflict(f"{employee_no} already has a {system} id", code="employee-has-id")
+    db.add(ExternalId(employee_id=person.id, system=system, external_id=external_id))
+    db.flush()
+    return db.scalar(select(func.count()).select_from(MetricRecord).where(
+        MetricRecord.status == "unmapped", MetricRecord.external_system == system, MetricRecord.external_id == external_id)) or 0
+
+
+# ---------------------------------------------------------------- records as observations
+
+
+def observations(db: Session, employee_id: int, keys: Sequence[str], start: datetime, end: datetime) -> dict[str, list[rules.Observation]]:
+    """The person's kept records of these metrics inside [start, end): accepted ones, and unmapped ones
+    whose id has since been mapped to them."""
+    mine = select(ExternalId.system, ExternalId.external_id).where(ExternalId.employee_id == employee_id)
+    ids = {(s, x) for s, x in db.execute(mine)}
+    who = MetricRecord.employee_id == employee_id
+    if ids:
+        who = or_(who, and_(MetricRecord.status == "unmapped", or_(*(and_(MetricRecord.external_system == s, MetricRecord.external_id == x)
+                                                                      for s, x in sorted(ids)))))
+    q = select(MetricRecord.metric_key, MetricRecord.period_start, MetricRecord.period_end, MetricRecord.value).where(
+        MetricRecord.status != "rejected", MetricRecord.metric_key.in_(list(keys)), who,
+        MetricRecord.period_start >= start, MetricRecord.period_start < end, MetricRecord.period_end <= end)
+    out: dict[str, list[rules.Observation]] = {}
+    for key, a, b, value in db.execute(q):
+        # Kept records have all three (only rejected ones may lack them).
+        assert key is not None and a is not None and b is not None and value is not None
+        out.setdefault(key, []).append(rules.Observation(a, b, Decimal(value)))
+    return out
+
+
+def window_value(db: Session, metric: str, employee_no: str, start: datetime, end: datetime) -> tuple[Decimal | None, int]:
+    d = rules.DEFINITIONS.get(metric)
+    if d is None:
+        raise NotFound(f"no metric {metric!r}")
+    if end <= start:
+        raise Invalid("end must be after start")
+    person = db.scalar(select(Employee.id).where(Employee.employee_no == employee_no))
+    if person is None:
+        raise NotFound(f"no employee with employee_no {employee_no!r}")
+    keys = [k for k in (d.numerator, d.denominator) if k] if d.aggregation == rules.RATIO else [d.key]
+    found = observations(db, person, keys, start, end)
+    return rules.window_value(d, found, start, end), sum(len(v) for v in found.values())
