@@ -199,6 +199,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.indicators.api import router as indicators_api
     from trainquant.indicators.pages import router as indicators_pages
     from trainquant.integrations.metrics.api import router as metrics_api
+    from trainquant.integrations.metrics.pages import router as metrics_pages
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
     from trainquant.training.assessments.api import router as assessments_api
@@ -246,6 +247,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         alerts_pages,
         devices_api,
         metrics_api,
+        metrics_pages,
     )
     for router in routers:
         app.include_router(router)

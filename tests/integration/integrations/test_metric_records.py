@@ -121,3 +121,20 @@ def test_reading_needs_metrics_read_and_writing_metrics_write(client, crm, db):
     db.commit()
     client.headers["Authorization"] = f"Bearer {other}"
     assert client.get("/api/v1/metrics/records").status_code == 403
+
+
+def test_hr_maps_an_unknown_id_on_the_page(client, crm, db):
+    from tests.conftest import login, make_user
+
+    post(client, [lead(1, 5, who={"external_id": "CRM-404"}, value=4)])
+    del client.headers["Authorization"]
+    make_user(db, username="hr", role="hr")
+    db.commit()
+    csrf = login(client, "hr")
+    page = client.get("/metrics/unmapped")
+    assert page.status_code == 200 and "CRM-404" in page.text and "待关联的外部账号" in page.text
+    assert 'href="/metrics/unmapped"' in client.get("/imports").text
+    refused = client.post("/metrics/unmapped/map", data={"csrf_token": csrf, "system": "crm", "external_id": "CRM-404", "employee_no": "M1"})
+    assert refused.status_code == 422 and "该员工在此系统中已有账号" in refused.text  # M1 already has CRM-1
+    done = client.post("/metrics/unmapped/map", data={"csrf_token": csrf, "system": "crm", "external_id": "CRM-404", "employee_no": "M2"})
+    assert done.status_code == 200 and "1 条数据现已计入" in done.text and "CRM-404" in done.text
