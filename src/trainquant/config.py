@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     platform_window_before_min: int = Field(default=20, ge=0, le=240)
     platform_window_after_min: int = Field(default=60, ge=0, le=240)
     platform_double_tap_s: int = Field(default=60, ge=0, le=600)
+    # After a connector's webhook secret is rotated, the previous one still verifies this many hours.
+    webhook_rotation_grace_h: int = Field(default=24, ge=0, le=24 * 30)
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and

@@ -102,7 +102,12 @@ async def read_json_limited(
 ) -> Any:
     """The body parsed as JSON (orjson), refused as ``read_body_limited`` does when too large, and with
     a 422 before it is parsed when it nests deeper than ``max_depth``."""
-    body = await read_body_limited(request, limit, advice=advice)
+    return parse_json(await read_body_limited(request, limit, advice=advice), max_depth=max_depth)
+
+
+def parse_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A body already read (a signed webhook's, whose bytes are checked first) parsed as JSON: a 422
+    before parsing when it nests deeper than ``max_depth``, a 422 naming what is wrong when it is not JSON."""
     depth = json_depth(body)
     if depth > max_depth:
         raise Invalid(f"the body nests {depth} levels deep; at most {max_depth} are accepted")

@@ -27,6 +27,7 @@ PERMISSIONS = {
     "attendance:manage": "manual check-ins, devices, the proxy review queue and alerts",
     "metrics:read": "see business metric records (teaching platform, CRM, OA) and the ids waiting for mapping",
     "metrics:write": "send business metric records (connectors, imports) and map unknown ids",
+    "integrations:manage": "connect the teaching platform, the CRM and the OA system: connectors and their secrets",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

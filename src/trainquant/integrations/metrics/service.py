@@ -66,8 +66,10 @@ def _parse(index: int, raw: Any, source: str) -> _Row:
     return row
 
 
-def ingest_records(db: Session, source: str, raws: Sequence[Any], *, now: datetime) -> MetricIngestResult:
-    """Judge and store one batch from ``source`` in ``db``'s transaction (the caller commits)."""
+def ingest_records(db: Session, source: str, raws: Sequence[Any], *, now: datetime, system: str | None = None) -> MetricIngestResult:
+    """Judge and store one batch from ``source`` in ``db``'s transaction (the caller commits). External
+    ids are of ``system`` unless a record names its own (by default the source's name is the system's)."""
+    system = system or source
     if len(raws) > MAX_BATCH:
         raise PayloadTooLarge(f"at most {MAX_BATCH} records per request, got {len(raws)}; split the batch")
     if not raws:
@@ -84,19 +86,19 @@ def ingest_records(db: Session, source: str, raws: Sequence[Any], *, now: dateti
             r.reject("invalid-value", problem)
         elif when is not None and when > now + FUTURE_TOLERANCE:
             r.reject("in-the-future", f"{when.isoformat()} is in the future")
-        elif r.record.external_id and (r.record.system or source) not in EXTERNAL_SYSTEMS:
-            r.reject("unknown-system", f"external ids of {r.record.system or source!r} are not kept; one of {', '.join(EXTERNAL_SYSTEMS)}")
-    _resolve_people(db, [r for r in live if r.status == "accepted"], source)
+        elif r.record.external_id and (r.record.system or system) not in EXTERNAL_SYSTEMS:
+            r.reject("unknown-system", f"external ids of {r.record.system or system!r} are not kept; one of {', '.join(EXTERNAL_SYSTEMS)}")
+    _resolve_people(db, [r for r in live if r.status == "accepted"], system)
     _mark_repeats(db, rows, source)
     return _store(db, rows, source, now)
 
 
-def _resolve_people(db: Session, rows: list[_Row], source: str) -> None:
+def _resolve_people(db: Session, rows: list[_Row], system: str) -> None:
     numbers = sorted({r.record.employee_no for r in rows if r.record is not None and r.record.employee_no})
     by_no: dict[str, int] = {}
     for number_chunk in chunks(numbers, 900):
         by_no.update(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(number_chunk))).all())
-    pairs = sorted({(r.record.system or source, r.record.external_id) for r in rows if r.record is not None and not r.record.employee_no
+    pairs = sorted({(r.record.system or system, r.record.external_id) for r in rows if r.record is not None and not r.record.employee_no
                     and r.record.external_id})
     by_ext: dict[tuple[str, str], int] = {}
     for chunk in chunks(pairs, 400):
@@ -110,7 +112,7 @@ def _resolve_people(db: Session, rows: list[_Row], source: str) -> None:
             if r.employee_id is None:
                 r.reject("unknown-employee", f"no employee with employee_no {r.record.employee_no!r}")
         else:
-            r.system = r.record.system or source
+            r.system = r.record.system or system
             assert r.record.external_id is not None  # MetricRecordIn requires one of the two
             r.employee_id = by_ext.get((r.system, r.record.external_id))
             if r.employee_id is None:
