@@ -80,7 +80,8 @@ def active(name: Annotated[str, Path(max_length=40)], body: ActiveIn, db: DbSess
     "'<timestamp>.' + body); taken within 5 minutes of our clock, a replay answered as a repeat",
     responses={401: {"description": "not signed by the connector's secret, or outside the replay window (the code says which)"},
                403: {"description": "the connector is switched off"},
-               413: {"description": "the body is larger than the limit"}},
+               413: {"description": "the body is larger than the limit"},
+               503: {"description": "the database was busy; send the delivery again (it is recognised if it was taken)"}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["records"], "properties": {"records": {"type": "array", "items": {"type": "object"}}}}}}}},
 )
