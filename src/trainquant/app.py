@@ -199,6 +199,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.indicators.api import router as indicators_api
     from trainquant.indicators.pages import router as indicators_pages
     from trainquant.integrations.connectors.api import router as connectors_api
+    from trainquant.integrations.connectors.pages import router as connectors_pages
     from trainquant.integrations.metrics.api import router as metrics_api
     from trainquant.integrations.metrics.pages import router as metrics_pages
     from trainquant.org.api import router as org_api
@@ -250,6 +251,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         metrics_api,
         metrics_pages,
         connectors_api,
+        connectors_pages,
     )
     for router in routers:
         app.include_router(router)

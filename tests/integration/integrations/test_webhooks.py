@@ -105,3 +105,25 @@ def test_a_switched_off_connector_takes_nothing_and_bad_bodies_are_422(client, c
     del client.headers["Authorization"]
     good = body_of(4.0)
     assert client.post("/api/v1/integrations/webhooks/teach-main", content=good, headers=signed(connector["secret"], good, NOW)).status_code == 403
+
+
+def test_it_connects_a_system_on_the_page_and_sees_the_secret_once(client, db, clock):
+    from tests.conftest import login, make_user
+
+    clock.at = NOW
+    make_user(db, username="it", role="admin")
+    db.commit()
+    csrf = login(client, "it")
+    assert 'href="/integrations/connectors"' in client.get("/imports").text
+    made = client.post("/integrations/connectors", data={"csrf_token": csrf, "name": "crm-main", "system": "crm", "title": "销售 CRM"})
+    assert made.status_code == 200 and "whsec_" in made.text and "请立即复制到对方系统" in made.text
+    listing = client.get("/integrations/connectors").text
+    assert "crm-main" in listing and "whsec_" not in listing  # shown once
+    bad = client.post("/integrations/connectors", data={"csrf_token": csrf, "name": "CRM MAIN", "system": "crm"})
+    assert bad.status_code == 422 and "名称为 2 到 40" in bad.text
+    again = client.post("/integrations/connectors", data={"csrf_token": csrf, "name": "crm-main", "system": "crm"})
+    assert again.status_code == 422 and "已有同名对接" in again.text
+    rotated = client.post("/integrations/connectors/crm-main/rotate", data={"csrf_token": csrf})
+    assert rotated.status_code == 200 and "whsec_" in rotated.text
+    off = client.post("/integrations/connectors/crm-main/active", data={"csrf_token": csrf, "active": "false"}, follow_redirects=True)
+    assert off.status_code == 200 and "已停用" in off.text

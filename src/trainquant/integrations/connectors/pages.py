@@ -1,0 +1,60 @@
+"""The connectors page: IT connects the teaching platform, the CRM and the OA system, sees each
+webhook address, rotates a secret (shown once) and switches a connector off."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from trainquant.auth.permissions import Principal
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
+from trainquant.errors import DomainError
+from trainquant.i18n import gettext_ as _
+from trainquant.integrations.connectors import service
+from trainquant.integrations.connectors.api import ConnectorCreate
+from trainquant.integrations.connectors.models import SYSTEMS, Connector
+from trainquant.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Manage = Annotated[Principal, require("integrations:manage")]
+
+
+def _page(request: Request, db, **extra):
+    rows = list(db.scalars(select(Connector).order_by(Connector.name)))
+    return render(request, "integrations/connectors.html", {"rows": rows, "systems": SYSTEMS, "secret": None, "secret_for": None,
+                                                            "problem": None, **extra}, status_code=422 if extra.get("problem") else 200)
+
+
+@router.get("/integrations/connectors")
+def connectors_page(request: Request, db: ReadSession, _p: Manage):
+    return _page(request, db)
+
+
+@router.post("/integrations/connectors")
+def create(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, _p: Manage, name: Annotated[str, Form()] = "",
+           system: Annotated[str, Form()] = "", title: Annotated[str, Form()] = ""):
+    try:
+        body = ConnectorCreate.model_validate({"name": name, "system": system, "title": title or None}, strict=False)
+        row, secret = service.create_connector(db, name=body.name, system=body.system, title=body.title, settings=settings, now=clock.now())
+    except ValidationError:
+        return _page(request, db, problem=_("A name is 2 to 40 lower-case letters, digits, '-', '_' or '.', and the system one of the three."))
+    except DomainError as exc:
+        db.rollback()
+        return _page(request, db, problem=_("A connector with this name exists.") if exc.code == "connector-exists" else _("The connector could not be made."))
+    return _page(request, db, secret=secret, secret_for=row.name)
+
+
+@router.post("/integrations/connectors/{name}/rotate")
+def rotate(request: Request, name: str, db: DbSession, clock: AppClock, settings: AppSettings, _p: Manage):
+    row, secret = service.rotate_secret(db, name[:40], settings=settings, now=clock.now())
+    return _page(request, db, secret=secret, secret_for=row.name)
+
+
+@router.post("/integrations/connectors/{name}/active")
+def switch(request: Request, name: str, db: DbSession, _p: Manage, active: Annotated[str, Form()] = ""):
+    service.set_active(db, name[:40], active == "true")
+    return RedirectResponse("/integrations/connectors", status_code=303)
