@@ -138,3 +138,52 @@ def test_hr_maps_an_unknown_id_on_the_page(client, crm, db):
     assert refused.status_code == 422 and "该员工在此系统中已有账号" in refused.text  # M1 already has CRM-1
     done = client.post("/metrics/unmapped/map", data={"csrf_token": csrf, "system": "crm", "external_id": "CRM-404", "employee_no": "M2"})
     assert done.status_code == 200 and "1 条数据现已计入" in done.text and "CRM-404" in done.text
+
+
+def test_metric_history_from_a_sheet_row_by_row_and_again_as_repeats(client, crm, db):
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["工号", "外部账号", "指标", "数值", "时间"])
+    ws.append(["M1", None, "crm.leads", 10, datetime(2026, 8, 20, 10, 0)])  # local time, no offset
+    ws.append([None, "CRM-1", "crm.conversions", 2, "2026-08-21 15:30"])
+    ws.append(["M1", None, "crm.order_amount", 20000.5, "2026-08-22"])
+    ws.append(["M1", None, "crm.leads", "很多", "2026-08-23"])  # not a number
+    ws.append([None, "CRM-77", "crm.leads", 3, "2026-08-24 09:00"])  # nobody's yet
+    buf = io.BytesIO()
+    wb.save(buf)
+    files = {"file": ("历史数据.xlsx", buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    got = client.post("/api/v1/metrics/imports", params={"source": "crm"}, files=files)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert [(r["index"], r["status"]) for r in body["results"]] == [(2, "accepted"), (3, "accepted"), (4, "accepted"), (5, "rejected"), (6, "unmapped")]
+    assert body["results"][3]["reason"].startswith("value")
+    stored = db.scalar(select(MetricRecord).where(MetricRecord.metric_key == "crm.leads", MetricRecord.status == "accepted"))
+    assert stored.period_start == datetime(2026, 8, 20, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+    again = client.post("/api/v1/metrics/imports", params={"source": "crm"}, files=files).json()
+    assert (again["duplicate"], again["accepted"], again["rejected"]) == (5, 0, 0)
+    rate = client.get("/api/v1/metrics/employees/M1/crm.conversion_rate", params={"start": at(30), "end": NOW.isoformat()}).json()
+    assert float(rate["value"]) == 0.2
+
+
+def test_a_sheet_that_is_no_metric_history_is_refused_saying_what_it_needs(client, crm):
+    files = {"file": ("x.csv", "姓名,部门\n张三,市场部\n".encode(), "text/csv")}
+    resp = client.post("/api/v1/metrics/imports", files=files)
+    assert resp.status_code == 422 and "指标" in resp.json()["detail"] and resp.json()["code"] == "not-a-metric-sheet"
+
+
+def test_hr_imports_metric_history_on_the_page(client, crm, db):
+    from tests.conftest import login, make_user
+
+    del client.headers["Authorization"]
+    make_user(db, username="hr", role="hr")
+    db.commit()
+    csrf = login(client, "hr")
+    sheet = "工号,指标,数值,时间\nM1,crm.leads,5,2026-08-20 10:00\nM1,crm.leads,-1,2026-08-21 10:00\n".encode()
+    page = client.post("/metrics/import", data={"csrf_token": csrf, "source": "crm"}, files={"file": ("h.csv", sheet, "text/csv")})
+    assert page.status_code == 200 and "接受 1 条" in page.text and "拒绝 1 条" in page.text and "at least 0" in page.text
+    empty = client.post("/metrics/import", data={"csrf_token": csrf, "source": "crm"}, files={"file": ("h.csv", b"a,b\n1,2\n", "text/csv")})
+    assert empty.status_code == 422 and "表格需要列" in empty.text

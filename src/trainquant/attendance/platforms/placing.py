@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from trainquant.attendance import geo
+from trainquant.attendance.geo import fence_check
 
 ATTACHED, WALK_IN, UNRELATED, DOUBLE_TAP, REDUNDANT = "attached", "walk-in", "unrelated", "double-tap", "redundant"
 AWAY = "away"  # during one of the person's sessions, placed elsewhere by its position or device
@@ -108,7 +108,7 @@ def evidence(p: Punch, s: Slot) -> tuple[int, float | None]:
     if p.venue_id is not None and s.venue_id is not None:
         return (HERE if p.venue_id == s.venue_id else ELSEWHERE), None
     if p.lat is not None and p.lng is not None and s.fence is not None:
-        inside, distance, _ = geo.fence_check(p.lat, p.lng, p.accuracy_m, venue_lat=s.fence.lat, venue_lng=s.fence.lng, radius_m=s.fence.radius_m)
+        inside, distance, _ = fence_check(p.lat, p.lng, p.accuracy_m, venue_lat=s.fence.lat, venue_lng=s.fence.lng, radius_m=s.fence.radius_m)
         return (HERE if inside else ELSEWHERE), distance
     return UNKNOWN, None
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, read_json_limited, require
-from trainquant.errors import Invalid
+from trainquant.errors import Invalid, PayloadTooLarge
 from trainquant.integrations.metrics import rules, service
 from trainquant.integrations.metrics.models import STATUSES, MetricRecord
 from trainquant.integrations.metrics.schemas import (
@@ -56,6 +57,29 @@ async def post_records(request: Request, db: DbSession, clock: AppClock, setting
     payload = await read_json_limited(request, settings.events_max_bytes)
     source, records = _batch(payload)
     return await run_in_threadpool(service.ingest_records, db, source, records, now=clock.now())
+
+
+@router.post(
+    "/imports", response_model=MetricIngestResult,
+    responses={413: {"description": "the sheet is larger than the limit"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}},
+    summary="Import metric history from a sheet (.xlsx or .csv; 指标, 数值, 工号 or 外部账号, 时间 or 开始/结束): each row answered as a record is",
+)
+async def import_history(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, _: Write,
+                         source: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_.-]+$")] = "import"):
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > settings.import_max_bytes + 64 * 1024:
+        raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("send the sheet as multipart/form-data with the field 'file'")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("the form has no file in the field 'file'")
+    content = await upload.read(settings.import_max_bytes + 1)
+    return await run_in_threadpool(service.import_sheet, db, content, upload.filename or "upload.csv", source=source, now=clock.now(),
+                                   settings=settings)
 
 
 @router.get("/definitions", response_model=list[MetricDefinitionRead], summary="Every metric: unit, how a window aggregates, which way is better")

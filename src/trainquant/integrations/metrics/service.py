@@ -15,15 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from trainquant.config import Settings
 from trainquant.db import chunks
 from trainquant.errors import Conflict, Invalid, NotFound, PayloadTooLarge
-from trainquant.integrations.metrics import rules
+from trainquant.imports.reader import read_table
+from trainquant.integrations.metrics import rules, sheet
 from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.integrations.metrics.schemas import MAX_BATCH, MetricIngestResult, MetricRecordIn, MetricVerdict
 from trainquant.org.models import EXTERNAL_SYSTEMS, Employee, ExternalId
@@ -263,3 +266,24 @@ def window_value(db: Session, metric: str, employee_no: str, start: datetime, en
     keys = [k for k in (d.numerator, d.denominator) if k] if d.aggregation == rules.RATIO else [d.key]
     found = observations(db, person, keys, start, end)
     return rules.window_value(d, found, start, end), sum(len(v) for v in found.values())
+
+
+def import_sheet(db: Session, content: bytes, filename: str, *, source: str, now: datetime, settings: Settings) -> MetricIngestResult:
+    """A metric history sheet (xlsx/csv) through the same way in as the batch API, in batches."""
+    table = read_table(content, filename, max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows)
+    try:
+        rows = sheet.records(table.header, table.rows, zone=ZoneInfo(settings.default_timezone))
+    except sheet.SheetError as exc:
+        raise Invalid(str(exc), code="not-a-metric-sheet") from None
+    if not rows:
+        raise Invalid("the sheet has a header but no rows", code="no-rows")
+    counts = {"accepted": 0, "unmapped": 0, "duplicate": 0, "rejected": 0}
+    results: list[MetricVerdict] = []
+    for start in range(0, len(rows), MAX_BATCH):
+        part = rows[start:start + MAX_BATCH]
+        result = ingest_records(db, source, [r for _, r in part], now=now)
+        for key in counts:
+            counts[key] += getattr(result, key)
+        # The row number as the sheet shows it, in place of the position in the batch.
+        results += [v.model_copy(update={"index": part[v.index][0]}) for v in result.results]
+    return MetricIngestResult(results=results, **counts)
