@@ -10,6 +10,24 @@ from huey.storage import PostgresStorage
 from trainquant.config import Settings
 
 NAME = "trainquant"
+# Any constant both sides agree on: the advisory lock that serialises the making of huey's tables.
+SCHEMA_LOCK = 0x7471_6875_6579  # "tqhuey"
+
+
+class SerialPostgresStorage(PostgresStorage):
+    """huey's PostgreSQL storage, its tables made one process at a time.
+
+    ``CREATE TABLE IF NOT EXISTS`` is not safe against itself in PostgreSQL: two processes starting
+    at once (server workers, the job consumer) both pass the check, and the second fails on the
+    catalogue's unique index (``pg_type_typname_nsp_index``), so a server process died at start. The
+    statements run in one transaction that first takes an advisory lock, so the second waits and then
+    finds the tables there."""
+
+    def initialize_schema(self) -> None:
+        with self.db(commit=True, close=True) as curs:
+            curs.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            for sql in self.ddl:
+                curs.execute(sql)
 
 
 def jobs_url(settings: Settings) -> str:
@@ -36,7 +54,7 @@ def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(NAME, url=url, **common)
     if url.startswith("postgres"):
-        return Huey(NAME, storage_class=PostgresStorage, dsn=libpq_dsn(url), **common)
+        return Huey(NAME, storage_class=SerialPostgresStorage, dsn=libpq_dsn(url), **common)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if not immediate:

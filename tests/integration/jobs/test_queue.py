@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
-from huey.storage import PostgresStorage
 
 from tests.conftest import NOW
 from trainquant.attendance.checkin import pending
@@ -18,7 +17,7 @@ from trainquant.config import Settings
 from trainquant.db import make_sessionmaker, read_only, unit_of_work
 from trainquant.jobs import consumer as consumers
 from trainquant.jobs.consumer import EmbeddedConsumer, JobConsumer
-from trainquant.jobs.queue import make_huey
+from trainquant.jobs.queue import SerialPostgresStorage, make_huey
 from trainquant.jobs.tasks import Jobs
 
 
@@ -27,7 +26,7 @@ def test_the_queue_lives_beside_the_database_unless_told_otherwise(tmp_path):
     assert isinstance(sqlite, SqliteHuey) and sqlite.storage.filename == str(tmp_path / "jobs.db")  # its own file, never the app's
     assert isinstance(make_huey(Settings(env="test", database_url="sqlite:///:memory:")), MemoryHuey)
     pg = make_huey(Settings(env="test", database_url="postgresql+psycopg://u@db.invalid/tq"), immediate=True)  # immediate: no connection
-    assert pg.storage_class is PostgresStorage and pg.storage_kwargs["dsn"] == "postgresql://u@db.invalid/tq"
+    assert pg.storage_class is SerialPostgresStorage and pg.storage_kwargs["dsn"] == "postgresql://u@db.invalid/tq"
     assert isinstance(make_huey(Settings(env="test", jobs_url="redis://127.0.0.1:6379/15")), RedisHuey)
     with pytest.raises(ValueError):
         make_huey(Settings(env="test", jobs_url="amqp://nope"))
@@ -150,3 +149,31 @@ def test_redis_storage_carries_the_drain_to_a_consumer(cli_engine):
     finally:
         consumer.stop(graceful=True)
         jobs.huey.flush()
+
+
+def test_processes_starting_at_once_make_hueys_tables_once(scratch_database):
+    """Server workers and the consumer start together: on PostgreSQL each makes huey's tables if
+    missing, and CREATE TABLE IF NOT EXISTS alone is not safe against itself."""
+    import threading
+
+    from trainquant.jobs.queue import make_huey
+
+    if not scratch_database.startswith("postgres"):
+        pytest.skip("SQLite: one file per queue, made under its own lock")
+    settings = Settings(env="test", database_url=scratch_database)
+    starting = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        starting.wait(10)
+        try:
+            make_huey(settings).storage.close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
