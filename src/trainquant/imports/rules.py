@@ -10,9 +10,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from trainquant.org.rules import (
     DatedClassRecord,
@@ -208,6 +209,47 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     return str(value)
+
+
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y.%m.%d %H:%M")
+CLOCK_FORMATS = ("%H:%M:%S", "%H:%M")
+
+
+def local_datetime(value: object, zone: ZoneInfo, day: date | None = None, *, formats: Sequence[str] = DATETIME_FORMATS) -> datetime | None:
+    """A cell as an aware UTC time, or None: a datetime, ISO text or text in one of ``formats``, or a
+    clock time (cell or text) on ``day``. A time without an offset is local to ``zone``."""
+    local: datetime | None = None
+    if isinstance(value, datetime):
+        local = value
+    elif isinstance(value, time) and day is not None:
+        local = datetime.combine(day, value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            local = datetime.fromisoformat(text)
+        except ValueError:
+            for fmt in formats:
+                try:
+                    local = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+            else:
+                for fmt in CLOCK_FORMATS:
+                    try:
+                        clock = datetime.strptime(text, fmt).time()
+                    except ValueError:
+                        continue
+                    local = datetime.combine(day, clock) if day is not None else None
+                    break
+    if local is None:
+        return None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=zone)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 east of UTC, or 9999-12-31 west of it: no time a check-in has
+        return None
 
 
 def parse_text(value: object, max_len: int, *, required: bool = False) -> str | None:

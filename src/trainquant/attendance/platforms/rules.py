@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from trainquant.attendance.rules import UNUSABLE
+from trainquant.imports.rules import local_datetime
 
 WECOM_KIND = {"上班打卡": "in", "下班打卡": "out", "外出打卡": "in"}
 DINGTALK_KIND = {"OnDuty": "in", "OffDuty": "out"}
@@ -288,8 +289,6 @@ SHEET_ALIASES = {
     "in": ("签到时间", "签到", "checkin", "checkintime", "signin", "in"),
     "out": ("签退时间", "签退", "checkout", "checkouttime", "signout", "out"),
 }
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y.%m.%d %H:%M")
-CLOCK_FORMATS = ("%H:%M:%S", "%H:%M")
 SessionLookup = Callable[[str | None], tuple[ZoneInfo, date | None]]  # session code -> (site zone, local day)
 
 
@@ -310,40 +309,7 @@ def sheet_columns(header: list[object]) -> dict[str, int]:
     return found
 
 
-def sheet_time(value: object, zone: ZoneInfo, day: date | None) -> datetime | None:
-    """A cell as an aware UTC time; a time without an offset is local to the session's site."""
-    local: datetime | None = None
-    if isinstance(value, datetime):
-        local = value
-    elif isinstance(value, time) and day is not None:
-        local = datetime.combine(day, value)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            local = datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in TIME_FORMATS:
-                try:
-                    local = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-            else:
-                for fmt in CLOCK_FORMATS:
-                    try:
-                        clock = datetime.strptime(text, fmt).time()
-                    except ValueError:
-                        continue
-                    local = datetime.combine(day, clock) if day is not None else None
-                    break
-    if local is None:
-        return None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=zone)
-    try:
-        return local.astimezone(UTC)
-    except OverflowError:  # 0001-01-01 00:00 east of UTC, or 9999-12-31 west of it: no time a check-in has
-        return None
+sheet_time = local_datetime  # a sheet cell as an aware UTC time, local to the session's site when it has no offset
 
 
 def _cell(cells: list[object], columns: dict[str, int], field: str) -> object:

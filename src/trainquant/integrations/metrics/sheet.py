@@ -13,10 +13,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from trainquant.imports.rules import normalise_header
+from trainquant.imports.rules import DATETIME_FORMATS, cell_text, local_datetime, normalise_header
 
 ALIASES = {
     "record_id": ("记录编号", "记录号", "recordid", "id"),
@@ -29,7 +28,7 @@ ALIASES = {
     "period_start": ("开始", "开始时间", "periodstart", "start"),
     "period_end": ("结束", "结束时间", "periodend", "end"),
 }
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+FORMATS = (*DATETIME_FORMATS, "%Y/%m/%d")  # and a bare date: the start of the day
 
 
 class SheetError(ValueError):
@@ -50,46 +49,12 @@ def columns(header: Sequence[object]) -> dict[str, int]:
     return found
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
-def _time(value: object, zone: ZoneInfo) -> str | object:
+def _time(value: object, zone: ZoneInfo) -> object:
     """ISO text with the offset, or the cell as it is (the record's validation then names it)."""
-    local: datetime | None = None
-    if isinstance(value, datetime):
-        local = value
-    elif isinstance(value, date):
-        local = datetime.combine(value, time())
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            local = datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in TIME_FORMATS:
-                try:
-                    local = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-    if local is None:
-        return value
-    return (local if local.tzinfo is not None else local.replace(tzinfo=zone)).isoformat()
-
-
-def _value(value: object) -> object:
-    if isinstance(value, bool):
-        return value  # refused by validation, naming the field
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that is this float: 4.8, not 4.79999...
-    return _text(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    at = local_datetime(value, zone, formats=FORMATS)
+    return at.isoformat() if at is not None else value
 
 
 def records(header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]]], *, zone: ZoneInfo) -> list[tuple[int, dict]]:
@@ -103,13 +68,13 @@ def records(header: Sequence[object], rows: Sequence[tuple[int, Sequence[object]
 
         record: dict[str, object] = {}
         for field in ("metric", "employee_no", "external_id", "system"):
-            if (text := _text(cell(field))) is not None:
+            if (text := cell_text(cell(field))) is not None:
                 record[field] = text
-        record["value"] = _value(cell("value"))
+        record["value"] = cell_text(cell("value"))
         for field in ("at", "period_start", "period_end"):
             if cell(field) not in (None, ""):
                 record[field] = _time(cell(field), zone)
-        given = _text(cell("record_id"))
+        given = cell_text(cell("record_id"))
         content = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
         record["record_id"] = given or "row-" + hashlib.sha256(content.encode()).hexdigest()[:32]
         out.append((number, record))
