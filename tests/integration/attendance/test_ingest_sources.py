@@ -76,7 +76,7 @@ def _old_api_row(db, *, key: str, employee, raw: dict) -> CheckinEvent:
 
 
 def test_an_event_stored_before_origins_is_still_a_duplicate_of_its_retry_about_the_same_person(client, school, db):
-    from trainquant.attendance.checkin.ingest import record_hash
+    from trainquant.attendance.checkin.keys import record_hash
 
     other = make_api_key(db, scopes=["attendance:write"], name="other-system")
     old = _old_api_row(db, key="api:1001", employee=school["t1"], raw=ev(0, "in", event_id="1001"))

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainquant.attendance.checkin import pending
-from trainquant.attendance.checkin.ingest import IngestOutcome, ingest
+from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.checkin.schemas import IngestResult
+from trainquant.attendance.checkin.store import IngestOutcome
 from trainquant.attendance.proxy import service as review
 from trainquant.attendance.service import recompute
 from trainquant.auth.permissions import Principal

@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainquant.attendance.checkin.ingest import WALK_IN
 from trainquant.attendance.checkin.service import ingest_now
+from trainquant.attendance.checkin.verify import WALK_IN
 from trainquant.attendance.models import CheckinEvent, WalkInDecision
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
@@ -128,7 +128,6 @@ def decide(db: Session, session_code: str, employee_no: str, decision: str, *, r
         raise Invalid("accepting a walk-in needs a reason (who let them in, and why)", code="walk-in-needs-reason")
     session, person = _resolve(db, session_code, employee_no)
     events = _walk_in_events(db, [(session.id, person.id)])
-    events = [ev for ev in events if ev.session_id == session.id and ev.employee_id == person.id]
     if not events:
         raise NotFound(f"no walk-in of {employee_no} in session {session_code}")
     if db.scalar(select(WalkInDecision.id).where(WalkInDecision.session_id == session.id, WalkInDecision.employee_id == person.id)) is not None:

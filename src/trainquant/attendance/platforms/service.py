@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.attendance import geo
-from trainquant.attendance.checkin.ingest import EARLY_MARGIN
 from trainquant.attendance.checkin.schemas import MAX_BATCH, IngestResult, Verdict
 from trainquant.attendance.checkin.service import ingest_now
+from trainquant.attendance.checkin.verify import EARLY_MARGIN
 from trainquant.attendance.models import Device
 from trainquant.attendance.platforms import placing
 from trainquant.attendance.platforms import rules as importers
