@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainquant.deps import json_depth
+from trainquant.jsonbody import json_depth
 
 # Text that looks like structure: brackets, quotes and backslashes inside strings must not count.
 tricky = st.lists(st.sampled_from([*'[]{}"\\/abc名\n\t', "\\u005b", "\\\\"]), max_size=8).map("".join)

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.config import Settings
-from trainquant.deps import parse_json
 from trainquant.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from trainquant.integrations.connectors import rules
 from trainquant.integrations.connectors.models import Connector, WebhookDelivery
 from trainquant.integrations.metrics.service import ingest_records
+from trainquant.jsonbody import parse_json
 
 
 def _fernet(settings: Settings) -> Fernet:
