@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.integrations.connectors.pages import router as connectors_pages
     from trainquant.integrations.metrics.api import router as metrics_api
     from trainquant.integrations.metrics.pages import router as metrics_pages
+    from trainquant.integrations.pull.api import router as pull_api
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
     from trainquant.training.assessments.api import router as assessments_api
@@ -252,6 +253,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         metrics_pages,
         connectors_api,
         connectors_pages,
+        pull_api,
     )
     for router in routers:
         app.include_router(router)

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     platform_double_tap_s: int = Field(default=60, ge=0, le=600)
     # After a connector's webhook secret is rotated, the previous one still verifies this many hours.
     webhook_rotation_grace_h: int = Field(default=24, ge=0, le=24 * 30)
+    # Scheduled pulls from the systems' REST APIs: a failed request (429, 5xx, timeout) is tried again
+    # this many times, after an exponential backoff from pull_backoff_s (or the Retry-After asked for),
+    # never waiting longer than pull_max_wait_s at once; a run holds its source for pull_lease_s after
+    # each page, after which a run whose process died is taken over and resumed.
+    pull_retries: int = Field(default=5, ge=0, le=20)
+    pull_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    pull_max_wait_s: float = Field(default=120.0, ge=0, le=3600)
+    pull_lease_s: int = Field(default=300, ge=5, le=3600)
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and

@@ -14,6 +14,7 @@ from trainquant.indicators.models import (
 )
 from trainquant.integrations.connectors.models import Connector, WebhookDelivery
 from trainquant.integrations.metrics.models import MetricRecord
+from trainquant.integrations.pull.models import PullSource, SyncRun
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -70,8 +71,10 @@ __all__ = [
     "MetricRecord",
     "Program",
     "ProxyCase",
+    "PullSource",
     "RateLimitCounter",
     "Site",
+    "SyncRun",
     "TrainingSession",
     "User",
     "Venue",

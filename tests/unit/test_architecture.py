@@ -19,7 +19,7 @@ ALLOWED_ROOTS = {
     "functools", "hashlib", "hmac", "heapq", "itertools", "math", "operator", "re", "statistics", "string",
     "typing", "unicodedata", "zoneinfo", "numpy", "random", "struct", "base64", "uuid", "json",
 }
-ALLOWED_MODULES = {"urllib.parse"}  # string parsing only; the rest of urllib does I/O
+ALLOWED_MODULES = {"urllib.parse", "email.utils"}  # string parsing only; the rest of urllib and email does I/O
 FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from trainquant.analytics import effect, rules
+from trainquant.analytics.impact import service as impact
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, ReadSession, require
+from trainquant.deps import AppClock, AppSettings, ReadSession, require
+from trainquant.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 ReportsRead = Annotated[Principal, require("reports:read")]
@@ -100,6 +102,43 @@ def department_report(code: str, db: ReadSession, principal: ReportsRead, clock:
     rep = effect.department_report(db, code, principal.scope, now=clock.now())
     return {"department_code": rep.department.code, "name": rep.department.name, **figures_json(rep.figures),
             "programs": [row_json(r) for r in rep.programs]}
+
+
+def _round(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def effect_json(rep: impact.EffectReport) -> dict:
+    d, n, e, p = rep.metric, rep.naive, rep.estimate, rep.pretrend
+    return {
+        "program_code": rep.program.code, "metric": d.key, "label": d.label, "label_en": d.label_en, "unit": d.unit, "better": d.better,
+        "design": {"period_days": rep.design.period_days, "pre_days": rep.design.pre_days, "post_days": rep.design.post_days,
+                   "min_trained": rep.design.min_trained, "min_comparison": rep.design.min_comparison},
+        "trained": rep.sample.trained, "comparison": rep.sample.comparison, "left_out": rep.sample.left_out,
+        "skipped_records": rep.skipped_records,
+        "naive": None if n is None else {"before": _round(n.before), "after": _round(n.after), "change": _round(n.change),
+                                         "relative": _round(n.relative), "people": n.people},
+        "isolated": None if e is None else {"method": e.method, "effect": _round(e.effect), "se": _round(e.se), "low": _round(e.low),
+                                            "high": _round(e.high), "detectable": _round(e.detectable), "relative": _round(rep.relative),
+                                            "counterfactual": _round(rep.counterfactual)},
+        "pretrend": None if p is None else {"p_value": _round(p.p_value), "leads": [
+            {"rel": lead.rel, "coefficient": _round(lead.coefficient), "se": _round(lead.se)} for lead in p.leads]},
+        "finding": {"status": rep.finding.status, "reasons": list(rep.finding.reasons), "improved": rep.finding.improved},
+    }
+
+
+@router.get("/programs/{code}/effects/{metric}", summary="A program's isolated effect on a business metric (did2s), beside the naive before/after change",
+            responses={422: {"description": "a window outside its limits, or a metric that cannot be compared"}})
+def program_effect(code: str, metric: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+                   pre_days: int = Query(30, description="days before training compared"),
+                   post_days: int = Query(30, description="days after training measured"),
+                   period_days: int = Query(7, description="the length of one period of the panel (7: weeks)")) -> dict:
+    if not principal.scope.all:
+        # The comparison group is the whole school's people of the same kind: a figure made from
+        # colleagues a manager may not see.
+        raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+    design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days, period_days=period_days)
+    return effect_json(impact.program_effect(db, code, metric, design=design, now=clock.now()))
 
 
 __all__ = ["router", "rules"]

@@ -120,7 +120,7 @@ def apikey_list() -> None:
 
 def _register_optional() -> None:
     # The import and demo commands live beside their domains' CLI modules.
-    from trainquant.cli import alerts, attendance, demo, imports, indicators, jobs, training
+    from trainquant.cli import alerts, attendance, connectors, demo, imports, indicators, jobs, training
 
     imports.register(app)
     demo.register(app)
@@ -129,6 +129,7 @@ def _register_optional() -> None:
     alerts.register(app)
     attendance.register(app)
     jobs.register(app)
+    connectors.register(app)
 
 
 _register_optional()

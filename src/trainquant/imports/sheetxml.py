@@ -76,6 +76,8 @@ def _cell_value(kind: bytes | None, style: int, body: bytes | None, fmt: SheetSt
     if kind == b"inlineStr":
         if body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and body.count(b"<") == 4:
             return _text(body[7:-9])  # the plain case, as openpyxl's write-only mode writes it
+        if b"<is" not in body and b":is" not in body:
+            return None  # as openpyxl: an inline-string cell without its <is> is empty (lxml's writer makes these for "")
         if b"rPh" in body:
             body = _PHONETIC.sub(b"", body)  # phonetic guides are not part of the text
         return _text(b"".join(_INLINE_TEXT.findall(body)))

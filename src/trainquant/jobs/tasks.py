@@ -41,6 +41,10 @@ class Jobs:
         self.sweep = periodic(crontab(), name="attendance_sweep")(self._drain)  # every minute
         self.nightly_backup = periodic(self._backup_due, retries=3, retry_delay=60, retry_backoff=BACKOFF, name="nightly_backup")(self._backup)
         self.housekeeping = periodic(crontab(minute="30", hour="3"), name="housekeeping")(self._housekeeping)
+        # A pull is not retried by the queue: its run log is the record, and a failed run resumes from
+        # its position at the next start (the schedule's, or HR's).
+        self.connector_sync = task(name="connector_sync")(self._sync)
+        self.pull_schedule = periodic(crontab(), name="pull_schedule")(self._pulls_due)  # every minute
 
     # ------------------------------------------------------------ attendance
 
@@ -72,6 +76,27 @@ class Jobs:
                 self.drain_attendance()
         except Exception:
             log.warning("could not look for pending attendance batches", exc_info=True)
+
+    # ------------------------------------------------------------ pulls from the business systems
+
+    def _sync(self, name: str) -> int | None:
+        from trainquant.integrations.pull import service
+
+        self._bulk()
+        try:
+            return service.sync(self._sessions(), name, settings=self.settings, clock=self._now, stop=self.stopping)
+        except service.SyncRunning:
+            return None  # the run under way does the work
+
+    def _pulls_due(self) -> int:
+        from trainquant.db import read_only
+        from trainquant.integrations.pull import service
+
+        with read_only(self._sessions())() as db:
+            names = service.due(db, self._now())
+        for name in names:
+            self.connector_sync(name)
+        return len(names)
 
     # ------------------------------------------------------------ housekeeping
 

@@ -19,7 +19,7 @@ from trainquant.integrations.metrics.service import ingest_records
 from trainquant.jsonbody import parse_json
 
 
-def _fernet(settings: Settings) -> Fernet:
+def fernet(settings: Settings) -> Fernet:
     return Fernet(settings.encryption_key.encode())
 
 
@@ -39,7 +39,7 @@ def create_connector(db: Session, *, name: str, system: str, title: str | None, 
     if db.scalar(select(Connector.id).where(Connector.name == name)) is not None:
         raise Conflict(f"a connector {name!r} exists", code="connector-exists")
     secret = _secret()
-    row = Connector(name=name, system=system, title=title, active=True, secret_encrypted=_fernet(settings).encrypt(secret.encode()).decode(),
+    row = Connector(name=name, system=system, title=title, active=True, secret_encrypted=fernet(settings).encrypt(secret.encode()).decode(),
                     created_at=now)
     db.add(row)
     db.flush()
@@ -51,7 +51,7 @@ def rotate_secret(db: Session, name: str, *, settings: Settings, now: datetime) 
     row = get_connector(db, name)
     secret = _secret()
     row.previous_secret_encrypted, row.previous_valid_until = row.secret_encrypted, now + timedelta(hours=settings.webhook_rotation_grace_h)
-    row.secret_encrypted, row.rotated_at = _fernet(settings).encrypt(secret.encode()).decode(), now
+    row.secret_encrypted, row.rotated_at = fernet(settings).encrypt(secret.encode()).decode(), now
     db.flush()
     return row, secret
 
@@ -64,12 +64,12 @@ def set_active(db: Session, name: str, active: bool) -> Connector:
 
 
 def _secrets(row: Connector, settings: Settings, now: datetime) -> list[str]:
-    fernet = _fernet(settings)
+    key = fernet(settings)
     encrypted = [row.secret_encrypted]
     if row.previous_secret_encrypted and row.previous_valid_until is not None and now <= row.previous_valid_until:
         encrypted.append(row.previous_secret_encrypted)
     try:
-        return [fernet.decrypt(e.encode()).decode() for e in encrypted]
+        return [key.decrypt(e.encode()).decode() for e in encrypted]
     except InvalidToken:
         # Encrypted with another instance key (restored from elsewhere): no delivery can be verified.
         raise Conflict(f"connector {row.name}'s secret cannot be read with this instance's encryption key; rotate it",
