@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from trainquant.simulate.systems.server import CRASH_EXIT_CODE, RunningSystem, SystemConfig, start_in_thread, start_process
+from trainquant.simulate.systems.process import start_process
+from trainquant.simulate.systems.server import CRASH_EXIT_CODE, RunningSystem, SystemConfig, start_in_thread
 
 SHANGHAI = timezone(timedelta(hours=8))
 PATH = "/api/v1/deals"

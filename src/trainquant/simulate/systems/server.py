@@ -6,34 +6,29 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import contextlib
 import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+from trainquant.simulate.systems.paging import BadRequest, Catalogue
 
 AUTH_STYLES = ("bearer", "basic", "api_key", "oauth2")
 PAGINATION_STYLES = ("page", "offset", "cursor", "link")
 CRASH_EXIT_CODE = 17
 _CREDENTIALS = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("api_key", "api_key_header"), "oauth2": ("client_id", "client_secret")}
-Page = tuple[Any, dict[str, str], list[dict[str, Any]]]  # body, extra headers, the items served
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,7 @@ class SystemConfig:
         if not self.collection or "/" in self.collection or not in_range:
             raise ValueError(f"{self.name}: collection is one path segment, 1 <= page_size <= max_page_size, the periods and token_ttl_s >= 1, "
                              "retry_after_s, slow_s and crash_after_pages >= 0")
-        _Catalogue(self.items)  # rejects items without a str id or a zoned updated_at, and repeated ids
+        Catalogue(self.items)  # rejects items without a str id or a zoned updated_at, and repeated ids
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -83,100 +78,6 @@ class SystemConfig:
         if unknown:  # a misspelt failure-plan field would otherwise be a plan that silently never fires
             raise ValueError(f"unknown config fields: {', '.join(unknown)}")
         return cls(**data)
-
-
-class BadRequest(Exception):
-    """A query the system answers with 400."""
-
-
-def parse_instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:  # a naive instant has no place in an order that mixes offsets
-        raise ValueError(f"{text!r} has no UTC offset")
-    return moment
-
-
-class _Catalogue:
-    """The items in (updated_at, id) order, and the four ways of cutting them into pages."""
-
-    def __init__(self, items: list[dict[str, Any]]) -> None:
-        keyed = []
-        for item in items:
-            if not isinstance(item.get("id"), str) or not isinstance(item.get("updated_at"), str):
-                raise ValueError(f"every item needs a str id and a str updated_at: {item!r}")
-            keyed.append(((parse_instant(item["updated_at"]), item["id"]), item))
-        keyed.sort(key=lambda pair: pair[0])
-        self.keys, self.items = [key for key, _ in keyed], [item for _, item in keyed]
-        if len({item_id for _, item_id in self.keys}) != len(self.keys):
-            raise ValueError("item ids repeat")
-
-    def _first_after(self, since: datetime | None) -> int:
-        return 0 if since is None else bisect.bisect_right(self.keys, since, key=lambda key: key[0])
-
-    def page(self, config: SystemConfig, params: dict[str, str], base_url: str) -> Page:
-        since = _since(params.get("updated_since"))
-        if config.pagination == "cursor":
-            limit, start = _size(params, "limit", config), self._first_after(since)
-            if "cursor" in params:
-                cursor_since, after = _decode_cursor(params["cursor"])
-                if "updated_since" in params and cursor_since != since:
-                    raise BadRequest("updated_since differs from the one the cursor was issued for")
-                since = cursor_since
-                start = max(self._first_after(since), bisect.bisect_right(self.keys, after))
-            chunk = self.items[start : start + limit]
-            more = start + limit < len(self.items)
-            return {"results": chunk, "next_cursor": _encode_cursor(since, self.keys[start + limit - 1]) if more else None}, {}, chunk
-        start = self._first_after(since)
-        total = len(self.items) - start
-        if config.pagination == "offset":
-            offset, limit = _integer(params, "offset", 0, 0), _size(params, "limit", config)
-            chunk = self.items[start + offset : start + offset + limit]
-            return {"items": chunk, "offset": offset, "limit": limit, "total": total}, {}, chunk
-        page, per_page = _integer(params, "page", 1, 1), _size(params, "per_page", config)
-        chunk = self.items[start + (page - 1) * per_page :][:per_page]
-        if config.pagination == "page":
-            return {"data": chunk, "page": page, "per_page": per_page, "total": total}, {}, chunk
-        # GitHub-style: several relations in one header, so a client has to pick rel="next" out of them.
-        links = ([(page + 1, "next")] if page * per_page < total else []) + ([(page - 1, "prev")] if page > 1 else [])
-        header = ", ".join(f'<{base_url}?{urlencode(params | {"page": str(number)})}>; rel="{rel}"' for number, rel in links)
-        return chunk, ({"Link": header} if header else {}), chunk
-
-
-def _integer(params: dict[str, str], name: str, default: int, minimum: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if re.fullmatch(r"-?[0-9]{1,15}", raw) is None or int(raw) < minimum:
-        raise BadRequest(f"{name} must be an integer >= {minimum}, not {raw!r}")
-    return int(raw)
-
-
-def _size(params: dict[str, str], name: str, config: SystemConfig) -> int:
-    return min(_integer(params, name, config.page_size, 1), config.max_page_size)
-
-
-def _since(raw: str | None) -> datetime | None:
-    try:
-        return None if raw is None else parse_instant(raw)
-    except ValueError as exc:
-        raise BadRequest(f"updated_since must be an ISO 8601 instant with an offset, not {raw!r}") from exc
-
-
-def _encode_cursor(since: datetime | None, after: tuple[datetime, str]) -> str:
-    # The last key served, not an index or a server-side handle: valid across restarts, and past items added later.
-    position = {"after": [after[0].isoformat(), after[1]], "since": None if since is None else since.isoformat()}
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(raw: str) -> tuple[datetime | None, tuple[datetime, str]]:
-    try:
-        position = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        moment, item_id = position["after"]
-        if not isinstance(item_id, str):
-            raise TypeError(item_id)
-        return (None if position["since"] is None else parse_instant(position["since"])), (parse_instant(moment), item_id)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadRequest("malformed cursor") from exc
 
 
 @dataclass(frozen=True)
@@ -194,7 +95,7 @@ class _State:
     """What the handler threads share; the counters and the token table change under one lock."""
 
     def __init__(self, config: SystemConfig, *, exit_on_crash: bool) -> None:
-        self.config, self.catalogue, self.exit_on_crash = config, _Catalogue(config.items), exit_on_crash
+        self.config, self.catalogue, self.exit_on_crash = config, Catalogue(config.items), exit_on_crash
         self.crashed = threading.Event()
         self._lock = threading.Lock()
         self._tokens: dict[bytes, float] = {}  # sha256 of a token -> monotonic expiry
@@ -429,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class _Stoppable:
+class Stoppable:
     def stop(self) -> None:
         raise NotImplementedError
 
@@ -440,7 +341,7 @@ class _Stoppable:
         self.stop()
 
 
-class RunningSystem(_Stoppable):
+class RunningSystem(Stoppable):
     """A system served from a thread of this process; its crash stops the server, not the process."""
 
     def __init__(self, server: SystemServer) -> None:
@@ -472,55 +373,3 @@ class RunningSystem(_Stoppable):
 def start_in_thread(config: SystemConfig, host: str = "127.0.0.1", port: int = 0) -> RunningSystem:
     # The socket listens once SystemServer returns: a request sent before serve_forever runs waits in the backlog.
     return RunningSystem(SystemServer((host, port), config, exit_on_crash=False))
-
-
-class SystemProcess(_Stoppable):
-    """A system served by a child process (``python -m trainquant.simulate.systems``), so a crash really ends a process."""
-
-    def __init__(self, popen: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-        self._popen, self.url, self.log_path = popen, url, log_path
-
-    @property
-    def pid(self) -> int:
-        return self._popen.pid
-
-    def alive(self) -> bool:
-        return self._popen.poll() is None
-
-    def wait(self, timeout: float | None = None) -> int:
-        return self._popen.wait(timeout)
-
-    def stop(self) -> None:
-        if self._popen.poll() is None:
-            self._popen.terminate()
-            try:
-                self._popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self._popen.kill()
-                self._popen.wait()
-
-
-def start_process(config: SystemConfig, workdir: Path, *, startup_timeout_s: float = 20.0) -> SystemProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
-    config_path, port_path, log_path = (workdir / f"{config.name}{suffix}" for suffix in (".json", ".port", ".log"))
-    config_path.write_text(config.to_json(), encoding="utf-8")
-    port_path.unlink(missing_ok=True)  # a previous run's port file points at a dead server
-    command = [sys.executable, "-m", "trainquant.simulate.systems", "--config", str(config_path), "--port", "0", "--port-file", str(port_path)]
-    with log_path.open("ab") as log:
-        process = SystemProcess(subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT), "", log_path)
-    deadline = time.monotonic() + startup_timeout_s
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a proxy from the environment must not see loopback
-    try:
-        while time.monotonic() < deadline:
-            if not process.alive():
-                raise RuntimeError(f"{config.name} exited with {process.wait()} before serving:\n{log_path.read_text(errors='replace')[-2000:]}")
-            if port_path.exists():
-                process.url = f"http://127.0.0.1:{int(port_path.read_text())}"
-                with contextlib.suppress(OSError), opener.open(f"{process.url}/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        return process
-            time.sleep(0.05)  # waiting on another process, which signals nothing else
-        raise TimeoutError(f"{config.name} did not serve within {startup_timeout_s} s:\n{log_path.read_text(errors='replace')[-2000:]}")
-    except BaseException:
-        process.stop()
-        raise
