@@ -34,7 +34,9 @@ def reset_cursor(name: Name, db: DbSession, _: Manage):
 
 @router.post("/{name}/sync", status_code=202, summary="Start (or resume) a run now, on the job queue; its progress is in the run log",
              responses={409: {"description": "a run of this connector is under way"}})
-def start(name: Name, request: Request, db: ReadSession, _: Manage) -> dict:
+def start(name: Name, request: Request, db: DbSession, _: Manage) -> dict:
+    # A write session although this only reads: with the queue immediate (tests, one process) the run
+    # happens here, on this request's connection.
     service.get_source(db, name)  # a 404 here rather than a job that fails
     request.app.state.jobs.connector_sync(name)
     return {"queued": True, "runs": f"/api/v1/integrations/connectors/{name}/runs"}
