@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.integrations.connectors.pages import router as connectors_pages
     from trainquant.integrations.metrics.api import router as metrics_api
     from trainquant.integrations.metrics.pages import router as metrics_pages
+    from trainquant.integrations.outbox.api import router as outbox_api
     from trainquant.integrations.pull.api import router as pull_api
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         connectors_api,
         connectors_pages,
         pull_api,
+        outbox_api,
     )
     for router in routers:
         app.include_router(router)

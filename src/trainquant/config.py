@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     pull_backoff_s: float = Field(default=1.0, ge=0, le=60)
     pull_max_wait_s: float = Field(default=120.0, ge=0, le=3600)
     pull_lease_s: int = Field(default=300, ge=5, le=3600)
+    # Events going out to subscribed systems: a failed delivery is tried again after a backoff from
+    # outbox_backoff_s, doubling up to outbox_backoff_max_s, outbox_max_attempts times in all (the
+    # defaults: about a day and a half), each post waiting outbox_timeout_s for an answer.
+    outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    outbox_backoff_s: float = Field(default=30.0, ge=0, le=3600)
+    outbox_backoff_max_s: float = Field(default=6 * 3600.0, ge=0, le=7 * 24 * 3600)
+    outbox_timeout_s: float = Field(default=10.0, gt=0, le=120)
     sqlite_busy_timeout_ms: int = 15000
     page_size_max: int = 500
     # How often a server process's threads take turns with the GIL (Python's default: 5 ms). Pages and

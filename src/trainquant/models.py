@@ -14,6 +14,7 @@ from trainquant.indicators.models import (
 )
 from trainquant.integrations.connectors.models import Connector, WebhookDelivery
 from trainquant.integrations.metrics.models import MetricRecord
+from trainquant.integrations.outbox.models import Delivery, OutboxEvent, Subscription
 from trainquant.integrations.pull.models import PullSource, SyncRun
 from trainquant.org.models import (
     DatedClass,
@@ -50,6 +51,7 @@ __all__ = [
     "Connector",
     "CostItem",
     "DatedClass",
+    "Delivery",
     "Department",
     "Device",
     "DeviceCommand",
@@ -69,11 +71,13 @@ __all__ = [
     "LoginFailure",
     "MandatoryRule",
     "MetricRecord",
+    "OutboxEvent",
     "Program",
     "ProxyCase",
     "PullSource",
     "RateLimitCounter",
     "Site",
+    "Subscription",
     "SyncRun",
     "TrainingSession",
     "User",

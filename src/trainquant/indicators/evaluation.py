@@ -37,6 +37,7 @@ from trainquant.indicators.rules import (
     indicator_shares,
 )
 from trainquant.indicators.service import in_effect
+from trainquant.integrations.outbox.service import listeners, publish
 from trainquant.org.models import Department, Employee
 from trainquant.org.tree import department_subtree
 
@@ -144,6 +145,7 @@ def run_evaluation(
     db.add(run)
     db.flush()
     counts = {MET: 0, NOT_MET: 0, NO_DATA: 0}
+    announce = _announcer(db, placed, period_end=period_end, now=now)
     if on_progress:
         on_progress(0, len(people))
     for i in range(0, len(people), CHUNK):
@@ -164,9 +166,31 @@ def run_evaluation(
             # A Core insert: one executemany per chunk. (The ORM's bulk insert leaves None values out of
             # each row's key set, so rows alternating "no data" and a value became one statement each.)
             db.execute(insert(Evaluation.__table__), rows)
+            announce(rows)
         if on_progress:
             on_progress(min(i + CHUNK, len(people)), len(people))
     return RunSummary(run, sum(counts.values()), counts[MET], counts[NOT_MET], counts[NO_DATA])
+
+
+def _announcer(db: Session, placed: dict[str, list[Placed]], *, period_end: date, now: datetime):
+    """``indicator.met`` for each result met, in the run's transaction, to the systems subscribed; once
+    per person, indicator version and period however often the period is evaluated again."""
+    subs = listeners(db, "indicator.met")
+    versions = {p.version.id: p for group in placed.values() for p in group}
+
+    def announce(rows: list[dict]) -> None:
+        met = [r for r in rows if r["status"] == MET]
+        if not subs or not met:
+            return
+        numbers = dict(db.execute(select(Employee.id, Employee.employee_no).where(Employee.id.in_(sorted({r["employee_id"] for r in met})))).all())
+        for r in met:
+            p = versions[r["indicator_version_id"]]
+            payload = {"employee_no": numbers[r["employee_id"]], "indicator_code": p.indicator.code, "name": p.version.name,
+                       "name_en": p.version.name_en, "value": r["value"], "threshold": r["threshold"], "period_end": period_end.isoformat()}
+            publish(db, "indicator.met", f"indicator.met:{r['employee_id']}:{r['indicator_version_id']}:{period_end.isoformat()}", payload,
+                    occurred_at=now, now=now, subscribers=subs)
+
+    return announce
 
 
 def run_counts(db: Session, run: EvaluationRun) -> RunSummary:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainquant import bulk
 from trainquant.attendance.checkin import pending
 from trainquant.config import Settings
+from trainquant.db import unit_of_work
 from trainquant.jobs.queue import make_huey
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Jobs:
         # its position at the next start (the schedule's, or HR's).
         self.connector_sync = task(name="connector_sync")(self._sync)
         self.pull_schedule = periodic(crontab(), name="pull_schedule")(self._pulls_due)  # every minute
+        self.outbox_sweep = periodic(crontab(), name="outbox_sweep")(self._outbox)  # every minute
 
     # ------------------------------------------------------------ attendance
 
@@ -97,6 +99,16 @@ class Jobs:
         for name in names:
             self.connector_sync(name)
         return len(names)
+
+    def _outbox(self) -> dict[str, int]:
+        """Completions collected from the settled figures, then every due delivery posted."""
+        from trainquant.integrations.outbox import service
+
+        self._bulk()
+        factory = self._sessions()
+        with unit_of_work(factory) as db:
+            service.collect_completions(db, now=self._now())
+        return service.deliver_due(factory, settings=self.settings, clock=self._now)
 
     # ------------------------------------------------------------ housekeeping
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.errors import Forbidden, NotFound
+from trainquant.integrations.outbox.service import publish
 from trainquant.org.models import Employee
 from trainquant.org.service import get_employee, scoped
 from trainquant.pagination import PageParams, paginate
@@ -82,7 +83,16 @@ def create_assessment(db: Session, principal: Principal, body: schemas.Assessmen
     )
     db.add(row)
     db.flush()
-    return get_assessment(db, row.id, DataScope(all=True))
+    stored = get_assessment(db, row.id, DataScope(all=True))
+    _announce(db, stored, now=now)
+    return stored
+
+
+def _announce(db: Session, a: Assessment, *, now: datetime) -> None:
+    """``assessment.recorded`` to the systems subscribed, in the transaction that records it."""
+    payload = {"employee_no": a.employee.employee_no, "kind": a.kind_code, "assessed_on": a.assessed_on.isoformat(), "score": a.score,
+               "passed": a.passed, "program_code": a.program.code if a.program else None, "session_code": a.session.code if a.session else None}
+    publish(db, "assessment.recorded", f"assessment.recorded:{a.id}", payload, occurred_at=now, now=now)
 
 
 @dataclass(frozen=True)
