@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # Events going out to subscribed systems: a failed delivery is tried again after a backoff from
     # outbox_backoff_s, doubling up to outbox_backoff_max_s, outbox_max_attempts times in all (the
     # defaults: about a day and a half), each post waiting outbox_timeout_s for an answer.
+    # Conversion factors of the ROI report over the defaults in analytics/roi/rules.py (DEFAULT_FACTORS),
+    # each {"value": ..., "source": "...", "version": "..."}: e.g. revenue_per_retained_student.
+    roi_factors: dict[str, dict[str, str | float | int]] = Field(default_factory=dict)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
     outbox_backoff_s: float = Field(default=30.0, ge=0, le=3600)
     outbox_backoff_max_s: float = Field(default=6 * 3600.0, ge=0, le=7 * 24 * 3600)

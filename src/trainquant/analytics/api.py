@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from trainquant.analytics import effect, rules
 from trainquant.analytics.impact import service as impact
+from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, ReadSession, require
 from trainquant.errors import Forbidden
@@ -139,6 +140,36 @@ def program_effect(code: str, metric: str, db: ReadSession, principal: ReportsRe
         raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days, period_days=period_days)
     return effect_json(impact.program_effect(db, code, metric, design=design, now=clock.now()))
+
+
+def _money_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def ratio_json(r) -> dict:
+    return {"benefits": str(r.benefits), "costs": str(r.costs), "bcr": _money_or_none(r.bcr), "roi_percent": _money_or_none(r.roi_percent), "gap": r.gap}
+
+
+@router.get("/programs/{code}/roi", summary="A program's ROI, Phillips style: fully loaded cost, first-year benefits from isolated effects; "
+            "naive, isolated and conservative side by side")
+def program_roi(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+                pre_days: int = Query(30), post_days: int = Query(30)) -> dict:
+    if not principal.scope.all:
+        raise Forbidden("an ROI compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+    design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
+    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
+    r = rep.roi
+    return {
+        "program_code": rep.program.code, "currency": "CNY",
+        "costs": {"by_category": dict(r.costs.by_category), "participants_time": str(r.costs.participants_time),
+                  "participant_minutes": r.costs.participant_minutes, "uncosted_participants": len(r.costs.uncosted), "total": str(r.costs.total)},
+        "benefits": [{"metric": b.metric, "isolated": _money_or_none(b.isolated), "conservative": _money_or_none(b.conservative),
+                      "factors": list(b.factors), "gap": b.gap} for b in r.benefits],
+        "naive": ratio_json(r.naive), "isolated": ratio_json(r.isolated), "conservative": ratio_json(r.conservative),
+        "band": rep.band, "gaps": list(r.gaps),
+        "factors": [{"key": f.key, "value": str(f.value), "unit": f.unit, "source": f.source, "version": f.version} for f in rep.factors],
+        "effects": {m: effect_json(e) for m, e in rep.effects.items() if e.sample.rows},
+    }
 
 
 __all__ = ["router", "rules"]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -30,7 +31,7 @@ SESSION_STATUSES = ("scheduled", "cancelled", "completed")
 MISSING_CHECKOUT_POLICIES = ("credit-to-end", "count-to-last-event")
 ENROLMENT_STATUSES = ("requested", "approved", "rejected", "waitlisted", "cancelled")
 ENROLMENT_SOURCES = ("self", "hr", "mandatory", "manager")
-COST_CATEGORIES = ("trainer_fee", "venue", "materials", "licence", "travel", "design", "needs_analysis", "evaluation", "overhead", "other")
+COST_CATEGORIES = ("trainer_fee", "delivery", "venue", "materials", "licence", "travel", "design", "needs_analysis", "evaluation", "overhead", "other")
 SCALE_TYPES = ("score", "pass_fail", "ratio")
 
 
@@ -215,6 +216,7 @@ class CostItem(Base):
         CheckConstraint(_in("category", COST_CATEGORIES), name="category"),
         CheckConstraint("program_id IS NOT NULL OR session_id IS NOT NULL", name="target"),
         CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("share > 0 AND share <= 1", name="share"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +224,9 @@ class CostItem(Base):
     session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(24))
     amount: Mapped[Decimal] = mapped_column(Money)
+    # Of a cost that serves several runs (course design, a licence), the part this program's ROI
+    # carries: ROI counts amount x share (Phillips: development prorated over its runs).
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal(1), server_default="1")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     incurred_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(200))

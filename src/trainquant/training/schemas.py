@@ -32,7 +32,7 @@ CheckinMethod = Literal["face", "fingerprint", "qr", "geo", "card", "manual"]
 MissingCheckout = Literal["credit-to-end", "count-to-last-event"]
 EnrolmentStatus = Literal["requested", "approved", "rejected", "waitlisted", "cancelled"]
 EnrolmentSource = Literal["self", "hr", "mandatory", "manager"]
-CostCategory = Literal["trainer_fee", "venue", "materials", "licence", "travel", "design", "needs_analysis", "evaluation", "overhead", "other"]
+CostCategory = Literal["trainer_fee", "delivery", "venue", "materials", "licence", "travel", "design", "needs_analysis", "evaluation", "overhead", "other"]
 
 SessionCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -378,6 +378,8 @@ class CostCreate(StrictInput):
     session_code: SessionCode | None = None
     category: CostCategory
     amount: Money
+    share: JsonDecimal = Field(default=Decimal(1), gt=0, le=1, max_digits=5, decimal_places=4,
+                               description="of a cost that serves several runs (design, a licence), the part this program carries in its ROI")
     currency: Currency = "CNY"
     incurred_on: JsonDate | None = None
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -395,6 +397,7 @@ class CostRead(BaseModel):
     session_code: str | None
     category: str
     amount: Decimal
+    share: Decimal
     currency: str
     incurred_on: date | None
     note: str | None

@@ -31,7 +31,7 @@ def create_cost(db: Session, principal: Principal, body: schemas.CostCreate, *, 
         program_id = session.program_id
     row = CostItem(
         program_id=program_id, session_id=session.id if session else None,
-        category=body.category, amount=body.amount, currency=body.currency, incurred_on=body.incurred_on, note=body.note,
+        category=body.category, amount=body.amount, share=body.share, currency=body.currency, incurred_on=body.incurred_on, note=body.note,
         created_by=principal.name[:64], created_at=now,
     )
     db.add(row)
@@ -55,7 +55,7 @@ def to_read(row: CostItem) -> schemas.CostRead:
     assert row.program is not None, row.id  # every cost is written with its program, a session's cost too
     return schemas.CostRead(
         id=row.id, program_code=row.program.code, session_code=row.session.code if row.session else None,
-        category=row.category, amount=row.amount, currency=row.currency, incurred_on=row.incurred_on, note=row.note,
+        category=row.category, amount=row.amount, share=row.share, currency=row.currency, incurred_on=row.incurred_on, note=row.note,
         created_by=row.created_by, created_at=row.created_at,
     )
 
