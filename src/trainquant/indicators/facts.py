@@ -1,7 +1,8 @@
 """Fact sources: where indicator facts come from. Each source says which fact kinds it provides.
 
-Assessments and attendance feed facts today. Online learning (online hours) and the business
-integrations (ratings, conversion, process time) add a source here each; the metric registry (``metrics.py``) already names the fact kind every metric needs.
+Assessments, attendance and the business metrics (``business.py``: ratings, conversion, process time
+before and after a training) feed facts today; online learning (online hours) adds a source here; the
+metric registry (``metrics.py``) names the fact kind every metric needs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import AttendanceRecord
+from trainquant.indicators.business import BusinessFacts
 from trainquant.indicators.metrics import EXAM_KINDS, exam_band
 from trainquant.indicators.rules import Fact
 from trainquant.training.models import Assessment, TrainingSession
@@ -124,7 +126,7 @@ class AttendanceFacts:
                 yield Fact(emp, "participation_rate", "", on, float(participation), ref)
 
 
-SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts())
+SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts(), BusinessFacts())
 
 
 def available_kinds(sources: Sequence[FactSource] = SOURCES) -> frozenset[str]:

@@ -81,6 +81,11 @@ _ALL = (
            ("change",), param="business_metric", param_required=True, change_mode="percent"),
     Metric("business_change_points", "业务指标变化值", "Business metric change (points)", "business_metric", "business", "pp",
            ("change",), param="business_metric", param_required=True),
+    # The same change with what would have happened anyway taken out (the isolated effect, indicators/business.py).
+    Metric("business_effect_pct", "业务指标培训效果率（已隔离）", "Business metric training effect (%, isolated)", "business_effect", "business", "%",
+           ("change",), param="business_metric", param_required=True, change_mode="percent"),
+    Metric("business_effect_points", "业务指标培训效果值（已隔离）", "Business metric training effect (points, isolated)", "business_effect", "business",
+           "pp", ("change",), param="business_metric", param_required=True),
 )
 METRICS: dict[str, Metric] = {m.code: m for m in _ALL}
 

@@ -1,4 +1,5 @@
-"""Migration 0003 seeds exactly the R1.2 defaults of MISSION.md."""
+"""Migration 0003 seeds exactly the R1.2 defaults of MISSION.md; 0017 gives the three business ones a
+second version that reads the isolated effect."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ R1_2 = [
 ]
 
 
+ISOLATED = {"学员评分提升": "business_effect_pct", "培训后30天转化率提升": "business_effect_points", "流程执行时间变化": "business_effect_pct"}
+
+
 def test_the_seeded_defaults_are_r1_2(db):
     rows = db.execute(
         select(IndicatorModule, Indicator, IndicatorVersion)
         .join(Indicator, Indicator.module_id == IndicatorModule.id)
-        .join(IndicatorVersion, IndicatorVersion.indicator_id == Indicator.id)
+        .join(IndicatorVersion, (IndicatorVersion.indicator_id == Indicator.id) & (IndicatorVersion.version == 1))
         .order_by(Indicator.id)
     ).unique().all()
     got = [
@@ -36,5 +40,15 @@ def test_the_seeded_defaults_are_r1_2(db):
     assert got == R1_2
     for m, i, v in rows:
         assert m.name_en and v.name_en and m.weight == 1.0 and v.weight == 1.0 and m.active
-        assert (i.current_version, v.version, v.effective_from, i.retired_at) == (1, 1, None, None)
+        assert (i.current_version, v.version, v.effective_from, i.retired_at) == (2 if v.name in ISOLATED else 1, 1, None, None)
         assert v.created_by == "system" and v.note == "R1.2 default"
+
+
+def test_the_business_defaults_read_the_isolated_effect_from_version_2(db):
+    rows = db.execute(select(IndicatorVersion).where(IndicatorVersion.version == 2)).scalars().all()
+    assert {v.name: v.metric for v in rows} == ISOLATED
+    first = {v.name: v for v in db.scalars(select(IndicatorVersion).where(IndicatorVersion.version == 1, IndicatorVersion.name.in_(list(ISOLATED))))}
+    for v in rows:
+        same = ("params", "aggregation", "window_days", "operator", "threshold", "unit", "effective_from")
+        assert {k: getattr(v, k) for k in same} == {k: getattr(first[v.name], k) for k in same}
+        assert "isolated" in (v.note or "")

@@ -183,3 +183,15 @@ def test_design_limits():
     assert Design(post_days=1000).problem() is not None
     assert Design(min_trained=1).problem() is not None
     assert (Design(pre_days=30).pre, Design(post_days=90).post, Design(period_days=30, post_days=30).post) == (4, 13, 1)
+
+
+def test_person_naive_pools_each_persons_windows():
+    from trainquant.analytics.impact.rules import person_naive
+
+    acc = {(1, 8): [1.0, 10.0], (1, 9): [1.0, 10.0], (1, 11): [9.0, 30.0], (1, 12): [0.0, 20.0],
+           (2, 9): [4.0, 1.0], (2, 11): [6.0, 1.0], (3, 11): [1.0, 1.0]}
+    s = sample(cells_from(acc), {1: trained_in(10), 2: trained_in(10), 3: trained_in(10)}, D)
+    got = person_naive(s, D)
+    assert set(got) == {1, 2}  # 3 has no weeks before
+    assert abs(got[1][0] - 0.1) < 1e-12 and abs(got[1][1] - 0.18) < 1e-12
+    assert got[2] == (4.0, 6.0)

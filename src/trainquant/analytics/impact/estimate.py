@@ -104,3 +104,30 @@ def pretrend(s: Sample, design: Design, df: pd.DataFrame | None = None) -> PreTr
     if not leads or not np.isfinite(p_value):
         return None
     return PreTrend(leads, p_value)
+
+
+def person_effects(s: Sample, df: pd.DataFrame | None = None) -> dict[int, tuple[float, float]]:
+    """Per trained person: (what their treated cells would have averaged without the training, what
+    they did average), weighted as the cells are. The counterfactual is the imputation's: person and
+    period effects fitted on the untreated cells alone (stage one of did2s), predicted on the
+    person's treated cells. The difference is the person's own isolated effect; it is far noisier
+    than the program's average and is what an indicator about that person reads."""
+    df = frame(s) if df is None else df
+    if df.empty or not df["treat"].any() or df["treat"].all():
+        return {}
+    untreated, treated = df[df["treat"] == 0], df[df["treat"] == 1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = pf.feols("y ~ 1 | unit + period", data=untreated, weights=_weighted(untreated))
+            predicted = np.asarray(fit.predict(newdata=treated), dtype=np.float64)
+    except _CANNOT_FIT:
+        return {}
+    out: dict[int, tuple[float, float]] = {}
+    known = np.isfinite(predicted)
+    units, y, w = treated["unit"].to_numpy()[known], treated["y"].to_numpy()[known], treated["w"].to_numpy()[known]
+    for unit in np.unique(units):
+        mine = units == unit
+        weight = w[mine].sum()
+        out[int(unit)] = (float((predicted[known][mine] * w[mine]).sum() / weight), float((y[mine] * w[mine]).sum() / weight))
+    return out

@@ -171,6 +171,21 @@ def naive(s: Sample, design: Design) -> Naive | None:
     return Naive(sums[False][0] / sums[False][1], sums[True][0] / sums[True][1], len(people[False] & people[True]))
 
 
+def person_naive(s: Sample, design: Design) -> dict[int, tuple[float, float]]:
+    """Per trained person with cells on both sides: (their pooled value in the ``pre`` periods before
+    training, in the ``post`` periods after), weighted as the metric aggregates."""
+    sums: dict[tuple[int, bool], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in s.rows:
+        if r.rel is None or not -design.pre <= r.rel <= design.post:
+            continue
+        acc = sums[(r.unit, r.rel > 0)]
+        acc[0] += r.value * r.weight
+        acc[1] += r.weight
+    units = {u for u, _ in sums}
+    return {u: (sums[(u, False)][0] / sums[(u, False)][1], sums[(u, True)][0] / sums[(u, True)][1])
+            for u in sorted(units) if sums.get((u, False), [0, 0])[1] and sums.get((u, True), [0, 0])[1]}
+
+
 @dataclass(frozen=True)
 class Estimate:
     """An average effect on the treated with its standard error (clustered by person)."""

@@ -124,23 +124,34 @@ def load_cells(db: Session, d: metric_rules.MetricDefinition, people: set[int], 
     return rules.cells_from(sums), skipped
 
 
-def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime) -> EffectReport:
+def program_sample(db: Session, program_id: int, d: metric_rules.MetricDefinition, *, design: rules.Design,
+                   now: datetime) -> tuple[rules.Sample, int]:
+    """The estimation sample of one program and metric, and how many records were left out as longer
+    than a period."""
+    trained = trained_dates(db, program_id, now)
+    people = candidates(db, trained)
+    if not trained:
+        return rules.sample([], people, design), 0
+    first, last = min(trained.values()), max(trained.values())
+    start = rules.period_start(rules.period_of(first, design) - design.pre, design)
+    end = rules.period_start(rules.period_of(last, design) + design.post + 1, design)
+    cells, skipped = load_cells(db, d, set(people), design, start, end)
+    return rules.sample(cells, people, design), skipped
+
+
+def definition(metric: str) -> metric_rules.MetricDefinition:
     d = metric_rules.DEFINITIONS.get(metric)
     if d is None:
         raise NotFound(f"no metric {metric!r}", code="unknown-metric")
     if d.aggregation == metric_rules.LAST:
         raise Invalid(f"{metric} keeps its last value; an effect needs a metric that aggregates", code="metric-not-comparable")
+    return d
+
+
+def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime) -> EffectReport:
+    d = definition(metric)
     program = get_program(db, code)
-    trained = trained_dates(db, program.id, now)
-    people = candidates(db, trained)
-    if trained:
-        first, last = min(trained.values()), max(trained.values())
-        start = rules.period_start(rules.period_of(first, design) - design.pre, design)
-        end = rules.period_start(rules.period_of(last, design) + design.post + 1, design)
-        cells, skipped = load_cells(db, d, set(people), design, start, end)
-    else:
-        cells, skipped = [], 0
-    s = rules.sample(cells, people, design)
+    s, skipped = program_sample(db, program.id, d, design=design, now=now)
     frame = estimate.frame(s)
     est = estimate.did2s(s, frame) if s.trained and s.comparison else None
     pre = estimate.pretrend(s, design, frame) if est is not None else None

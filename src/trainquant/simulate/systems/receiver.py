@@ -31,6 +31,29 @@ class Inbox:
     def __post_init__(self) -> None:
         self.arrived = threading.Condition(self.lock)
 
+    def take(self, timestamp: str | None, signature: str | None, delivery: str | None, body: bytes) -> tuple[int, dict]:
+        """A delivery as a receiver answers it: (HTTP status, body)."""
+        with self.lock:
+            self.posts += 1
+            if self.failing:
+                return 503, {"error": "down for maintenance"}
+            if not _verify(self.secret or "", timestamp, signature, body):
+                self.refused += 1
+                return 401, {"error": "bad signature"}
+            if (delivery or "") in self.kept:
+                self.repeats += 1
+            else:
+                self.kept[delivery or ""] = json.loads(body)
+                self.arrived.notify_all()
+        return 200, {"ok": True}
+
+    def summary(self) -> dict:
+        with self.lock:
+            kinds: dict[str, int] = {}
+            for body in self.kept.values():
+                kinds[str(body.get("event"))] = kinds.get(str(body.get("event")), 0) + 1
+            return {"received": len(self.kept), "repeats": self.repeats, "refused": self.refused, "events": kinds}
+
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
         """Until ``count`` distinct deliveries have been kept."""
         with self.arrived:
@@ -52,22 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_POST(self) -> None:
-        inbox = self.server.inbox
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with inbox.lock:
-            inbox.posts += 1
-            if inbox.failing:
-                return self._answer(503, {"error": "down for maintenance"})
-            if not _verify(inbox.secret or "", self.headers.get("X-TQ-Timestamp"), self.headers.get("X-TQ-Signature"), body):
-                inbox.refused += 1
-                return self._answer(401, {"error": "bad signature"})
-            delivery = self.headers.get("X-TQ-Delivery") or ""
-            if delivery in inbox.kept:
-                inbox.repeats += 1
-            else:
-                inbox.kept[delivery] = json.loads(body)
-                inbox.arrived.notify_all()
-        self._answer(200, {"ok": True})
+        h = self.headers
+        self._answer(*self.server.inbox.take(h.get("X-TQ-Timestamp"), h.get("X-TQ-Signature"), h.get("X-TQ-Delivery"), body))
 
     def _answer(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()

@@ -24,10 +24,12 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from trainquant.simulate.systems.paging import BadRequest, Catalogue
+from trainquant.simulate.systems.receiver import Inbox
 
 AUTH_STYLES = ("bearer", "basic", "api_key", "oauth2")
 PAGINATION_STYLES = ("page", "offset", "cursor", "link")
 CRASH_EXIT_CODE = 17
+WEBHOOK_PATH = "/webhooks/trainquant"
 _CREDENTIALS = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("api_key", "api_key_header"), "oauth2": ("client_id", "client_secret")}
 
 
@@ -54,6 +56,9 @@ class SystemConfig:
     slow_every: int | None = None
     slow_s: float = 0.0
     crash_after_pages: int | None = None
+    # The system takes TrainQuant's training data at POST /webhooks/trainquant, signed with this secret
+    # (the subscription's); empty: it takes none. GET on the same path says what it has taken.
+    webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_STYLES or self.pagination not in PAGINATION_STYLES:
@@ -101,6 +106,7 @@ class _State:
         self._tokens: dict[bytes, float] = {}  # sha256 of a token -> monotonic expiry
         self._counts = dict.fromkeys(("data_requests", "pages_served", "rate_limited", "unavailable", "slowed", "tokens_issued"), 0)
         self._served: dict[str, int] = {}
+        self.inbox = Inbox(secret=config.webhook_secret or None)
 
     def begin_data_request(self) -> tuple[int, int]:
         """This request's number and the pages served before it."""
@@ -220,6 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(length))  # read even when unused, or the connection's next request is garbled
         url = urlsplit(self.path)
         routes = {"/health": "GET", f"/api/v1/{config.collection}": "GET"} | ({"/oauth/token": "POST"} if config.auth == "oauth2" else {})
+        if config.webhook_secret:
+            routes[WEBHOOK_PATH] = method if method in ("GET", "POST") else "POST"
         if url.path not in routes:
             self._json(404, {"error": f"no such path: {url.path}"})
         elif routes[url.path] != method:
@@ -228,6 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"ok": True})
         elif url.path == "/oauth/token":
             self._token(body)
+        elif url.path == WEBHOOK_PATH:
+            inbox = self.server.state.inbox
+            if method == "GET":
+                self._json(200, inbox.summary())
+            else:
+                h = self.headers
+                self._json(*inbox.take(h.get("X-TQ-Timestamp"), h.get("X-TQ-Signature"), h.get("X-TQ-Delivery"), body))
         else:
             self._data(url.path, url.query)
 
