@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # Conversion factors of the ROI report over the defaults in analytics/roi/rules.py (DEFAULT_FACTORS),
     # each {"value": ..., "source": "...", "version": "..."}: e.g. revenue_per_retained_student.
     roi_factors: dict[str, dict[str, str | float | int]] = Field(default_factory=dict)
+    # `trainquant demo` serves the simulated teaching platform, CRM and OA on this port and the next two.
+    demo_systems_port: int = Field(default=8711, ge=1024, le=65533)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
     outbox_backoff_s: float = Field(default=30.0, ge=0, le=3600)
     outbox_backoff_max_s: float = Field(default=6 * 3600.0, ge=0, le=7 * 24 * 3600)

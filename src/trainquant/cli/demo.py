@@ -16,7 +16,9 @@ from trainquant.clock import SystemClock
 from trainquant.errors import DomainError
 
 if TYPE_CHECKING:
+    from trainquant.simulate.attendance import CheckinStream
     from trainquant.simulate.school import SimulatedSchool
+    from trainquant.simulate.systems.process import SystemProcess
     from trainquant.simulate.training import TrainingYear
 
 SeedOption = Annotated[int, typer.Option(help="random seed of the simulated school; the same seed gives the same school")]
@@ -51,7 +53,7 @@ def _logins_table(school, db) -> Table:
     return table
 
 
-def _load(seed: int) -> None:
+def _load(seed: int) -> list[SystemProcess]:
     from trainquant.db import unit_of_work
     from trainquant.simulate.load import STEPS, is_loaded, load_school
     from trainquant.simulate.school import generate
@@ -78,11 +80,44 @@ def _load(seed: int) -> None:
             f"{loaded.timetable.created} timetable entries, {loaded.growth_notes} growth notes, {loaded.users} users."
         )
     year = _load_training(school)
-    _load_attendance(school, year)
+    stream = _load_attendance(school, year)
     _load_platform_days(school, year)
+    systems = _load_business(school, year, stream)
     _evaluate(school.today)
     with unit_of_work(common.sessions()) as db:
         console.print(_logins_table(school, db))
+    return systems
+
+
+def _load_business(school: SimulatedSchool, year: TrainingYear, stream: CheckinStream) -> list[SystemProcess]:
+    """The teaching platform, the CRM and the OA system with a year of data, started and connected both
+    ways; their records pulled now (a later start pulls only what is new)."""
+    from trainquant.simulate import load_business
+    from trainquant.simulate.business import generate_business
+
+    s = common.settings()
+    business = generate_business(school, year, stream)
+    clock = SystemClock()
+    systems = load_business.start(business, common.sessions(), s, now=clock.now(), workdir=s.instance_folder() / "systems",
+                                  base_port=s.demo_systems_port)
+    try:
+        with common.progress(width=28) as progress:
+            tasks = {d.connector: progress.add_task(f"pulling {d.connector}", total=None) for d in load_business.SYSTEMS}
+
+            def page(name: str, run) -> None:
+                progress.update(tasks[name], completed=run.pages, description=f"{name}: {run.items:,} items")
+
+            runs = load_business.pull_all(common.sessions(), s, clock=clock.now, on_page=page)
+    except BaseException:
+        for p in systems:
+            p.stop()
+        raise
+    for name, r in runs.items():
+        console.print(f"Pulled {name} ({r.status}): {r.items:,} items in {r.pages} pages -> {r.accepted:,} records stored, "
+                      f"{r.duplicate:,} already there, {r.unmapped:,} for ids to map, {r.rejected:,} rejected; {r.retries} requests retried.")
+    console.print("The three systems run beside TrainQuant (" + ", ".join(p.url for p in systems) + "); training data goes to them "
+                  "through signed deliveries every minute.")
+    return systems
 
 
 def _load_training(school: SimulatedSchool) -> TrainingYear:
@@ -111,7 +146,7 @@ def _load_training(school: SimulatedSchool) -> TrainingYear:
     return year
 
 
-def _load_attendance(school, year) -> None:
+def _load_attendance(school, year) -> CheckinStream:
     """The year's check-ins through the ingestion path, then figures, proxy cases and alerts; loading again adds nothing."""
     from trainquant.db import unit_of_work
     from trainquant.simulate.attendance import generate_checkins
@@ -123,7 +158,7 @@ def _load_attendance(school, year) -> None:
         loaded = load_attendance(db, year, stream, now=SystemClock().now(), default_tz=s.default_timezone, secret_key=s.secret_key)
     if loaded.verdicts["accepted"] == 0:
         console.print("The simulated check-ins are already in the database; nothing was changed.")
-        return
+        return stream
     v = loaded.verdicts
     kinds = ", ".join(f"{k} {p:.1%}" for k, p in sorted(loaded.participation.items()))
     console.print(
@@ -132,6 +167,7 @@ def _load_attendance(school, year) -> None:
         f"(participation {kinds}); {loaded.open_cases} open proxy cases; "
         f"{', '.join(f'{n} {k}' for k, n in sorted(loaded.alerts.items())) or 'no'} open alerts."
     )
+    return stream
 
 
 def _load_platform_days(school: SimulatedSchool, year: TrainingYear) -> None:
@@ -181,14 +217,18 @@ def register(app: typer.Typer) -> None:
         """Load the simulated 300-person school (once) and serve it, with ready-made logins."""
         common.migrate()
         try:
-            _load(seed)
+            systems = _load(seed)
         except DomainError as exc:
             raise common.fail(exc) from None
         s = common.settings()
         console.print(f"Database: {s.database_url}")
         console.print(f"Open [bold underline]{_address(s.host, s.port)}[/bold underline] and log in with one of the users above.")
-        if serve:
-            common.serve(s)
+        try:
+            if serve:
+                common.serve(s)
+        finally:
+            for process in systems:
+                process.stop()
 
     @app.command()
     def simulate(

@@ -140,7 +140,7 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
                 ratings = rng.randint(8, 20)
                 overall = 4.20 + 0.12 * level + season.rating * s + (planted.rating if after else 0) + rng.gauss(0, 0.25) / math.sqrt(ratings)
                 interaction = 4.10 + 0.12 * level + season.rating * s + (1.2 * planted.rating if after else 0) + rng.gauss(0, 0.3) / math.sqrt(ratings)
-                due = max(1, _poisson(rng, 5 + 3 * s))
+                due = max(1, _poisson(rng, 1.2 + 0.8 * s))  # students whose course ends that week
                 retained = _binomial(rng, due, 0.785 + 0.03 * level + season.retention * s + (planted.retention if after else 0))
                 teaching.append({"id": f"TPW-{ids['teaching_platform']}-{week.date().isoformat()}", "updated_at": changed,
                                  "teacher": {"id": ids["teaching_platform"]}, "week": {"start": start.isoformat(), "end": end.isoformat()},

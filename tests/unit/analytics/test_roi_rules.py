@@ -39,7 +39,8 @@ def test_a_training_that_cost_nothing_has_no_ratio_but_a_gap():
 def test_a_negative_effect_gives_a_negative_roi():
     e = Effect("crm.order_amount", Decimal(-100), Decimal(-180), Decimal(-20), people=10)
     [b] = benefits([e], F, hourly_cost=None)
-    assert b.isolated == Decimal(-100 * 10 * 52) and b.conservative == Decimal(-180 * 10 * 52)
+    m = F["contribution_margin"].value
+    assert b.isolated == Decimal(-100 * 10 * 52) * m and b.conservative == Decimal(-180 * 10 * 52) * m
     costs = fully_loaded([CostLine("trainer_fee", Decimal(10000))], [])
     result = roi(costs, [b], orders_after=Decimal(30000))
     assert result.isolated.roi_percent is not None and result.isolated.roi_percent < -100
@@ -91,20 +92,21 @@ def test_lower_is_better_metrics_turn_a_fall_into_money():
     [gap] = benefits([e], F, hourly_cost=None)
     assert (gap.isolated, gap.gap) == (None, "no-hourly-cost")
     errors = Effect("oa.error_rate", Decimal("-0.05"), Decimal("-0.07"), Decimal("-0.03"), people=12, volume=Decimal(40))
-    [b] = benefits([errors], F, hourly_cost=None)
+    [b] = benefits([errors], F, hourly_cost=None)  # errors avoided are costs saved: no margin
     assert b.isolated == Decimal("0.05") * 40 * 12 * 52 * F["cost_per_error"].value
 
 
 def test_a_rating_counts_through_retention_once():
     rating = Effect("teaching.rating.overall", Decimal("0.5"), Decimal("0.3"), Decimal("0.7"), people=20, volume=Decimal(2))
     [alone] = benefits([rating], F, hourly_cost=None)
-    per = F["retention_per_rating_point"].value * F["revenue_per_retained_student"].value
+    m = F["contribution_margin"].value
+    per = F["retention_per_rating_point"].value * F["revenue_per_retained_student"].value * m
     assert alone.isolated == (Decimal("0.5") * 2 * per * 20 * 52).quantize(Decimal("0.01"))
-    assert alone.factors == ("retention_per_rating_point", "revenue_per_retained_student")
+    assert alone.factors == ("contribution_margin", "retention_per_rating_point", "revenue_per_retained_student")
     retention = Effect("teaching.retention", Decimal("0.08"), Decimal("0.02"), Decimal("0.14"), people=20, volume=Decimal(2))
     both = {b.metric: b for b in benefits([rating, retention], F, hourly_cost=None)}
     assert both["teaching.rating.overall"].gap == "counted-as-retention" and both["teaching.rating.overall"].isolated is None
-    assert both["teaching.retention"].isolated == (Decimal("0.08") * 2 * F["revenue_per_retained_student"].value * 20 * 52).quantize(Decimal("0.01"))
+    assert both["teaching.retention"].isolated == (Decimal("0.08") * 2 * F["revenue_per_retained_student"].value * m * 20 * 52).quantize(Decimal("0.01"))
 
 
 def test_conversion_is_counted_as_orders_and_unusable_effects_bring_no_money():

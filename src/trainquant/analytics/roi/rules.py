@@ -10,8 +10,9 @@ Benefits are money from the *isolated* effect of the training on a business metr
 year only (Phillips: short programs claim first-year benefits), through versioned conversion factors
 that name their source:
 
-- order amount: the effect is money per person and week already;
-- retention: extra retained students x revenue per retained student; a rating effect goes through the
+- order amount: the effect is revenue per person and week, counted at the contribution margin (money
+  the school keeps, not what the student pays: Phillips counts profit contribution);
+- retention: extra retained students x revenue per retained student x the margin; a rating effect goes through the
   retention a rating point is worth, and only when retention itself was not measured (one chain, never
   counted twice);
 - minutes per operation: minutes saved x operations x hourly cost;
@@ -99,7 +100,8 @@ DEFAULT_FACTORS: dict[str, Factor] = {f.key: f for f in (
     Factor("retention_per_rating_point", Decimal("0.08"), "retention points per rating point",
            "renewals against the previous term's rating, 2025 (demo school)", "2026-01", date(2026, 1, 1)),
     Factor("cost_per_error", Decimal("150"), "CNY", "rework and refunds per process error, 2025 OA audit (demo school)", "2026-01", date(2026, 1, 1)),
-    Factor("default_hourly_cost", Decimal("0"), "CNY / hour", "none: a missing hourly cost is a gap, not zero", "2026-01", date(2026, 1, 1)),
+    Factor("contribution_margin", Decimal("0.25"), "share of revenue",
+           "course sales' contribution after teaching costs, 2025 finance report (demo school)", "2026-01", date(2026, 1, 1)),
 )}
 
 
@@ -158,18 +160,19 @@ def benefits(effects: Sequence[Effect], factors: Mapping[str, Factor], *, hourly
         if not e.usable:
             out.append(Benefit(e.metric, None, None, (), "effect-not-usable"))
             continue
+        margin = factors["contribution_margin"].value
         if e.metric == "crm.order_amount":
-            out.append(Benefit(e.metric, _year(e, Decimal(1), e.point), _year(e, Decimal(1), _conservative(e)), ()))
+            out.append(Benefit(e.metric, _year(e, margin, e.point), _year(e, margin, _conservative(e)), ("contribution_margin",)))
         elif e.metric == "teaching.retention":
-            per = factors["revenue_per_retained_student"].value
-            out.append(Benefit(e.metric, _year(e, per, e.point), _year(e, per, _conservative(e)), ("revenue_per_retained_student",)))
+            per = factors["revenue_per_retained_student"].value * margin
+            out.append(Benefit(e.metric, _year(e, per, e.point), _year(e, per, _conservative(e)), ("contribution_margin", "revenue_per_retained_student")))
         elif e.metric == "teaching.rating.overall":
             if "teaching.retention" in measured:
                 out.append(Benefit(e.metric, None, None, (), "counted-as-retention"))
                 continue
-            per = factors["retention_per_rating_point"].value * factors["revenue_per_retained_student"].value
+            per = factors["retention_per_rating_point"].value * factors["revenue_per_retained_student"].value * margin
             out.append(Benefit(e.metric, _year(e, per, e.point), _year(e, per, _conservative(e)),
-                               ("retention_per_rating_point", "revenue_per_retained_student")))
+                               ("contribution_margin", "retention_per_rating_point", "revenue_per_retained_student")))
         elif e.metric == "oa.minutes_per_operation":
             if hourly_cost is None:
                 out.append(Benefit(e.metric, None, None, (), "no-hourly-cost"))
