@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from trainquant.analytics import effect, export
+from trainquant.analytics.impact import service as impact
+from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, ReadSession, require
+from trainquant.deps import AppClock, AppSettings, ReadSession, require
+from trainquant.errors import Forbidden
+from trainquant.training.models import Program
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -103,3 +108,49 @@ def employee_page(request: Request, employee_no: str, db: ReadSession, principal
 def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
     return _xlsx(export.employee_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{employee_no}")
+
+
+# ---------------------------------------------------------------- business effect and ROI
+
+
+KIND_METRICS = {"teaching": ("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention"),
+                "marketing": ("crm.conversion_rate", "crm.order_amount"),
+                "admin": ("oa.minutes_per_operation", "oa.error_rate")}
+
+
+def _whole_school(principal: Principal) -> None:
+    if not principal.scope.all:
+        raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+
+
+@router.get("/reports/programs/{code}/effects")
+def effects_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+                 pre_days: Annotated[int, Query(ge=7, le=365)] = 30, post_days: Annotated[int, Query(ge=7, le=365)] = 30):
+    _whole_school(principal)
+    design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
+    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
+    effects = [e for e in rep.effects.values() if e.sample.rows]
+    return render(request, "analytics/effects.html", {"rep": rep, "effects": effects, "pre_days": pre_days, "post_days": post_days})
+
+
+@router.get("/reports/case")
+def case_page(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
+    """The institution's case table (R4): per department kind, its programs' business figures before and
+    after, the isolated effects, and each program's ROI."""
+    _whole_school(principal)
+    now = clock.now()
+    design = impact.design_for(settings.default_timezone)
+    version = impact.facts_version(db)
+    factors = roi.factors_from(settings.roi_factors)
+    sections = []
+    for kind, metrics in KIND_METRICS.items():
+        rows = []
+        for program in db.scalars(select(Program).order_by(Program.code)):
+            if program.target_kinds and kind not in program.target_kinds:
+                continue  # a program for everyone is looked at under every kind, and shows where it has data
+            effects = [impact.cached_effect(db, program.code, m, design=design, now=now, version=version) for m in metrics]
+            effects = [e for e in effects if e.sample.trained]
+            if effects:
+                rows.append({"program": program, "effects": effects, "roi": roi.program_roi(db, program.code, design=design, factors=factors, now=now)})
+        sections.append({"kind": kind, "rows": rows})
+    return render(request, "analytics/case.html", {"sections": sections, "design": design})

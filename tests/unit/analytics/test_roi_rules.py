@@ -109,6 +109,12 @@ def test_a_rating_counts_through_retention_once():
     assert both["teaching.retention"].isolated == (Decimal("0.08") * 2 * F["revenue_per_retained_student"].value * m * 20 * 52).quantize(Decimal("0.01"))
 
 
+def test_an_effect_not_told_apart_from_none_is_worth_nothing_conservatively():
+    e = Effect("crm.order_amount", Decimal(50), Decimal(-400), Decimal(500), people=10, claimed=False)
+    [b] = benefits([e], F, hourly_cost=None)
+    assert b.conservative == 0 and b.isolated is not None and b.isolated > 0
+
+
 def test_conversion_is_counted_as_orders_and_unusable_effects_bring_no_money():
     conv = Effect("crm.conversion_rate", Decimal("0.08"), Decimal("0.05"), Decimal("0.11"), people=9)
     flagged = Effect("crm.order_amount", Decimal(500), Decimal(100), Decimal(900), people=9, usable=False)

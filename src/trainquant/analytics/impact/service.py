@@ -148,6 +148,28 @@ def definition(metric: str) -> metric_rules.MetricDefinition:
     return d
 
 
+# Effects recomputed only when their facts changed: keyed by what they are computed from and a version
+# of the facts (the newest metric record and attendance figure), for pages that show many at once.
+_CACHE: dict[tuple, EffectReport] = {}
+_CACHE_MAX = 512
+
+
+def facts_version(db: Session) -> tuple:
+    return (db.scalar(select(func.max(MetricRecord.id))), db.scalar(select(func.count()).select_from(MetricRecord)),
+            db.scalar(select(func.max(AttendanceRecord.computed_at))), db.scalar(select(func.count()).select_from(AttendanceRecord)))
+
+
+def cached_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime, version: tuple) -> EffectReport:
+    """``program_effect``, computed once per facts version and day."""
+    key = (code, metric, design, version, now.date())
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        found = _CACHE[key] = program_effect(db, code, metric, design=design, now=now)
+    return found
+
+
 def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime) -> EffectReport:
     d = definition(metric)
     program = get_program(db, code)

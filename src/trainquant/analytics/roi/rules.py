@@ -23,7 +23,8 @@ The conversion rate is not turned into money: its money is the order amount, cou
 Three figures stand side by side: the *naive* one the source prints (orders after the training over
 its cost), the *isolated* one from the effect's point estimate, and the *conservative* one from the
 lower end of its 95% interval (for a metric where lower is better, the end nearest no gain), which is
-the one to quote.
+the one to quote. An effect whose interval includes zero counts as no benefit there (never as
+the loss its lower end would suggest).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class Effect:
     volume: Decimal = Decimal(1)
     periods_per_year: Decimal = WEEKS_PER_YEAR
     usable: bool = True  # False: no figure, or one the pre-trend test disowns
+    claimed: bool = True  # the interval excludes zero; an effect not told apart from none is worth 0 conservatively
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ NOT_MONETIZED = {"crm.conversion_rate": "counted-as-orders", "crm.leads": "count
 
 
 def _conservative(e: Effect) -> Decimal:
+    if not e.claimed:
+        return ZERO  # nothing shown either way: no benefit claimed, and no loss made up from noise
     return e.low if HIGHER_IS_BETTER.get(e.metric, True) else e.high
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.analytics.impact import rules as impact_rules
-from trainquant.analytics.impact.service import EffectReport, load_cells, program_effect
+from trainquant.analytics.impact.service import EffectReport, cached_effect, facts_version, load_cells
 from trainquant.analytics.roi import rules
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.errors import Invalid
@@ -94,7 +94,8 @@ def _students(db: Session, rep: EffectReport) -> Decimal | None:
 def program_roi(db: Session, code: str, *, design: impact_rules.Design, factors: dict[str, rules.Factor], now: datetime) -> RoiReport:
     program = get_program(db, code)
     costs = _costs(db, program)
-    reports = {m: program_effect(db, code, m, design=design, now=now) for m in (*MONETIZED, *SHOWN)}
+    version = facts_version(db)
+    reports = {m: cached_effect(db, code, m, design=design, now=now, version=version) for m in (*MONETIZED, *SHOWN)}
     per_year = Decimal(365) / Decimal(design.period_days)
     effects: list[rules.Effect] = []
     for metric, rep in reports.items():
@@ -107,7 +108,7 @@ def program_roi(db: Session, code: str, *, design: impact_rules.Design, factors:
             volume = _students(db, rep) or Decimal(0)
         effects.append(rules.Effect(metric, _decimal(e.effect) if e else Decimal(0), _decimal(e.low) if e else Decimal(0),
                                     _decimal(e.high) if e else Decimal(0), people=rep.sample.trained, volume=volume,
-                                    periods_per_year=per_year, usable=usable))
+                                    periods_per_year=per_year, usable=usable, claimed=rep.finding.status == impact_rules.CREDIBLE))
     trained = db.scalars(select(Employee.hourly_cost).where(Employee.id.in_(sorted({r.unit for rep in reports.values() for r in rep.sample.treated_rows}))))
     known = [h for h in trained if h is not None]
     hourly = sum(known, Decimal(0)) / len(known) if known else None
