@@ -288,3 +288,22 @@ def test_the_sync_route_runs_it_on_the_queue_and_the_log_reads_back(crm, db, clo
     runs = crm.get("/api/v1/integrations/connectors/crm-main/runs").json()
     assert runs["items"][0]["status"] == "succeeded" and runs["items"][0]["items"] == 45
     assert crm.get("/api/v1/integrations/connectors/crm-main/pull").json()["cursor"] is not None
+
+
+def test_the_connector_page_shows_the_pull_and_its_runs(crm, db, session_factory, fast, clock):
+    from tests.conftest import login, make_user
+
+    with start_in_thread(SystemConfig(name="crm", collection="weeks", items=week_items(45), token="tok-1")) as system:
+        configure(db, pull_body(system.url, "bearer", "page"), fast)
+        service.sync(session_factory, "crm-main", settings=fast, clock=clock.now)
+    make_user(db, username="it1", role="admin")
+    db.commit()
+    del crm.headers["Authorization"]
+    login(crm, "it1")
+    zh = crm.get("/integrations/connectors/crm-main")
+    assert zh.status_code == 200
+    for text in ("定时拉取", "页码", "crm.leads ← $.leads", "成功", "同步记录", "该系统未订阅任何事件。"):
+        assert text in zh.text, text
+    en = crm.get("/integrations/connectors/crm-main?lang=en")
+    assert "Scheduled pull" in en.text and "Succeeded" in en.text and "定时拉取" not in en.text
+    assert 'href="/integrations/connectors/crm-main"' in crm.get("/integrations/connectors").text

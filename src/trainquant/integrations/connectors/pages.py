@@ -58,3 +58,36 @@ def rotate(request: Request, name: str, db: DbSession, clock: AppClock, settings
 def switch(request: Request, name: str, db: DbSession, _p: Manage, active: Annotated[str, Form()] = ""):
     service.set_active(db, name[:40], active == "true")
     return RedirectResponse("/integrations/connectors", status_code=303)
+
+
+@router.get("/integrations/connectors/{name}")
+def connector_page(request: Request, name: str, db: ReadSession, _p: Manage):
+    """One connector: what it pulls and its run log, who it sends training data to and the delivery log."""
+    from trainquant.integrations.outbox.models import Delivery, Subscription
+    from trainquant.integrations.pull import service as pull
+    from trainquant.integrations.pull.models import PullSource
+    from trainquant.pagination import PageParams
+
+    row = service.get_connector(db, name[:40])
+    source = db.scalar(select(PullSource).where(PullSource.connector_id == row.id))
+    runs = pull.list_runs(db, row.name, PageParams(page=1, page_size=20))[0] if source is not None else []
+    subs = list(db.scalars(select(Subscription).where(Subscription.connector_id == row.id).order_by(Subscription.id)))
+    deliveries = list(db.scalars(select(Delivery).where(Delivery.subscription_id.in_([s.id for s in subs])).order_by(Delivery.id.desc()).limit(20)))
+    return render(request, "integrations/connector.html", {"c": row, "source": source, "runs": runs, "subs": subs, "deliveries": deliveries})
+
+
+@router.post("/integrations/connectors/{name}/sync")
+def sync_now(request: Request, name: str, db: DbSession, _p: Manage):
+    from trainquant.integrations.pull import service as pull
+
+    pull.get_source(db, name[:40])
+    request.app.state.jobs.connector_sync(name[:40])
+    return RedirectResponse(f"/integrations/connectors/{name[:40]}", status_code=303)
+
+
+@router.post("/integrations/deliveries/{delivery_id}/replay")
+def replay(request: Request, delivery_id: str, db: DbSession, clock: AppClock, _p: Manage):
+    from trainquant.integrations.outbox import service as outbox
+
+    d = outbox.replay(db, delivery_id[:40], now=clock.now())
+    return RedirectResponse(f"/integrations/connectors/{d.subscription.connector.name}", status_code=303)
