@@ -175,7 +175,7 @@ def _store_page(db: Session, held: _Held, records: list[dict[str, Any]], *, item
         # Our lease ran out (a page took longer than pull_lease_s) and another run took over.
         raise SyncRunning(f"run {held.run_id} of {held.connector} was taken over")
     for start in range(0, len(records), MAX_BATCH):
-        result = ingest_records(db, held.connector, records[start:start + MAX_BATCH], now=now, system=held.system)
+        result = ingest_records(db, held.connector, records[start:start + MAX_BATCH], now=now, system=held.system, with_ids=False)
         run.accepted += result.accepted
         run.unmapped += result.unmapped
         run.duplicate += result.duplicate

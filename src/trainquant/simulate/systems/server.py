@@ -225,13 +225,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(length))  # read even when unused, or the connection's next request is garbled
         url = urlsplit(self.path)
-        routes = {"/health": "GET", f"/api/v1/{config.collection}": "GET"} | ({"/oauth/token": "POST"} if config.auth == "oauth2" else {})
+        routes: dict[str, tuple[str, ...]] = {"/health": ("GET",), f"/api/v1/{config.collection}": ("GET",)}
+        if config.auth == "oauth2":
+            routes["/oauth/token"] = ("POST",)
         if config.webhook_secret:
-            routes[WEBHOOK_PATH] = method if method in ("GET", "POST") else "POST"
+            routes[WEBHOOK_PATH] = ("GET", "POST")  # POST a delivery; GET what has been taken
         if url.path not in routes:
             self._json(404, {"error": f"no such path: {url.path}"})
-        elif routes[url.path] != method:
-            self._json(405, {"error": f"{method} is not allowed on {url.path}"}, {"Allow": routes[url.path]})
+        elif method not in routes[url.path]:
+            self._json(405, {"error": f"{method} is not allowed on {url.path}"}, {"Allow": ", ".join(routes[url.path])})
         elif url.path == "/health":
             self._json(200, {"ok": True})
         elif url.path == "/oauth/token":
