@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from trainquant.auth.models import User
 from trainquant.auth.permissions import Principal
@@ -22,7 +22,7 @@ from trainquant.auth.service import (
 from trainquant.clock import Clock
 from trainquant.config import Settings
 from trainquant.db import read_only, unit_of_work
-from trainquant.errors import Forbidden, PayloadTooLarge, Unauthorized
+from trainquant.errors import Forbidden, Invalid, PayloadTooLarge, Unauthorized
 from trainquant.jsonbody import MAX_JSON_DEPTH, parse_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -65,6 +65,25 @@ async def read_body_limited(request: Request, limit: int, *, what: str = "body",
         if len(body) > limit:
             raise PayloadTooLarge(f"the {what} is over {limit} bytes{advice}")
     return bytes(body)
+
+
+# Multipart boundaries and the small fields around an uploaded file.
+FORM_OVERHEAD = 64 * 1024
+
+
+async def read_sheet_upload(request: Request, settings: Settings) -> tuple[str, bytes]:
+    """(filename, content) of the sheet in a multipart form's field 'file': refused by its declared
+    size before the body is read, and cut one byte past ``import_max_bytes`` (the reader refuses that)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
+        raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("send the sheet as multipart/form-data with the field 'file'")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("the form has no file in the field 'file'")
+    return upload.filename or "upload.csv", await upload.read(settings.import_max_bytes + 1)
 
 
 async def read_json_limited(

@@ -12,7 +12,6 @@ from trainquant.analytics.impact import service as impact
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, ReadSession, require
-from trainquant.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 ReportsRead = Annotated[Principal, require("reports:read")]
@@ -134,10 +133,7 @@ def program_effect(code: str, metric: str, db: ReadSession, principal: ReportsRe
                    pre_days: int = Query(30, description="days before training compared"),
                    post_days: int = Query(30, description="days after training measured"),
                    period_days: int = Query(7, description="the length of one period of the panel (7: weeks)")) -> dict:
-    if not principal.scope.all:
-        # The comparison group is the whole school's people of the same kind: a figure made from
-        # colleagues a manager may not see.
-        raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+    impact.check_whole_school(principal.scope)
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days, period_days=period_days)
     return effect_json(impact.program_effect(db, code, metric, design=design, now=clock.now()))
 
@@ -154,8 +150,7 @@ def ratio_json(r) -> dict:
             "naive, isolated and conservative side by side")
 def program_roi(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
                 pre_days: int = Query(30), post_days: int = Query(30)) -> dict:
-    if not principal.scope.all:
-        raise Forbidden("an ROI compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+    impact.check_whole_school(principal.scope)
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
     rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
     r = rep.roi

@@ -14,7 +14,6 @@ from trainquant.analytics.impact import service as impact
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, ReadSession, require
-from trainquant.errors import Forbidden
 from trainquant.training.models import Program
 from trainquant.web.templating import render
 
@@ -118,15 +117,10 @@ KIND_METRICS = {"teaching": ("teaching.rating.overall", "teaching.rating.interac
                 "admin": ("oa.minutes_per_operation", "oa.error_rate")}
 
 
-def _whole_school(principal: Principal) -> None:
-    if not principal.scope.all:
-        raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
-
-
 @router.get("/reports/programs/{code}/effects")
 def effects_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
                  pre_days: Annotated[int, Query(ge=7, le=365)] = 30, post_days: Annotated[int, Query(ge=7, le=365)] = 30):
-    _whole_school(principal)
+    impact.check_whole_school(principal.scope)
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
     rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
     effects = [e for e in rep.effects.values() if e.sample.rows]
@@ -137,7 +131,7 @@ def effects_page(request: Request, code: str, db: ReadSession, principal: Report
 def case_page(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     """The institution's case table (R4): per department kind, its programs' business figures before and
     after, the isolated effects, and each program's ROI."""
-    _whole_school(principal)
+    impact.check_whole_school(principal.scope)
     now = clock.now()
     design = impact.design_for(settings.default_timezone)
     version = impact.facts_version(db)

@@ -17,20 +17,18 @@ training counted is the person's latest whose post window has ended by the perio
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from trainquant.analytics.impact import estimate
 from trainquant.analytics.impact import rules as impact
-from trainquant.analytics.impact.service import design_for, program_sample
-from trainquant.attendance.models import AttendanceRecord
+from trainquant.analytics.impact.service import design_for, program_sample, trainings
 from trainquant.indicators.rules import Fact
 from trainquant.integrations.metrics.rules import DEFINITIONS, RATIO
-from trainquant.training.models import Enrolment, TrainingSession
 
 # The indicator vocabulary's names for the metric store's keys.
 STORE_KEYS = {"student_rating": "teaching.rating.overall", "conversion_rate": "crm.conversion_rate", "process_time": "oa.minutes_per_operation",
@@ -45,31 +43,22 @@ class BusinessFacts:
     def __init__(self, zone: str = "Asia/Shanghai", *, pre_days: int = 30, post_days: int = 30):
         self.zone, self.pre_days, self.post_days = ZoneInfo(zone), pre_days, post_days
         # A program's per-person figures cover its whole comparison pool, whichever chunk of people an
-        # evaluation asks about: kept for the chunks of one evaluation (one session, one period end).
-        self._cache: dict[tuple[int, str], dict[str, dict[int, tuple[float, float]]]] = {}
-        self._cache_for: tuple[int, datetime] | None = None
+        # evaluation asks about: kept for the chunks of one evaluation, which share its session (and
+        # go with it), per period end.
+        self._cache: weakref.WeakKeyDictionary[Session, dict[tuple[datetime, int, str], dict[str, dict[int, tuple[float, float]]]]] = \
+            weakref.WeakKeyDictionary()
 
     def _latest_trainings(self, db: Session, employee_ids: Sequence[int], until: datetime) -> dict[int, tuple[int, datetime]]:
         """Employee -> (program, trained on) of their latest attended training whose post window ended by ``until``."""
-        ended = func.max(TrainingSession.ends_at)
-        q = (select(Enrolment.employee_id, TrainingSession.program_id, ended)
-             .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
-             .join(AttendanceRecord, and_(AttendanceRecord.session_id == Enrolment.session_id, AttendanceRecord.employee_id == Enrolment.employee_id))
-             .where(Enrolment.employee_id.in_(list(employee_ids)), Enrolment.status == "approved", TrainingSession.status != "cancelled",
-                    TrainingSession.ends_at <= until - timedelta(days=self.post_days),
-                    AttendanceRecord.participation >= TrainingSession.min_participation)
-             .group_by(Enrolment.employee_id, TrainingSession.program_id))
         latest: dict[int, tuple[int, datetime]] = {}
-        for eid, program_id, at in db.execute(q):
+        for eid, program_id, at in trainings(db, until=until - timedelta(days=self.post_days), employee_ids=employee_ids):
             if eid not in latest or at > latest[eid][1]:
                 latest[eid] = (program_id, at)
         return latest
 
     def _figures(self, db: Session, program_id: int, key: str, kinds: frozenset[str], design: impact.Design,
                  until: datetime) -> dict[str, dict[int, tuple[float, float]]]:
-        if self._cache_for != (id(db), until):
-            self._cache, self._cache_for = {}, (id(db), until)
-        known = self._cache.setdefault((program_id, key), {})
+        known = self._cache.setdefault(db, {}).setdefault((until, program_id, key), {})
         missing = sorted(kinds - set(known))
         if missing:
             s, _ = program_sample(db, program_id, DEFINITIONS[key], design=design, now=until)

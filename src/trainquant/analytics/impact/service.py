@@ -10,6 +10,7 @@ with sales), who did not leave; never-trained and not-yet-trained alike, as ``ru
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from trainquant.analytics.impact import estimate, rules
 from trainquant.attendance.models import AttendanceRecord
-from trainquant.errors import Invalid, NotFound
+from trainquant.auth.permissions import DataScope
+from trainquant.errors import Forbidden, Invalid, NotFound
 from trainquant.integrations.metrics import rules as metric_rules
 from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.org.models import Department, Employee, ExternalId
@@ -58,15 +60,33 @@ def design_for(zone: str, *, pre_days: int = 30, post_days: int = 30, period_day
     return design
 
 
-def trained_dates(db: Session, program_id: int, now: datetime) -> dict[int, datetime]:
-    """Employee id -> the end of their last attended session of the program."""
-    q = (select(Enrolment.employee_id, func.max(TrainingSession.ends_at))
+def check_whole_school(scope: DataScope) -> None:
+    """Effects and ROI compare across the whole school: the comparison group is everyone of the same
+    kind, colleagues a department-only reader may not see."""
+    if not scope.all:
+        raise Forbidden("an effect compares across the whole school; it is for those who see all of it", code="effects-need-whole-school")
+
+
+def trainings(db: Session, *, until: datetime, program_id: int | None = None,
+              employee_ids: Sequence[int] | None = None) -> list[tuple[int, int, datetime]]:
+    """(employee, program, the end of their last attended session of it) for sessions ended by
+    ``until``: an approved place with an attendance record at the session's minimum participation."""
+    q = (select(Enrolment.employee_id, TrainingSession.program_id, func.max(TrainingSession.ends_at))
          .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
          .join(AttendanceRecord, and_(AttendanceRecord.session_id == Enrolment.session_id, AttendanceRecord.employee_id == Enrolment.employee_id))
-         .where(TrainingSession.program_id == program_id, Enrolment.status == "approved", TrainingSession.status != "cancelled",
-                TrainingSession.ends_at <= now, AttendanceRecord.participation >= TrainingSession.min_participation)
-         .group_by(Enrolment.employee_id))
-    return dict(db.execute(q).all())
+         .where(Enrolment.status == "approved", TrainingSession.status != "cancelled", TrainingSession.ends_at <= until,
+                AttendanceRecord.participation >= TrainingSession.min_participation)
+         .group_by(Enrolment.employee_id, TrainingSession.program_id))
+    if program_id is not None:
+        q = q.where(TrainingSession.program_id == program_id)
+    if employee_ids is not None:
+        q = q.where(Enrolment.employee_id.in_(list(employee_ids)))
+    return [(eid, pid, at) for eid, pid, at in db.execute(q)]
+
+
+def trained_dates(db: Session, program_id: int, now: datetime) -> dict[int, datetime]:
+    """Employee id -> the end of their last attended session of the program."""
+    return {eid: at for eid, _, at in trainings(db, until=now, program_id=program_id)}
 
 
 def candidates(db: Session, trained: dict[int, datetime]) -> dict[int, datetime | None]:
@@ -155,8 +175,9 @@ _CACHE_MAX = 512
 
 
 def facts_version(db: Session) -> tuple:
-    return (db.scalar(select(func.max(MetricRecord.id))), db.scalar(select(func.count()).select_from(MetricRecord)),
-            db.scalar(select(func.max(AttendanceRecord.computed_at))), db.scalar(select(func.count()).select_from(AttendanceRecord)))
+    """Changes whenever an effect's facts do: metric records are append-only (their newest id), and
+    attendance figures are rewritten with a new ``computed_at``. No count: a page pays this every time."""
+    return (db.scalar(select(func.max(MetricRecord.id))), db.scalar(select(func.max(AttendanceRecord.computed_at))))
 
 
 def cached_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime, version: tuple) -> EffectReport:

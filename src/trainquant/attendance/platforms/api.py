@@ -6,18 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from trainquant.attendance.checkin.schemas import IngestResult
 from trainquant.attendance.platforms import rules
 from trainquant.attendance.platforms import service as import_service
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, AppSettings, DbSession, read_json_limited, require
-from trainquant.errors import Invalid, PayloadTooLarge
+from trainquant.deps import AppClock, AppSettings, DbSession, read_json_limited, read_sheet_upload, require
 
 router = APIRouter(prefix="/api/v1/attendance/imports", tags=["attendance"])
 Manage = Annotated[Principal, require("attendance:manage")]
-FORM_OVERHEAD = 64 * 1024
 
 
 @router.get("/policy", summary="What the platforms' own verdicts do (the defaults with the school's TQ_PLATFORM_VERDICT_POLICY over "
@@ -62,16 +59,7 @@ async def import_checkins(
     if source != "sheet":
         payload = await read_json_limited(request, settings.events_max_bytes)
         return await run_in_threadpool(import_service.import_platform, db, source, payload, principal=principal, now=clock.now(), settings=settings)
-    declared = request.headers.get("content-length")
-    if declared and declared.isascii() and declared.isdigit() and int(declared) > settings.import_max_bytes + FORM_OVERHEAD:
-        raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise Invalid("send the sheet as multipart/form-data with the field 'file'")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise Invalid("the form has no file in the field 'file'")
-    content = await upload.read(settings.import_max_bytes + 1)
+    filename, content = await read_sheet_upload(request, settings)
     return await run_in_threadpool(
-        import_service.import_sheet, db, content, upload.filename or "upload.csv", principal=principal, now=clock.now(), settings=settings
+        import_service.import_sheet, db, content, filename, principal=principal, now=clock.now(), settings=settings
     )

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, read_json_limited, require
-from trainquant.errors import Invalid, PayloadTooLarge
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, read_json_limited, read_sheet_upload, require
+from trainquant.errors import Invalid
 from trainquant.integrations.metrics import rules, service
 from trainquant.integrations.metrics.models import STATUSES, MetricRecord
 from trainquant.integrations.metrics.schemas import (
@@ -68,17 +67,8 @@ async def post_records(request: Request, db: DbSession, clock: AppClock, setting
 )
 async def import_history(request: Request, db: DbSession, clock: AppClock, settings: AppSettings, _: Write,
                          source: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_.-]+$")] = "import"):
-    declared = request.headers.get("content-length")
-    if declared and declared.isascii() and declared.isdigit() and int(declared) > settings.import_max_bytes + 64 * 1024:
-        raise PayloadTooLarge(f"the upload is {int(declared) / 1024 / 1024:.1f} MB; at most {settings.import_max_bytes / 1024 / 1024:.1f} MB")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise Invalid("send the sheet as multipart/form-data with the field 'file'")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise Invalid("the form has no file in the field 'file'")
-    content = await upload.read(settings.import_max_bytes + 1)
-    return await run_in_threadpool(service.import_sheet, db, content, upload.filename or "upload.csv", source=source, now=clock.now(),
+    filename, content = await read_sheet_upload(request, settings)
+    return await run_in_threadpool(service.import_sheet, db, content, filename, source=source, now=clock.now(),
                                    settings=settings)
 
 
