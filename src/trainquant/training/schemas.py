@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -32,14 +31,12 @@ CheckinMethod = Literal["face", "fingerprint", "qr", "geo", "card", "manual"]
 MissingCheckout = Literal["credit-to-end", "count-to-last-event"]
 EnrolmentStatus = Literal["requested", "approved", "rejected", "waitlisted", "cancelled"]
 EnrolmentSource = Literal["self", "hr", "mandatory", "manager"]
-CostCategory = Literal["trainer_fee", "delivery", "venue", "materials", "licence", "travel", "design", "needs_analysis", "evaluation", "overhead", "other"]
 
 SessionCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Days = Annotated[int, Field(ge=0, le=36500)]
-Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{3}$")]
 
 
 def _unique(values: list, what: str) -> list:
@@ -366,52 +363,3 @@ class AssessmentRead(BaseModel):
     session_code: str | None
     created_by: str
     created_at: datetime
-
-
-# ---------------------------------------------------------------- costs
-
-Money = Annotated[JsonDecimal, Field(ge=0, le=Decimal("100000000"), max_digits=12, decimal_places=2, allow_inf_nan=False)]
-
-
-class CostCreate(StrictInput):
-    program_code: Code | None = None
-    session_code: SessionCode | None = None
-    category: CostCategory
-    amount: Money
-    share: JsonDecimal = Field(default=Decimal(1), gt=0, le=1, max_digits=5, decimal_places=4,
-                               description="of a cost that serves several runs (design, a licence), the part this program carries in its ROI")
-    currency: Currency = "CNY"
-    incurred_on: JsonDate | None = None
-    note: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-    @model_validator(mode="after")
-    def _target(self) -> CostCreate:
-        if self.program_code is None and self.session_code is None:
-            raise PydanticCustomError("program-or-session", "give program_code or session_code")
-        return self
-
-
-class CostRead(BaseModel):
-    id: int
-    program_code: str
-    session_code: str | None
-    category: str
-    amount: Decimal
-    share: Decimal
-    currency: str
-    incurred_on: date | None
-    note: str | None
-    created_by: str
-    created_at: datetime
-
-
-class CurrencyTotal(BaseModel):
-    currency: str
-    amount: Decimal
-    by_category: dict[str, Decimal]
-
-
-class CostTotals(BaseModel):
-    program_code: str
-    program_title: str
-    totals: list[CurrencyTotal]

@@ -10,6 +10,7 @@ from trainquant.params import PathId
 from trainquant.training import lookups, schemas
 from trainquant.training.deps import Text, TrainingManage, TrainingRead
 from trainquant.training.programs import costs
+from trainquant.training.programs import schemas as cost_schemas
 from trainquant.training.programs import service as programs
 
 router = APIRouter(prefix="/api/v1", tags=["training"])
@@ -64,25 +65,25 @@ def delete_program(code: str, db: DbSession, _: TrainingManage):
 # ---------------------------------------------------------------- costs (HR's figures)
 
 
-@router.post("/costs", response_model=schemas.CostRead, status_code=status.HTTP_201_CREATED)
-def create_cost(body: schemas.CostCreate, db: DbSession, clock: AppClock, principal: TrainingManage):
+@router.post("/costs", response_model=cost_schemas.CostRead, status_code=status.HTTP_201_CREATED)
+def create_cost(body: cost_schemas.CostCreate, db: DbSession, clock: AppClock, principal: TrainingManage):
     return costs.to_read(costs.create_cost(db, principal, body, now=clock.now()))
 
 
-@router.get("/costs", response_model=Page[schemas.CostRead])
+@router.get("/costs", response_model=Page[cost_schemas.CostRead])
 def list_costs(
     db: ReadSession,
     _: TrainingManage,
     paging: Paging,
     program: Text = None,
     session: Text = None,
-    category: schemas.CostCategory | None = None,
+    category: cost_schemas.CostCategory | None = None,
 ):
     items, total = costs.list_costs(db, costs.CostFilter(program=program, session=session, category=category), paging)
     return Page.of(items, total, paging)
 
 
-@router.get("/costs/totals", response_model=list[schemas.CostTotals])
+@router.get("/costs/totals", response_model=list[cost_schemas.CostTotals])
 def cost_totals(db: ReadSession, _: TrainingManage, program: Text = None):
     return [costs.program_totals(db, program)] if program else costs.all_totals(db)
 

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session, joinedload
 from trainquant.auth.permissions import Principal
 from trainquant.errors import NotFound
 from trainquant.pagination import PageParams, paginate
-from trainquant.training import schemas
 from trainquant.training.lookups import get_program, invalid, program_ref, session_ref
 from trainquant.training.models import CostItem, Program, TrainingSession
+from trainquant.training.programs import schemas as cost_schemas
 
 
-def create_cost(db: Session, principal: Principal, body: schemas.CostCreate, *, now: datetime) -> CostItem:
+def create_cost(db: Session, principal: Principal, body: cost_schemas.CostCreate, *, now: datetime) -> CostItem:
     session = session_ref(db, body.session_code) if body.session_code else None
     program = program_ref(db, body.program_code) if body.program_code else None
     if session is not None and program is not None and session.program_id != program.id:
@@ -51,9 +51,9 @@ def delete_cost(db: Session, cost_id: int) -> None:
     db.flush()
 
 
-def to_read(row: CostItem) -> schemas.CostRead:
+def to_read(row: CostItem) -> cost_schemas.CostRead:
     assert row.program is not None, row.id  # every cost is written with its program, a session's cost too
-    return schemas.CostRead(
+    return cost_schemas.CostRead(
         id=row.id, program_code=row.program.code, session_code=row.session.code if row.session else None,
         category=row.category, amount=row.amount, share=row.share, currency=row.currency, incurred_on=row.incurred_on, note=row.note,
         created_by=row.created_by, created_at=row.created_at,
@@ -78,32 +78,32 @@ def cost_query(f: CostFilter) -> Select:
     return stmt.order_by(CostItem.incurred_on.desc(), CostItem.id.desc())
 
 
-def list_costs(db: Session, f: CostFilter, page: PageParams) -> tuple[list[schemas.CostRead], int]:
+def list_costs(db: Session, f: CostFilter, page: PageParams) -> tuple[list[cost_schemas.CostRead], int]:
     rows, total = paginate(db, cost_query(f), page)
     return [to_read(r) for r in rows], total
 
 
-def _totals(program: Program, items: list[CostItem]) -> schemas.CostTotals:
+def _totals(program: Program, items: list[CostItem]) -> cost_schemas.CostTotals:
     # Never add yuan to dollars: one total per currency.
     by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for item in items:
         by_currency[item.currency][item.category] += item.amount
-    return schemas.CostTotals(
+    return cost_schemas.CostTotals(
         program_code=program.code,
         program_title=program.title,
         totals=[
-            schemas.CurrencyTotal(currency=cur, amount=sum(cats.values(), Decimal("0.00")), by_category=dict(sorted(cats.items())))
+            cost_schemas.CurrencyTotal(currency=cur, amount=sum(cats.values(), Decimal("0.00")), by_category=dict(sorted(cats.items())))
             for cur, cats in sorted(by_currency.items())
         ],
     )
 
 
-def program_totals(db: Session, code: str) -> schemas.CostTotals:
+def program_totals(db: Session, code: str) -> cost_schemas.CostTotals:
     program = get_program(db, code)
     return _totals(program, list(db.scalars(select(CostItem).where(CostItem.program_id == program.id))))
 
 
-def all_totals(db: Session) -> list[schemas.CostTotals]:
+def all_totals(db: Session) -> list[cost_schemas.CostTotals]:
     items: dict[int, list[CostItem]] = defaultdict(list)
     for item in db.scalars(select(CostItem)):
         if item.program_id is not None:  # written for every cost; a row without one belongs to no program's totals

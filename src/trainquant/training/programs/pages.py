@@ -30,6 +30,7 @@ from trainquant.training.models import (
     TrainingSession,
 )
 from trainquant.training.programs import costs
+from trainquant.training.programs import schemas as cost_schemas
 from trainquant.training.programs import service as programs
 from trainquant.web.templating import render
 
@@ -196,7 +197,7 @@ def add_cost(
 ):
     form = {"category": category, "amount": amount, "currency": currency, "session_code": session_code, "incurred_on": incurred_on, "note": note}
     try:
-        body = schemas.CostCreate.model_validate({"program_code": code, **forms.filled(form)}, strict=False)
+        body = cost_schemas.CostCreate.model_validate({"program_code": code, **forms.filled(form)}, strict=False)
         costs.create_cost(db, principal, body, now=clock.now())
     except ValidationError as exc:
         return _program_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
