@@ -218,7 +218,8 @@ class Lead:
 @dataclass(frozen=True)
 class PreTrend:
     """Borusyak-Jaravel-Spiess's test: among untreated cells, do the periods just before a training
-    differ from what the person and period explain? ``p_value`` of the leads' joint Wald test."""
+    differ from what the person and period explain? ``leads`` one by one; ``p_value`` of their pooled
+    coefficient (``estimate.pretrend`` says why not of a joint test)."""
 
     leads: tuple[Lead, ...]
     p_value: float
