@@ -13,7 +13,7 @@ SWAGGER := $(VENDOR)/swagger-ui/swagger-ui-bundle.js $(VENDOR)/swagger-ui/swagge
 ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js $(SWAGGER)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup assets browser db bench clean serve lock lint
+.PHONY: demo test setup assets browser fonts db bench clean serve lock lint
 
 demo: setup db ## set everything up, load the simulated school, serve
 	$(BIN)/trainquant demo
@@ -29,7 +29,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) fonts
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -67,6 +67,15 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	      || echo "could not install chromium; the browser tests will be skipped"; \
 	  else echo "no $(CHROMIUM): install Debian's chromium to run the browser tests (they are skipped)"; fi; \
+	fi
+
+# The PDF export sets Chinese text with the system's CJK fonts (WeasyPrint through Pango).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
+	      || echo "could not install fonts-noto-cjk: PDF exports will show no Chinese text"; \
+	  else echo "install Debian's fonts-noto-cjk: without it PDF exports show no Chinese text"; fi; \
 	fi
 
 db: setup

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Conversion factors of the ROI report over the defaults in analytics/roi/rules.py (DEFAULT_FACTORS),
     # each {"value": ..., "source": "...", "version": "..."}: e.g. revenue_per_retained_student.
     roi_factors: dict[str, dict[str, str | float | int]] = Field(default_factory=dict)
+    # Ratings ("excellent", ...) over the defaults in analytics/roi/rules.py: the lowest figure of each
+    # band, per scale: "roi" (ROI %) and "gain" (a person's isolated gain over what they would have had, %).
+    rating_bands: dict[str, dict[str, float]] = Field(default_factory=dict)
     # `trainquant demo` serves the simulated teaching platform, CRM and OA on this port and the next two.
     demo_systems_port: int = Field(default=8711, ge=1024, le=65533)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from trainquant.alerts.models import Alert
+from trainquant.analytics.models import DepartmentTemplate
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, Device, DeviceCommand, ProxyCase
 from trainquant.auth.models import ApiKey, LoginFailure, RateLimitCounter, User
 from trainquant.db import Base
@@ -53,6 +54,7 @@ __all__ = [
     "DatedClass",
     "Delivery",
     "Department",
+    "DepartmentTemplate",
     "Device",
     "DeviceCommand",
     "Employee",

@@ -6,12 +6,18 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field, StringConstraints
 
-from trainquant.analytics import effect, rules
+from trainquant.analytics import effect, exemplar, rules
 from trainquant.analytics.impact import service as impact
+from trainquant.analytics.models import DepartmentTemplate
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, AppSettings, ReadSession, require
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
+from trainquant.org.schemas import Code
+from trainquant.org.service import get_department, get_employee
+from trainquant.org.tree import department_subtree
+from trainquant.schemas import StrictInput
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 ReportsRead = Annotated[Principal, require("reports:read")]
@@ -146,13 +152,15 @@ def ratio_json(r) -> dict:
     return {"benefits": str(r.benefits), "costs": str(r.costs), "bcr": _money_or_none(r.bcr), "roi_percent": _money_or_none(r.roi_percent), "gap": r.gap}
 
 
-@router.get("/programs/{code}/roi", summary="A program's ROI, Phillips style: fully loaded cost, first-year benefits from isolated effects; "
+@router.get("/programs/{code}/roi", summary="A program's ROI, Phillips style: fully loaded cost, benefits from isolated effects over the measured weeks "
+            "(at most the first year); "
             "naive, isolated and conservative side by side")
 def program_roi(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
                 pre_days: int = Query(30), post_days: int = Query(30)) -> dict:
     impact.check_whole_school(principal.scope)
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
-    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
+    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now(),
+                          bands=roi.bands_from(settings.rating_bands, "roi"))
     r = rep.roi
     return {
         "program_code": rep.program.code, "currency": "CNY",
@@ -161,10 +169,72 @@ def program_roi(code: str, db: ReadSession, principal: ReportsRead, clock: AppCl
         "benefits": [{"metric": b.metric, "isolated": _money_or_none(b.isolated), "conservative": _money_or_none(b.conservative),
                       "factors": list(b.factors), "gap": b.gap} for b in r.benefits],
         "naive": ratio_json(r.naive), "isolated": ratio_json(r.isolated), "conservative": ratio_json(r.conservative),
-        "band": rep.band, "gaps": list(r.gaps),
+        "band": rep.band, "gaps": list(r.gaps), "benefit_weeks": str(rep.benefit_weeks),
         "factors": [{"key": f.key, "value": str(f.value), "unit": f.unit, "source": f.source, "version": f.version} for f in rep.factors],
         "effects": {m: effect_json(e) for m, e in rep.effects.items() if e.sample.rows},
     }
+
+
+# ---------------------------------------------------------------- a person's effects and department templates
+
+TrainingManage = Annotated[Principal, require("training:manage")]
+
+
+def person_json(p: exemplar.PersonEffect) -> dict:
+    return {"program_code": p.program.code, "metric": p.metric.key, "trained_at": p.trained_at.isoformat(),
+            "naive": None if p.naive is None else {"before": _round(p.naive[0]), "after": _round(p.naive[1])},
+            "isolated": None if p.imputed is None else {"without_training": _round(p.imputed[0]), "actual": _round(p.imputed[1]),
+                                                         "effect": _round(p.effect), "gain_percent": _money_or_none(p.gain_percent)},
+            "band": p.band, "program_finding": p.finding.status}
+
+
+def template_json(t: DepartmentTemplate) -> dict:
+    return {"id": t.id, "department_code": t.department.code, "employee_no": t.employee.employee_no, "name": t.employee.name,
+            "metric": t.metric_key, "program_code": t.program.code if t.program else None, "note": t.note,
+            "before": _round(t.before), "after": _round(t.after), "effect": _round(t.effect), "band": t.band, "active": t.active,
+            "marked_by": t.marked_by, "marked_at": t.marked_at.isoformat(),
+            "retired_by": t.retired_by, "retired_at": t.retired_at.isoformat() if t.retired_at else None}
+
+
+class TemplateIn(StrictInput):
+    employee_no: Code
+    metric: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    program_code: Code
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        description="the way of working the department is to follow")
+
+
+@router.get("/employees/{employee_no}/effects", summary="A person's business effect of each training they attended (naive and isolated, rated)")
+def employee_effects(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings) -> dict:
+    emp = get_employee(db, employee_no, principal.scope)
+    design = impact.design_for(settings.default_timezone)
+    rows = exemplar.person_effects(db, emp, design=design, now=clock.now(), bands=roi.bands_from(settings.rating_bands, "gain"))
+    return {"employee_no": emp.employee_no, "effects": [person_json(p) for p in rows],
+            "templates": [template_json(t) for t in exemplar.templates(db, principal.scope, employee_id=emp.id)]}
+
+
+@router.get("/templates", summary="Department templates (an employee's way of working marked for their department)")
+def list_templates(db: ReadSession, principal: ReportsRead, department: str | None = None, history: bool = False) -> dict:
+    ids = None
+    if department:
+        dep = get_department(db, department)
+        ids = sorted(department_subtree(db, dep.id))
+    rows = exemplar.templates(db, principal.scope, department_ids=ids, current_only=not history)
+    return {"items": [template_json(t) for t in rows], "total": len(rows)}
+
+
+@router.post("/templates", status_code=201, summary="Mark an employee's way of working as their department's template for a metric",
+             responses={409: {"description": "no measured effect of that training on that metric for the person"}})
+def create_template(body: TemplateIn, db: DbSession, principal: TrainingManage, clock: AppClock, settings: AppSettings) -> dict:
+    row = exemplar.mark_template(db, employee_no=body.employee_no, metric=body.metric, program_code=body.program_code, note=body.note,
+                                 by=principal.name, now=clock.now(), scope=principal.scope,
+                                 design=impact.design_for(settings.default_timezone), bands=roi.bands_from(settings.rating_bands, "gain"))
+    return template_json(row)
+
+
+@router.delete("/templates/{template_id}", summary="Retire a department template (its history stays)")
+def retire_template(template_id: int, db: DbSession, principal: TrainingManage, clock: AppClock) -> dict:
+    return template_json(exemplar.retire_template(db, template_id, by=principal.name, now=clock.now(), scope=principal.scope))
 
 
 __all__ = ["router", "rules"]

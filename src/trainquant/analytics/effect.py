@@ -75,7 +75,7 @@ def kind_names(db: Session) -> dict[str, tuple[str, str]]:
 
 
 
-def _enrolments(db: Session, scope: DataScope, *, now: datetime, where: list) -> list[rules.EnrolmentFact]:
+def enrolment_facts(db: Session, scope: DataScope, *, now: datetime, where: list) -> list[rules.EnrolmentFact]:
     # Enrolments outnumber their sessions many times over: what belongs to the session (program, end,
     # status, threshold) is read once per session, not converted again on every enrolment's row.
     stmt: Select = (
@@ -130,7 +130,7 @@ def _indicators(db: Session, employee_ids: set[int]) -> tuple[list[rules.Indicat
 
 
 def load(db: Session, scope: DataScope, *, now: datetime, enrolment_where: list, assessment_where: list, indicators: bool = True) -> Loaded:
-    enrolments = _enrolments(db, scope, now=now, where=enrolment_where)
+    enrolments = enrolment_facts(db, scope, now=now, where=enrolment_where)
     participants = {f.employee_id for f in enrolments if f.status == rules.APPROVED}
     facts, names = _indicators(db, participants) if indicators else ([], {})
     return Loaded(enrolments, _assessed(db, scope, assessment_where), facts, names)

@@ -30,7 +30,7 @@ def figure_cells(f: effect.Figures) -> list:
             _pct(p.participation), sum(s.count for s in f.assessments), _pct(f.pass_rate), f.cost]
 
 
-def _sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
+def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
     ws = wb.create_sheet(title[:31])
     header = []
     for h in headers:
@@ -58,12 +58,12 @@ def _indicators(f: effect.Figures, names: dict[str, tuple[str, str]]) -> list[li
 
 
 def _common(wb: Workbook, label: str, f: effect.Figures, kinds: dict, indicators: dict) -> None:
-    _sheet(wb, "概况", ("对象", *FIGURE_HEADERS), [[label, *figure_cells(f)]])
-    _sheet(wb, "考核结果", KIND_HEADERS, _kinds(f, kinds))
-    _sheet(wb, "指标达标", INDICATOR_HEADERS, _indicators(f, indicators))
+    add_sheet(wb, "概况", ("对象", *FIGURE_HEADERS), [[label, *figure_cells(f)]])
+    add_sheet(wb, "考核结果", KIND_HEADERS, _kinds(f, kinds))
+    add_sheet(wb, "指标达标", INDICATOR_HEADERS, _indicators(f, indicators))
 
 
-def _done(wb: Workbook) -> bytes:
+def workbook_bytes(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -71,52 +71,52 @@ def _done(wb: Workbook) -> bytes:
 
 def overview_xlsx(rows: list[effect.Row]) -> bytes:
     wb = Workbook(write_only=True)
-    _sheet(wb, "培训项目", ("项目编码", "项目名称", *FIGURE_HEADERS), [[r.code, r.title, *figure_cells(r.figures)] for r in rows])
-    return _done(wb)
+    add_sheet(wb, "培训项目", ("项目编码", "项目名称", *FIGURE_HEADERS), [[r.code, r.title, *figure_cells(r.figures)] for r in rows])
+    return workbook_bytes(wb)
 
 
 def program_xlsx(rep: effect.ProgramReport, kinds: dict) -> bytes:
     wb = Workbook(write_only=True)
     _common(wb, f"{rep.program.code} {rep.program.title}", rep.figures, kinds, rep.names)
-    _sheet(wb, "场次", ("场次编码", "开始时间(UTC)", *FIGURE_HEADERS),
+    add_sheet(wb, "场次", ("场次编码", "开始时间(UTC)", *FIGURE_HEADERS),
            [[r.code, r.starts_at.replace(tzinfo=None) if r.starts_at else None, *figure_cells(r.figures)] for r in rep.sessions])
-    return _done(wb)
+    return workbook_bytes(wb)
 
 
 def session_xlsx(rep: effect.SessionReport, kinds: dict) -> bytes:
     wb = Workbook(write_only=True)
     _common(wb, rep.session.code, rep.figures, kinds, rep.names)
-    _sheet(wb, "学员", ("工号", "姓名", "报名状态", "参与率", "是否参训", "考核成绩", "原因"), [
+    add_sheet(wb, "学员", ("工号", "姓名", "报名状态", "参与率", "是否参训", "考核成绩", "原因"), [
         [p["employee"].employee_no, p["employee"].name, p["status"], _pct(p["participation"]), "是" if p["attended"] else "否",
          "; ".join(f"{kinds.get(a.kind_code, (a.kind_code,))[0]} {a.score if a.score is not None else ('通过' if a.passed else '未通过')}" for a in p["assessments"]),
          p["reason"]]
         for p in rep.people
     ])
-    return _done(wb)
+    return workbook_bytes(wb)
 
 
 def employee_xlsx(rep: effect.EmployeeReport, kinds: dict) -> bytes:
     wb = Workbook(write_only=True)
-    _sheet(wb, "培训记录", ("项目编码", "项目名称", "场次编码", "开始时间(UTC)", "报名状态", "参与率", "是否参训"), [
+    add_sheet(wb, "培训记录", ("项目编码", "项目名称", "场次编码", "开始时间(UTC)", "报名状态", "参与率", "是否参训"), [
         [t["program"].code, t["program"].title, t["session"].code, t["session"].starts_at.replace(tzinfo=None), t["status"],
          _pct(t["participation"]), "是" if t["attended"] else "否"]
         for t in rep.trainings
     ])
-    _sheet(wb, "考核成绩", ("日期", "考核类型", "得分", "是否通过", "项目编码"), [
+    add_sheet(wb, "考核成绩", ("日期", "考核类型", "得分", "是否通过", "项目编码"), [
         [a.assessed_on, kinds.get(a.kind_code, (a.kind_code,))[0], a.score, None if a.passed is None else ("是" if a.passed else "否"),
          a.program.code if a.program else None]
         for a in rep.assessments
     ])
     status = {"met": "达标", "not_met": "未达标", "no_data": "无数据"}
-    _sheet(wb, "指标状态", ("指标", "状态", "数值", "阈值", "考核期末"), [
+    add_sheet(wb, "指标状态", ("指标", "状态", "数值", "阈值", "考核期末"), [
         [r.version.name, status.get(r.evaluation.status, r.evaluation.status), r.evaluation.value, r.evaluation.threshold, r.evaluation.period_end]
         for r in rep.indicators
     ])
-    return _done(wb)
+    return workbook_bytes(wb)
 
 
 def department_xlsx(rep: effect.DepartmentReport, kinds: dict) -> bytes:
     wb = Workbook(write_only=True)
     _common(wb, f"{rep.department.code} {rep.department.name}", rep.figures, kinds, rep.names)
-    _sheet(wb, "培训项目", ("项目编码", "项目名称", *FIGURE_HEADERS), [[r.code, r.title, *figure_cells(r.figures)] for r in rep.programs])
-    return _done(wb)
+    add_sheet(wb, "培训项目", ("项目编码", "项目名称", *FIGURE_HEADERS), [[r.code, r.title, *figure_cells(r.figures)] for r in rep.programs])
+    return workbook_bytes(wb)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from trainquant.analytics import effect, export
+from trainquant.analytics import case, case_export, effect, exemplar, export
 from trainquant.analytics.impact import service as impact
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
-from trainquant.deps import AppClock, AppSettings, ReadSession, require
+from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
+from trainquant.i18n import gettext_ as _
+from trainquant.integrations.metrics.rules import DEFINITIONS
+from trainquant.org.tree import department_subtree
 from trainquant.training.models import Program
-from trainquant.web.templating import render
+from trainquant.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
 ReportsRead = Annotated[Principal, require("reports:read")]
@@ -42,15 +47,25 @@ def _scores_chart(fig: effect.Figures, kinds: dict, locale: str) -> dict:
 
 
 @router.get("/reports")
-def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, department: str | None = None):
+def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+          department: str | None = None, since: Annotated[date | None, Query()] = None, months: Annotated[int, Query(ge=1, le=24)] = 6):
     now = clock.now()
     rows = effect.programs_overview(db, principal.scope, now=now)
     dep_report = effect.department_report(db, department, principal.scope, now=now) if department else None
+    dep_templates, dep_weekly, dep_case = [], [], None
+    if dep_report is not None:
+        ids = sorted(department_subtree(db, dep_report.department.id))
+        dep_templates = exemplar.templates(db, principal.scope, department_ids=ids)
+        today = now.astimezone(ZoneInfo(settings.default_timezone)).date()
+        periods = case.periods(since, today=today, zone=settings.default_timezone, months=months)
+        dep_case = case.CaseTable(periods, impact.design_for(settings.default_timezone), (), {})
+        dep_weekly = _weekly(db, dep_case, request.state.locale, ids, (dep_report.department.kind,))
     chart = {"codes": [r.code for r in rows],
              "participation": [None if r.figures.participation.attendance_rate is None else round(r.figures.participation.attendance_rate * 100, 1) for r in rows]}
     return render(request, "analytics/index.html", {
         "rows": rows, "departments": effect.visible_departments(db, principal.scope), "department": department,
-        "dep": dep_report, "kinds": effect.kind_names(db), "chart": chart,
+        "dep": dep_report, "kinds": effect.kind_names(db), "chart": chart, "dep_templates": dep_templates, "definitions": DEFINITIONS,
+        "dep_weekly": dep_weekly, "dep_case": dep_case, "months": months,
     })
 
 
@@ -96,11 +111,35 @@ def session_export(code: str, db: ReadSession, principal: ReportsRead, clock: Ap
 
 
 @router.get("/reports/employees/{employee_no}")
-def employee_page(request: Request, employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
+def employee_page(request: Request, employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
     kinds = effect.kind_names(db)
-    return render(request, "analytics/employee.html", {"rep": rep, "kinds": kinds,
-                                                       "scores": _scores_chart(rep.figures, kinds, request.state.locale)})
+    business = exemplar.person_effects(db, rep.employee, design=impact.design_for(settings.default_timezone), now=clock.now(),
+                                       bands=roi.bands_from(settings.rating_bands, "gain"))
+    return render(request, "analytics/employee.html", {
+        "rep": rep, "kinds": kinds, "scores": _scores_chart(rep.figures, kinds, request.state.locale), "business": business,
+        "templates": exemplar.templates(db, principal.scope, employee_id=rep.employee.id, current_only=False),
+        "can_mark": principal.can("training:manage"), "definitions": DEFINITIONS,
+    })
+
+
+TrainingManage = Annotated[Principal, require("training:manage")]
+
+
+@router.post("/reports/employees/{employee_no}/templates")
+def mark_template(employee_no: str, db: DbSession, principal: TrainingManage, clock: AppClock, settings: AppSettings,
+                  metric: Annotated[str, Form(max_length=64)], program_code: Annotated[str, Form(max_length=32)],
+                  note: Annotated[str, Form(max_length=2000)]):
+    exemplar.mark_template(db, employee_no=employee_no, metric=metric, program_code=program_code, note=note, by=principal.name,
+                           now=clock.now(), scope=principal.scope, design=impact.design_for(settings.default_timezone),
+                           bands=roi.bands_from(settings.rating_bands, "gain"))
+    return RedirectResponse(f"/reports/employees/{quote(employee_no)}#templates", status_code=303)
+
+
+@router.post("/reports/templates/{template_id}/retire")
+def retire_template(template_id: int, db: DbSession, principal: TrainingManage, clock: AppClock):
+    row = exemplar.retire_template(db, template_id, by=principal.name, now=clock.now(), scope=principal.scope)
+    return RedirectResponse(f"/reports/employees/{quote(row.employee.employee_no)}#templates", status_code=303)
 
 
 @router.get("/reports/employees/{employee_no}/export.xlsx")
@@ -122,20 +161,31 @@ def effects_page(request: Request, code: str, db: ReadSession, principal: Report
                  pre_days: Annotated[int, Query(ge=7, le=365)] = 30, post_days: Annotated[int, Query(ge=7, le=365)] = 30):
     impact.check_whole_school(principal.scope)
     design = impact.design_for(settings.default_timezone, pre_days=pre_days, post_days=post_days)
-    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now())
+    rep = roi.program_roi(db, code, design=design, factors=roi.factors_from(settings.roi_factors), now=clock.now(),
+                          bands=roi.bands_from(settings.rating_bands, "roi"))
     effects = [e for e in rep.effects.values() if e.sample.rows]
     return render(request, "analytics/effects.html", {"rep": rep, "effects": effects, "pre_days": pre_days, "post_days": post_days})
 
 
-@router.get("/reports/case")
-def case_page(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
-    """The institution's case table (R4): per department kind, its programs' business figures before and
-    after, the isolated effects, and each program's ROI."""
-    impact.check_whole_school(principal.scope)
+def _weekly(db, table: case.CaseTable, locale: str, department_ids: list[int] | None = None, kinds: tuple[str, ...] = tuple(case.LINES)) -> list[dict]:
+    out = []
+    for kind in kinds:
+        for w in case.group_weekly(db, kind, table.periods, table.design, department_ids):
+            if w.people:
+                out.append({"kind": kind, "weekly": w,
+                            "chart": case.chart(w, table.periods, table.design, w.metric.label_en if locale == "en" else w.metric.label)})
+    return out
+
+
+def _case(db, settings, clock, since: date | None, months: int) -> tuple[case.CaseTable, list[dict]]:
     now = clock.now()
     design = impact.design_for(settings.default_timezone)
-    version = impact.facts_version(db)
     factors = roi.factors_from(settings.roi_factors)
+    bands = roi.bands_from(settings.rating_bands, "roi")
+    today = now.astimezone(ZoneInfo(settings.default_timezone)).date()
+    table = case.case_table(db, since=since, today=today, zone=settings.default_timezone, design=design, factors=factors, now=now,
+                            months=months, bands=bands)
+    version = impact.facts_version(db)
     sections = []
     for kind, metrics in KIND_METRICS.items():
         rows = []
@@ -145,6 +195,41 @@ def case_page(request: Request, db: ReadSession, principal: ReportsRead, clock: 
             effects = [impact.cached_effect(db, program.code, m, design=design, now=now, version=version) for m in metrics]
             effects = [e for e in effects if e.sample.trained]
             if effects:
-                rows.append({"program": program, "effects": effects, "roi": roi.program_roi(db, program.code, design=design, factors=factors, now=now)})
+                rows.append({"program": program, "effects": effects, "roi": roi.program_roi(db, program.code, design=design, factors=factors, now=now, bands=bands)})
         sections.append({"kind": kind, "rows": rows})
-    return render(request, "analytics/case.html", {"sections": sections, "design": design})
+    return table, sections
+
+
+Since = Annotated[date | None, Query(description="the first day measured with TrainQuant (default: months before today)")]
+Months = Annotated[int, Query(ge=1, le=24)]
+
+
+@router.get("/reports/case")
+def case_page(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+              since: Since = None, months: Months = 6):
+    """The institution's case table (R4) line by line, then per department kind its programs' business
+    figures before and after, the isolated effects, and each program's ROI."""
+    impact.check_whole_school(principal.scope)
+    table, sections = _case(db, settings, clock, since, months)
+    return render(request, "analytics/case.html", {"case": table, "sections": sections, "design": table.design, "months": months,
+                                                   "weekly": _weekly(db, table, request.state.locale)})
+
+
+@router.get("/reports/case/export.xlsx")
+def case_xlsx(db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings, since: Since = None, months: Months = 6):
+    impact.check_whole_school(principal.scope)
+    table, sections = _case(db, settings, clock, since, months)
+    return _xlsx(case_export.xlsx(table, sections), _("Training case") + f"-{table.periods.since.isoformat()}")
+
+
+@router.get("/reports/case/export.pdf")
+def case_pdf(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
+             since: Since = None, months: Months = 6):
+    impact.check_whole_school(principal.scope)
+    table, sections = _case(db, settings, clock, since, months)
+    html = env.get_template("analytics/case_print.html").render(
+        {"case": table, "sections": sections, "design": table.design, "locale": request.state.locale,
+         "printed_at": clock.now().astimezone(ZoneInfo(settings.default_timezone))})
+    name = _("Training case") + f"-{table.periods.since.isoformat()}"
+    return Response(case_export.pdf(html), media_type="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=case.pdf; filename*=UTF-8''{quote(name)}.pdf"})

@@ -55,7 +55,14 @@ P_LATE = 0.10
 P_FORGET_CHECKOUT = 0.06
 P_STAY_CHECKED_IN = 0.4  # a teacher off to a class mid-session who does not punch out and back in
 EARLY_LEAVE_SCALE = 0.6  # times the person's early-leave propensity
-SHOW_UP_BONUS = {"teaching": 0.02, "marketing": 0.0, "admin": 0.0}
+SHOW_UP_BONUS = {"teaching": 0.08, "marketing": 0.0, "admin": 0.0}
+# The school began to measure its training this many days before today (the case's "before" and
+# "after"): from then on people come more often and more of them stay to the end, as the case school
+# saw (teachers' participation 75% -> 92%).
+MEASURED_SINCE_DAYS = 182
+MEASURED_SHOW_UP_BONUS = 0.35
+MEASURED_LATE_SCALE = 0.25  # times the late arrivals there were before
+MEASURED_EARLY_LEAVE_SCALE = 0.2  # times the early leaving there was before
 PROXY_SESSIONS = 3  # marketing sessions with a proxy group
 MAKE_UP_SESSIONS = 6  # teacher sessions given a make-up lesson in the middle, when the timetable has too few
 MAX_BATCH = 10_000
@@ -215,6 +222,7 @@ def _digest(*parts: object) -> str:
 class _Builder:
     def __init__(self, school: SimulatedSchool, year: TrainingYear, seed: int):
         self.school, self.year, self.seed = school, year, seed
+        self.measured_since = datetime.combine(school.today - timedelta(days=MEASURED_SINCE_DAYS), time.min, TZ).astimezone(UTC)
         self.kind_of = {d.code: d.kind for d in school.departments}
         self.emp = {e.employee_no: e for e in school.employees}
         self.pin = {e.employee_no: dict(e.external_ids).get("device_pin") for e in school.employees}
@@ -303,18 +311,22 @@ class _Builder:
         t = self.school.truth.employees[no]
         ws, we = _ts(s.starts_at), _ts(s.ends_at)
         length = we - ws
-        if rng.random() >= min(0.99, t.attendance_propensity + SHOW_UP_BONUS[kind]):
+        measured = s.starts_at >= self.measured_since
+        show_up = t.attendance_propensity + SHOW_UP_BONUS[kind] + (MEASURED_SHOW_UP_BONUS if measured else 0.0)
+        if rng.random() >= min(0.99, show_up):
             return "absent", [], False
+        late = P_LATE * (MEASURED_LATE_SCALE if measured else 1.0)
+        early = EARLY_LEAVE_SCALE * t.early_leave_propensity * (MEASURED_EARLY_LEAVE_SCALE if measured else 1.0)
         behaviour = "full"
         arrive = ws + rng.randint(-600, 240)
         leave = we + rng.randint(0, 360)
         forgot = False
         u = rng.random()
-        if u < P_LATE:
+        if u < late:
             behaviour, arrive = "late", ws + rng.randint(8 * 60, min(45 * 60, length // 3))
-        elif u < P_LATE + EARLY_LEAVE_SCALE * t.early_leave_propensity:
+        elif u < late + early:
             behaviour, leave = "early-leave", we - rng.randint(15 * 60, min(60 * 60, length // 2))
-        elif u < P_LATE + EARLY_LEAVE_SCALE * t.early_leave_propensity + P_FORGET_CHECKOUT and self.via(s) != "meeting":
+        elif u < late + early + P_FORGET_CHECKOUT and self.via(s) != "meeting":
             behaviour, forgot = "forgot-checkout", True
             leave = we - rng.randint(0, 20 * 60)  # they really left about the end, but never punched out
         stays = [(arrive, leave)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from trainquant.simulate.attendance import CheckinStream
+from trainquant.simulate.attendance import MEASURED_SINCE_DAYS, CheckinStream
 from trainquant.simulate.school import SimulatedSchool
 from trainquant.simulate.training import TrainingYear
 
@@ -36,9 +36,12 @@ PEAK = {1: 0.6, 2: 1.0, 3: 0.2, 4: 0.0, 5: 0.0, 6: 0.1, 7: 0.8, 8: 1.0, 9: 0.2, 
 class Planted:
     """The effect planted on everyone trained, per week after the training."""
 
-    rating: float = 0.42  # points on the 5-point overall rating (interaction: 1.2 times it)
-    retention: float = 0.06  # of the students up for renewal
+    rating: float = 0.52  # points on the 5-point overall rating (interaction: 1.2 times it)
+    retention: float = 0.08  # of the students up for renewal
     conversion: float = 0.05  # of the leads
+    # Before the school measured its training (``MEASURED_SINCE_DAYS``), its sales training was a
+    # lecture; the runs since are scored role-play: those trained before gain less.
+    conversion_before_measuring: float = 0.035
     minutes_share: float = -0.19  # of the minutes per operation
     error_rate_share: float = -0.97  # of the error rate
 
@@ -58,6 +61,7 @@ class Season:
 @dataclass(frozen=True)
 class BusinessTruth:
     trained_at: dict[str, datetime]  # employee no -> end of their last attended session of their kind's program (UTC)
+    measured_since: datetime  # trained before it: the weaker sales training (``Planted.conversion_before_measuring``)
     kind_of: dict[str, str]
     planted: Planted
     season: Season
@@ -118,6 +122,7 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
     last = _monday(school.today) - timedelta(days=7)  # the last full week before today
     mondays = [datetime.combine(last - timedelta(weeks=WEEKS - 1 - i), time.min, TZ) for i in range(WEEKS)]
     trained = trained_dates(school, year, stream)
+    measured_since = datetime.combine(school.today - timedelta(days=MEASURED_SINCE_DAYS), time.min, TZ)
     kind_of = {e.employee_no: school.truth.employees[e.employee_no].kind for e in school.employees}
     teaching: list[dict] = []
     crm: list[dict] = []
@@ -148,7 +153,8 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
                                  "renewals": {"due": due, "renewed": retained}})
             elif kind == "marketing" and "crm" in ids:
                 leads = _poisson(rng, (22 + 3 * level) * (1 + season.leads_share * s))
-                won = _binomial(rng, leads, 0.10 + 0.01 * level + season.conversion * s + (planted.conversion if after else 0))
+                gain = planted.conversion if t is None or t >= measured_since else planted.conversion_before_measuring
+                won = _binomial(rng, leads, 0.10 + 0.01 * level + season.conversion * s + (gain if after else 0))
                 amount = sum(max(800.0, rng.gauss(6800, 1200)) for _ in range(won))
                 crm.append({"id": f"CRMW-{ids['crm']}-{week.date().isoformat()}", "updated_at": changed, "owner": ids["crm"],
                             "period": [start.isoformat(), end.isoformat()], "leads": leads, "deals": won, "amount": f"{amount:.2f}"})
@@ -160,5 +166,5 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
                 oa.append({"id": f"OAW-{ids['oa']}-{week.date().isoformat()}", "updated_at": changed, "staff_id": ids["oa"],
                            "from": start.isoformat(), "to": end.isoformat(),
                            "stats": [{"name": "operations", "value": ops}, {"name": "minutes", "value": round(minutes, 1)}, {"name": "errors", "value": errors}]})
-    truth = BusinessTruth(trained, kind_of, planted, season, tuple(mondays))
+    truth = BusinessTruth(trained, measured_since, kind_of, planted, season, tuple(mondays))
     return BusinessYear(teaching, crm, oa, truth)

@@ -49,7 +49,7 @@ def _programs(db: Session, year: TrainingYear, now: datetime, out: TrainingLoadS
         if p.code in ids:
             continue
         row = Program(code=p.code, title=p.title, title_en=p.title_en, kind=p.kind, level=p.level, target_kinds=list(p.target_kinds),
-                      tags=list(p.tags), trainer=p.trainer, planned_hours=p.planned_hours, eligibility=dict(p.eligibility),
+                      tags=list(p.tags), aims=list(p.aims), trainer=p.trainer, planned_hours=p.planned_hours, eligibility=dict(p.eligibility),
                       requires_approval=p.requires_approval, description=p.description or None, created_at=now)
         db.add(row)
         db.flush()
@@ -155,7 +155,7 @@ def _costs(db: Session, year: TrainingYear, programs: dict[str, int], sessions: 
         if key in have:
             continue
         have.add(key)
-        new.append(CostItem(program_id=programs[c.program_code], session_id=key[0], category=c.category, amount=c.amount,
+        new.append(CostItem(program_id=programs[c.program_code], session_id=key[0], category=c.category, amount=c.amount, share=c.share,
                             currency="CNY", incurred_on=c.incurred_on, note=c.note, created_by=ACTOR, created_at=now))
     db.add_all(new)
     db.flush()

@@ -45,6 +45,7 @@ class ProgramSpec:
     eligibility: dict = field(default_factory=dict)
     requires_approval: bool = True
     description: str = ""
+    aims: tuple[str, ...] = ()  # the business metrics it sets out to move
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class CostSpec:
     amount: Decimal
     incurred_on: date
     note: str
+    share: Decimal = Decimal(1)  # of a cost serving several runs (design), this run's part
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,9 @@ PLANS: tuple[_Plan, ...] = (
              description="新教师入职必修：教学规范、课堂流程与试讲。"),
           3, (1, 2), time(14), 2, (), None, "training_room", ("face",), (800, 1200), "trial_lecture"),
     _Plan(_p("SIM-CI", "课堂互动技巧", "Classroom interaction", "offline", "foundation", ["teaching"], ["classroom-interaction"],
-             "王静（外聘讲师）", 6.0), 3, (2, 1, 2), time(14), 2, (-300, -130, 20), None, "training_room", ("face",),
+             "王静（外聘讲师）", 6.0,
+             aims=("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention")),
+          3, (2, 1, 2), time(14), 2, (-300, -130, 20), None, "training_room", ("face",),
           (1800, 3000), "trial_lecture"),
     _Plan(_p("SIM-GT", "语法教学技巧", "Grammar teaching", "offline", "foundation", ["teaching"], ["grammar-teaching"],
              "陈立（教研组长）", 4.0), 2, (1, 2), time(14), 2, (-250, -60), ("TEACH-IELTS", "TEACH-TOEFL", "TEACH-NATIVE"),
@@ -204,13 +208,13 @@ PLANS: tuple[_Plan, ...] = (
              "刘洋（外教主管）", 4.0), 2, (1, 2), time(14), 2, (-170, 25), None, "training_room", ("face",),
           (800, 1500), "communication"),
     _Plan(_p("SIM-SS", "话术模拟训练", "Sales-script simulation", "offline", "foundation", ["marketing"], ["sales-script"],
-             "赵敏（销售培训师）", 6.0), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -40, 15), None, "meeting_room", ("geo",),
+             "赵敏（销售培训师）", 6.0, aims=("crm.conversion_rate", "crm.order_amount")), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -40, 15), None, "meeting_room", ("geo",),
           (1500, 2500), "script_simulation"),
     _Plan(_p("SIM-CA", "案例分析", "Case analysis", "offline", "advanced", ["marketing"], ["case-analysis"],
-             "孙浩（市场总监）", 4.0), 2, (6, 1, 5), time(10), 2, (-280, -95, 35), None, "meeting_room", ("geo",),
+             "孙浩（市场总监）", 4.0, aims=("crm.order_amount",)), 2, (6, 1, 5), time(10), 2, (-280, -95, 35), None, "meeting_room", ("geo",),
           (800, 1800), "case_analysis"),
     _Plan(_p("SIM-PO", "流程优化", "Process optimisation", "online", "foundation", ["admin"], ["process-optimisation"],
-             "周倩（运营顾问）", 4.0), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
+             "周倩（运营顾问）", 4.0, aims=("oa.minutes_per_operation", "oa.error_rate")), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
           (800, 1600), "error_rate"),
     _Plan(_p("SIM-OA", "办公系统操作", "Office systems", "offline", "foundation", ["admin"], ["office-systems"],
              "行政部信息化小组", 4.0), 2, (3, 4), time(10), 2, (-190, 40), None, "training_room", ("fingerprint", "qr"),
@@ -440,9 +444,21 @@ class _Builder:
                 self.costs.append(CostSpec(code, s.code, "venue", venue.quantize(Decimal("0.01")), day, f"{s.venue}场地与设备"))
         if run.sessions[0].status == "completed" and approved:
             per_head = Decimal(rng.randrange(20, 81, 5))
-            day = run.sessions[0].starts_at.astimezone(TZ).date()
-            self.costs.append(CostSpec(code, run.sessions[0].code, "materials", (per_head * approved).quantize(Decimal("0.01")),
+            first = run.sessions[0]
+            day = first.starts_at.astimezone(TZ).date()
+            self.costs.append(CostSpec(code, first.code, "materials", (per_head * approved).quantize(Decimal("0.01")),
                                        day, f"教材讲义 {approved}人 × {per_head}元"))
+            if code != "SIM-ONB":
+                # The rest of Phillips' fully loaded cost: the needs analysis and the evaluation of each run,
+                # its coordination, overhead, and the course's design, which serves every run of the year.
+                runs = len(run.plan.run_offsets)
+                for category, low, high, note in (("needs_analysis", 1000, 2500, "需求调研"), ("evaluation", 1000, 2000, "效果评估"),
+                                                  ("delivery", 300, 800, "组织协调"), ("overhead", 500, 1200, "管理费用分摊")):
+                    amount = Decimal(rng.randrange(low, high + 1, 100)).quantize(Decimal("0.01"))
+                    self.costs.append(CostSpec(code, first.code, category, amount, day, note))
+                design = Decimal(self.rng("design", code).randrange(8_000, 15_001, 500)).quantize(Decimal("0.01"))
+                self.costs.append(CostSpec(code, first.code, "design", design, day, f"课程研发（{runs}期分摊）",
+                                           (Decimal(1) / runs).quantize(Decimal("0.0001"))))
 
     # -- the year
 

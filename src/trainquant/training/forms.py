@@ -110,6 +110,7 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     # pydantic validators of the training schemas
     "ends-before-start": lambda p: _("The end must be after the start."),
     "skip-needs-reason": lambda p: _("Give a reason for skipping the eligibility rules."),
+    "unknown_metric": lambda p: _("No business metric %(key)s.") % {"key": p.get("key", "")},
     "repeated": lambda p: _("Choose each method once.") if p.get("what") == "checkin_methods" else _("Each value may appear only once."),
     "nobody-qualifies": lambda p: _("Nobody could qualify: the two hire-date conditions exclude each other."),
     "program-or-session": lambda p: _("Choose a program or a session."),

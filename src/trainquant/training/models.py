@@ -55,6 +55,9 @@ class Program(Base):
     level: Mapped[str] = mapped_column(String(16), default="foundation")
     target_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # department kinds it is for
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)  # needs it addresses, e.g. classroom-interaction
+    # The business metrics it sets out to move (Phillips' impact objectives, set before it runs): the
+    # case table reads a metric's effect from the programs that aim at it, never from whichever shows most.
+    aims: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     trainer: Mapped[str | None] = mapped_column(String(64))
     trainer_employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
     planned_hours: Mapped[float] = mapped_column(Float, default=0)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     StringConstraints,
@@ -15,6 +16,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from trainquant.integrations.metrics.rules import DEFINITIONS
 from trainquant.org.schemas import (
     Code,
     DepartmentKind,
@@ -36,6 +38,15 @@ SessionCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
+
+
+def _known_metric(key: str) -> str:
+    if key not in DEFINITIONS:
+        raise PydanticCustomError("unknown_metric", "no business metric {key}; known: {known}", {"key": key, "known": ", ".join(sorted(DEFINITIONS))})
+    return key
+
+
+MetricKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_known_metric)]
 Days = Annotated[int, Field(ge=0, le=36500)]
 
 
@@ -80,6 +91,7 @@ class ProgramCreate(StrictInput):
     level: ProgramLevel = "foundation"
     target_kinds: list[DepartmentKind] = Field(default_factory=list, max_length=4)
     tags: list[Tag] = Field(default_factory=list, max_length=20, description="needs it addresses, e.g. classroom-interaction")
+    aims: list[MetricKey] = Field(default_factory=list, max_length=12, description="business metrics it sets out to move, e.g. crm.conversion_rate")
     trainer: Name | None = None
     trainer_employee_no: Code | None = None
     planned_hours: float = Field(default=0, ge=0, le=1000)
@@ -87,7 +99,7 @@ class ProgramCreate(StrictInput):
     requires_approval: bool = True
     description: Text | None = None
 
-    _distinct = field_validator("target_kinds", "tags")(lambda v: _unique(v, "the list"))
+    _distinct = field_validator("target_kinds", "tags", "aims")(lambda v: _unique(v, "the list"))
 
 
 class ProgramUpdate(StrictInput):
@@ -97,6 +109,7 @@ class ProgramUpdate(StrictInput):
     level: ProgramLevel | None = None
     target_kinds: list[DepartmentKind] | None = Field(default=None, max_length=4)
     tags: list[Tag] | None = Field(default=None, max_length=20)
+    aims: list[MetricKey] | None = Field(default=None, max_length=12)
     trainer: Name | None = None
     trainer_employee_no: Code | None = None
     planned_hours: float | None = Field(default=None, ge=0, le=1000)
@@ -114,6 +127,7 @@ class ProgramRead(BaseModel):
     level: str
     target_kinds: list[str]
     tags: list[str]
+    aims: list[str] = []
     trainer: str | None
     trainer_employee_no: str | None
     planned_hours: float

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -62,8 +64,19 @@ def query_with(request: Request, **changes: Any) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+def _localtime(zone: str):
+    tz = ZoneInfo(zone)
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored (UTC) moment as the site's clock reads it."""
+        return "" if value is None else value.astimezone(tz).strftime(fmt)
+
+    return localtime
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
+    settings = getattr(request.app.state, "settings", None)
     ctx = {
         "request": request,
         "principal": principal,
@@ -72,6 +85,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "csrf_token": csrf_token(request),
         "nav": [(p, label) for p, label, perm in NAV if perm is None or (principal is not None and principal.can(perm))],
         "query_with": lambda **kw: query_with(request, **kw),
+        "localtime": _localtime(settings.default_timezone if settings is not None else "Asia/Shanghai"),
         **(context or {}),
     }
     html = env.get_template(template).render(ctx)

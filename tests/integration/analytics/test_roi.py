@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import make_api_key, make_department, make_employee
 from tests.integration.training.conftest import make_program, make_session
@@ -16,6 +17,7 @@ from trainquant.analytics.roi.service import factors_from, program_roi
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.errors import Invalid
 from trainquant.integrations.metrics.service import ingest_records
+from trainquant.org.models import Employee
 from trainquant.training.models import CostItem, Enrolment
 
 WEEK0 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # Monday 2026-03-02 00:00 in Beijing
@@ -29,7 +31,7 @@ def sales(db):
     rng = np.random.default_rng(11)
     mkt = make_department(db, code="MKT", kind="marketing")
     people = [make_employee(db, employee_no=f"S{i:02d}", department=mkt, hourly_cost=None if i == 0 else Decimal("60.00")) for i in range(30)]
-    program = make_program(db, code="CLOSE", title="成交技巧")
+    program = make_program(db, code="CLOSE", title="成交技巧", aims=["crm.conversion_rate", "crm.order_amount"])
     sessions = [make_session(db, program=program, code=f"CLOSE-{k + 1}", sequence=k + 1, starts_at=WEEK0 + timedelta(weeks=w, days=2, hours=1))
                 for k, w in enumerate(COHORTS)]
     week_of: dict[int, int | None] = {}
@@ -73,16 +75,44 @@ def test_roi_is_fully_loaded_and_conservative(db, sales):
     [orders] = [b for b in r.benefits if b.metric == "crm.order_amount"]
     e = rep.effects["crm.order_amount"].estimate
     assert e is not None and e.low <= LIFT <= e.high
-    per_year = Decimal(365) / 7
+    weeks = Decimal(4)  # by default only the 28 days measured after the training count
+    assert rep.benefit_weeks == weeks
     assert orders.isolated is not None and orders.conservative is not None and orders.conservative < orders.isolated
     margin = DEFAULT_FACTORS["contribution_margin"].value
-    assert abs(orders.isolated - Decimal(repr(e.effect)) * 21 * per_year * margin) < Decimal("1.00")
+    assert abs(orders.isolated - Decimal(repr(e.effect)) * 21 * weeks * margin) < Decimal("1.00")
     # The naive figure is the source's: the trained people's orders in the 4 weeks after over the cost.
     assert r.naive.benefits == orders_after.quantize(Decimal("0.01"))
     assert r.naive.bcr == (orders_after / Decimal("11100.00")).quantize(Decimal("0.01"))
     assert r.isolated.bcr is not None and r.conservative.bcr is not None and r.conservative.bcr < r.isolated.bcr
-    assert rep.band == "excellent"  # about 600 x 21 x 52 x 0.25 = 164,000 CNY a year on 11,100
     assert set(rep.effects) >= {"crm.order_amount", "crm.conversion_rate"}
+    # A school whose follow-up shows the gain lasting counts the first year (Phillips' most): about
+    # 600 x 21 x 52 x 0.25 = 164,000 CNY on 11,100.
+    year = program_roi(db, "CLOSE", design=design, factors=factors_from({"benefit_weeks": {"value": 52, "source": "follow-up 2026"}}), now=NOW)
+    [annual] = [b for b in year.roi.benefits if b.metric == "crm.order_amount"]
+    assert year.benefit_weeks == Decimal(52) and annual.isolated is not None
+    assert abs(annual.isolated - Decimal(repr(e.effect)) * 21 * 52 * margin) < Decimal("1.00")
+    assert year.band == "excellent" and rep.roi.isolated.bcr is not None and year.roi.isolated.bcr > rep.roi.isolated.bcr * 12
+
+
+def test_a_cohorts_roi_counts_its_own_people_and_its_share_of_the_costs(db, sales):
+    design = design_for("Asia/Shanghai", pre_days=28, post_days=28)
+    first = (WEEK0 + timedelta(weeks=8), WEEK0 + timedelta(weeks=10))  # the first session only
+    rep = program_roi(db, "CLOSE", design=design, factors=dict(DEFAULT_FACTORS), now=NOW, cohort=first)
+    e = rep.effects["crm.order_amount"]
+    assert e.sample.trained == 7  # the first of three sessions trained every third consultant
+    # The three cost items have no session of their own: a third each; 7 participants' 110 minutes at 60 CNY/h (S00 is one).
+    assert dict(rep.roi.costs.by_category) == {"design": Decimal("666.67"), "trainer_fee": Decimal("2000.00"), "venue": Decimal("300.00")}
+    assert rep.roi.costs.participant_minutes == 7 * 110 and rep.roi.costs.participants_time == Decimal("660.00")
+    # The other cohorts are neither trained here nor compared with: 9 never-trained colleagues remain.
+    assert {r.unit for r in e.sample.rows if r.rel is None} == {p for p, in db.execute(
+        select(Employee.id).where(Employee.employee_no.in_([f"S{i:02d}" for i in range(21, 30)])))}
+
+
+def test_benefit_weeks_stay_within_the_first_year():
+    with pytest.raises(Invalid):
+        factors_from({"benefit_weeks": {"value": 60}})
+    with pytest.raises(Invalid):
+        factors_from({"benefit_weeks": {"value": -1}})
 
 
 def test_factors_are_replaced_by_the_schools_and_checked():
@@ -101,6 +131,7 @@ def test_the_roi_api(client, db, sales):
     got = client.get("/api/v1/reports/programs/CLOSE/roi?pre_days=28&post_days=28", headers={"Authorization": f"Bearer {key}"})
     assert got.status_code == 200, got.text
     body = got.json()
-    assert body["costs"]["total"] == "11100.00" and body["band"] == "excellent"
+    # Four measured weeks of about 600 CNY x 21 people x 0.25 on 11,100: a fair return, said in full.
+    assert body["costs"]["total"] == "11100.00" and body["band"] == "fair" and body["benefit_weeks"] == "4.0"
     assert Decimal(body["conservative"]["bcr"]) < Decimal(body["isolated"]["bcr"])
     assert body["effects"]["crm.order_amount"]["finding"]["status"] == "credible"

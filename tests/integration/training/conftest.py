@@ -37,11 +37,12 @@ def make_program(
     trainer: str | None = None,
     planned_hours: float = 2,
     active: bool = True,
+    aims: list[str] | None = None,
 ) -> Program:
     program = Program(
         code=code, title=title or f"{code} 培训", title_en=f"{code} training", kind=kind, level=level,
         requires_approval=requires_approval, eligibility=eligibility or {}, tags=tags or [], target_kinds=target_kinds or [],
-        trainer=trainer, planned_hours=planned_hours, active=active, created_at=NOW,
+        trainer=trainer, planned_hours=planned_hours, active=active, aims=aims or [], created_at=NOW,
     )
     db.add(program)
     db.flush()

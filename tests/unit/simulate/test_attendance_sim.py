@@ -1,7 +1,8 @@
 """The simulated check-ins: deterministic, valid events, every behaviour present, truth consistent."""
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,6 +10,7 @@ from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn
 from trainquant.simulate.attendance import (
     COUNT_TO_LAST_EVENT,
     CREDIT_TO_END,
+    MEASURED_SINCE_DAYS,
     expected,
     generate_checkins,
 )
@@ -94,8 +96,23 @@ def test_the_truth_follows_the_behaviour(stream):
         assert all(stream.truth[(g.session_code, no)].behaviour == "proxied" for no in g.absent)
 
 
-def test_teachers_start_near_the_case_schools_75_percent(stream):
-    assert 0.70 <= stream.participation("teaching") <= 0.80
+@pytest.mark.parametrize("today", [TODAY, date(2026, 12, 1)])
+def test_teachers_participation_goes_from_75_to_92_percent_once_the_school_measures(today):
+    """The case school's line: the share of teachers' places attended at the session's minimum, in the
+    half-year before the school began to measure and the half-year since."""
+    school = generate(2026, today=today)
+    year = generate_training(school, 2026)
+    stream = generate_checkins(school, year)
+    since = datetime.combine(today - timedelta(days=MEASURED_SINCE_DAYS), time.min, ZoneInfo("Asia/Shanghai"))
+    start = since - timedelta(days=MEASURED_SINCE_DAYS)
+    ends = {s.code: s.ends_at for s in year.sessions}
+    teaching = {e.employee_no for e in school.employees if school.truth.employees[e.employee_no].kind == "teaching"}
+    halves: dict[bool, list[bool]] = {False: [], True: []}
+    for (session, no), t in stream.truth.items():
+        if no in teaching and ends[session] >= start:
+            halves[ends[session] >= since].append(t.participation >= 0.8)
+    before, after = (sum(halves[h]) / len(halves[h]) for h in (False, True))
+    assert 0.70 <= before <= 0.80 and 0.87 <= after <= 0.96, (before, after)
 
 
 def test_expected_closes_a_forgotten_checkout_per_policy():

@@ -144,12 +144,21 @@ def load_cells(db: Session, d: metric_rules.MetricDefinition, people: set[int], 
     return rules.cells_from(sums), skipped
 
 
+Cohort = tuple[datetime, datetime]  # trained in [start, end)
+
+
 def program_sample(db: Session, program_id: int, d: metric_rules.MetricDefinition, *, design: rules.Design,
-                   now: datetime) -> tuple[rules.Sample, int]:
+                   now: datetime, cohort: Cohort | None = None) -> tuple[rules.Sample, int]:
     """The estimation sample of one program and metric, and how many records were left out as longer
-    than a period."""
+    than a period. With a ``cohort``, only those trained in it count as trained, and the program's
+    other trainees are left out altogether: they are neither this cohort's people nor a fair
+    comparison for it (already treated, or treated by the same program later)."""
     trained = trained_dates(db, program_id, now)
-    people = candidates(db, trained)
+    outside: set[int] = set()
+    if cohort is not None:
+        outside = {e for e, at in trained.items() if not cohort[0] <= at < cohort[1]}
+        trained = {e: at for e, at in trained.items() if e not in outside}
+    people = {e: at for e, at in candidates(db, trained).items() if e not in outside}
     if not trained:
         return rules.sample([], people, design), 0
     first, last = min(trained.values()), max(trained.values())
@@ -180,21 +189,39 @@ def facts_version(db: Session) -> tuple:
     return (db.scalar(select(func.max(MetricRecord.id))), db.scalar(select(func.max(AttendanceRecord.computed_at))))
 
 
-def cached_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime, version: tuple) -> EffectReport:
+def cached_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime, version: tuple,
+                  cohort: Cohort | None = None) -> EffectReport:
     """``program_effect``, computed once per facts version and day."""
-    key = (code, metric, design, version, now.date())
+    key = (code, metric, design, version, now.date(), cohort)
     found = _CACHE.get(key)
     if found is None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
-        found = _CACHE[key] = program_effect(db, code, metric, design=design, now=now)
+        found = _CACHE[key] = program_effect(db, code, metric, design=design, now=now, cohort=cohort)
     return found
 
 
-def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime) -> EffectReport:
+_PERSONS: dict[tuple, dict[int, tuple[float, float]]] = {}
+
+
+def cached_person_effects(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime,
+                          version: tuple) -> dict[int, tuple[float, float]]:
+    """``estimate.person_effects`` of the program's sample, once per facts version and day."""
+    key = (code, metric, design, version, now.date())
+    found = _PERSONS.get(key)
+    if found is None:
+        if len(_PERSONS) >= _CACHE_MAX:
+            _PERSONS.clear()
+        rep = cached_effect(db, code, metric, design=design, now=now, version=version)
+        found = _PERSONS[key] = estimate.person_effects(rep.sample) if rep.sample.trained else {}
+    return found
+
+
+def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime,
+                   cohort: Cohort | None = None) -> EffectReport:
     d = definition(metric)
     program = get_program(db, code)
-    s, skipped = program_sample(db, program.id, d, design=design, now=now)
+    s, skipped = program_sample(db, program.id, d, design=design, now=now, cohort=cohort)
     frame = estimate.frame(s)
     est = estimate.did2s(s, frame) if s.trained and s.comparison else None
     pre = estimate.pretrend(s, design, frame) if est is not None else None

@@ -6,9 +6,11 @@ overhead) plus the participants' time, their hourly cost x the minutes they atte
 without an hourly cost leaves a gap the report names; their time is never counted as free without
 saying so.
 
-Benefits are money from the *isolated* effect of the training on a business metric, over the first
-year only (Phillips: short programs claim first-year benefits), through versioned conversion factors
-that name their source:
+Benefits are money from the *isolated* effect of the training on a business metric, through versioned
+conversion factors that name their source, over a horizon: by default only the weeks in which the
+effect was measured after the training (what the records show, nothing extrapolated), at most the first
+year (Phillips: short programs claim first-year benefits at most). A school whose follow-up shows the
+effect lasting sets ``benefit_weeks`` (up to 52) as a factor with its source:
 
 - order amount: the effect is revenue per person and week, counted at the contribution margin (money
   the school keeps, not what the student pays: Phillips counts profit contribution);
@@ -37,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 WEEKS_PER_YEAR = Decimal(52)
+MEASURED = Decimal(0)  # benefit_weeks: the weeks measured after the training
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,15 @@ DEFAULT_FACTORS: dict[str, Factor] = {f.key: f for f in (
     Factor("cost_per_error", Decimal("150"), "CNY", "rework and refunds per process error, 2025 OA audit (demo school)", "2026-01", date(2026, 1, 1)),
     Factor("contribution_margin", Decimal("0.25"), "share of revenue",
            "course sales' contribution after teaching costs, 2025 finance report (demo school)", "2026-01", date(2026, 1, 1)),
+    Factor("benefit_weeks", MEASURED, "weeks of benefit counted (0: the weeks measured after the training; at most 52)",
+           "TrainQuant's default: only what the records show", "2026-12", date(2026, 12, 1)),
 )}
+
+
+def horizon(benefit_weeks: Decimal, *, measured_weeks: Decimal, period_days: int) -> Decimal:
+    """The periods of benefit counted: the measured weeks unless the school set more, never past a year."""
+    weeks = measured_weeks if benefit_weeks <= 0 else benefit_weeks
+    return min(weeks, WEEKS_PER_YEAR) * 7 / Decimal(period_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +129,7 @@ class Effect:
     high: Decimal
     people: int
     volume: Decimal = Decimal(1)
-    periods_per_year: Decimal = WEEKS_PER_YEAR
+    periods: Decimal = WEEKS_PER_YEAR  # of benefit counted (the horizon, in the effect's periods)
     usable: bool = True  # False: no figure, or one the pre-trend test disowns
     claimed: bool = True  # the interval excludes zero; an effect not told apart from none is worth 0 conservatively
 
@@ -150,11 +161,11 @@ def _gain(e: Effect, value: Decimal) -> Decimal:
 
 
 def _year(e: Effect, per_unit: Decimal, value: Decimal) -> Decimal:
-    return money(_gain(e, value) * e.volume * per_unit * e.people * e.periods_per_year)
+    return money(_gain(e, value) * e.volume * per_unit * e.people * e.periods)
 
 
 def benefits(effects: Sequence[Effect], factors: Mapping[str, Factor], *, hourly_cost: Decimal | None) -> list[Benefit]:
-    """First-year money of each usable effect; the rest are listed with why they have none."""
+    """The money of each usable effect over its horizon; the rest are listed with why they have none."""
     out: list[Benefit] = []
     measured = {e.metric for e in effects if e.usable}
     for e in effects:
@@ -234,10 +245,20 @@ def roi(costs: Costs, items: Sequence[Benefit], *, orders_after: Decimal | None)
 @dataclass(frozen=True, slots=True)
 class Band:
     code: str  # excellent | good | fair | poor
-    min_roi_percent: Decimal
+    min_roi_percent: Decimal  # the band's lowest figure (an ROI %, or a gain % for gain bands)
 
 
 DEFAULT_BANDS = (Band("excellent", Decimal(200)), Band("good", Decimal(100)), Band("fair", Decimal(0)), Band("poor", Decimal("-Infinity")))
+# A person's gain from a training, in percent of what they would have had without it, in the metric's
+# better direction (R3.3: process time 30 -> 24 min is a 20% gain, "excellent").
+DEFAULT_GAIN_BANDS = (Band("excellent", Decimal(15)), Band("good", Decimal(8)), Band("fair", Decimal(0)), Band("poor", Decimal("-Infinity")))
+BAND_CODES = ("excellent", "good", "fair", "poor")
+
+
+def bands(lowest: Mapping[str, Decimal], defaults: Sequence[Band]) -> tuple[Band, ...]:
+    """The defaults with some bands' lowest figures replaced; "poor" always takes everything below."""
+    out = [Band(b.code, lowest.get(b.code, b.min_roi_percent)) if b.code != "poor" else b for b in defaults]
+    return tuple(sorted(out, key=lambda b: b.min_roi_percent, reverse=True))
 
 
 def band(roi_percent: Decimal | None, bands: Sequence[Band] = DEFAULT_BANDS) -> str | None:

@@ -29,7 +29,7 @@ def program_read(program: Program, sessions: int = 0) -> schemas.ProgramRead:
     trainer = program.trainer_employee
     return schemas.ProgramRead(
         id=program.id, code=program.code, title=program.title, title_en=program.title_en, kind=program.kind,
-        level=program.level, target_kinds=list(program.target_kinds or []), tags=list(program.tags or []),
+        level=program.level, target_kinds=list(program.target_kinds or []), tags=list(program.tags or []), aims=list(program.aims or []),
         trainer=program.trainer, trainer_employee_no=trainer.employee_no if trainer else None,
         planned_hours=program.planned_hours, eligibility=dict(program.eligibility or {}),
         requires_approval=program.requires_approval, active=program.active, description=program.description,
@@ -101,7 +101,7 @@ def create_program(db: Session, body: schemas.ProgramCreate, *, now: datetime) -
 def update_program(db: Session, code: str, body: schemas.ProgramUpdate) -> Program:
     program = get_program(db, code)
     data = body.model_dump(exclude_unset=True)
-    for required in ("title", "kind", "level", "planned_hours", "requires_approval", "eligibility", "target_kinds", "tags"):
+    for required in ("title", "kind", "level", "planned_hours", "requires_approval", "eligibility", "target_kinds", "tags", "aims"):
         if required in data and data[required] is None:
             raise invalid(required, f"{required} cannot be empty", "required")
     if body.eligibility is not None:

@@ -35,6 +35,18 @@
         series: d.series.map(function (s) { return { name: s.name, type: "bar", data: s.counts }; })
       };
     },
+    // {name, labels, values, unit, mark}: a group's metric week by week, the week named by mark marked
+    weekly: function (d) {
+      return {
+        title: { text: d.name, textStyle: { fontSize: 12 } },
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + d.unit; } },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.labels, axisLabel: { hideOverlap: true } },
+        yAxis: { type: "value", scale: true, axisLabel: { formatter: "{value}" + d.unit } },
+        series: [{ type: "line", data: d.values, connectNulls: false, showSymbol: false, itemStyle: { color: ACCENT },
+                   markLine: { symbol: "none", lineStyle: { type: "dashed" }, label: { formatter: d.mark }, data: [{ xAxis: d.mark }] } }]
+      };
+    },
     // {names, shares}: share of people meeting each indicator
     shares: function (d) {
       return {
