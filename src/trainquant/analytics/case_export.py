@@ -2,13 +2,16 @@
 
 The PDF is WeasyPrint's layout of a print template: Pango shapes the Chinese text with the system's
 CJK fonts (Debian's ``fonts-noto-cjk``, installed by the setup step). It never fetches anything: the
-template carries its own CSS, and any URL it names is refused rather than downloaded.
+template's one stylesheet comes from the package's static folder, and any other URL is refused
+rather than downloaded.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from openpyxl import Workbook
 
@@ -75,7 +78,7 @@ def _line(line: Line) -> list[Any]:
 
 def xlsx(table: CaseTable, sections: list[dict]) -> bytes:
     wb = Workbook(write_only=True)
-    heads = (_("Staff"), _("Figure"), _("Program"), _("Unit"), _("Before"), _("After"), _("Change"), _("Isolated effect"),
+    heads = (_("Staff kind"), _("Figure"), _("Program"), _("Unit"), _("Before"), _("After"), _("Change"), _("Isolated effect"),
              _("Interval, low"), _("Interval, high"), _("Credibility"))
     add_sheet(wb, _("Case"), heads, [_line(line) for line in table.lines])
     rows = []
@@ -91,13 +94,23 @@ def xlsx(table: CaseTable, sections: list[dict]) -> bytes:
     return workbook_bytes(wb)
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
-    raise ValueError(f"the case PDF fetches nothing ({url})")
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 
 
 def pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported on use: it loads Pango, which only this export needs
+    # Imported on use: WeasyPrint loads Pango, which only this export needs.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    out = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    class StaticOnly(URLFetcher):
+        """Files of the package's static folder; anything else (a network address above all) is refused."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme != "file" or not Path(unquote(parsed.path)).resolve().is_relative_to(STATIC):
+                raise ValueError(f"the case PDF reads only its own static files, not {url}")
+            return super().fetch(url, headers)
+
+    out = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=StaticOnly(allowed_protocols={"file"})).write_pdf()
     assert out is not None
     return out

@@ -115,7 +115,9 @@ def test_the_case_page_and_its_exports(client, db, clock, sales):  # noqa: F811
     pdf = client.get(f"/reports/case/export.pdf?{CASE}&lang=zh_CN")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
-    assert re.search(rb"/BaseFont /[A-Z]{6}\+Noto-Sans-CJK", _inflated(pdf.content))  # the Chinese text is set in an embedded CJK font
+    inflated = pdf.content + _inflated(pdf.content)
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+Noto-Sans-CJK", inflated)  # the Chinese text is set in an embedded CJK font
+    assert re.search(rb"/MediaBox \[\s*0 0 841\.8\d* 595\.2\d*", inflated)  # print.css was read: A4 landscape
     assert "filename*=UTF-8''%E5%9F%B9%E8%AE%AD%E6%A1%88%E4%BE%8B-2026-05-12.pdf" in pdf.headers["content-disposition"]
 
 

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from alembic import command
@@ -16,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from tests.conftest import make_department, make_employee, make_site
-from tests.integration.training.conftest import make_program, make_session
+from tests.integration.training.conftest import make_session
 from trainquant.attendance.checkin.ingest import ingest
 from trainquant.attendance.models import CheckinEvent, Device
 from trainquant.auth.permissions import DataScope, Principal
@@ -62,7 +63,11 @@ def _old_rows(engine: Engine) -> dict[str, int]:
         t1 = make_employee(db, employee_no="T1", department=dep, site=site)
         t2 = make_employee(db, employee_no="T2", department=dep, site=site, name="李四")
         db.add(ExternalId(employee_id=t1.id, system="device_pin", external_id="1001"))
-        session = make_session(db, program=make_program(db, code="CI"), code="CI-1", starts_at=START, hours=2, site=site)
+        # The programs table as it was then (no later columns): written by hand, not through today's model.
+        program_id = db.execute(text(
+            "INSERT INTO programs (code, title, kind, level, target_kinds, tags, planned_hours, eligibility, requires_approval, active, created_at) "
+            "VALUES ('CI', 'CI 培训', 'offline', 'foundation', '[]', '[]', 2, '{}', TRUE, TRUE, '2026-09-01 00:00:00') RETURNING id")).scalar_one()
+        session = make_session(db, program=SimpleNamespace(id=program_id, code="CI"), code="CI-1", starts_at=START, hours=2, site=site)
         session.venue_id = site.venues[0].id
         session.checkin_methods = ["face", "qr"]
         db.add(Device(device_id="ZK-1", kind="zkteco", site_id=site.id, venue_id=site.venues[0].id, active=True, info={}))

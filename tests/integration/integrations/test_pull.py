@@ -307,3 +307,38 @@ def test_the_connector_page_shows_the_pull_and_its_runs(crm, db, session_factory
     en = crm.get("/integrations/connectors/crm-main?lang=en")
     assert "Scheduled pull" in en.text and "Succeeded" in en.text and "定时拉取" not in en.text
     assert 'href="/integrations/connectors/crm-main"' in crm.get("/integrations/connectors").text
+
+
+def test_the_pull_is_configured_on_the_connector_page_and_keeps_its_credentials(crm, db, session_factory, fast, clock):
+    import json
+
+    from tests.conftest import login, make_user
+
+    make_user(db, username="it2", role="admin")
+    db.commit()
+    del crm.headers["Authorization"]
+    token = login(crm, "it2")
+    page = crm.get("/integrations/connectors/crm-main?lang=en")
+    assert 'data-testid="pull-form"' in page.text and "Configure the pull" in page.text
+    body = pull_body("http://127.0.0.1:9", "bearer", "page")
+    form = {"csrf_token": token, "url": body["config"]["url"], "auth_style": "bearer", "token": "tok-1", "paging_style": "page",
+            "size": "40", "size_param": "per_page", "schedule_minutes": "60", "mapping": json.dumps(body["config"]["mapping"])}
+    # Bad input: clear words where it is wrong, nothing stored.
+    bad = crm.post("/integrations/connectors/crm-main/pull", data={**form, "mapping": "{not json"})
+    assert bad.status_code == 422 and "The mapping is not JSON" in bad.text
+    wrong = crm.post("/integrations/connectors/crm-main/pull", data={**form, "auth_style": "oauth2"})
+    assert wrong.status_code == 422 and "oauth2 needs token_url" in wrong.text
+    assert db.scalar(select(func.count()).select_from(PullSource)) == 0
+    saved = crm.post("/integrations/connectors/crm-main/pull", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    # Saved again with the credentials left blank: the stored token stays and the pull works.
+    with start_in_thread(SystemConfig(name="crm", collection="weeks", items=week_items(45), token="tok-1")) as system:
+        again = {**form, "token": "", "url": f"{system.url}/api/v1/weeks", "size": "20"}
+        assert crm.post("/integrations/connectors/crm-main/pull", data=again, follow_redirects=False).status_code == 303
+        db.expire_all()
+        src = db.scalar(select(PullSource))
+        assert src.config["paging"]["size"] == 20 and src.schedule_minutes == 60 and "tok-1" not in src.credentials_encrypted
+        service.sync(session_factory, "crm-main", settings=fast, clock=clock.now)
+    assert last_run(db).status == "succeeded" and stored(db) == 90  # 45 items x 2 metrics (C4's kept for mapping)
+    shown = crm.get("/integrations/connectors/crm-main")
+    assert "tok-1" not in shown.text and '"who_path": "$.consultant.id"' in shown.text.replace("&#34;", '"')

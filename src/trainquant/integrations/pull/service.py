@@ -73,6 +73,14 @@ def configure(db: Session, name: str, body: PullIn, *, settings: Settings, now: 
     return src
 
 
+def stored_credentials(src: PullSource, settings: Settings) -> dict[str, str]:
+    """The source's credentials, decrypted (for a page that changes the rest of the configuration)."""
+    try:
+        return dict(orjson.loads(fernet(settings).decrypt(src.credentials_encrypted.encode())))
+    except InvalidToken:
+        return {}
+
+
 def reset_cursor(db: Session, name: str) -> PullSource:
     src = get_source(db, name)
     src.cursor = None

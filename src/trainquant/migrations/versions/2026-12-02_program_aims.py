@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('programs', schema=None) as batch_op:
-        batch_op.drop_column('aims')
+    # Not in batch mode: SQLite (3.35+) drops a column in place; recreating programs, which sessions
+    # reference, would fail on their foreign keys.
+    op.drop_column('programs', 'aims')
