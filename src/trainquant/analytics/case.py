@@ -134,10 +134,11 @@ def case_table(db: Session, *, since: date | None, today: date, zone: str, desig
     lines: list[Line] = []
     programs: dict[str, Program | None] = {}
     for kind, keys in LINES.items():
-        first = next(k for k in keys if k not in ("participation", "roi"))
-        programs[kind] = program_for(db, kind, first, design=design, now=now, version=version)
+        metrics = [k for k in keys if k not in ("participation", "roi")]
+        of_metric = {k: program_for(db, kind, k, design=design, now=now, version=version) for k in metrics}
+        programs[kind] = of_metric[metrics[0]]
         for key in keys:
-            program = programs[kind] if key == "roi" else program_for(db, kind, key, design=design, now=now, version=version)
+            program = programs[kind] if key == "roi" else of_metric.get(key)
             if key == "participation":
                 before = participation(db, departments.get(kind, []), p.before, now=now)
                 after = participation(db, departments.get(kind, []), p.after, now=now)

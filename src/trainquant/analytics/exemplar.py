@@ -11,7 +11,7 @@ is far noisier than a program's; the program's credibility is shown beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -30,7 +30,8 @@ from trainquant.org.service import get_employee
 from trainquant.training.lookups import get_program
 from trainquant.training.models import Program
 
-# What a program with no stated aims is looked at for, by the trained person's department kind.
+# The business metrics of each department kind: what a program with no stated aims is looked at for, and
+# what the case page lists per program.
 KIND_METRICS = {"teaching": ("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention"),
                 "marketing": ("crm.conversion_rate", "crm.order_amount"),
                 "admin": ("oa.minutes_per_operation", "oa.error_rate")}
@@ -83,7 +84,7 @@ def person_effects(db: Session, employee: Employee, *, design: impact_rules.Desi
             imputed = impact.cached_person_effects(db, program.code, metric, design=design, now=now, version=version).get(employee.id)
             pe = PersonEffect(program, rep.metric, at, naive, imputed, rep.finding, None)
             gain = pe.gain_percent
-            out.append(PersonEffect(program, rep.metric, at, naive, imputed, rep.finding, None if gain is None else roi_rules.band(gain, bands)))
+            out.append(pe if gain is None else replace(pe, band=roi_rules.band(gain, bands)))
     return out
 
 

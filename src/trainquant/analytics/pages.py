@@ -151,9 +151,6 @@ def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, c
 # ---------------------------------------------------------------- business effect and ROI
 
 
-KIND_METRICS = {"teaching": ("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention"),
-                "marketing": ("crm.conversion_rate", "crm.order_amount"),
-                "admin": ("oa.minutes_per_operation", "oa.error_rate")}
 
 
 @router.get("/reports/programs/{code}/effects")
@@ -187,7 +184,7 @@ def _case(db, settings, clock, since: date | None, months: int) -> tuple[case.Ca
                             months=months, bands=bands)
     version = impact.facts_version(db)
     sections = []
-    for kind, metrics in KIND_METRICS.items():
+    for kind, metrics in exemplar.KIND_METRICS.items():
         rows = []
         for program in db.scalars(select(Program).order_by(Program.code)):
             if program.target_kinds and kind not in program.target_kinds:

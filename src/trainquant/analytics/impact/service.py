@@ -9,9 +9,10 @@ with sales), who did not leave; never-trained and not-yet-trained alike, as ``ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -210,10 +211,21 @@ def definition(metric: str) -> metric_rules.MetricDefinition:
     return d
 
 
+T = TypeVar("T")
 # Effects recomputed only when their facts changed: keyed by what they are computed from and a version
 # of the facts (the newest metric record and attendance figure), for pages that show many at once.
 _CACHE: dict[tuple, EffectReport] = {}
 _CACHE_MAX = 512
+
+
+def _cached(cache: dict[tuple, T], key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` once per key; the cache starts over past ``_CACHE_MAX`` entries."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        found = cache[key] = compute()
+    return found
 
 
 def facts_version(db: Session) -> tuple:
@@ -225,13 +237,8 @@ def facts_version(db: Session) -> tuple:
 def cached_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime, version: tuple,
                   cohort: Cohort | None = None) -> EffectReport:
     """``program_effect``, computed once per facts version and day."""
-    key = (code, metric, design, version, now.date(), cohort)
-    found = _CACHE.get(key)
-    if found is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        found = _CACHE[key] = program_effect(db, code, metric, design=design, now=now, cohort=cohort)
-    return found
+    return _cached(_CACHE, (code, metric, design, version, now.date(), cohort),
+                   lambda: program_effect(db, code, metric, design=design, now=now, cohort=cohort))
 
 
 _PERSONS: dict[tuple, dict[int, tuple[float, float]]] = {}
@@ -240,14 +247,11 @@ _PERSONS: dict[tuple, dict[int, tuple[float, float]]] = {}
 def cached_person_effects(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime,
                           version: tuple) -> dict[int, tuple[float, float]]:
     """``estimate.person_effects`` of the program's sample, once per facts version and day."""
-    key = (code, metric, design, version, now.date())
-    found = _PERSONS.get(key)
-    if found is None:
-        if len(_PERSONS) >= _CACHE_MAX:
-            _PERSONS.clear()
+    def compute() -> dict[int, tuple[float, float]]:
         rep = cached_effect(db, code, metric, design=design, now=now, version=version)
-        found = _PERSONS[key] = estimate.person_effects(rep.sample) if rep.sample.trained else {}
-    return found
+        return estimate.person_effects(rep.sample) if rep.sample.trained else {}
+
+    return _cached(_PERSONS, (code, metric, design, version, now.date()), compute)
 
 
 def program_effect(db: Session, code: str, metric: str, *, design: rules.Design, now: datetime,
