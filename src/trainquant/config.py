@@ -68,11 +68,14 @@ class Settings(BaseSettings):
     # Scheduled pulls from the systems' REST APIs: a failed request (429, 5xx, timeout) is tried again
     # this many times, after an exponential backoff from pull_backoff_s (or the Retry-After asked for),
     # never waiting longer than pull_max_wait_s at once; a run holds its source for pull_lease_s after
-    # each page, after which a run whose process died is taken over and resumed.
+    # each commit, after which a run whose process died is taken over and resumed. Pages are committed
+    # together (their records and the next page's position in one transaction) until they hold
+    # pull_commit_records records: a commit per small page costs more than storing its records.
     pull_retries: int = Field(default=5, ge=0, le=20)
     pull_backoff_s: float = Field(default=1.0, ge=0, le=60)
     pull_max_wait_s: float = Field(default=120.0, ge=0, le=3600)
     pull_lease_s: int = Field(default=300, ge=5, le=3600)
+    pull_commit_records: int = Field(default=20_000, ge=1, le=200_000)
     # Events going out to subscribed systems: a failed delivery is tried again after a backoff from
     # outbox_backoff_s, doubling up to outbox_backoff_max_s, outbox_max_attempts times in all (the
     # defaults: about a day and a half), each post waiting outbox_timeout_s for an answer.

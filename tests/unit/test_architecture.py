@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "trainquant"
 # Pure modules whose name says what they compute rather than "rules".
 PURE_MODULES = {
     "ids.py", "attendance/geo.py", "attendance/batch.py", "attendance/checkin/qr.py", "attendance/devices/zkteco.py", "attendance/platforms/placing.py",
-    "integrations/metrics/sheet.py", "analytics/impact/fast.py",
+    "integrations/metrics/sheet.py", "integrations/metrics/quick.py", "analytics/impact/fast.py",
 }
 RULES = sorted([*SRC.rglob("rules.py"), *(SRC / m for m in PURE_MODULES)])
 PURE_NAMES = {"trainquant." + str(p.relative_to(SRC).with_suffix("")).replace("/", ".") for p in RULES}

@@ -26,7 +26,7 @@ from trainquant.config import Settings
 from trainquant.db import chunks, driver_value, insert_rows
 from trainquant.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from trainquant.imports.reader import read_table
-from trainquant.integrations.metrics import rules, sheet
+from trainquant.integrations.metrics import quick, rules, sheet
 from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.integrations.metrics.schemas import MAX_BATCH, MetricIngestResult, MetricRecordIn, MetricVerdict
 from trainquant.org.models import EXTERNAL_SYSTEMS, Employee, ExternalId
@@ -44,13 +44,14 @@ class _Row:
     index: int
     raw: Any
     key: str
-    record: MetricRecordIn | None = None
+    record: quick.Fields | None = None
     status: str = "accepted"
     code: str | None = None
     reason: str | None = None
     employee_id: int | None = None
     system: str | None = None
     duplicate_of: int | None = None
+    plain: bool = False  # read by ``quick``: its raw form holds only text, integers and finite floats
 
     def reject(self, code: str, reason: str) -> None:
         if self.status in ("accepted", "unmapped"):
@@ -58,14 +59,19 @@ class _Row:
 
 
 def _parse(index: int, raw: Any, source: str) -> _Row:
-    row = _Row(index, raw, content_key(source, raw))
+    row = _Row(index, raw, content_key(source, raw), quick.read(raw))
+    if row.record is not None:
+        row.plain = True
+        return row
     try:
-        row.record = MetricRecordIn.model_validate(raw)
+        m = MetricRecordIn.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "record"
         more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         row.reject("invalid", f"{where}: {first.get('msg')}{more}")
+    else:
+        row.record = quick.Fields(m.record_id, m.metric, m.value, m.employee_no, m.external_id, m.system, m.at, m.period_start, m.period_end)
     return row
 
 
@@ -167,44 +173,70 @@ def _mark_repeats(db: Session, rows: list[_Row], source: str) -> None:
         seen.add(r.key)
 
 
+_COLUMNS = ("source", "source_record_id", "status", "reason_code", "reason", "metric_key", "employee_id", "external_system", "external_id",
+            "value", "period_start", "period_end", "received_at", "batch_id", "batch_index", "content_key", "raw")
+
+
+def _values(r: _Row, source: str, now: datetime, batch_id: str) -> tuple:
+    rec = r.record
+    kept = r.status != "rejected"
+    if rec is None:
+        record_id = str(r.raw.get("record_id", "")) if isinstance(r.raw, dict) else ""
+        return (source, record_id[:120], r.status, r.code, r.reason, None, None, r.system, None, None, None, None, now, batch_id, r.index,
+                r.key, r.raw if isinstance(r.raw, dict) else {"value": r.raw})
+    return (source, rec.record_id[:120], r.status, r.code if r.status != "accepted" else None, r.reason if r.status != "accepted" else None,
+            rec.metric[:64], r.employee_id if r.status == "accepted" else None, r.system, rec.external_id, rec.value if kept else None,
+            rec.at or rec.period_start, rec.at or rec.period_end, now, batch_id, r.index, r.key, r.raw if isinstance(r.raw, dict) else {"value": r.raw})
+
+
 def _store(db: Session, rows: list[_Row], source: str, now: datetime, *, with_ids: bool = True) -> MetricIngestResult:
     batch_id = uuid.uuid4().hex
     stored = [r for r in rows if r.status != "duplicate"]
-    values = []
-    for r in stored:
-        rec = r.record if r.status != "rejected" or r.record is not None else None
-        values.append({
-            "source": source, "source_record_id": (rec.record_id if rec else str(r.raw.get("record_id", "")) if isinstance(r.raw, dict) else "")[:120],
-            "status": r.status, "reason_code": r.code if r.status != "accepted" else None, "reason": r.reason if r.status != "accepted" else None,
-            "metric_key": rec.metric[:64] if rec else None, "employee_id": r.employee_id if r.status == "accepted" else None,
-            "external_system": r.system, "external_id": rec.external_id if rec else None,
-            "value": rec.value if rec and r.status != "rejected" else None,
-            "period_start": (rec.at or rec.period_start) if rec else None, "period_end": (rec.at or rec.period_end) if rec else None,
-            "received_at": now, "batch_id": batch_id, "batch_index": r.index, "content_key": r.key,
-            "raw": r.raw if isinstance(r.raw, dict) else {"value": r.raw},
-        })
     ids: list[int] = []
     table = MetricRecord.__table__
-    if values and with_ids:
+    if stored and with_ids:
         # A Core insert (the ORM's bulk path cost twice the writes), its ids back in the order given.
+        values = [dict(zip(_COLUMNS, _values(r, source, now, batch_id), strict=True)) for r in stored]
         ids = list(db.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), values))
-    elif values:
-        columns = list(values[0])
-        dialect = db.connection().dialect
-        convert = [driver_value(table.c[c], dialect) for c in columns]
-        insert_rows(db, table, columns, [tuple(f(v[c]) for f, c in zip(convert, columns, strict=True)) for v in values])
-    id_of = {r.index: i for r, i in zip(stored, ids, strict=False)}
+    elif stored:
+        insert_rows(db, table, _COLUMNS, _driver_rows(db, stored, source, now, batch_id))
     counts = {"accepted": 0, "unmapped": 0, "duplicate": 0, "rejected": 0}
+    for r in rows:
+        counts[r.status] += 1
+    if not with_ids:
+        return MetricIngestResult(results=[], **counts)
+    id_of = {r.index: i for r, i in zip(stored, ids, strict=True)}
     first_of = {r.record.record_id: r.index for r in stored if r.record is not None}
     results = []
     for r in rows:
-        counts[r.status] += 1
         id_ = id_of.get(r.index) or r.duplicate_of
         if id_ is None and r.status == "duplicate" and r.record is not None:
             id_ = id_of.get(first_of.get(r.record.record_id, -1))
         results.append(MetricVerdict(index=r.index, record_id=r.record.record_id if r.record else None, status=r.status,
                                      reason_code=r.code if r.status != "accepted" else None, reason=r.reason if r.status != "accepted" else None, id=id_))
     return MetricIngestResult(results=results, **counts)
+
+
+def _driver_rows(db: Session, rows: list[_Row], source: str, now: datetime, batch_id: str) -> list[tuple]:
+    """The rows as the driver takes them, each column through its type's conversion. A page's records
+    share a few times (its weeks): each is converted once. A record read by ``quick`` holds only
+    text, integers and finite floats, so orjson writes the JSON the column's own encoder would."""
+    dialect = db.connection().dialect
+    table = MetricRecord.__table__
+    value_of, time_of, json_of = (driver_value(table.c[c], dialect) for c in ("value", "received_at", "raw"))
+    times: dict[datetime | None, Any] = {None: None}
+
+    def at(value: datetime | None) -> Any:
+        if value not in times:
+            times[value] = time_of(value)
+        return times[value]
+
+    out = []
+    for r in rows:
+        v = _values(r, source, now, batch_id)
+        raw = orjson.dumps(v[16]).decode() if r.plain else json_of(v[16])
+        out.append((*v[:9], value_of(v[9]), at(v[10]), at(v[11]), at(v[12]), *v[13:16], raw))
+    return out
 
 
 # ---------------------------------------------------------------- unknown ids, and their mapping

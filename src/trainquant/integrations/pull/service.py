@@ -2,11 +2,12 @@
 page into the metric store, and logged.
 
 A run holds its source by a lease (one conditional UPDATE, the same on SQLite and PostgreSQL), so two
-runs of one source never overlap. Each page is fetched outside any transaction (no write lock held
-while another system answers), then its records, the run's counts and the position of the next page
-are committed in one transaction. A run that fails (a system down past its retries, refused
-credentials) or dies with its process resumes, at the next start, from the position it had
-committed: the page in flight is fetched again and its records answered as repeats. The source's
+runs of one source never overlap. Pages are fetched outside any transaction (no write lock held
+while another system answers; the next page is fetched while the last one is stored), then the
+records of one or more pages (up to ``pull_commit_records``), the run's counts and the position of
+the next page are committed in one transaction. A run that fails (a system down past its retries,
+refused credentials) stores what it had fetched and stops; one that dies with its process resumes,
+at the next start, from the position it had committed: pages not yet committed are fetched again. The source's
 cursor (the latest change time seen) moves only when a run has stored its last page, so the next
 run asks for what changed since a complete one.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,22 +178,32 @@ def _later(a: str | None, b: datetime | None) -> str | None:
     return b.isoformat() if known is None or b > known else a
 
 
-def _store_page(db: Session, held: _Held, records: list[dict[str, Any]], *, items: int, retries: int, cursor: datetime | None,
-                position: dict[str, Any] | None, settings: Settings, now: datetime) -> SyncRun:
+@dataclass
+class _Pages:
+    """Fetched pages not committed yet."""
+
+    records: list[dict[str, Any]]
+    pages: int = 0
+    items: int = 0
+    retries: int = 0
+    latest: datetime | None = None
+
+
+def _store_pages(db: Session, held: _Held, got: _Pages, *, position: dict[str, Any] | None, settings: Settings, now: datetime) -> SyncRun:
     run = db.get(SyncRun, held.run_id)
     if run is None or run.attempts != held.attempts or run.status != "running":
-        # Our lease ran out (a page took longer than pull_lease_s) and another run took over.
+        # Our lease ran out (a commit took longer than pull_lease_s) and another run took over.
         raise SyncRunning(f"run {held.run_id} of {held.connector} was taken over")
-    for start in range(0, len(records), MAX_BATCH):
-        result = ingest_records(db, held.connector, records[start:start + MAX_BATCH], now=now, system=held.system, with_ids=False)
+    for start in range(0, len(got.records), MAX_BATCH):
+        result = ingest_records(db, held.connector, got.records[start:start + MAX_BATCH], now=now, system=held.system, with_ids=False)
         run.accepted += result.accepted
         run.unmapped += result.unmapped
         run.duplicate += result.duplicate
         run.rejected += result.rejected
-    run.pages += 1
-    run.items += items
-    run.retries += retries
-    run.cursor_max = held.cursor_max = _later(run.cursor_max, cursor)
+    run.pages += got.pages
+    run.items += got.items
+    run.retries += got.retries
+    run.cursor_max = held.cursor_max = _later(run.cursor_max, got.latest)
     run.position = position
     run.heartbeat_at = now
     src = db.get(PullSource, held.source_id)
@@ -221,40 +233,57 @@ def sync(factory: sessionmaker[Session], name: str, *, settings: Settings, clock
          stop: threading.Event | None = None, transport: httpx.BaseTransport | None = None,
          on_page: Callable[[SyncRun], None] | None = None) -> int:
     """Run (or resume) the connector's pull to its last page; returns the run's id. A run that cannot
-    go on is logged as failed, resumable, and this returns normally: the log says what happened."""
+    go on is logged as failed, resumable, and this returns normally: the log says what happened.
+    ``on_page`` is called after each commit."""
     with unit_of_work(factory) as db:
         held = _start(db, name, settings, clock())
     paging, mapping = held.config.paging.to_rules(), held.config.mapping.to_rules()
     seen: set[str] = set()
+    got = _Pages([])
+
+    def commit(position: dict[str, Any] | None) -> None:
+        nonlocal got
+        with unit_of_work(factory) as db:
+            run = _store_pages(db, held, got, position=position, settings=settings, now=clock())
+        got = _Pages([])
+        if on_page is not None:
+            on_page(run)
+
+    def fail(code: str, message: str, retries: int) -> int:
+        if got.pages:
+            commit(held.position)  # what was fetched counts; the run resumes after it
+        _fail(factory, held, code, message, retries=retries, now=clock())
+        return held.run_id
+
     with SystemClient(held.config, held.credentials, retries=settings.pull_retries, backoff_s=settings.pull_backoff_s,
-                      max_wait_s=settings.pull_max_wait_s, stop=stop, transport=transport) as client:
+                      max_wait_s=settings.pull_max_wait_s, stop=stop, transport=transport) as client, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pull-{name}") as fetcher:
+        ahead: Future | None = None
         while held.position is not None:
             url = rules.request_url(held.config.url, paging, held.position, since_param=held.config.since_param, since=held.since)
             if url in seen:
-                _fail(factory, held, "paging-loop", f"the system sent {url} again as the next page", retries=0, now=clock())
-                return held.run_id
+                return fail("paging-loop", f"the system sent {url} again as the next page", 0)
             seen.add(url)
             try:
-                fetched = client.get(url)
+                fetched = (ahead if ahead is not None else fetcher.submit(client.get, url)).result()
             except FetchError as exc:
-                _fail(factory, held, exc.code, str(exc), retries=exc.retries, now=clock())
-                return held.run_id
+                return fail(exc.code, str(exc), exc.retries)
+            ahead = None
             items = rules.page_items(fetched.body, mapping)
             if items is None:
-                _fail(factory, held, "items-not-found", f"the page has no list at {mapping.items}", retries=fetched.retries, now=clock())
-                return held.run_id
-            records: list[dict[str, Any]] = []
-            latest: datetime | None = None
-            for item in items:
-                records += rules.to_records(item, mapping)
-                at = rules.item_cursor(item, mapping)
-                if at is not None and (latest is None or at > latest):
-                    latest = at
+                return fail("items-not-found", f"the page has no list at {mapping.items}", fetched.retries)
             position = rules.next_position(paging, held.position, fetched.body, items, fetched.link)
-            with unit_of_work(factory) as db:
-                run = _store_page(db, held, records, items=len(items), retries=fetched.retries, cursor=latest,
-                                  position=position, settings=settings, now=clock())
+            if position is not None:
+                upcoming = rules.request_url(held.config.url, paging, position, since_param=held.config.since_param, since=held.since)
+                if upcoming not in seen:
+                    ahead = fetcher.submit(client.get, upcoming)  # fetched while this page is read and stored
+            for item in items:
+                got.records += rules.to_records(item, mapping)
+                at = rules.item_cursor(item, mapping)
+                if at is not None and (got.latest is None or at > got.latest):
+                    got.latest = at
+            got.pages, got.items, got.retries = got.pages + 1, got.items + len(items), got.retries + fetched.retries
             held.position = position
-            if on_page is not None:
-                on_page(run)
+            if position is None or len(got.records) >= settings.pull_commit_records:
+                commit(position)
     return held.run_id

@@ -56,6 +56,10 @@ class SystemConfig:
     slow_every: int | None = None
     slow_s: float = 0.0
     crash_after_pages: int | None = None
+    # Served from a thread of the test's process: data request number ``hold_request`` waits, before
+    # it is answered, until the test releases it (``RunningSystem.held`` / ``release``), so a test can
+    # act while a client is known to be mid-sync.
+    hold_request: int | None = None
     # The system takes TrainQuant's training data at POST /webhooks/trainquant, signed with this secret
     # (the subscription's); empty: it takes none. GET on the same path says what it has taken.
     webhook_secret: str = ""
@@ -102,6 +106,7 @@ class _State:
     def __init__(self, config: SystemConfig, *, exit_on_crash: bool) -> None:
         self.config, self.catalogue, self.exit_on_crash = config, Catalogue(config.items), exit_on_crash
         self.crashed = threading.Event()
+        self.held, self.released = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self._tokens: dict[bytes, float] = {}  # sha256 of a token -> monotonic expiry
         self._counts = dict.fromkeys(("data_requests", "pages_served", "rate_limited", "unavailable", "slowed", "tokens_issued"), 0)
@@ -255,6 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(401, {"error": refusal[0]}, {"WWW-Authenticate": refusal[1]})
             return
         number, pages_served = state.begin_data_request()
+        if number == config.hold_request:
+            state.held.set()
+            state.released.wait(60)
         if config.crash_after_pages is not None and pages_served >= config.crash_after_pages:
             self._crash()
         elif _every(config.rate_limit_every, number):
@@ -382,7 +390,15 @@ class RunningSystem(Stoppable):
     def expire_tokens(self) -> None:
         self._server.state.expire_tokens()
 
+    def held(self, timeout: float) -> bool:
+        """Whether the held request (``SystemConfig.hold_request``) has arrived within ``timeout`` seconds."""
+        return self._server.state.held.wait(timeout)
+
+    def release(self) -> None:
+        self._server.state.released.set()
+
     def stop(self) -> None:
+        self.release()
         self._server.close()
         self._thread.join()
 
