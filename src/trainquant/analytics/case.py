@@ -9,6 +9,10 @@ before and after, each with what "before" and "after" mean for it.
   (the naive change, season included), beside the isolated effect with its interval. The program is
   the one that set out to move the metric (``Program.aims``) and trained the most people: chosen by its
   objective and its size, never by its result.
+- **New orders year on year** (``yoy:<metric>``) sum the kind's records of the metric over the later period's
+  weeks and over the same weeks 52 weeks before: everyone's, the trained or not, season alike on both
+  sides, only weeks with records on both. Without nine in ten of the weeks matched, the line says so
+  instead of a figure.
 - **ROI** compares the cohorts of the program of the kind's first business line trained in each of the two periods, each against the
   costs of its own sessions: the conservative benefit-cost ratio.
 """
@@ -30,17 +34,19 @@ from trainquant.analytics.roi import rules as roi_rules
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import DataScope
 from trainquant.errors import Invalid
-from trainquant.integrations.metrics.rules import DEFINITIONS, MetricDefinition
+from trainquant.integrations.metrics.rules import DEFINITIONS, SUM, MetricDefinition
 from trainquant.org.models import Department, Employee
 from trainquant.training.models import Enrolment, Program, TrainingSession
 
 # The source's lines per department kind: metric keys, and "participation" / "roi".
 LINES: dict[str, tuple[str, ...]] = {
     "teaching": ("participation", "teaching.rating.overall", "teaching.rating.interaction", "teaching.retention"),
-    "marketing": ("participation", "crm.conversion_rate", "crm.order_amount", "roi"),
-    "admin": ("participation", "oa.minutes_per_operation", "oa.error_rate"),
+    "marketing": ("participation", "crm.conversion_rate", "crm.order_amount", "yoy:crm.order_amount", "roi"),
+    "admin": ("participation", "oa.minutes_per_operation", "oa.error_rate", "oa.operating_cost"),
 }
-PERIODS, TRAINING, COHORTS = "periods", "training", "cohorts"
+PERIODS, TRAINING, COHORTS, YEAR = "periods", "training", "cohorts", "year"
+YOY = "yoy:"
+YEAR_COVERAGE = 0.9  # the share of a span's weeks that must hold records for a year-on-year figure
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Line:
     metric: MetricDefinition | None = None
     before: float | None = None  # participation (0..1)
     after: float | None = None
-    counts: tuple[int, int] = (0, 0)  # places (participation) or trained people (ROI) behind before / after
+    counts: tuple[int, int] = (0, 0)  # places (participation), trained people (ROI), or weeks matched and weeks in the period (year on year)
     effect: impact.EffectReport | None = None  # the training's effect (a metric line)
     roi_before: roi.RoiReport | None = None
     roi_after: roi.RoiReport | None = None
@@ -134,7 +140,7 @@ def case_table(db: Session, *, since: date | None, today: date, zone: str, desig
     lines: list[Line] = []
     programs: dict[str, Program | None] = {}
     for kind, keys in LINES.items():
-        metrics = [k for k in keys if k not in ("participation", "roi")]
+        metrics = [k for k in keys if k not in ("participation", "roi") and not k.startswith(YOY)]
         of_metric = {k: program_for(db, kind, k, design=design, now=now, version=version) for k in metrics}
         programs[kind] = of_metric[metrics[0]]
         for key in keys:
@@ -144,6 +150,8 @@ def case_table(db: Session, *, since: date | None, today: date, zone: str, desig
                 after = participation(db, departments.get(kind, []), p.after, now=now)
                 lines.append(Line(kind, key, PERIODS, before=before.attendance_rate, after=after.attendance_rate,
                                   counts=(before.completed, after.completed)))
+            elif key.startswith(YOY):
+                lines.append(year_on_year(db, kind, key.removeprefix(YOY), p, design, departments.get(kind, [])))
             elif program is None:
                 lines.append(Line(kind, key, COHORTS if key == "roi" else TRAINING))
             elif key == "roi":
@@ -155,6 +163,40 @@ def case_table(db: Session, *, since: date | None, today: date, zone: str, desig
                 rep = impact.cached_effect(db, program.code, key, design=design, now=now, version=version)
                 lines.append(Line(kind, key, TRAINING, program, rep.metric, effect=rep))
     return CaseTable(p, design, tuple(lines), programs)
+
+
+def year_before(at: datetime) -> datetime:
+    """The same weekday a year before: 52 weeks (364 days), so each week meets its counterpart."""
+    return at - timedelta(weeks=52)
+
+
+def _period_sums(db: Session, people: set[int], metric: str, span: impact.Cohort, design: impact_rules.Design) -> dict[int, float]:
+    cells, _ = impact.load_cells(db, DEFINITIONS[metric], people, design, span[0], span[1])
+    out: dict[int, float] = {}
+    for c in cells:
+        out[c.period] = out.get(c.period, 0.0) + c.value
+    return out
+
+
+def year_on_year(db: Session, kind: str, metric: str, p: Periods, design: impact_rules.Design, departments: list[int]) -> Line:
+    """A summed metric over the later period against the same weeks a year before (52 weeks earlier,
+    weekday for weekday), for everyone of the kind's departments then and now (those who have left
+    included: their records were the department's). Only weeks that hold records on both sides count
+    (the week in progress has none yet); with fewer than ``YEAR_COVERAGE`` of the period's weeks
+    matched there is no history to compare, and no figure."""
+    d = DEFINITIONS[metric]
+    assert d.aggregation == SUM, "a year-on-year total adds records up"
+    people = set(db.scalars(select(Employee.id).where(Employee.department_id.in_(departments)))) if departments else set()
+    lag = round(364 / design.period_days)
+    after = _period_sums(db, people, metric, p.after, design)
+    before = _period_sums(db, people, metric, (year_before(p.after[0]), year_before(p.after[1])), design)
+    matched = sorted(k for k in after if k - lag in before)
+    first, last = impact_rules.period_of(p.after[0], design), impact_rules.period_of(p.after[1] - timedelta(microseconds=1), design)
+    if not matched or len(matched) < YEAR_COVERAGE * (last - first + 1):
+        return Line(kind, YOY + metric, YEAR, metric=d, before=None, after=sum(after.values()) if after else None,
+                    counts=(len(matched), last - first + 1))
+    return Line(kind, YOY + metric, YEAR, metric=d, before=sum(before[k - lag] for k in matched), after=sum(after[k] for k in matched),
+                counts=(len(matched), last - first + 1))
 
 
 def _trained(rep: roi.RoiReport) -> int:

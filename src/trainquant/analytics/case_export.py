@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from openpyxl import Workbook
 
-from trainquant.analytics.case import COHORTS, PERIODS, CaseTable, Line
+from trainquant.analytics.case import COHORTS, PERIODS, YEAR, CaseTable, Line
 from trainquant.analytics.export import add_sheet, workbook_bytes
 from trainquant.analytics.impact.service import EffectReport
 from trainquant.i18n import current_locale
@@ -62,6 +62,11 @@ def _line(line: Line) -> list[Any]:
         return [_kind(line.kind), _("Training participation"), "", "%",
                 None if line.before is None else round(line.before * 100, 2), None if line.after is None else round(line.after * 100, 2),
                 change, None, None, None, _("a period's figure, not a training's effect")]
+    if line.basis == YEAR:
+        change = None if not line.before or line.after is None else round((line.after / line.before - 1) * 100, 2)
+        return [_kind(line.kind), _("New orders year on year"), "", "CNY", None if line.before is None else round(line.before, 2),
+                None if line.after is None else round(line.after, 2), change, None, None, None,
+                _("no records for the same weeks a year before") if line.before is None else _("the later period against the same weeks a year before (change in percent)")]
     if line.basis == COHORTS:
         return [_kind(line.kind), _("Training ROI (conservative)"), _title(line.program), ": 1", _bcr(line.roi_before), _bcr(line.roi_after),
                 None, None, None, None, _("Cohorts trained before and after the first day measured")]

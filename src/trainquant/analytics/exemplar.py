@@ -34,7 +34,7 @@ from trainquant.training.models import Program
 # what the case page lists per program.
 KIND_METRICS = {"teaching": ("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention"),
                 "marketing": ("crm.conversion_rate", "crm.order_amount"),
-                "admin": ("oa.minutes_per_operation", "oa.error_rate")}
+                "admin": ("oa.minutes_per_operation", "oa.error_rate", "oa.operating_cost")}
 
 
 @dataclass(frozen=True)

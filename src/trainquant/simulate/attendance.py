@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from trainquant.attendance import geo
 from trainquant.simulate.school import SimulatedSchool, department_of
-from trainquant.simulate.training import SessionSpec, TrainingYear
+from trainquant.simulate.training import MEASURED_SINCE_DAYS, SessionSpec, TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
 CREDIT_TO_END, COUNT_TO_LAST_EVENT = "credit-to-end", "count-to-last-event"
@@ -56,10 +56,9 @@ P_FORGET_CHECKOUT = 0.06
 P_STAY_CHECKED_IN = 0.4  # a teacher off to a class mid-session who does not punch out and back in
 EARLY_LEAVE_SCALE = 0.6  # times the person's early-leave propensity
 SHOW_UP_BONUS = {"teaching": 0.08, "marketing": 0.0, "admin": 0.0}
-# The school began to measure its training this many days before today (the case's "before" and
-# "after"): from then on people come more often and more of them stay to the end, as the case school
+# From the day the school began to measure its training (MEASURED_SINCE_DAYS before today: the case's
+# "before" and "after") people come more often and more of them stay to the end, as the case school
 # saw (teachers' participation 75% -> 92%).
-MEASURED_SINCE_DAYS = 182
 MEASURED_SHOW_UP_BONUS = 0.35
 MEASURED_LATE_SCALE = 0.25  # times the late arrivals there were before
 MEASURED_EARLY_LEAVE_SCALE = 0.2  # times the early leaving there was before

@@ -25,6 +25,12 @@ from trainquant.simulate.training import TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKS = 52
+# The CRM keeps a year and a half: the case's new orders year on year compare the last half-year
+# with the same weeks a year before.
+CRM_WEEKS = 78
+# What the OA system books against an operation: the time at 0.8 CNY a minute, materials and couriers,
+# and the rework of an error.
+COST_PER_MINUTE, COST_PER_OPERATION, COST_PER_ERROR = 0.8, 80.0, 150.0
 MIN_PARTICIPATION = 0.8  # the sessions' default minimum
 # The program whose effect each department kind's metrics carry.
 PROGRAM_OF = {"teaching": "SIM-CI", "marketing": "SIM-SS", "admin": "SIM-PO"}
@@ -38,10 +44,10 @@ class Planted:
 
     rating: float = 0.52  # points on the 5-point overall rating (interaction: 1.2 times it)
     retention: float = 0.08  # of the students up for renewal
-    conversion: float = 0.05  # of the leads
+    conversion: float = 0.08  # of the leads
     # Before the school measured its training (``MEASURED_SINCE_DAYS``), its sales training was a
     # lecture; the runs since are scored role-play: those trained before gain less.
-    conversion_before_measuring: float = 0.035
+    conversion_before_measuring: float = 0.03
     minutes_share: float = -0.19  # of the minutes per operation
     error_rate_share: float = -0.97  # of the error rate
 
@@ -65,7 +71,7 @@ class BusinessTruth:
     kind_of: dict[str, str]
     planted: Planted
     season: Season
-    weeks: tuple[datetime, ...]  # each week's Monday 00:00 in Beijing, as UTC
+    weeks: tuple[datetime, ...]  # each week's Monday 00:00 in Beijing, as UTC (the CRM's; the others hold the last WEEKS)
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,10 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
 
 def generate_business(school: SimulatedSchool, year: TrainingYear, stream: CheckinStream, *, seed: int | None = None,
                       planted: Planted = Planted(), season: Season = Season()) -> BusinessYear:
-    rng = random.Random(f"trainquant-business:{school.seed if seed is None else seed}")
+    base = f"trainquant-business:{school.seed if seed is None else seed}"
     last = _monday(school.today) - timedelta(days=7)  # the last full week before today
-    mondays = [datetime.combine(last - timedelta(weeks=WEEKS - 1 - i), time.min, TZ) for i in range(WEEKS)]
+    mondays = [datetime.combine(last - timedelta(weeks=CRM_WEEKS - 1 - i), time.min, TZ) for i in range(CRM_WEEKS)]
+    year_from = mondays[CRM_WEEKS - WEEKS]
     trained = trained_dates(school, year, stream)
     measured_since = datetime.combine(school.today - timedelta(days=MEASURED_SINCE_DAYS), time.min, TZ)
     kind_of = {e.employee_no: school.truth.employees[e.employee_no].kind for e in school.employees}
@@ -131,6 +138,8 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
     for e in school.employees:
         ids = dict(e.external_ids)
         kind = kind_of[e.employee_no]
+        # A stream of draws per person: one person's training never reshuffles another's noise.
+        rng = random.Random(f"{base}:{e.employee_no}")
         level = rng.gauss(0, 1)
         t = trained.get(e.employee_no)
         # The effect from the week after the training's week (the week itself is half before, half after).
@@ -141,6 +150,8 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
             s = peak(week)
             stamp += 1
             changed = (end + timedelta(hours=3, seconds=stamp % 3600)).isoformat()
+            if kind != "marketing" and start < year_from:
+                continue
             if kind == "teaching" and "teaching_platform" in ids:
                 ratings = rng.randint(8, 20)
                 overall = 4.20 + 0.12 * level + season.rating * s + (planted.rating if after else 0) + rng.gauss(0, 0.25) / math.sqrt(ratings)
@@ -163,8 +174,10 @@ def generate_business(school: SimulatedSchool, year: TrainingYear, stream: Check
                 per = 30.0 * (1 + 0.05 * level) * (1 + season.minutes_share * s) * (1 + (planted.minutes_share if after else 0))
                 minutes = sum(max(1.0, rng.gauss(per, per * 0.25)) for _ in range(ops))
                 errors = _binomial(rng, ops, 0.05 * (1 + (planted.error_rate_share if after else 0)))
+                cost = COST_PER_MINUTE * minutes + sum(max(0.0, rng.gauss(COST_PER_OPERATION, 20)) for _ in range(ops)) + COST_PER_ERROR * errors
                 oa.append({"id": f"OAW-{ids['oa']}-{week.date().isoformat()}", "updated_at": changed, "staff_id": ids["oa"],
                            "from": start.isoformat(), "to": end.isoformat(),
-                           "stats": [{"name": "operations", "value": ops}, {"name": "minutes", "value": round(minutes, 1)}, {"name": "errors", "value": errors}]})
+                           "stats": [{"name": "operations", "value": ops}, {"name": "minutes", "value": round(minutes, 1)}, {"name": "errors", "value": errors},
+                                     {"name": "cost", "value": round(cost, 2)}]})
     truth = BusinessTruth(trained, measured_since, kind_of, planted, season, tuple(mondays))
     return BusinessYear(teaching, crm, oa, truth)

@@ -66,7 +66,7 @@ SYSTEMS = (
     DemoSystem("oa", "oa", "OA 系统（模拟）", "staff-weeks", "basic", "offset", {"username": "trainquant", "password": "demo-oa-password"},
                {"items": "$.items", "who_path": "$.staff_id", "period_start": "$.from", "period_end": "$.to",
                 "records": [{"metric": "oa.operations", "value": "$.stats[0].value"}, {"metric": "oa.process_minutes", "value": "$.stats[1].value"},
-                            {"metric": "oa.errors", "value": "$.stats[2].value"}]},
+                            {"metric": "oa.errors", "value": "$.stats[2].value"}, {"metric": "oa.operating_cost", "value": "$.stats[3].value"}]},
                "limit", {}),
 )
 PAGE_SIZE = 500

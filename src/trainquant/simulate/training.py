@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from trainquant.simulate.school import SimulatedSchool, department_of
 
+# The school began to measure its training this many days before today: the case's "before" and "after".
+MEASURED_SINCE_DAYS = 182
+
 TZ = ZoneInfo("Asia/Shanghai")
 ACTOR = "simulator"
 PAST_DAYS = 365
@@ -180,6 +183,9 @@ class _Plan:
     checkin: tuple[str, ...]
     fee: tuple[int, int]
     assessment: str | None
+    # A cost per completed session of the runs since the school measures (category, low, high, note):
+    # the sales training became scored role-play, with paid actors as customers.
+    measured_extra: tuple[str, int, int, str] | None = None
 
 
 def _p(code, title, title_en, kind, level, target, tags, trainer, hours, **kw) -> ProgramSpec:
@@ -208,13 +214,13 @@ PLANS: tuple[_Plan, ...] = (
              "刘洋（外教主管）", 4.0), 2, (1, 2), time(14), 2, (-170, 25), None, "training_room", ("face",),
           (800, 1500), "communication"),
     _Plan(_p("SIM-SS", "话术模拟训练", "Sales-script simulation", "offline", "foundation", ["marketing"], ["sales-script"],
-             "赵敏（销售培训师）", 6.0, aims=("crm.conversion_rate", "crm.order_amount")), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -40, 15), None, "meeting_room", ("geo",),
-          (1500, 2500), "script_simulation"),
+             "赵敏（销售培训师）", 6.0, aims=("crm.conversion_rate", "crm.order_amount")), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -70, 15), None, "meeting_room", ("geo",),
+          (1500, 2500), "script_simulation", ("trainer_fee", 4000, 6000, "情景陪练（角色扮演）")),
     _Plan(_p("SIM-CA", "案例分析", "Case analysis", "offline", "advanced", ["marketing"], ["case-analysis"],
              "孙浩（市场总监）", 4.0, aims=("crm.order_amount",)), 2, (6, 1, 5), time(10), 2, (-280, -95, 35), None, "meeting_room", ("geo",),
           (800, 1800), "case_analysis"),
     _Plan(_p("SIM-PO", "流程优化", "Process optimisation", "online", "foundation", ["admin"], ["process-optimisation"],
-             "周倩（运营顾问）", 4.0, aims=("oa.minutes_per_operation", "oa.error_rate")), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
+             "周倩（运营顾问）", 4.0, aims=("oa.minutes_per_operation", "oa.error_rate", "oa.operating_cost")), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
           (800, 1600), "error_rate"),
     _Plan(_p("SIM-OA", "办公系统操作", "Office systems", "offline", "foundation", ["admin"], ["office-systems"],
              "行政部信息化小组", 4.0), 2, (3, 4), time(10), 2, (-190, 40), None, "training_room", ("fingerprint", "qr"),
@@ -442,6 +448,10 @@ class _Builder:
             if not s.online:
                 venue = Decimal(rng.randrange(200, 801, 50))
                 self.costs.append(CostSpec(code, s.code, "venue", venue.quantize(Decimal("0.01")), day, f"{s.venue}场地与设备"))
+            extra = run.plan.measured_extra
+            if extra is not None and day >= self.today - timedelta(days=MEASURED_SINCE_DAYS):
+                amount = Decimal(rng.randrange(extra[1], extra[2] + 1, 100)).quantize(Decimal("0.01"))
+                self.costs.append(CostSpec(code, s.code, extra[0], amount, day, extra[3]))
         if run.sessions[0].status == "completed" and approved:
             per_head = Decimal(rng.randrange(20, 81, 5))
             first = run.sessions[0]

@@ -41,8 +41,11 @@ def _fit(school, business, items, who, when, value, kind):
 def test_every_person_of_each_kind_has_a_year_of_weeks(world):
     school, business = world
     teachers = sum(1 for e in school.employees if dict(e.external_ids).get("teaching_platform"))
+    consultants = sum(1 for e in school.employees if dict(e.external_ids).get("crm"))
     assert len(business.teaching) == 52 * teachers
-    assert len({it["id"] for it in business.crm}) == len(business.crm)
+    # The CRM holds a year and a half: new orders year on year need the same weeks a year before.
+    assert len(business.crm) == 78 * consultants and len({it["id"] for it in business.crm}) == len(business.crm)
+    assert all(s["value"] >= 80 * 0.5 * ops["value"] for it in business.oa for ops, s in [(it["stats"][0], it["stats"][3])])
     assert all(it["leads"] >= it["deals"] >= 0 for it in business.crm)
     assert all(it["renewals"]["due"] >= it["renewals"]["renewed"] >= 0 for it in business.teaching)
     assert peak(datetime.fromisoformat("2026-08-03T00:00:00+08:00")) == 1.0 and peak(datetime.fromisoformat("2026-04-06T00:00:00+08:00")) == 0.0

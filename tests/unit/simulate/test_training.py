@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from trainquant.simulate.school import generate
-from trainquant.simulate.training import generate_training
+from trainquant.simulate.training import MEASURED_SINCE_DAYS, generate_training
 
 TODAY = date(2026, 9, 1)
 
@@ -81,7 +81,11 @@ def test_every_assessment_is_on_its_kinds_scale(year):
     assert 80 <= year.truth.mean("trial_lecture") <= 88
     assert 0.75 <= year.truth.mean("case_analysis") <= 0.95
     assert all(c.amount > 0 and isinstance(c.amount, Decimal) for c in year.costs)
-    assert all(800 <= c.amount <= 3000 for c in year.costs if c.category == "trainer_fee")
+    assert all(800 <= c.amount <= 3000 for c in year.costs if c.category == "trainer_fee" and "角色扮演" not in c.note)
+    # The sales training since the school measures is scored role-play: actors for each of its sessions.
+    since = year.today - timedelta(days=MEASURED_SINCE_DAYS)
+    actors = [c for c in year.costs if "角色扮演" in c.note]
+    assert actors and all(c.program_code == "SIM-SS" and c.incurred_on >= since and 4000 <= c.amount <= 6000 for c in actors)
 
 
 def test_error_rates_fall_after_training(year):

@@ -56,6 +56,8 @@ DEFINITIONS: dict[str, MetricDefinition] = {d.key: d for d in (
     MetricDefinition("oa.process_minutes", "流程耗时", "Process time", "minutes", SUM, LOWER, minimum=_ZERO),
     MetricDefinition("oa.operations", "办理事项", "Operations", "operations", SUM, HIGHER, minimum=_ZERO),
     MetricDefinition("oa.errors", "差错", "Errors", "errors", SUM, LOWER, minimum=_ZERO),
+    # What the OA system books against a person's operations (their time, materials, couriers, rework).
+    MetricDefinition("oa.operating_cost", "运营成本", "Operating cost", "CNY", SUM, LOWER, minimum=_ZERO, money=True),
     MetricDefinition("oa.minutes_per_operation", "单件耗时", "Minutes per operation", "minutes", RATIO, LOWER,
                      numerator="oa.process_minutes", denominator="oa.operations"),
     MetricDefinition("oa.error_rate", "差错率", "Error rate", "ratio", RATIO, LOWER, numerator="oa.errors", denominator="oa.operations"),
