@@ -149,8 +149,8 @@ def _assessments(db: Session, year: TrainingYear, programs: dict[str, int], sess
 def _costs(db: Session, year: TrainingYear, programs: dict[str, int], sessions: dict[str, int], now: datetime,
            out: TrainingLoadSummary) -> None:
     # A session may carry two items of one category on one day (its trainer's fee and the role-play actors'): the note tells them apart.
-    have: set[tuple[int | None, str, date | None, str | None]] = set(
-        (s, c, on, note) for s, c, on, note in db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on, CostItem.note)))
+    have: set[tuple[int | None, str, date | None, str | None]] = {
+        (s, c, on, note) for s, c, on, note in db.execute(select(CostItem.session_id, CostItem.category, CostItem.incurred_on, CostItem.note))}
     new = []
     for c in year.costs:
         key = (sessions[c.session_code], c.category, c.incurred_on, c.note)

@@ -111,6 +111,20 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     "ends-before-start": lambda p: _("The end must be after the start."),
     "skip-needs-reason": lambda p: _("Give a reason for skipping the eligibility rules."),
     "unknown_metric": lambda p: _("No business metric %(key)s.") % {"key": p.get("key", "")},
+    # a connector's pull (integrations/pull): its configuration's problems
+    "pull-who": lambda p: _("Whose a record is: external_id or employee_no."),
+    "pull-no-records": lambda p: _("Map at least one metric."),
+    "pull-metric-twice": lambda p: _("Map each metric once."),
+    "pull-when": lambda p: _("Map at, or period_start and period_end."),
+    "pull-path": lambda p: _("%(name)s is not a JSON path (e.g. $.data or $.week.start).") % {"name": p.get("name", "")},
+    "pull-paging-style": lambda p: _("Choose one of the options."),
+    "pull-page-size": lambda p: _("The page size is 1 to 10,000."),
+    "pull-unknown-metric": lambda p: _("No business metric %(key)s.") % {"key": p.get("metric", "")},
+    "pull-derived-metric": lambda p: _("%(metric)s is derived (%(numerator)s / %(denominator)s): map those two instead.") % {
+        "metric": p.get("metric", ""), "numerator": p.get("numerator", ""), "denominator": p.get("denominator", "")},
+    "pull-token-url": lambda p: _("OAuth2 needs the token URL."),
+    "pull-credentials-missing": lambda p: _("Sign-in %(style)s needs: %(fields)s.") % {"style": p.get("style", ""), "fields": p.get("fields", "")},
+    "pull-credentials-extra": lambda p: _("Sign-in %(style)s takes no %(fields)s.") % {"style": p.get("style", ""), "fields": p.get("fields", "")},
     "repeated": lambda p: _("Choose each method once.") if p.get("what") == "checkin_methods" else _("Each value may appear only once."),
     "nobody-qualifies": lambda p: _("Nobody could qualify: the two hire-date conditions exclude each other."),
     "program-or-session": lambda p: _("Choose a program or a session."),
@@ -185,7 +199,8 @@ def code_text(code: str | None, params: Mapping | None = None) -> str | None:
     return text(params or {}) if text else None
 
 
-def _text(error: Mapping) -> str:
+def error_text(error: Mapping) -> str:
+    """One pydantic error in the page's language: by its code when the catalogue has it, else by its kind."""
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if (known := code_text(kind, ctx)) is not None:
         return known
@@ -214,7 +229,7 @@ def field_errors(exc: ValidationError, nested: Mapping[str, str] | None = None) 
         field = loc[0] if loc else "_form"
         if nested and field in nested and len(loc) > 1:
             field = nested[field] + loc[1]
-        out.setdefault(field, _text(error))
+        out.setdefault(field, error_text(error))
     return out
 
 

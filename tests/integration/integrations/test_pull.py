@@ -331,7 +331,13 @@ def test_the_pull_is_configured_on_the_connector_page_and_keeps_its_credentials(
     bad = crm.post("/integrations/connectors/crm-main/pull", data={**form, "mapping": "{not json"})
     assert bad.status_code == 422 and "The mapping is not JSON" in bad.text
     wrong = crm.post("/integrations/connectors/crm-main/pull", data={**form, "auth_style": "oauth2"})
-    assert wrong.status_code == 422 and "oauth2 needs token_url" in wrong.text
+    assert wrong.status_code == 422 and "OAuth2 needs the token URL." in wrong.text
+    derived = {**body["config"]["mapping"], "records": [{"metric": "crm.conversion_rate", "value": "$.rate"}]}
+    refused = crm.post("/integrations/connectors/crm-main/pull", data={**form, "mapping": json.dumps(derived)})
+    assert refused.status_code == 422 and "crm.conversion_rate is derived (crm.conversions / crm.leads): map those two instead." in refused.text
+    crm.get("/integrations/connectors/crm-main?lang=zh_CN")  # the reader's language, remembered
+    refused = crm.post("/integrations/connectors/crm-main/pull", data={**form, "mapping": json.dumps(derived)})
+    assert "crm.conversion_rate 是派生指标（crm.conversions / crm.leads）" in refused.text and "is derived" not in refused.text
     assert db.scalar(select(func.count()).select_from(PullSource)) == 0
     saved = crm.post("/integrations/connectors/crm-main/pull", data=form, follow_redirects=False)
     assert saved.status_code == 303

@@ -13,6 +13,7 @@ from trainquant.integrations.pull.rules import (
     Mapping,
     Paging,
     PathError,
+    Problem,
     RecordMap,
     backoff,
     first_position,
@@ -72,10 +73,11 @@ def test_a_field_the_item_lacks_is_left_out_for_the_store_to_reject_with_its_rea
 
 def test_a_mapping_names_its_problems():
     assert RATINGS.problem() is None
-    assert Mapping("$", "$.id", "who", "$.t", (RecordMap("crm.leads", "$.n"),), at="$.at").problem() == "who is external_id or employee_no"
-    assert "at least one" in (Mapping("$", "$.id", "employee_no", "$.t", (), at="$.at").problem() or "")
-    assert "at, or period" in (Mapping("$", "$.id", "employee_no", "$.t", (RecordMap("crm.leads", "$.n"),)).problem() or "")
-    assert "records.crm.leads" in (Mapping("$", "$.id", "employee_no", "$.t", (RecordMap("crm.leads", "n"),), at="$.at").problem() or "")
+    assert Mapping("$", "$.id", "who", "$.t", (RecordMap("crm.leads", "$.n"),), at="$.at").problem() == Problem("pull-who", "who is external_id or employee_no")
+    assert Mapping("$", "$.id", "employee_no", "$.t", (), at="$.at").problem().code == "pull-no-records"  # type: ignore[union-attr]
+    assert Mapping("$", "$.id", "employee_no", "$.t", (RecordMap("crm.leads", "$.n"),)).problem().code == "pull-when"  # type: ignore[union-attr]
+    bad_path = Mapping("$", "$.id", "employee_no", "$.t", (RecordMap("crm.leads", "n"),), at="$.at").problem()
+    assert bad_path is not None and bad_path.code == "pull-path" and bad_path.params["name"] == "records.crm.leads"
 
 
 def test_page_items_refuses_a_page_the_mapping_does_not_fit():

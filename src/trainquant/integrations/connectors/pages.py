@@ -131,7 +131,9 @@ async def configure_pull(request: Request, name: str, db: DbSession, clock: AppC
     try:
         pull.configure(db, row.name, PullIn.model_validate(body, strict=False), settings=settings, now=clock.now())
     except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        from trainquant.training.forms import error_text
+
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {error_text(e)}" for e in exc.errors()]
         return _connector_page(request, db, name, form=form, problems=problems)
     return RedirectResponse(f"/integrations/connectors/{row.name}", status_code=303)
 

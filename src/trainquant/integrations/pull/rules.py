@@ -10,7 +10,7 @@ mapping names one value per field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -61,6 +61,15 @@ def lookup(doc: Any, steps: tuple[str | int, ...]) -> Any:
     return doc
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why a configuration cannot work: a stable code (pages translate it), the message, its parameters."""
+
+    code: str
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordMap:
     """One metric read from each item: its key, and where its value is."""
@@ -84,20 +93,20 @@ class Mapping:
     period_end: str | None = None
     cursor_field: str | None = None  # the item's change time, for the incremental cursor
 
-    def problem(self) -> str | None:
+    def problem(self) -> Problem | None:
         if self.who not in ("external_id", "employee_no"):
-            return "who is external_id or employee_no"
+            return Problem("pull-who", "who is external_id or employee_no")
         if not self.records:
-            return "map at least one metric"
+            return Problem("pull-no-records", "map at least one metric")
         if len({r.metric for r in self.records}) != len(self.records):
-            return "each metric is mapped once"
+            return Problem("pull-metric-twice", "each metric is mapped once")
         if (self.at is None) == (self.period_start is None or self.period_end is None):
-            return "map at, or period_start and period_end"
+            return Problem("pull-when", "map at, or period_start and period_end")
         for name, path in self.paths():
             try:
                 parse_path(path)
             except PathError as exc:
-                return f"{name}: {exc}"
+                return Problem("pull-path", f"{name}: {exc}", {"name": name, "detail": str(exc)})
         return None
 
     def paths(self) -> list[tuple[str, str]]:
@@ -129,12 +138,12 @@ def to_records(item: Any, mapping: Mapping) -> list[dict[str, Any]]:
     who = _text(lookup(item, parse_path(mapping.who_path)))
     if who is not None:
         base[mapping.who] = who
-    for field in ("at", "period_start", "period_end"):
-        path = getattr(mapping, field)
+    for name in ("at", "period_start", "period_end"):
+        path = getattr(mapping, name)
         if path is not None:
             value = lookup(item, parse_path(path))
             if value is not MISSING and value is not None:
-                base[field] = value
+                base[name] = value
     out = []
     for r in mapping.records:
         record = dict(base, metric=r.metric)
@@ -176,17 +185,17 @@ class Paging:
     next_cursor: str = "$.next_cursor"  # where a cursor page names the next one
     total: str | None = "$.total"  # where a page or offset page says how many there are, if it does
 
-    def problem(self) -> str | None:
+    def problem(self) -> Problem | None:
         if self.style not in PAGINATION_STYLES:
-            return f"pagination is one of {', '.join(PAGINATION_STYLES)}"
+            return Problem("pull-paging-style", f"pagination is one of {', '.join(PAGINATION_STYLES)}", {"styles": ", ".join(PAGINATION_STYLES)})
         if not 1 <= self.size <= 10_000:
-            return "the page size is 1 to 10,000"
-        for path in (self.next_cursor, self.total):
+            return Problem("pull-page-size", "the page size is 1 to 10,000")
+        for name, path in (("next_cursor", self.next_cursor), ("total", self.total)):
             if path is not None:
                 try:
                     parse_path(path)
                 except PathError as exc:
-                    return str(exc)
+                    return Problem("pull-path", f"{name}: {exc}", {"name": name, "detail": str(exc)})
         return None
 
 

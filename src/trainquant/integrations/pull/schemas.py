@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from trainquant.integrations.metrics.rules import DEFINITIONS
 from trainquant.integrations.pull import rules
@@ -14,6 +15,12 @@ from trainquant.schemas import StrictInput
 JsonPath = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Param = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-\[\]]+$")]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+def _raise(problem: rules.Problem | None) -> None:
+    # A stable error type (the code) with its parameters: the API says the message, pages translate the code.
+    if problem is not None:
+        raise PydanticCustomError(problem.code, problem.message, dict(problem.params))
 
 
 class RecordMapIn(StrictInput):
@@ -42,12 +49,11 @@ class MappingIn(StrictInput):
         for r in self.records:
             d = DEFINITIONS.get(r.metric)
             if d is None:
-                raise ValueError(f"records: no metric {r.metric!r}")
+                raise PydanticCustomError("pull-unknown-metric", "records: no metric {metric}", {"metric": r.metric})
             if not d.recorded:
-                raise ValueError(f"records: {r.metric} is derived ({d.numerator} / {d.denominator}); map those")
-        problem = self.to_rules().problem()
-        if problem:
-            raise ValueError(problem)
+                raise PydanticCustomError("pull-derived-metric", "records: {metric} is derived ({numerator} / {denominator}); map those",
+                                          {"metric": r.metric, "numerator": d.numerator or "", "denominator": d.denominator or ""})
+        _raise(self.to_rules().problem())
         return self
 
 
@@ -67,9 +73,7 @@ class PagingIn(StrictInput):
 
     @model_validator(mode="after")
     def _valid(self) -> PagingIn:
-        problem = self.to_rules().problem()
-        if problem:
-            raise ValueError(problem)
+        _raise(self.to_rules().problem())
         return self
 
 
@@ -82,7 +86,7 @@ class AuthIn(StrictInput):
     @model_validator(mode="after")
     def _token_url(self) -> AuthIn:
         if self.style == "oauth2" and not self.token_url:
-            raise ValueError("oauth2 needs token_url")
+            raise PydanticCustomError("pull-token-url", "oauth2 needs token_url")
         return self
 
 
@@ -109,10 +113,12 @@ class PullIn(StrictInput):
         needed = rules.CREDENTIALS[self.config.auth.style]
         missing = [k for k in needed if not self.credentials.get(k)]
         if missing:
-            raise ValueError(f"credentials: {self.config.auth.style} needs {', '.join(missing)}")
+            raise PydanticCustomError("pull-credentials-missing", "credentials: {style} needs {fields}",
+                                      {"style": self.config.auth.style, "fields": ", ".join(missing)})
         extra = sorted(set(self.credentials) - set(needed))
         if extra:
-            raise ValueError(f"credentials: {self.config.auth.style} takes no {', '.join(extra)}")
+            raise PydanticCustomError("pull-credentials-extra", "credentials: {style} takes no {fields}",
+                                      {"style": self.config.auth.style, "fields": ", ".join(extra)})
         return self
 
 
