@@ -8,7 +8,7 @@ known fields only, text in printable ASCII and already trimmed, a number or a pl
 string as the value, and times as ``YYYY-MM-DDTHH:MM:SS[.ffffff]`` with ``Z`` or ``±HH:MM`` in the years
 1901-2198 (the model refuses times outside 1900-2199, and its wider formats are left to it).
 
-The model costs about 80 µs a record (its field validators run in Python); this about 5.
+The model's field validators run in Python: it takes about 2.3 times as long a record as this.
 """
 
 from __future__ import annotations
