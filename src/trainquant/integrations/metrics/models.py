@@ -32,7 +32,9 @@ class MetricRecord(Base):
         Index("uq_metric_records_rejected_content", "content_key", unique=True,
               sqlite_where=text("status = 'rejected'"), postgresql_where=text("status = 'rejected'")),
         Index("ix_metric_records_metric_employee_start", "metric_key", "employee_id", "period_start"),
-        Index("ix_metric_records_external", "external_system", "external_id"),
+        # Only unmapped records are ever looked up by external id (migration 0020 says why).
+        Index("ix_metric_records_unmapped_external", "external_system", "external_id",
+              sqlite_where=text("status = 'unmapped'"), postgresql_where=text("status = 'unmapped'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
