@@ -2,8 +2,8 @@
 
 Only unmapped records are ever looked up by external id: the mapping page, resolving an id, a
 person's records under an id mapped since. Accepted records carry their external id too (what the
-system sent), and indexing theirs cost every pull an insert into one of a few thousand spots per
-record, a third of a large pull's time for nothing read.
+system sent), and indexing theirs cost every stored record an insert into one of a few thousand
+spots of an index nobody reads them through.
 
 Revision ID: 0020
 Revises: 0019
