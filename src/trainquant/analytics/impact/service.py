@@ -129,7 +129,8 @@ def _kept_rows(db: Session, keys: list[str], start: datetime, end: datetime) -> 
                type_coerce(MetricRecord.value, raw))
     within = (MetricRecord.metric_key.in_(keys), MetricRecord.period_start >= start, MetricRecord.period_start < end,
               MetricRecord.period_end.is_not(None), MetricRecord.value.is_not(None))
-    rows = driver_fetchall(db, select(MetricRecord.employee_id, *columns).where(MetricRecord.status == "accepted", *within))
+    rows = driver_fetchall(db, select(MetricRecord.employee_id, *columns).where(
+        MetricRecord.status == "accepted", MetricRecord.employee_id.is_not(None), *within))  # a person's: the id is an integer
     same_id = and_(ExternalId.system == MetricRecord.external_system, ExternalId.external_id == MetricRecord.external_id)
     resolved = [(s, x) for s, x in db.execute(select(MetricRecord.external_system, MetricRecord.external_id)
                                               .join(ExternalId, same_id).where(MetricRecord.status == "unmapped").distinct())
