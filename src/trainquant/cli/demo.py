@@ -16,10 +16,10 @@ from trainquant.clock import SystemClock
 from trainquant.errors import DomainError
 
 if TYPE_CHECKING:
-    from trainquant.simulate.attendance import CheckinStream
+    from trainquant.simulate.checkin_stream import CheckinStream
     from trainquant.simulate.school import SimulatedSchool
     from trainquant.simulate.systems.process import SystemProcess
-    from trainquant.simulate.training import TrainingYear
+    from trainquant.simulate.training_year import TrainingYear
 
 SeedOption = Annotated[int, typer.Option(help="random seed of the simulated school; the same seed gives the same school")]
 

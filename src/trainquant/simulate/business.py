@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from trainquant.simulate.attendance import MEASURED_SINCE_DAYS, CheckinStream
+from trainquant.simulate.checkin_stream import CheckinStream
 from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.training import TrainingYear
+from trainquant.simulate.training import MEASURED_SINCE_DAYS
+from trainquant.simulate.training_year import TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKS = 52

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from trainquant.org.models import Employee, Site, Venue
 from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.training import ACTOR, EnrolmentSpec, TrainingYear
+from trainquant.simulate.training import ACTOR
+from trainquant.simulate.training_year import EnrolmentSpec, TrainingYear
 from trainquant.training import rules
 from trainquant.training.assessments.service import scale_of
 from trainquant.training.models import (

@@ -8,7 +8,6 @@ rate), and the scores generated are kept as ground truth beside the data (``Trai
 from __future__ import annotations
 
 import random
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +16,16 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from trainquant.simulate.school import SimulatedSchool, department_of
+from trainquant.simulate.training_catalogue import ONBOARDING_RULE, PLANS, Plan
+from trainquant.simulate.training_year import (
+    AssessmentSpec,
+    CostSpec,
+    EnrolmentSpec,
+    EventSpec,
+    SessionSpec,
+    TrainingTruth,
+    TrainingYear,
+)
 
 # The school began to measure its training this many days before today: the case's "before" and "after".
 MEASURED_SINCE_DAYS = 182
@@ -29,206 +38,6 @@ ONBOARDING_EVERY_DAYS = 28
 RAW_RATERS = ("教学总监", "教研组长", "资深教师")
 REJECT_REASONS = ("教学排课冲突，本期无法参加", "已参加过同类培训，名额优先留给其他同事", "部门人手紧张，请报下一期", "岗位与课程方向不匹配")
 CANCEL_REASONS = ("个人事假", "临时排课冲突", "身体不适")
-
-
-# ---------------------------------------------------------------- what is generated
-
-
-@dataclass(frozen=True)
-class ProgramSpec:
-    code: str
-    title: str
-    title_en: str
-    kind: str  # offline | online | blended
-    level: str
-    target_kinds: tuple[str, ...]
-    tags: tuple[str, ...]
-    trainer: str
-    planned_hours: float
-    eligibility: dict = field(default_factory=dict)
-    requires_approval: bool = True
-    description: str = ""
-    aims: tuple[str, ...] = ()  # the business metrics it sets out to move
-
-
-@dataclass(frozen=True)
-class MandatoryRuleSpec:
-    code: str
-    program_code: str
-    name: str
-    condition: dict
-    due_days: int
-
-
-@dataclass(frozen=True)
-class SessionSpec:
-    code: str
-    program_code: str
-    sequence: int
-    starts_at: datetime  # UTC
-    ends_at: datetime
-    site: str | None
-    venue: str | None
-    online: bool
-    trainer: str
-    capacity: int
-    checkin_methods: tuple[str, ...]
-    status: str  # scheduled | completed
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    from_status: str | None
-    to_status: str
-    at: datetime
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class EnrolmentSpec:
-    session_code: str
-    employee_no: str
-    status: str
-    source: str
-    created_at: datetime
-    events: tuple[EventSpec, ...]
-    reason: str | None = None
-    due_date: date | None = None
-    mandatory_rule: str | None = None
-
-
-@dataclass(frozen=True)
-class AssessmentSpec:
-    employee_no: str
-    kind: str
-    program_code: str
-    session_code: str
-    assessed_on: date
-    score: float | None = None  # single-rater score; None for rated, pass/fail and error-rate kinds
-    ratings: tuple[tuple[str, float], ...] = ()
-    passed: bool | None = None
-    errors: int | None = None
-    operations: int | None = None
-    rater: str | None = None
-
-    @property
-    def value(self) -> float | None:
-        """The score as the platform stores it: raters averaged to the hundredth, or errors/operations."""
-        if self.ratings:
-            total = sum((Decimal(str(s)) for _, s in self.ratings), Decimal(0))
-            return float((total / len(self.ratings)).quantize(Decimal("0.01")))
-        if self.errors is not None and self.operations:
-            return float((Decimal(self.errors) / Decimal(self.operations)).quantize(Decimal("0.000001")))
-        return self.score
-
-
-@dataclass(frozen=True)
-class CostSpec:
-    program_code: str
-    session_code: str
-    category: str
-    amount: Decimal
-    incurred_on: date
-    note: str
-    share: Decimal = Decimal(1)  # of a cost serving several runs (design), this run's part
-
-
-@dataclass(frozen=True)
-class TrainingTruth:
-    """Per employee and assessment kind, the results generated, in date order (pass/fail as 1.0/0.0)."""
-
-    scores: dict[str, dict[str, tuple[float, ...]]]
-    skills: dict[str, float]  # the latent skill each employee's scores were drawn around
-
-    def values(self, kind: str) -> list[float]:
-        return [v for by_kind in self.scores.values() for v in by_kind.get(kind, ())]
-
-    def mean(self, kind: str) -> float:
-        return statistics.fmean(self.values(kind))
-
-
-@dataclass(frozen=True)
-class TrainingYear:
-    seed: int
-    today: date
-    first_day: date
-    last_day: date
-    programs: tuple[ProgramSpec, ...]
-    rules: tuple[MandatoryRuleSpec, ...]
-    sessions: tuple[SessionSpec, ...]
-    enrolments: tuple[EnrolmentSpec, ...]
-    assessments: tuple[AssessmentSpec, ...]
-    costs: tuple[CostSpec, ...]
-    truth: TrainingTruth
-
-    def program_of(self, session_code: str) -> str:
-        return next(s.program_code for s in self.sessions if s.code == session_code)
-
-
-# ---------------------------------------------------------------- the catalogue
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How a program runs: its sessions' pattern and who attends."""
-
-    program: ProgramSpec
-    sessions: int
-    weekdays: tuple[int, ...]  # one per run, cycled: the weekday its sessions fall on
-    start: time
-    hours: int
-    run_offsets: tuple[int, ...]  # days from today of each run's first week
-    departments: tuple[str, ...] | None  # None: every department of the target kinds
-    venue_use: str | None  # training_room | meeting_room; None: online
-    checkin: tuple[str, ...]
-    fee: tuple[int, int]
-    assessment: str | None
-    # A cost per completed session of the runs since the school measures (category, low, high, note):
-    # the sales training became scored role-play, with paid actors as customers.
-    measured_extra: tuple[str, int, int, str] | None = None
-
-
-def _p(code, title, title_en, kind, level, target, tags, trainer, hours, **kw) -> ProgramSpec:
-    eligibility = kw.pop("eligibility", {"department_kinds": list(target)})
-    return ProgramSpec(code, title, title_en, kind, level, tuple(target), tuple(tags), trainer, hours, eligibility, **kw)
-
-
-PLANS: tuple[_Plan, ...] = (
-    _Plan(_p("SIM-ONB", "新教师入职培训", "New-teacher onboarding", "offline", "onboarding", ["teaching"], ["onboarding"],
-             "教学部教研中心", 6.0, requires_approval=False,
-             eligibility={"department_kinds": ["teaching"], "tags_any": ["new-teacher"]},
-             description="新教师入职必修：教学规范、课堂流程与试讲。"),
-          3, (1, 2), time(14), 2, (), None, "training_room", ("face",), (800, 1200), "trial_lecture"),
-    _Plan(_p("SIM-CI", "课堂互动技巧", "Classroom interaction", "offline", "foundation", ["teaching"], ["classroom-interaction"],
-             "王静（外聘讲师）", 6.0,
-             aims=("teaching.rating.overall", "teaching.rating.interaction", "teaching.retention")),
-          3, (2, 1, 2), time(14), 2, (-300, -130, 20), None, "training_room", ("face",),
-          (1800, 3000), "trial_lecture"),
-    _Plan(_p("SIM-GT", "语法教学技巧", "Grammar teaching", "offline", "foundation", ["teaching"], ["grammar-teaching"],
-             "陈立（教研组长）", 4.0), 2, (1, 2), time(14), 2, (-250, -60), ("TEACH-IELTS", "TEACH-TOEFL", "TEACH-NATIVE"),
-          "training_room", ("face",), (800, 1500), "online_test"),
-    _Plan(_p("SIM-IS", "雅思口语教学", "IELTS speaking teaching", "offline", "advanced", ["teaching"], ["ielts-speaking"],
-             "Daniel Hughes（外聘考官）", 6.0), 3, (2, 1, 2), time(14), 2, (-200, -45, 30), ("TEACH-IELTS", "TEACH-NATIVE"),
-          "training_room", ("face",), (2000, 3000), "ielts"),
-    _Plan(_p("SIM-FC", "外教沟通", "Working with foreign teachers", "blended", "foundation", ["teaching"], ["communication"],
-             "刘洋（外教主管）", 4.0), 2, (1, 2), time(14), 2, (-170, 25), None, "training_room", ("face",),
-          (800, 1500), "communication"),
-    _Plan(_p("SIM-SS", "话术模拟训练", "Sales-script simulation", "offline", "foundation", ["marketing"], ["sales-script"],
-             "赵敏（销售培训师）", 6.0, aims=("crm.conversion_rate", "crm.order_amount")), 3, (5, 2, 6, 2), time(10), 2, (-320, -150, -70, 15), None, "meeting_room", ("geo",),
-          (1500, 2500), "script_simulation", ("trainer_fee", 4000, 6000, "情景陪练（角色扮演）")),
-    _Plan(_p("SIM-CA", "案例分析", "Case analysis", "offline", "advanced", ["marketing"], ["case-analysis"],
-             "孙浩（市场总监）", 4.0, aims=("crm.order_amount",)), 2, (6, 1, 5), time(10), 2, (-280, -95, 35), None, "meeting_room", ("geo",),
-          (800, 1800), "case_analysis"),
-    _Plan(_p("SIM-PO", "流程优化", "Process optimisation", "online", "foundation", ["admin"], ["process-optimisation"],
-             "周倩（运营顾问）", 4.0, aims=("oa.minutes_per_operation", "oa.error_rate", "oa.operating_cost")), 2, (3, 1, 3), time(10), 2, (-230, -75, 10), None, None, ("qr",),
-          (800, 1600), "error_rate"),
-    _Plan(_p("SIM-OA", "办公系统操作", "Office systems", "offline", "foundation", ["admin"], ["office-systems"],
-             "行政部信息化小组", 4.0), 2, (3, 4), time(10), 2, (-190, 40), None, "training_room", ("fingerprint", "qr"),
-          (800, 1200), "error_rate"),
-)
-
-ONBOARDING_RULE = MandatoryRuleSpec("SIM-ONB-NEW", "SIM-ONB", "新教师30天内完成入职培训",
-                                    {"department_kinds": ["teaching"], "tags_any": ["new-teacher"]}, 30)
 
 
 # ---------------------------------------------------------------- the generator
@@ -261,7 +70,7 @@ class _Ref(TypedDict):
 
 @dataclass
 class _Run:
-    plan: _Plan
+    plan: Plan
     index: int
     sessions: list[SessionSpec]
     participants: list[str] = field(default_factory=list)
@@ -289,7 +98,7 @@ class _Builder:
 
     # -- runs and sessions
 
-    def run_dates(self, plan: _Plan) -> list[date]:
+    def run_dates(self, plan: Plan) -> list[date]:
         days: Sequence[int]
         if plan.program.code == "SIM-ONB":
             days = range(-PAST_DAYS + 7, FUTURE_DAYS - 7 * plan.sessions + 1, ONBOARDING_EVERY_DAYS)
@@ -298,7 +107,7 @@ class _Builder:
         rng = self.rng("dates", plan.program.code)
         return [self.today + timedelta(days=d + rng.randint(0, 6)) for d in days]
 
-    def make_run(self, plan: _Plan, index: int, first: date) -> _Run:
+    def make_run(self, plan: Plan, index: int, first: date) -> _Run:
         rng = self.rng("run", plan.program.code, index)
         weekday = plan.weekdays[index % len(plan.weekdays)]
         start = plan.start if weekday < 5 or plan.start.hour < 12 else time(10)
@@ -322,7 +131,7 @@ class _Builder:
             ))
         return _Run(plan, index, sessions)
 
-    def pool(self, plan: _Plan) -> list[str]:
+    def pool(self, plan: Plan) -> list[str]:
         kinds = set(plan.program.target_kinds)
         return [
             e.employee_no for e in self.school.employees

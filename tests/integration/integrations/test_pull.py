@@ -18,7 +18,8 @@ from trainquant.integrations.pull.models import PullSource, SyncRun
 from trainquant.integrations.pull.schemas import PullIn
 from trainquant.org.models import ExternalId
 from trainquant.simulate.systems.process import start_process
-from trainquant.simulate.systems.server import SystemConfig, start_in_thread
+from trainquant.simulate.systems.running import start_in_thread
+from trainquant.simulate.systems.server import SystemConfig
 
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 ITEMS_PATH = {"page": "$.data", "offset": "$.items", "cursor": "$.results", "link": "$"}

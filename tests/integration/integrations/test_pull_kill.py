@@ -27,7 +27,8 @@ from trainquant.integrations.pull import service
 from trainquant.integrations.pull.models import SyncRun
 from trainquant.integrations.pull.schemas import PullIn
 from trainquant.org.models import Department, Employee, ExternalId
-from trainquant.simulate.systems.server import SystemConfig, start_in_thread
+from trainquant.simulate.systems.running import start_in_thread
+from trainquant.simulate.systems.server import SystemConfig
 
 CLI = str(Path(sys.executable).with_name("trainquant"))
 ITEMS = 200  # five pages of 40, two records each

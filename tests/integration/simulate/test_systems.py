@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from trainquant.simulate.systems.process import start_process
-from trainquant.simulate.systems.server import CRASH_EXIT_CODE, RunningSystem, SystemConfig, start_in_thread
+from trainquant.simulate.systems.running import RunningSystem, start_in_thread
+from trainquant.simulate.systems.server import CRASH_EXIT_CODE, SystemConfig
 
 SHANGHAI = timezone(timedelta(hours=8))
 PATH = "/api/v1/deals"

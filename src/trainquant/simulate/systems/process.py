@@ -10,7 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from trainquant.simulate.systems.server import Stoppable, SystemConfig
+from trainquant.simulate.systems.running import Stoppable
+from trainquant.simulate.systems.server import SystemConfig
 
 
 class SystemProcess(Stoppable):
