@@ -183,13 +183,14 @@ def _case(db, settings, clock, since: date | None, months: int) -> tuple[case.Ca
     table = case.case_table(db, since=since, today=today, zone=settings.default_timezone, design=design, factors=factors, now=now,
                             months=months, bands=bands)
     version = impact.facts_version(db)
+    pools: dict[tuple, impact.Pool] = {}  # each program's pool read once for the page
     sections = []
     for kind, metrics in exemplar.KIND_METRICS.items():
         rows = []
         for program in db.scalars(select(Program).order_by(Program.code)):
             if program.target_kinds and kind not in program.target_kinds:
                 continue  # a program for everyone is looked at under every kind, and shows where it has data
-            effects = [impact.cached_effect(db, program.code, m, design=design, now=now, version=version) for m in metrics]
+            effects = [impact.cached_effect(db, program.code, m, design=design, now=now, version=version, pools=pools) for m in metrics]
             effects = [e for e in effects if e.sample.trained]
             if effects:
                 rows.append({"program": program, "effects": effects, "roi": roi.program_roi(db, program.code, design=design, factors=factors, now=now, bands=bands)})

@@ -112,3 +112,18 @@ def test_the_effect_api(client, db, school):
     assert body["naive"]["change"] > body["isolated"]["effect"]
     bad = client.get("/api/v1/reports/programs/INTERACT/effects/teaching.rating.interaction?pre_days=1", headers={"Authorization": f"Bearer {key}"})
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_callers_pools_read_the_programs_people_once_for_all_its_metrics(db, school):
+    from trainquant.analytics.impact import service
+
+    design = design_for("Asia/Shanghai", pre_days=28, post_days=28)
+    version = ("pools", object())  # a version no other test has: the effects cache cannot answer
+    pools: dict = {}
+    shared = [service.cached_effect(db, "INTERACT", m, design=design, now=NOW, version=version, pools=pools)
+              for m in ("teaching.rating.interaction", "teaching.rating.overall")]
+    assert list(pools) == [("INTERACT", NOW, None)]
+    pool = pools[("INTERACT", NOW, None)]
+    assert len(pool.trained) == 27 and set(pool.trained) <= set(pool.people)  # three cohorts of 9
+    alone = program_effect(db, "INTERACT", "teaching.rating.interaction", design=design, now=NOW)
+    assert shared[0].sample == alone.sample and shared[0].estimate == alone.estimate

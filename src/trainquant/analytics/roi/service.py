@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainquant.analytics.impact import rules as impact_rules
-from trainquant.analytics.impact.service import Cohort, EffectReport, cached_effect, facts_version, load_cells
+from trainquant.analytics.impact.service import Cohort, EffectReport, Pool, cached_effect, facts_version, load_cells
 from trainquant.analytics.roi import rules
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.errors import Invalid
@@ -137,7 +137,9 @@ def program_roi(db: Session, code: str, *, design: impact_rules.Design, factors:
     program = get_program(db, code)
     costs = _costs(db, program, cohort)
     version = facts_version(db)
-    reports = {m: cached_effect(db, code, m, design=design, now=now, version=version, cohort=cohort) for m in (*MONETIZED, *SHOWN)}
+    pools: dict[tuple, Pool] = {}
+    reports = {m: cached_effect(db, code, m, design=design, now=now, version=version, cohort=cohort, pools=pools)
+               for m in (*MONETIZED, *SHOWN)}
     measured = Decimal(design.post * design.period_days) / 7
     periods = rules.horizon(factors["benefit_weeks"].value, measured_weeks=measured, period_days=design.period_days)
     effects: list[rules.Effect] = []
