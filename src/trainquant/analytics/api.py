@@ -130,6 +130,7 @@ def effect_json(rep: impact.EffectReport) -> dict:
         "pretrend": None if p is None else {"p_value": _round(p.p_value), "leads": [
             {"rel": lead.rel, "coefficient": _round(lead.coefficient), "se": _round(lead.se)} for lead in p.leads]},
         "finding": {"status": rep.finding.status, "reasons": list(rep.finding.reasons), "improved": rep.finding.improved},
+        "overlaps": [{"program_code": o.program, "people": o.people} for o in rep.overlaps],
     }
 
 

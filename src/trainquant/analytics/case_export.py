@@ -52,8 +52,11 @@ def _title(p) -> str:
 
 
 def _status(e: EffectReport) -> str:
-    return {"credible": _("Credible"), "inconclusive": _("Not distinguishable from zero"), "pre-trend": _("Trends differed before training"),
-            "insufficient": _("Not enough data")}.get(e.finding.status, e.finding.status)
+    status = {"credible": _("Credible"), "inconclusive": _("Not distinguishable from zero"), "pre-trend": _("Trends differed before training"),
+              "insufficient": _("Not enough data")}.get(e.finding.status, e.finding.status)
+    shared = [_("%(people)s of %(trained)s also took %(program)s meanwhile") % {"people": o.people, "trained": e.sample.trained, "program": o.program}
+              for o in e.overlaps]
+    return "; ".join([status, *shared])
 
 
 def _line(line: Line) -> list[Any]:

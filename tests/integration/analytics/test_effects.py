@@ -127,3 +127,42 @@ def test_a_callers_pools_read_the_programs_people_once_for_all_its_metrics(db, s
     assert len(pool.trained) == 27 and set(pool.trained) <= set(pool.people)  # three cohorts of 9
     alone = program_effect(db, "INTERACT", "teaching.rating.interaction", design=design, now=NOW)
     assert shared[0].sample == alone.sample and shared[0].estimate == alone.estimate
+
+
+@pytest.fixture
+def coached(db, school):
+    """Six of the first cohort also coached, a week after their session, by a program aimed at the same rating."""
+    from sqlalchemy import select
+
+    from trainquant.org.models import Employee
+
+    coach = make_program(db, code="COACH", title="一对一带教", aims=["teaching.rating.interaction"])
+    session = make_session(db, program=coach, code="COACH-1", sequence=1, starts_at=_week(COHORTS[0] + 1) + timedelta(days=1, hours=1))
+    for no in ("T00", "T04", "T08", "T12", "T16", "T20"):  # i % 4 == 0: the first cohort
+        eid = db.scalar(select(Employee.id).where(Employee.employee_no == no))
+        db.add(Enrolment(session_id=session.id, employee_id=eid, status="approved", source="hr", created_at=NOW, updated_at=NOW))
+        db.add(AttendanceRecord(session_id=session.id, employee_id=eid, attended_seconds=7200, scheduled_seconds=7200, participation=1.0,
+                                late_seconds=0, early_leave_seconds=0, away=[], flags=[], events=2, computed_at=NOW))
+    db.commit()
+
+
+def test_another_program_aimed_at_the_figure_meanwhile_is_said_beside_the_effect(client, db, school, coached):
+    from tests.conftest import login, make_user
+    from trainquant.analytics.impact.rules import Overlap
+
+    design = design_for("Asia/Shanghai", pre_days=28, post_days=28)
+    report = program_effect(db, "INTERACT", "teaching.rating.interaction", design=design, now=NOW)
+    assert report.overlaps == (Overlap("COACH", 6),)
+    assert report.finding.status == rules.CREDIBLE and "concurrent-training" in report.finding.reasons  # 6 of 27 >= 20%
+    assert program_effect(db, "INTERACT", "teaching.rating.overall", design=design, now=NOW).overlaps == ()  # not what COACH aims at
+    key = make_api_key(db, scopes=["reports:read"], name="reader")
+    make_user(db, username="hr1", role="hr")
+    db.commit()
+    body = client.get("/api/v1/reports/programs/INTERACT/effects/teaching.rating.interaction?pre_days=28&post_days=28",
+                      headers={"Authorization": f"Bearer {key}"}).json()
+    assert body["overlaps"] == [{"program_code": "COACH", "people": 6}] and "concurrent-training" in body["finding"]["reasons"]
+    login(client, "hr1")
+    zh = client.get("/reports/programs/INTERACT/effects?pre_days=28&post_days=28")
+    assert zh.status_code == 200 and "27 名受训者中 6 名同期还参加了 COACH" in zh.text, zh.text
+    en = client.get("/reports/programs/INTERACT/effects?pre_days=28&post_days=28&lang=en")
+    assert "6 of 27 also took COACH meanwhile" in en.text

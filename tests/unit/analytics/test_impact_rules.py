@@ -15,12 +15,14 @@ from trainquant.analytics.impact.rules import (
     Cell,
     Design,
     Estimate,
+    Overlap,
     PreTrend,
     accumulate,
     cells_from,
     counterfactual,
     finding,
     naive,
+    overlaps,
     period_of,
     period_start,
     sample,
@@ -195,3 +197,56 @@ def test_person_naive_pools_each_persons_windows():
     assert set(got) == {1, 2}  # 3 has no weeks before
     assert abs(got[1][0] - 0.1) < 1e-12 and abs(got[1][1] - 0.18) < 1e-12
     assert got[2] == (4.0, 6.0)
+
+
+# ---------------------------------------------------------------- another program aimed at the figure meanwhile
+
+
+def test_another_program_inside_the_window_is_counted_and_outside_it_is_not():
+    s = _enough()  # six trained in period 10; the window runs from period 6 to period 14
+    trained = {u: (trained_in(10) if u < 6 else None) for u in range(12)}
+    others = {"B": {0: trained_in(6), 1: trained_in(14), 2: trained_in(5), 3: trained_in(15), 7: trained_in(10)},
+              "A": {4: trained_in(9)}, "C": {2: trained_in(30)}}
+    # 0 and 1 at the window's edges count, 2 and 3 just outside do not, 7 was never trained in this program.
+    assert overlaps(s, trained, others, D) == (Overlap("B", 2), Overlap("A", 1))
+
+
+def test_the_finding_says_so_from_the_shared_share_on_without_changing_its_status():
+    s = _enough()  # six trained
+    clear = Estimate(0.5, 0.1, "did2s")
+    assert finding(s, D, clear, PreTrend((), 0.6), higher_is_better=True, overlap=(Overlap("B", 1),)).reasons == ()  # 1 of 6 < 20%
+    f = finding(s, D, clear, PreTrend((), 0.6), higher_is_better=True, overlap=(Overlap("A", 1), Overlap("B", 2)))  # 2 of 6
+    assert f.status == CREDIBLE and f.reasons == ("concurrent-training",)
+    assert finding(s, D, Estimate(2.0, 0.1, "did2s"), PreTrend((), 0.001), higher_is_better=True,
+                   overlap=(Overlap("B", 6),)).reasons == ("leads-differ", "concurrent-training")
+    anyone = Design(max_overlap=0.0)
+    assert finding(s, anyone, clear, PreTrend((), 0.6), higher_is_better=True, overlap=(Overlap("B", 1),)).reasons == ("concurrent-training",)
+    assert finding(s, anyone, clear, PreTrend((), 0.6), higher_is_better=True).reasons == ()
+    assert Design(max_overlap=1.5).problem() is not None
+
+
+@given(st.lists(st.tuples(st.integers(0, 29), st.integers(2, 40)), max_size=30, unique_by=lambda t: t[0]),
+       st.dictionaries(st.sampled_from("ABC"), st.dictionaries(st.integers(0, 39), st.integers(-5, 60), max_size=25), max_size=3))
+def test_overlaps_match_a_count_by_days(own, others_raw):
+    """Against a count on whole days since period 0's Monday (no period arithmetic of the module's)."""
+    trained = {u: trained_in(p) for u, p in own}
+    candidates = {**dict.fromkeys(range(40)), **trained}
+    cells = [Cell(u, p, 1.0, 1.0) for u in range(40) for p in range(0, 50)]
+    s = sample(cells, candidates, D)
+    others = {code: {u: trained_in(p) for u, p in people.items()} for code, people in others_raw.items()}
+    got = {o.program: o.people for o in overlaps(s, candidates, others, D)}
+    counted = {r.unit for r in s.rows if r.rel is not None}
+    origin = D.origin
+    want = {}
+    for code, people in others.items():
+        n = 0
+        for u in counted:
+            if u not in people:
+                continue
+            mine = (trained[u] - origin).days // 7
+            theirs = (people[u] - origin).days // 7
+            if mine - 4 <= theirs <= mine + 4:  # 30 days = 4 weeks on either side
+                n += 1
+        if n:
+            want[code] = n
+    assert got == want

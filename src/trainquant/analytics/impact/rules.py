@@ -45,6 +45,9 @@ class Design:
     min_comparison: int = 5  # people untreated at some period in which a trained person is treated
     alpha: float = 0.05  # the pre-trend test's level
     leads: int = 4  # pre-training periods tested one by one for diverging trends
+    # The share of the trained who also took another program aimed at the metric inside their own
+    # window, from which the finding says the effect may be partly that program's.
+    max_overlap: float = 0.2
     origin: datetime = datetime(2000, 1, 3, tzinfo=SHANGHAI)  # period 0 starts here
 
     @property
@@ -62,6 +65,8 @@ class Design:
             return "pre_days and post_days are at least one period and at most 730"
         if self.min_trained < 2 or self.min_comparison < 2:
             return "min_trained and min_comparison are at least 2"
+        if not 0 <= self.max_overlap <= 1:
+            return "max_overlap is a share, between 0 and 1"
         return None
 
 
@@ -232,9 +237,36 @@ class Finding:
     improved: bool | None = None  # the effect in the metric's better direction (None: not claimed)
 
 
-def finding(s: Sample, design: Design, estimate: Estimate | None, pretrend: PreTrend | None, *, higher_is_better: bool) -> Finding:
+@dataclass(frozen=True)
+class Overlap:
+    """How many of the trained (those with cells before and after) also took ``program``, another
+    program aimed at the same metric, inside their own window: from ``pre`` periods before their
+    training to ``post`` after it. Their change may be partly that program's; neither estimate
+    separates the two."""
+
+    program: str
+    people: int
+
+
+def overlaps(s: Sample, trained_at: Mapping[int, datetime | None], others: Mapping[str, Mapping[int, datetime]],
+             design: Design) -> tuple[Overlap, ...]:
+    """Per other program with anyone in common inside the window, most people first."""
+    own = {r.unit for r in s.rows if r.rel is not None}
+    periods = {u: period_of(at, design) for u, at in trained_at.items() if at is not None and u in own}
+    out = []
+    for code, theirs in others.items():
+        n = sum(1 for u, tp in periods.items() if u in theirs and tp - design.pre <= period_of(theirs[u], design) <= tp + design.post)
+        if n:
+            out.append(Overlap(code, n))
+    return tuple(sorted(out, key=lambda o: (-o.people, o.program)))
+
+
+def finding(s: Sample, design: Design, estimate: Estimate | None, pretrend: PreTrend | None, *, higher_is_better: bool,
+            overlap: Sequence[Overlap] = ()) -> Finding:
     """What the figures may claim. No number when the data cannot carry one; otherwise the number with
-    the weakest status that applies (a pre-trend outranks an interval that excludes zero)."""
+    the weakest status that applies (a pre-trend outranks an interval that excludes zero). Another
+    program taken by ``max_overlap`` of the trained or more inside their window is said (a reason), not
+    a status: the figure is still what the data show, for the two programs together."""
     reasons = []
     if s.trained < design.min_trained:
         reasons.append("too-few-trained")
@@ -245,10 +277,13 @@ def finding(s: Sample, design: Design, estimate: Estimate | None, pretrend: PreT
     if reasons:
         return Finding(INSUFFICIENT, tuple(reasons))
     assert estimate is not None
+    # Each overlap names at least one person, so a share of 0 flags any.
+    concurrent = ("concurrent-training",) if any(o.people >= design.max_overlap * s.trained for o in overlap) else ()
     if pretrend is None:
         reasons.append("pre-trend-untested")
     elif pretrend.p_value < design.alpha:
-        return Finding(PRE_TREND, ("leads-differ",))
+        return Finding(PRE_TREND, ("leads-differ", *concurrent))
+    reasons.extend(concurrent)
     if estimate.low <= 0 <= estimate.high:
         return Finding(INCONCLUSIVE, (*reasons, "interval-covers-zero"))
     return Finding(CREDIBLE, tuple(reasons), improved=(estimate.effect > 0) == higher_is_better)

@@ -44,6 +44,7 @@ class EffectReport:
     finding: rules.Finding
     counterfactual: float | None
     skipped_records: int  # records spanning more than one period: not split across periods
+    overlaps: tuple[rules.Overlap, ...] = ()  # other programs aimed at the metric, taken by the trained inside their window
 
     @property
     def relative(self) -> float | None:
@@ -294,11 +295,20 @@ def program_effect(db: Session, code: str, metric: str, *, design: rules.Design,
                    cohort: Cohort | None = None, pool: Pool | None = None) -> EffectReport:
     d = definition(metric)
     program = get_program(db, code)
+    pool = pool if pool is not None else program_pool(db, program.id, now, cohort)
     s, skipped = program_sample(db, program.id, d, design=design, now=now, cohort=cohort, pool=pool)
+    overlap = rules.overlaps(s, pool.trained, aimed_elsewhere(db, program, d.key, now), design) if s.trained else ()
     frame = estimate.frame(s)
     est = estimate.did2s(s, frame) if s.trained and s.comparison else None
     pre = estimate.pretrend(s, design, frame) if est is not None else None
-    finding = rules.finding(s, design, est, pre, higher_is_better=d.better == metric_rules.HIGHER)
+    finding = rules.finding(s, design, est, pre, higher_is_better=d.better == metric_rules.HIGHER, overlap=overlap)
     shown = est if finding.status != rules.INSUFFICIENT else None
     return EffectReport(program, d, design, s, rules.naive(s, design), shown, pre if shown else None, finding,
-                        rules.counterfactual(s, shown) if shown else None, skipped)
+                        rules.counterfactual(s, shown) if shown else None, skipped, overlap)
+
+
+def aimed_elsewhere(db: Session, program: Program, metric: str, now: datetime) -> dict[str, dict[int, datetime]]:
+    """The trained of every other program whose aims name ``metric``, by its code (``trained_dates``)."""
+    others = [(pid, code) for pid, code, aims in db.execute(select(Program.id, Program.code, Program.aims).where(Program.id != program.id))
+              if metric in (aims or ())]
+    return {code: trained_dates(db, pid, now) for pid, code in sorted(others, key=lambda o: o[1])}

@@ -84,7 +84,7 @@ def _costs(db: Session, program: Program, cohort: Cohort | None = None) -> rules
     the program's held sessions."""
     held = select(TrainingSession.id, TrainingSession.starts_at).where(TrainingSession.program_id == program.id,
                                                                       TrainingSession.status != "cancelled")
-    sessions: dict[int, datetime] = dict(db.execute(held).tuples().all())
+    sessions: dict[int, datetime] = dict(db.execute(held).all())
     if cohort is not None:
         sessions = {sid: at for sid, at in sessions.items() if cohort[0] <= at < cohort[1]}
         total = db.scalar(select(func.count()).select_from(held.subquery())) or 0
