@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_effect_coverage.py [--trials 200] [--people 120]
 
-Each trial is a staggered panel (``simulate/panels.py``): 120 people over 26 weeks, cohorts trained
+Each trial is a staggered panel (``simulate/business/panels.py``): 120 people over 26 weeks, cohorts trained
 every third week, a third never trained, a common trend, a holiday season that lifts everyone, and an
 effect that grows week by week after training (half the trials weigh their cells as rates do). It
 prints, side by side:
@@ -28,7 +28,7 @@ from rich.progress import track
 
 from trainquant.analytics.impact import estimate
 from trainquant.analytics.impact.rules import Design, naive, sample
-from trainquant.simulate.panels import staggered
+from trainquant.simulate.business.panels import staggered
 
 
 def main() -> None:

@@ -31,16 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_attendance import _free_port, _serve
-from trainquant.simulate.platform_day import PlatformDay, platform_days
-from trainquant.simulate.school import generate
+from trainquant.simulate.attendance.platform_day import PlatformDay, platform_days
+from trainquant.simulate.institution.school import generate
 
 
 def _seed(url: str, seed: int) -> tuple[tuple[PlatformDay, ...], str]:
     from trainquant.auth.service import create_api_key
     from trainquant.db import make_engine, make_sessionmaker, unit_of_work
     from trainquant.migrate import upgrade
+    from trainquant.simulate.attendance.load_platform_day import PlatformDayLoad, write_sessions
     from trainquant.simulate.load import load_school
-    from trainquant.simulate.load_platform_day import PlatformDayLoad, write_sessions
 
     now = datetime.now(UTC)
     school = generate(seed, today=now.date())

@@ -35,12 +35,12 @@ def seed(url: str) -> dict[str, str]:
     from trainquant.indicators.models import Indicator
     from trainquant.migrate import upgrade
     from trainquant.org.models import Employee, WeeklySlot
-    from trainquant.simulate.attendance import generate_checkins
+    from trainquant.simulate.attendance.generate import generate_checkins
+    from trainquant.simulate.attendance.load import load_attendance
+    from trainquant.simulate.institution.school import generate
     from trainquant.simulate.load import load_school
-    from trainquant.simulate.load_attendance import load_attendance
-    from trainquant.simulate.load_training import load_training
-    from trainquant.simulate.school import generate
-    from trainquant.simulate.training import generate_training
+    from trainquant.simulate.training.generate import generate_training
+    from trainquant.simulate.training.load import load_training
     from trainquant.training.models import Program, TrainingSession
 
     engine = make_engine(Settings(env="test"), url=url)

@@ -16,10 +16,10 @@ from trainquant.clock import SystemClock
 from trainquant.errors import DomainError
 
 if TYPE_CHECKING:
-    from trainquant.simulate.checkin_stream import CheckinStream
-    from trainquant.simulate.school import SimulatedSchool
+    from trainquant.simulate.attendance.stream import CheckinStream
+    from trainquant.simulate.institution.school import SimulatedSchool
     from trainquant.simulate.systems.process import SystemProcess
-    from trainquant.simulate.training_year import TrainingYear
+    from trainquant.simulate.training.spec import TrainingYear
 
 SeedOption = Annotated[int, typer.Option(help="random seed of the simulated school; the same seed gives the same school")]
 
@@ -55,8 +55,8 @@ def _logins_table(school, db) -> Table:
 
 def _load(seed: int) -> list[SystemProcess]:
     from trainquant.db import unit_of_work
+    from trainquant.simulate.institution.school import generate
     from trainquant.simulate.load import STEPS, is_loaded, load_school
-    from trainquant.simulate.school import generate
 
     with common.progress(width=28) as progress:
         task = progress.add_task("generating the school", total=len(STEPS) + 1)
@@ -92,8 +92,8 @@ def _load(seed: int) -> list[SystemProcess]:
 def _load_business(school: SimulatedSchool, year: TrainingYear, stream: CheckinStream) -> list[SystemProcess]:
     """The teaching platform, the CRM and the OA system with a year of data, started and connected both
     ways; their records pulled now (a later start pulls only what is new)."""
-    from trainquant.simulate import load_business
-    from trainquant.simulate.business import generate_business
+    from trainquant.simulate.business import load as load_business
+    from trainquant.simulate.business.generate import generate_business
 
     s = common.settings()
     business = generate_business(school, year, stream)
@@ -125,8 +125,8 @@ def _load_training(school: SimulatedSchool) -> TrainingYear:
     from decimal import Decimal
 
     from trainquant.db import unit_of_work
-    from trainquant.simulate.load_training import load_training
-    from trainquant.simulate.training import generate_training
+    from trainquant.simulate.training.generate import generate_training
+    from trainquant.simulate.training.load import load_training
 
     year = generate_training(school)
     with unit_of_work(common.sessions()) as db:
@@ -149,8 +149,8 @@ def _load_training(school: SimulatedSchool) -> TrainingYear:
 def _load_attendance(school, year) -> CheckinStream:
     """The year's check-ins through the ingestion path, then figures, proxy cases and alerts; loading again adds nothing."""
     from trainquant.db import unit_of_work
-    from trainquant.simulate.attendance import generate_checkins
-    from trainquant.simulate.load_attendance import load_attendance
+    from trainquant.simulate.attendance.generate import generate_checkins
+    from trainquant.simulate.attendance.load import load_attendance
 
     stream = generate_checkins(school, year)
     s = common.settings()
@@ -173,8 +173,8 @@ def _load_attendance(school, year) -> CheckinStream:
 def _load_platform_days(school: SimulatedSchool, year: TrainingYear) -> None:
     """Whole-day WeCom, DingTalk and Feishu exports through the platform import; loading again adds nothing."""
     from trainquant.db import unit_of_work
-    from trainquant.simulate.load_platform_day import load_platform_days
-    from trainquant.simulate.platform_day import platform_days
+    from trainquant.simulate.attendance.load_platform_day import load_platform_days
+    from trainquant.simulate.attendance.platform_day import platform_days
 
     busy = {s.starts_at.astimezone(ZoneInfo(common.settings().default_timezone)).date() for s in year.sessions}
     days = platform_days(school, busy)
@@ -236,8 +236,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="folder for the xlsx files")] = Path("var/simulated"),
     ) -> None:
         """Write the simulated school's employees and timetables as xlsx files, to try the import pages with."""
-        from trainquant.simulate.export import write_files
-        from trainquant.simulate.school import generate
+        from trainquant.simulate.institution.export import write_files
+        from trainquant.simulate.institution.school import generate
 
         school = generate(seed, today=_today())
         for kind, (path, rows) in write_files(school, out).items():

@@ -20,7 +20,7 @@ from trainquant.org.upsert import (
     upsert_employees,
     upsert_timetable,
 )
-from trainquant.simulate.school import SimulatedSchool
+from trainquant.simulate.institution.school import SimulatedSchool
 
 STEPS = ("departments", "sites", "employees", "timetable", "growth notes", "users")
 

@@ -42,12 +42,12 @@ def cli_database(scratch_database, monkeypatch):
 
 def _load_school(url: str) -> str:
     from trainquant.auth.service import create_api_key
-    from trainquant.simulate.attendance import generate_checkins
+    from trainquant.simulate.attendance.generate import generate_checkins
+    from trainquant.simulate.attendance.load import load_attendance
+    from trainquant.simulate.institution.school import generate
     from trainquant.simulate.load import load_school
-    from trainquant.simulate.load_attendance import load_attendance
-    from trainquant.simulate.load_training import load_training
-    from trainquant.simulate.school import generate
-    from trainquant.simulate.training import generate_training
+    from trainquant.simulate.training.generate import generate_training
+    from trainquant.simulate.training.load import load_training
 
     settings = Settings(env="test")
     engine = make_engine(settings, url=url)

@@ -20,8 +20,8 @@ from trainquant.org.models import (
     WeeklySlot,
 )
 from trainquant.org.rules import Slot, weekly_hours
+from trainquant.simulate.institution.school import generate
 from trainquant.simulate.load import is_loaded, load_school
-from trainquant.simulate.school import generate
 
 TODAY = NOW.date()
 

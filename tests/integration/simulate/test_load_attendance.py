@@ -15,12 +15,12 @@ from trainquant.attendance.models import (
     ProxyCase,
 )
 from trainquant.org.models import Employee
-from trainquant.simulate.attendance import MEASURED_SINCE_DAYS, generate_checkins
+from trainquant.simulate.attendance.generate import MEASURED_SINCE_DAYS, generate_checkins
+from trainquant.simulate.attendance.load import load_attendance
+from trainquant.simulate.institution.school import generate
 from trainquant.simulate.load import load_school
-from trainquant.simulate.load_attendance import load_attendance
-from trainquant.simulate.load_training import load_training
-from trainquant.simulate.school import generate
-from trainquant.simulate.training import generate_training
+from trainquant.simulate.training.generate import generate_training
+from trainquant.simulate.training.load import load_training
 from trainquant.training.models import TrainingSession
 
 TODAY = NOW.date()

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
+from trainquant.simulate.institution.school import generate
 from trainquant.simulate.load import load_school
-from trainquant.simulate.load_training import load_training
-from trainquant.simulate.school import generate
-from trainquant.simulate.training import ACTOR, generate_training
+from trainquant.simulate.training.generate import ACTOR, generate_training
+from trainquant.simulate.training.load import load_training
 from trainquant.training.models import (
     Assessment,
     CostItem,

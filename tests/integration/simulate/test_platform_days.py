@@ -10,10 +10,10 @@ from sqlalchemy import select
 from tests.conftest import NOW
 from trainquant.attendance.models import AttendanceRecord, CheckinEvent, ProxyCase
 from trainquant.org.models import Employee
+from trainquant.simulate.attendance.load_platform_day import load_platform_days
+from trainquant.simulate.attendance.platform_day import platform_days
+from trainquant.simulate.institution.school import generate
 from trainquant.simulate.load import load_school
-from trainquant.simulate.load_platform_day import load_platform_days
-from trainquant.simulate.platform_day import platform_days
-from trainquant.simulate.school import generate
 from trainquant.training.models import TrainingSession
 
 TERM = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # a Monday in term: the days before it have classes

@@ -1,4 +1,4 @@
-"""The estimators against constructed panels whose planted effect is known (``simulate/panels.py``).
+"""The estimators against constructed panels whose planted effect is known (``simulate/business/panels.py``).
 
 The full 200-trial coverage run is ``bench/bench_effect_coverage.py``; these are fewer, fixed seeds.
 """
@@ -15,7 +15,7 @@ from differences import ATTgt
 
 from trainquant.analytics.impact import estimate
 from trainquant.analytics.impact.rules import Cell, Design, period_start, sample
-from trainquant.simulate.panels import staggered
+from trainquant.simulate.business.panels import staggered
 
 # differences 0.3 still calls pandas with inplace=True, which pandas 3.1 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from trainquant.analytics.impact import estimate, fast
 from trainquant.analytics.impact.rules import sample
-from trainquant.simulate.panels import staggered
+from trainquant.simulate.business.panels import staggered
 
 
 def _both(seed: int, weighted: bool):

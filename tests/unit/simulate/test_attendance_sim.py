@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from trainquant.attendance.checkin.schemas import MAX_BATCH, EventIn
-from trainquant.simulate.attendance import (
+from trainquant.simulate.attendance.generate import (
     COUNT_TO_LAST_EVENT,
     CREDIT_TO_END,
     MEASURED_SINCE_DAYS,
     expected,
     generate_checkins,
 )
-from trainquant.simulate.school import generate
-from trainquant.simulate.training import generate_training
+from trainquant.simulate.institution.school import generate
+from trainquant.simulate.training.generate import generate_training
 
 TODAY = date(2026, 9, 1)
 EARLY = timedelta(hours=2)  # what ingest accepts around a session

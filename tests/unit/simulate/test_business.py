@@ -10,10 +10,10 @@ import pytest
 
 from trainquant.analytics.impact import estimate
 from trainquant.analytics.impact.rules import Cell, Design, naive, period_of, sample
-from trainquant.simulate.attendance import generate_checkins
-from trainquant.simulate.business import generate_business, peak
-from trainquant.simulate.school import generate
-from trainquant.simulate.training import generate_training
+from trainquant.simulate.attendance.generate import generate_checkins
+from trainquant.simulate.business.generate import generate_business, peak
+from trainquant.simulate.institution.school import generate
+from trainquant.simulate.training.generate import generate_training
 
 
 @pytest.fixture(scope="module")

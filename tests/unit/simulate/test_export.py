@@ -5,8 +5,8 @@ from datetime import date, datetime, time
 import openpyxl
 import pytest
 
-from trainquant.simulate.export import EMPLOYEE_HEADERS, TIMETABLE_HEADERS, write_files
-from trainquant.simulate.school import generate
+from trainquant.simulate.institution.export import EMPLOYEE_HEADERS, TIMETABLE_HEADERS, write_files
+from trainquant.simulate.institution.school import generate
 
 
 @pytest.fixture(scope="module")

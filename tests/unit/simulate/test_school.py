@@ -9,14 +9,14 @@ import pytest
 
 from trainquant.org.models import EXTERNAL_SYSTEMS
 from trainquant.org.rules import Slot, weekly_hours
-from trainquant.simulate.growth import TOPICS
-from trainquant.simulate.names import (
+from trainquant.simulate.institution.growth import TOPICS
+from trainquant.simulate.institution.names import (
     ENGLISH_FIRST,
     ENGLISH_LAST,
     is_plausible_chinese_name,
 )
-from trainquant.simulate.school import generate, term_start
-from trainquant.simulate.structure import DEPARTMENTS, SITES
+from trainquant.simulate.institution.school import generate, term_start
+from trainquant.simulate.institution.structure import DEPARTMENTS, SITES
 
 TODAY = date(2026, 9, 1)
 

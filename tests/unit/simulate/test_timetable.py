@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainquant.simulate.school import generate
-from trainquant.simulate.timetable import (
+from trainquant.simulate.institution.school import generate
+from trainquant.simulate.institution.timetable import (
     LINES,
     MAX_WEEKLY_HOURS,
     MIN_WEEKLY_HOURS,

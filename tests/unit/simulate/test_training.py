@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from trainquant.simulate.school import generate
-from trainquant.simulate.training import MEASURED_SINCE_DAYS, generate_training
+from trainquant.simulate.institution.school import generate
+from trainquant.simulate.training.generate import MEASURED_SINCE_DAYS, generate_training
 
 TODAY = date(2026, 9, 1)
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from trainquant.org.rules import DatedClassRecord, EmployeeRecord, WeeklySlotRecord
-from trainquant.simulate import names
-from trainquant.simulate.growth import (
+from trainquant.simulate.institution import names
+from trainquant.simulate.institution.growth import (
     WEAKNESSES_BY_KIND,
     WEAKNESSES_BY_LINE,
     GrowthNoteSpec,
     latent_weaknesses,
     notes_for,
 )
-from trainquant.simulate.structure import (
+from trainquant.simulate.institution.structure import (
     DEPARTMENTS,
     FOREIGN_TEACHERS,
     PEAKS,
@@ -33,8 +33,8 @@ from trainquant.simulate.structure import (
     SiteSpec,
     hourly_cost,
 )
-from trainquant.simulate.timetable import course_for, make_up_lessons, weekly_blocks
-from trainquant.simulate.truth import EmployeeTruth, SchoolTruth
+from trainquant.simulate.institution.timetable import course_for, make_up_lessons, weekly_blocks
+from trainquant.simulate.institution.truth import EmployeeTruth, SchoolTruth
 
 DEFAULT_TODAY = date(2026, 9, 1)
 NEW_TEACHER_SHARE = 0.15

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from trainquant.simulate.checkin_stream import CheckinStream
-from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.training import MEASURED_SINCE_DAYS
-from trainquant.simulate.training_year import TrainingYear
+from trainquant.simulate.attendance.stream import CheckinStream
+from trainquant.simulate.institution.school import SimulatedSchool
+from trainquant.simulate.training.generate import MEASURED_SINCE_DAYS
+from trainquant.simulate.training.spec import TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKS = 52

@@ -18,7 +18,7 @@ from trainquant.attendance.platforms.service import import_platform
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.config import Settings
 from trainquant.org.models import Employee, Site, Venue
-from trainquant.simulate.platform_day import PROGRAM, PlatformDay
+from trainquant.simulate.attendance.platform_day import PROGRAM, PlatformDay
 from trainquant.training.models import Enrolment, EnrolmentEvent, Program, TrainingSession
 
 IMPORTER = Principal(kind="apikey", id=0, name="simulator (platform export import)", role="hr",

@@ -26,9 +26,9 @@ from trainquant.attendance.proxy import service as review
 from trainquant.attendance.service import recompute_batch
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.org.models import DatedClass, Department, Employee, Site, Venue
-from trainquant.simulate.attendance import TZ
-from trainquant.simulate.checkin_stream import CheckinStream
-from trainquant.simulate.training_year import TrainingYear
+from trainquant.simulate.attendance.generate import TZ
+from trainquant.simulate.attendance.stream import CheckinStream
+from trainquant.simulate.training.spec import TrainingYear
 from trainquant.training.models import TrainingSession
 
 # The HR import of the online meetings' logs (manual entries need attendance:manage).

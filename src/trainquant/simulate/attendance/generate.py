@@ -40,7 +40,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trainquant.attendance import geo
-from trainquant.simulate.checkin_stream import (
+from trainquant.simulate.attendance.stream import (
     Batch,
     CheckinStream,
     ClassSpec,
@@ -48,9 +48,9 @@ from trainquant.simulate.checkin_stream import (
     ProxyGroup,
     Truth,
 )
-from trainquant.simulate.school import SimulatedSchool, department_of
-from trainquant.simulate.training import MEASURED_SINCE_DAYS
-from trainquant.simulate.training_year import SessionSpec, TrainingYear
+from trainquant.simulate.institution.school import SimulatedSchool, department_of
+from trainquant.simulate.training.generate import MEASURED_SINCE_DAYS
+from trainquant.simulate.training.spec import SessionSpec, TrainingYear
 
 TZ = ZoneInfo("Asia/Shanghai")
 CREDIT_TO_END, COUNT_TO_LAST_EVENT = "credit-to-end", "count-to-last-event"

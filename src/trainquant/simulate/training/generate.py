@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from trainquant.simulate.school import SimulatedSchool, department_of
-from trainquant.simulate.training_catalogue import ONBOARDING_RULE, PLANS, Plan
-from trainquant.simulate.training_year import (
+from trainquant.simulate.institution.school import SimulatedSchool, department_of
+from trainquant.simulate.training.catalogue import ONBOARDING_RULE, PLANS, Plan
+from trainquant.simulate.training.spec import (
     AssessmentSpec,
     CostSpec,
     EnrolmentSpec,

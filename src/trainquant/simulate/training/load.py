@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainquant.org.models import Employee, Site, Venue
-from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.training import ACTOR
-from trainquant.simulate.training_year import EnrolmentSpec, TrainingYear
+from trainquant.simulate.institution.school import SimulatedSchool
+from trainquant.simulate.training.generate import ACTOR
+from trainquant.simulate.training.spec import EnrolmentSpec, TrainingYear
 from trainquant.training import rules
 from trainquant.training.assessments.service import scale_of
 from trainquant.training.models import (

@@ -31,8 +31,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from trainquant.attendance import geo
-from trainquant.simulate.school import SimulatedSchool
-from trainquant.simulate.structure import SITES, VenueSpec
+from trainquant.simulate.institution.school import SimulatedSchool
+from trainquant.simulate.institution.structure import SITES, VenueSpec
 
 PLATFORMS = ("wecom", "dingtalk", "feishu")
 PROGRAM = "SIM-PD"

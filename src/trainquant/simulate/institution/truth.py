@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from trainquant.simulate.structure import PeakPeriod
+from trainquant.simulate.institution.structure import PeakPeriod
 
 # The case school's "before" figures (MISSION R4) the latent attributes are calibrated to.
 CASE_BEFORE: dict[str, dict[str, float]] = {

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from trainquant.simulate.school import SimulatedSchool
+from trainquant.simulate.institution.school import SimulatedSchool
 
 EMPLOYEE_HEADERS = (
     "工号", "姓名", "部门", "岗位", "入职日期", "状态", "时薪", "上级工号", "校区", "标签",

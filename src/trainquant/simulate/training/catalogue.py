@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from trainquant.simulate.training_year import MandatoryRuleSpec, ProgramSpec
+from trainquant.simulate.training.spec import MandatoryRuleSpec, ProgramSpec
 
 
 @dataclass(frozen=True)

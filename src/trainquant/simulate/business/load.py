@@ -1,5 +1,5 @@
 """The simulated school's three business systems, run and connected both ways: each is a real HTTP
-server in a process of its own with a year of data (``simulate/business.py``), its own auth style,
+server in a process of its own with a year of data (``simulate/business/generate.py``), its own auth style,
 paging and failure modes; TrainQuant pulls from it through a connector and sends it training data
 through a subscription (signed deliveries from the outbox).
 
@@ -30,7 +30,7 @@ from trainquant.integrations.outbox.models import EVENT_TYPES, Subscription
 from trainquant.integrations.pull import service as pull
 from trainquant.integrations.pull.models import SyncRun
 from trainquant.integrations.pull.schemas import PullIn
-from trainquant.simulate.business import BusinessYear
+from trainquant.simulate.business.generate import BusinessYear
 from trainquant.simulate.systems.process import SystemProcess, start_process
 from trainquant.simulate.systems.server import WEBHOOK_PATH, SystemConfig
 

@@ -1,0 +1,1 @@
+"""The simulated check-ins: the stream's types (``stream``), its generator (``generate``) and loader (``load``), and whole platform days as WeCom, DingTalk and Feishu export them (``platform_day``, ``load_platform_day``)."""

@@ -1,0 +1,1 @@
+"""The simulated institution itself: its shape (departments, campuses, venues, staffing), its people and their names, teachers' timetables, the ground truth kept beside them, and the xlsx files an HR office would keep."""
