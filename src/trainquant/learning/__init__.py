@@ -1,0 +1,1 @@
+"""Online learning: xAPI statements, video watch coverage, course completion."""
