@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 EPS = 1e-6
 
 # Missing media at the two ends that still counts as complete, in seconds, in total over both ends: a
-# player may start at 0.3 s or report its last position 0.5 s before the end. Any gap in the middle
-# longer than EPS means not complete.
+# player may start at 0.3 s or report its last position 0.5 s before the end. Only media inside the first
+# and the last END_TOLERANCE_S seconds may be missing; any gap elsewhere longer than EPS means not complete.
 END_TOLERANCE_S = 1.0
 
 # Slack of the wall-time plausibility check, in seconds: a play's media length may exceed its wall time
@@ -303,13 +303,14 @@ class Coverage:
 def _complete(watched: list[Interval], length: float) -> bool:
     if not watched:
         return False  # a video shorter than the tolerance is not complete unwatched
-    at_ends: list[float] = []
-    for start, end in subtract([(0.0, length)], watched):
-        if start <= EPS or end >= length - EPS:
-            at_ends.append(end - start)
-        elif end - start > EPS:
-            return False  # a gap in the middle, however small
-    return math.fsum(at_ends) <= END_TOLERANCE_S + EPS
+    # Missing media is forgiven only inside the first and the last END_TOLERANCE_S seconds, and at most
+    # END_TOLERANCE_S of it in all. Judged by where it lies (not by whether a gap touches an end), so
+    # watching more can never make a video incomplete: the missing set only shrinks.
+    ends = [(0.0, min(length, END_TOLERANCE_S)), (max(0.0, length - END_TOLERANCE_S), length)]
+    missing = subtract([(0.0, length)], watched)
+    if union_length(subtract(missing, ends)) > EPS:
+        return False  # a gap in the middle, however small
+    return union_length(missing) <= END_TOLERANCE_S + EPS
 
 
 def coverage(plays: Iterable[Play], seeks: Iterable[Seek], *, length: float, max_speed: float = DEFAULT_MAX_SPEED) -> Coverage:
@@ -318,7 +319,8 @@ def coverage(plays: Iterable[Play], seeks: Iterable[Seek], *, length: float, max
     The watched set is the union of the media ranges of the counted plays (see
     :func:`exclusion_reason`), clipped to ``[0, length]``. Seeks are accepted for the record and never
     add anything. ``complete`` is True only when the watched set covers ``[0, length]`` except at most
-    ``END_TOLERANCE_S`` seconds in total at the two ends, with no gap longer than ``EPS`` in the middle,
+    ``END_TOLERANCE_S`` seconds in total, all of it inside the first and the last ``END_TOLERANCE_S``
+    seconds (no gap longer than ``EPS`` anywhere else),
     and something was watched.
 
     Raises ``ValueError`` when ``length`` or ``max_speed`` is not finite and positive, or when the plays
