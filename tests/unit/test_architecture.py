@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "trainquant"
 PURE_MODULES = {
     "ids.py", "attendance/geo.py", "attendance/batch.py", "attendance/checkin/qr.py", "attendance/devices/zkteco.py", "attendance/platforms/placing.py",
     "integrations/metrics/sheet.py", "integrations/metrics/quick.py", "analytics/impact/fast.py",
-    "learning/xapi/formats.py", "learning/xapi/validate.py", "learning/xapi/compare.py",
+    "learning/segments.py", "learning/xapi/formats.py", "learning/xapi/validate.py", "learning/xapi/compare.py",
 }
 RULES = sorted([*SRC.rglob("rules.py"), *(SRC / m for m in PURE_MODULES)])
 PURE_NAMES = {"trainquant." + str(p.relative_to(SRC).with_suffix("")).replace("/", ".") for p in RULES}

@@ -24,17 +24,12 @@ from trainquant.learning.rules import (
     END_TOLERANCE_S,
     Play,
     Seek,
-    SegmentError,
-    clip,
     coverage,
     learner_coverage,
-    merge,
     one_at_a_time,
-    parse_segments,
     study_seconds,
-    subtract,
-    union_length,
 )
+from trainquant.learning.segments import SegmentError, clip, merge, parse_segments, subtract, union_length
 
 T0 = datetime(2026, 9, 8, 6, 0, tzinfo=UTC)
 VIDEO = "https://school.example/videos/unit-1"
