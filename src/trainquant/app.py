@@ -204,6 +204,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.integrations.metrics.pages import router as metrics_pages
     from trainquant.integrations.outbox.api import router as outbox_api
     from trainquant.integrations.pull.api import router as pull_api
+    from trainquant.learning.lrs.api import router as lrs_api
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
     from trainquant.training.assessments.api import router as assessments_api
@@ -256,6 +257,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         connectors_pages,
         pull_api,
         outbox_api,
+        lrs_api,
     )
     for router in routers:
         app.include_router(router)

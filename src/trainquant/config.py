@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     encryption_key: str = Field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
+    # The address people open (e.g. https://train.school.cn/). It names this school's accounts in xAPI
+    # statements (actor.account.homePage), so it must stay the same once learners have statements.
+    # Unset: http://<host>:<port>/.
+    public_url: str = ""
     # Server processes. SQLite still has one writer, but requests judge their batches in parallel
     # (see attendance/ingest.py); one per core is a good start.
     workers: int = Field(default=1, ge=1, le=64)
@@ -169,6 +173,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def home_page(self) -> str:
+        """The homePage of this school's xAPI accounts (see ``public_url``)."""
+        url = self.public_url or f"http://{self.host}:{self.port}/"
+        return url if url.endswith("/") else url + "/"
 
     def instance_folder(self) -> Path:
         """``instance_dir`` when set, else the SQLite database's folder, else ``var/``."""

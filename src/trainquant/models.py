@@ -17,6 +17,14 @@ from trainquant.integrations.connectors.models import Connector, WebhookDelivery
 from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.integrations.outbox.models import Delivery, OutboxEvent, Subscription
 from trainquant.integrations.pull.models import PullSource, SyncRun
+from trainquant.learning.models import (
+    XapiActivity,
+    XapiAttachment,
+    XapiDelivery,
+    XapiDocument,
+    XapiStatement,
+    XapiStatementLink,
+)
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -86,5 +94,11 @@ __all__ = [
     "Venue",
     "WebhookDelivery",
     "WeeklySlot",
+    "XapiActivity",
+    "XapiAttachment",
+    "XapiDelivery",
+    "XapiDocument",
+    "XapiStatement",
+    "XapiStatementLink",
     "metadata",
 ]

@@ -28,17 +28,45 @@ PERMISSIONS = {
     "metrics:read": "see business metric records (teaching platform, CRM, OA) and the ids waiting for mapping",
     "metrics:write": "send business metric records (connectors, imports) and map unknown ids",
     "integrations:manage": "connect the teaching platform, the CRM and the OA system: connectors and their secrets",
+    # xAPI 1.0.3's own scopes (Communication 4.2), for the LRS under /xapi.
+    "xapi:statements/write": "store xAPI statements (an employee's own player: about oneself only)",
+    "xapi:statements/read": "read every xAPI statement",
+    "xapi:statements/read/mine": "read the xAPI statements these credentials stored",
+    "xapi:state": "read and write xAPI State documents (a player's resume position)",
+    "xapi:define": "read the LRS's activity definitions and agents",
+    "xapi:profile": "read and write xAPI Activity and Agent Profile documents",
+    "xapi:all/read": "read everything in the LRS",
+    "xapi:all": "everything in the LRS",
 }
+
+# An employee's own player: its statements, its resume position, and what it stored read back.
+_LEARNER = {"xapi:statements/write", "xapi:statements/read/mine", "xapi:state"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "hr": frozenset(PERMISSIONS) - {"users:admin"},
     "manager": frozenset(
         {"org:read", "growth:write", "training:read", "training:enrol", "training:approve", "assessments:write",
-         "indicators:read", "reports:read", "attendance:read", "attendance:write"}
+         "indicators:read", "reports:read", "attendance:read", "attendance:write", *_LEARNER}
     ),
-    "employee": frozenset({"org:read", "training:read", "training:enrol", "indicators:read", "attendance:read", "attendance:write"}),
+    "employee": frozenset({"org:read", "training:read", "training:enrol", "indicators:read", "attendance:read", "attendance:write", *_LEARNER}),
 }
+
+# What each LRS need is granted by (Communication 4.2: "all" covers every scope, "all/read" every read).
+XAPI_NEEDS: dict[str, frozenset[str]] = {
+    "statements/write": frozenset({"xapi:statements/write", "xapi:all"}),
+    "statements/read": frozenset({"xapi:statements/read", "xapi:all/read", "xapi:all"}),
+    "statements/read/mine": frozenset({"xapi:statements/read/mine"}),
+    "state/read": frozenset({"xapi:state", "xapi:all/read", "xapi:all"}),
+    "state/write": frozenset({"xapi:state", "xapi:all"}),
+    "profile/read": frozenset({"xapi:profile", "xapi:all/read", "xapi:all"}),
+    "profile/write": frozenset({"xapi:profile", "xapi:all"}),
+    "define/read": frozenset({"xapi:define", "xapi:profile", "xapi:statements/read", "xapi:all/read", "xapi:all"}),
+}
+
+
+def xapi_allows(permissions: frozenset[str], need: str) -> bool:
+    return bool(permissions & XAPI_NEEDS[need])
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,11 @@ def _iri(value: object, path: str, what: str = "an absolute IRI") -> str:
     return text
 
 
+def is_iri(text: str) -> bool:
+    """An absolute IRI, as statements' ids are checked (for the LRS's IRI parameters)."""
+    return bool(_IRI.fullmatch(text))
+
+
 def _uuid(value: object, path: str) -> str:
     text = _string(value, path)
     if not _UUID.fullmatch(text):

@@ -336,6 +336,9 @@ def _attachments(value: object, path: str) -> None:
 # --- statement -----------------------------------------------------------------------------------------
 
 
+_VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
 def _statement(value: object, path: str, *, substatement: bool) -> None:
     if substatement and isinstance(value, dict):
         for key in _FORBIDDEN_IN_SUBSTATEMENT:
@@ -350,6 +353,9 @@ def _statement(value: object, path: str, *, substatement: bool) -> None:
     _actor(statement["actor"], _at(path, "actor"))
     _verb(statement["verb"], _at(path, "verb"))
     object_type = _object_of(statement["object"], _at(path, "object"), substatement=substatement)
+    if statement["verb"]["id"] == _VOIDED and object_type != "StatementRef":
+        # Data 2.3.2: a voiding statement's object is a StatementRef to the statement it voids (XAPI-00040).
+        raise StatementError(_at(path, "object"), "a voiding statement (verb voided) must have a StatementRef as its object")
     if "result" in statement:
         _result(statement["result"], _at(path, "result"))
     if "context" in statement:
@@ -376,3 +382,8 @@ def validate_statement(doc: object, *, substatement: bool = False) -> None:
     Returns ``None`` when the statement is valid; ``doc`` is never modified.
     """
     _statement(doc, "", substatement=substatement)
+
+
+def validate_actor(value: object, path: str = "$") -> None:
+    """An Agent or a Group as a parameter carries it (the LRS's ``agent`` parameters): refused as in a statement."""
+    _actor(value, path)

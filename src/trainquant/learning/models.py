@@ -1,0 +1,138 @@
+"""The LRS's tables: statements as received, what the GET filters match on, attachments, activities'
+canonical definitions and the documents of the State, Activity Profile and Agent Profile resources.
+
+Statements are facts: appended, never edited, except the ``voided`` mark a voiding statement sets
+(Data 2.3.2: a voided statement stays stored and retrievable through ``voidedStatementId``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trainquant.db import Base, UTCDateTime
+
+
+class XapiDelivery(Base):
+    """One request that stored statements: its JSON exactly as received (the first part of a
+    multipart body), so a statement can always be read back byte for byte as it arrived."""
+
+    __tablename__ = "xapi_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_by: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class XapiStatement(Base):
+    __tablename__ = "xapi_statements"
+    __table_args__ = (
+        # Keyset pages in storage order, per filter (Communication 2.1.3: newest first unless ascending).
+        Index("ix_xapi_statements_verb", "verb_id", "id"),
+        Index("ix_xapi_statements_actor", "actor_key", "id"),
+        Index("ix_xapi_statements_object_agent", "object_agent_key", "id"),
+        Index("ix_xapi_statements_activity", "activity_id", "id"),
+        Index("ix_xapi_statements_registration", "registration", "id"),
+        Index("ix_xapi_statements_target", "target_id"),
+        Index("ix_xapi_statements_stored", "stored", "id"),
+        Index("ix_xapi_statements_employee", "employee_id", "id"),
+        Index("ix_xapi_statements_stored_by", "stored_by", "id"),
+    )
+
+    # The storage order: ``more`` pages and ``ascending`` follow it; ``stored`` never runs against it.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[str] = mapped_column(String(36), unique=True)  # lower case
+    stored: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("xapi_deliveries.id", ondelete="RESTRICT"))
+    # The statement as GET returns it: as received, plus what the LRS assigns (id, stored, authority,
+    # version, timestamp).
+    document: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the canonical form (learning.xapi.statement_key): same id, same digest, same statement.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    actor_key: Mapped[str | None] = mapped_column(Text)
+    verb_id: Mapped[str] = mapped_column(Text)
+    activity_id: Mapped[str | None] = mapped_column(Text)
+    object_agent_key: Mapped[str | None] = mapped_column(Text)
+    target_id: Mapped[str | None] = mapped_column(String(36))
+    registration: Mapped[str | None] = mapped_column(String(36))
+    voiding: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who stored it ("apikey:3", "user:7"): statements/read/mine reads these only.
+    stored_by: Mapped[str] = mapped_column(String(40))
+    # The employee the statement counts for. From an employee's own player: that employee, whatever
+    # the actor says (a forged actor is refused before this). From a client key: the employee the
+    # actor identifies (account on this school's home page, or e-mail), else none.
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+
+
+class XapiStatementLink(Base):
+    """related_activities / related_agents: every activity and agent a statement mentions."""
+
+    __tablename__ = "xapi_statement_links"
+    __table_args__ = (
+        CheckConstraint("kind IN ('activity', 'agent')", name="kind"),
+        Index("ix_xapi_statement_links_value", "kind", "value", "statement_pk"),
+    )
+
+    statement_pk: Mapped[int] = mapped_column(ForeignKey("xapi_statements.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class XapiAttachment(Base):
+    """Attachment content, once per SHA-256 (two statements attaching one file share it)."""
+
+    __tablename__ = "xapi_attachments"
+
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class XapiActivity(Base):
+    """The LRS's canonical definition of an activity (the Activities resource, format=canonical)."""
+
+    __tablename__ = "xapi_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[str] = mapped_column(Text, unique=True)
+    definition: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class XapiDocument(Base):
+    """A document of the State, Activity Profile or Agent Profile resource. Absent parts are '' so the
+    unique key holds (NULLs never collide)."""
+
+    __tablename__ = "xapi_documents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('state', 'activity_profile', 'agent_profile')", name="kind"),
+        UniqueConstraint("kind", "activity_id", "agent_key", "registration", "doc_id", name="uq_xapi_documents_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    activity_id: Mapped[str] = mapped_column(Text, default="")
+    agent_key: Mapped[str] = mapped_column(Text, default="")
+    registration: Mapped[str] = mapped_column(String(36), default="")
+    doc_id: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))  # SHA-1 of the content, hex (Communication 3.1)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The employee whose state it is (from an employee's own player), for the resume position.
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"), index=True)
+    size: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,152 @@
+"""What the LRS indexes of a valid xAPI 1.0.3 statement: the keys its GET filters match on. Pure.
+
+An agent or an identified group is known by its inverse functional identifier (Data 2.4.2.3), written
+as one text key so that two spellings of one identity (an e-mail domain in other case) index alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+CONTEXT_ACTIVITY_KINDS = ("parent", "grouping", "category", "other")
+
+
+def mbox_key(mbox: str) -> str:
+    # Data 2.3.1.b7: the domain of an e-mail address is case-insensitive; the local part is not.
+    local, _, domain = mbox.rpartition("@")
+    return f"mbox:{local}@{domain.lower()}"
+
+
+def agent_key(actor: Mapping[str, Any] | None) -> str | None:
+    """The identity of an agent or an identified group; None for an anonymous group (or nothing)."""
+    if not isinstance(actor, Mapping):
+        return None
+    if isinstance(actor.get("mbox"), str):
+        return mbox_key(actor["mbox"])
+    if isinstance(actor.get("mbox_sha1sum"), str):
+        return f"sha1:{actor['mbox_sha1sum'].lower()}"
+    if isinstance(actor.get("openid"), str):
+        return f"openid:{actor['openid']}"
+    account = actor.get("account")
+    if isinstance(account, Mapping):
+        return f"account:{account.get('homePage')} {account.get('name')}"
+    return None
+
+
+def _identities(actor: Any) -> Iterator[str]:
+    """The actor's own key. A group's members are not its identity: Communication 2.1.3 matches the
+    agent parameter against the actor, object, authority, instructor and team themselves."""
+    key = agent_key(actor)
+    if key is not None:
+        yield key
+
+
+def _context_activity_ids(context: Any) -> Iterator[str]:
+    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+        return
+    for kind in CONTEXT_ACTIVITY_KINDS:
+        value = context["contextActivities"].get(kind)
+        for activity in value if isinstance(value, list) else [value] if value is not None else []:
+            yield activity["id"]
+
+
+def _definitions(statement: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    objects = [statement["object"]]
+    if statement["object"].get("objectType") == "SubStatement":
+        objects.append(statement["object"]["object"])
+    context = statement.get("context")
+    if isinstance(context, Mapping) and isinstance(context.get("contextActivities"), Mapping):
+        for kind in CONTEXT_ACTIVITY_KINDS:
+            value = context["contextActivities"].get(kind)
+            objects += value if isinstance(value, list) else [value] if value is not None else []
+    for obj in objects:
+        if obj.get("objectType", "Activity") == "Activity" and isinstance(obj.get("definition"), Mapping):
+            yield obj["id"], dict(obj["definition"])
+
+
+@dataclass(frozen=True)
+class StatementFacts:
+    actor_key: str | None
+    verb_id: str
+    activity_id: str | None  # the object, when it is an activity
+    object_agent_key: str | None  # the object, when it is an agent or an identified group
+    target_id: str | None  # the object, when it is a StatementRef
+    registration: str | None
+    voiding: bool  # a voiding statement: verb voided, object a StatementRef
+    activities: frozenset[str]  # related_activities: the object, context activities, a SubStatement's
+    agents: frozenset[str]  # related_agents: actor, object, authority, instructor, team, a SubStatement's
+    definitions: tuple[tuple[str, dict[str, Any]], ...]  # every activity definition the statement carries
+
+
+def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
+    """The facts of a statement that ``validate_statement`` accepted (with its authority set)."""
+    obj = statement["object"]
+    kind = obj.get("objectType", "Activity")
+    context = statement.get("context")
+    activities: set[str] = set(_context_activity_ids(context))
+    agents: set[str] = set(_identities(statement["actor"])) | set(_identities(statement.get("authority")))
+    for part in ("instructor", "team"):
+        if isinstance(context, Mapping):
+            agents |= set(_identities(context.get(part)))
+    if kind == "Activity":
+        activities.add(obj["id"])
+    elif kind in ("Agent", "Group"):
+        agents |= set(_identities(obj))
+    elif kind == "SubStatement":
+        agents |= set(_identities(obj["actor"]))
+        sub_object = obj["object"]
+        if sub_object.get("objectType", "Activity") == "Activity":
+            activities.add(sub_object["id"])
+        elif sub_object.get("objectType") in ("Agent", "Group"):
+            agents |= set(_identities(sub_object))
+        sub_context = obj.get("context")
+        activities |= set(_context_activity_ids(sub_context))
+        if isinstance(sub_context, Mapping):
+            for part in ("instructor", "team"):
+                agents |= set(_identities(sub_context.get(part)))
+    registration = context.get("registration") if isinstance(context, Mapping) else None
+    return StatementFacts(
+        actor_key=agent_key(statement["actor"]),
+        verb_id=statement["verb"]["id"],
+        activity_id=obj["id"] if kind == "Activity" else None,
+        object_agent_key=agent_key(obj) if kind in ("Agent", "Group") else None,
+        target_id=obj["id"].lower() if kind == "StatementRef" else None,
+        registration=registration.lower() if isinstance(registration, str) else None,
+        voiding=statement["verb"]["id"] == VOIDED and kind == "StatementRef",
+        activities=frozenset(activities),
+        agents=frozenset(agents),
+        definitions=tuple(_definitions(statement)),
+    )
+
+
+def _context_arrays(context: Any) -> Any:
+    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+        return context
+    activities = {kind: value if isinstance(value, list) else [value] for kind, value in context["contextActivities"].items()}
+    return {**context, "contextActivities": activities}
+
+
+def with_context_arrays(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """The statement with each context activity list an array (Data 2.4.6.2: the LRS returns a single
+    context activity given as an object inside an array), in a SubStatement too."""
+    out = dict(statement)
+    if "context" in out:
+        out["context"] = _context_arrays(out["context"])
+    if isinstance(out.get("object"), Mapping) and out["object"].get("objectType") == "SubStatement":
+        out["object"] = with_context_arrays(out["object"])
+    return out
+
+
+def merge_definition(known: Mapping[str, Any] | None, seen: Mapping[str, Any]) -> dict[str, Any]:
+    """The LRS's canonical definition of an activity after one more statement: the newest value of each
+    property, language maps merged language by language (a later statement adding zh-CN keeps en-US)."""
+    merged = dict(known or {})
+    for key, value in seen.items():
+        if key in ("name", "description", "extensions") and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
