@@ -172,7 +172,7 @@ def find_page(db: Session, query: Query, *, mine: str | None = None) -> tuple[li
     if query.after_pk is not None:
         stmt = stmt.where(XapiStatement.id > query.after_pk if query.ascending else XapiStatement.id < query.after_pk)
     stmt = stmt.order_by(XapiStatement.id.asc() if query.ascending else XapiStatement.id.desc()).limit(query.limit + 1)
-    rows = [(pk, document) for pk, document in db.execute(stmt).tuples()]
+    rows = [(pk, document) for pk, document in db.execute(stmt)]
     return rows[: query.limit], len(rows) > query.limit, upto
 
 
@@ -191,7 +191,7 @@ def definitions_of(db: Session, documents: Sequence[Mapping[str, Any]]) -> dict[
     if not ids:
         return {}
     return {activity_id: orjson.loads(definition) for activity_id, definition in
-            db.execute(select(XapiActivity.activity_id, XapiActivity.definition).where(XapiActivity.activity_id.in_(sorted(ids)))).tuples()}
+            db.execute(select(XapiActivity.activity_id, XapiActivity.definition).where(XapiActivity.activity_id.in_(sorted(ids))))}
 
 
 def _activities(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -217,7 +217,7 @@ def attachments_of(db: Session, documents: Sequence[Mapping[str, Any]]) -> list[
     wanted = sorted({a["sha2"].lower() for doc in documents for a in doc.get("attachments") or ()})
     if not wanted:
         return []
-    rows = db.execute(select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(XapiAttachment.sha2.in_(wanted))).tuples()
+    rows = db.execute(select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(XapiAttachment.sha2.in_(wanted)))
     return [(sha2, content_type, content) for sha2, content_type, content in rows]
 
 

@@ -62,8 +62,9 @@ def _validated(docs: Sequence[Any], statement_id: str | None) -> list[dict[str, 
         try:
             validate_statement(doc)
         except StatementError as exc:
-            raise BadRequest(f"{where}{exc.path.removeprefix('$')}: {exc.message}", code="xapi-invalid-statement",
-                             path=f"{where}{exc.path.removeprefix('$')}") from None
+            inner = exc.path.removeprefix("$")
+            path = where + (inner if not inner or inner.startswith((".", "[")) else "." + inner)
+            raise BadRequest(f"{path}: {exc.message}", code="xapi-invalid-statement", path=path) from None
         assert isinstance(doc, dict)
         if statement_id is not None:
             if "id" in doc and doc["id"].lower() != statement_id:
@@ -105,11 +106,11 @@ def _bind(db: Session, docs: list[dict[str, Any]], writer: Writer) -> list[int |
     accounts = {doc["actor"]["account"]["name"] for doc in docs
                 if isinstance(doc["actor"].get("account"), Mapping) and doc["actor"]["account"].get("homePage") == writer.home_page}
     mboxes = {mbox_key(doc["actor"]["mbox"]).lower() for doc in docs if isinstance(doc["actor"].get("mbox"), str)}
-    by_account = dict(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(accounts))).tuples().all()) if accounts else {}
+    by_account = dict(db.execute(select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(accounts))).all()) if accounts else {}
     by_mbox: dict[str, int] = {}
     if mboxes:
         emails = [m.removeprefix("mbox:mailto:") for m in mboxes]
-        for email, employee_id in db.execute(select(func.lower(Employee.email), Employee.id).where(func.lower(Employee.email).in_(emails))).tuples():
+        for email, employee_id in db.execute(select(func.lower(Employee.email), Employee.id).where(func.lower(Employee.email).in_(emails))):
             by_mbox[mbox_key(f"mailto:{email}").lower()] = employee_id
     bound: list[int | None] = []
     for doc in docs:
@@ -184,7 +185,7 @@ def store_statements(
     stored_at = max(now, latest) if latest is not None else now
     existing: dict[str, str] = {}
     for chunk in chunks(ids, 500):
-        existing.update(db.execute(select(XapiStatement.statement_id, XapiStatement.fingerprint).where(XapiStatement.statement_id.in_(chunk))).tuples().all())
+        existing.update(db.execute(select(XapiStatement.statement_id, XapiStatement.fingerprint).where(XapiStatement.statement_id.in_(chunk))).all())
     for sid, fingerprint in zip(ids, fingerprints, strict=True):
         if sid in existing and existing[sid] != fingerprint:
             raise StatementConflict(f"a different statement is already stored with the id {sid}", code="xapi-id-taken")
@@ -242,7 +243,7 @@ def _check_voiding(db: Session, targets: list[str | None], batch: Mapping[str, M
 def _keep_definitions(db: Session, definitions: Mapping[str, dict[str, Any]], now: datetime) -> None:
     if not definitions:
         return
-    known = dict(db.execute(select(XapiActivity.activity_id, XapiActivity.definition).where(XapiActivity.activity_id.in_(list(definitions)))).tuples().all())
+    known = dict(db.execute(select(XapiActivity.activity_id, XapiActivity.definition).where(XapiActivity.activity_id.in_(list(definitions)))).all())
     for activity_id, definition in definitions.items():
         if activity_id in known:
             merged = merge_definition(orjson.loads(known[activity_id]), definition)
