@@ -18,6 +18,7 @@ from trainquant.integrations.metrics.models import MetricRecord
 from trainquant.integrations.outbox.models import Delivery, OutboxEvent, Subscription
 from trainquant.integrations.pull.models import PullSource, SyncRun
 from trainquant.learning.models import (
+    CourseVideo,
     XapiActivity,
     XapiAttachment,
     XapiDelivery,
@@ -59,6 +60,7 @@ __all__ = [
     "CheckinEvent",
     "Connector",
     "CostItem",
+    "CourseVideo",
     "DatedClass",
     "Delivery",
     "Department",

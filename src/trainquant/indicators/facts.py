@@ -1,7 +1,7 @@
 """Fact sources: where indicator facts come from. Each source says which fact kinds it provides.
 
 Assessments, attendance and the business metrics (``business.py``: ratings, conversion, process time
-before and after a training) feed facts today; online learning (online hours) adds a source here; the
+before and after a training) feed facts today; online learning (``LearningFacts``: online and study hours from the LRS) is one more; the
 metric registry (``metrics.py``) names the fact kind every metric needs.
 """
 
@@ -19,6 +19,7 @@ from trainquant.attendance.models import AttendanceRecord
 from trainquant.indicators.business import BusinessFacts
 from trainquant.indicators.metrics import EXAM_KINDS, exam_band
 from trainquant.indicators.rules import Fact
+from trainquant.learning.service import daily_study_seconds
 from trainquant.training.models import Assessment, TrainingSession
 
 CHUNK = 2000  # employee ids per IN list: well under every backend's bind-parameter limit
@@ -126,7 +127,24 @@ class AttendanceFacts:
                 yield Fact(emp, "participation_rate", "", on, float(participation), ref)
 
 
-SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts(), BusinessFacts())
+class LearningFacts:
+    """Online study hours from the LRS (learning/service.py): wall time really watching registered
+    course videos, dated by the local day a play began. They count as study hours too."""
+
+    name = "learning"
+    kinds = frozenset({"online_hours", "study_hours"})
+
+    def __init__(self, zone: str = "Asia/Shanghai"):
+        self.zone = zone
+
+    def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
+        for (emp, on), seconds in sorted(daily_study_seconds(db, employee_ids, start=start, end=end, zone=self.zone).items()):
+            ref = f"online:{emp}:{on.isoformat()}"
+            for kind in sorted(kinds):
+                yield Fact(emp, kind, "", on, seconds / 3600, ref)
+
+
+SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts(), BusinessFacts(), LearningFacts())
 
 
 def available_kinds(sources: Sequence[FactSource] = SOURCES) -> frozenset[str]:

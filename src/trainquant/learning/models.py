@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,3 +137,29 @@ class XapiDocument(Base):
     # The employee whose state it is (from an employee's own player), for the resume position.
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"), index=True)
     size: Mapped[int] = mapped_column(Integer)
+
+
+class CourseVideo(Base):
+    """A video of an online program: our own media (uploaded by HR) or a third party's activity that
+    HR mapped (``media_file`` empty). Its length is the media's own, never a player's claim; a video
+    counts as complete only when its coverage says so (learning/rules.py)."""
+
+    __tablename__ = "course_videos"
+    __table_args__ = (
+        CheckConstraint("length_s > 0", name="length"),
+        CheckConstraint("max_speed > 0", name="max_speed"),
+        UniqueConstraint("program_id", "position", name="uq_course_videos_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    activity_id: Mapped[str] = mapped_column(Text, unique=True)  # the xAPI object id of its statements
+    length_s: Mapped[float] = mapped_column(Float)
+    max_speed: Mapped[float] = mapped_column(Float, default=2.0)
+    # The player refuses to seek past what the learner has watched (what a course says, per video).
+    no_skipping: Mapped[bool] = mapped_column(Boolean, default=True)
+    media_file: Mapped[str | None] = mapped_column(String(255))  # under the instance folder's media/
+    media_type: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

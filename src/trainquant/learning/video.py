@@ -95,16 +95,19 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def event_of(statement: Mapping[str, Any], *, at: datetime, order: int = 0) -> VideoEvent | None:
     """The video event of a statement, or None when it is not about a video (no activity object, or
     no session id: without one, two tabs' reports could not be told apart)."""
     obj = statement.get("object") or {}
     if obj.get("objectType", "Activity") != "Activity" or not isinstance(obj.get("id"), str):
         return None
-    context = statement.get("context") if isinstance(statement.get("context"), Mapping) else {}
-    cext = context.get("extensions") if isinstance(context.get("extensions"), Mapping) else {}
-    result = statement.get("result") if isinstance(statement.get("result"), Mapping) else {}
-    rext = result.get("extensions") if isinstance(result.get("extensions"), Mapping) else {}
+    context = _mapping(statement.get("context"))
+    cext = _mapping(context.get("extensions"))
+    rext = _mapping(_mapping(statement.get("result")).get("extensions"))
     session = cext.get(SESSION_ID) or context.get("registration")
     if not isinstance(session, str) or not session:
         return None

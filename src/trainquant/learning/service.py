@@ -1,0 +1,147 @@
+"""Watch coverage, completion and study time of online programs, from the statements in the LRS.
+
+Only statements bound to an employee count (``XapiStatement.employee_id``: an employee's own player,
+or a client key whose actor names the employee), and only for the program's registered videos, whose
+length and speed limit are the program's own. The wall time of a statement is the LRS's ``stored``
+time when our player sent it (it sends each as it happens, so the learner's clock cannot stretch a
+play), and the statement's ``timestamp`` when a client key did (a third-party tool may sync later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainquant.db import chunks
+from trainquant.learning.models import CourseVideo, XapiStatement
+from trainquant.learning.rules import Coverage, Play, learner_coverage, study_seconds
+from trainquant.learning.video import VideoEvent, course_seconds, event_of, plays_and_seeks
+
+
+@dataclass(frozen=True)
+class VideoProgress:
+    video_id: int
+    title: str
+    coverage: Coverage
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    employee_id: int
+    videos: list[VideoProgress]
+    study_seconds: float  # wall time really watching, once however many tabs
+    course_seconds: float  # wall time with the course's player open
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.videos) and all(v.coverage.complete for v in self.videos)
+
+    @property
+    def ratio(self) -> float:
+        """The share of the program's media watched (every video weighted by its length)."""
+        total = sum(v.coverage.length for v in self.videos)
+        return sum(v.coverage.watched for v in self.videos) / total if total else 0.0
+
+
+def _wall(stored: datetime, stored_by: str, document: dict) -> datetime:
+    if stored_by.startswith("user:"):
+        return stored
+    raw = document.get("timestamp")
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else None
+    except ValueError:
+        moment = None
+    return moment if moment is not None and moment.tzinfo is not None else stored
+
+
+def load_events(db: Session, employee_ids: Sequence[int], activity_ids: Iterable[str], *,
+                since: datetime | None = None, until: datetime | None = None) -> dict[int, list[VideoEvent]]:
+    """Each employee's video events on these activities (voided statements left out)."""
+    activities = sorted(set(activity_ids))
+    out: dict[int, list[VideoEvent]] = {}
+    if not activities or not employee_ids:
+        return out
+    s = XapiStatement
+    for employees in chunks(sorted(set(employee_ids)), 500):
+        stmt = select(s.id, s.employee_id, s.stored, s.stored_by, s.document).where(
+            s.employee_id.in_(employees), s.activity_id.in_(activities), s.voided.is_(False))
+        if since is not None:
+            stmt = stmt.where(s.stored >= since)
+        if until is not None:
+            stmt = stmt.where(s.stored < until)
+        for pk, employee_id, stored, stored_by, document in db.execute(stmt):
+            if employee_id is None:
+                continue
+            doc = orjson.loads(document)
+            event = event_of(doc, at=_wall(stored, stored_by, doc), order=pk)
+            if event is not None:
+                out.setdefault(employee_id, []).append(event)
+    return out
+
+
+def videos_of(db: Session, program_id: int) -> list[CourseVideo]:
+    return list(db.scalars(select(CourseVideo).where(CourseVideo.program_id == program_id).order_by(CourseVideo.position)))
+
+
+def _progress(employee_id: int, videos: Sequence[CourseVideo], events: list[VideoEvent]) -> CourseProgress:
+    plays, _ = plays_and_seeks(events)
+    by_speed: dict[float, dict[str, float]] = {}
+    for v in videos:
+        by_speed.setdefault(v.max_speed, {})[v.activity_id] = v.length_s
+    coverages: dict[str, Coverage] = {}
+    for max_speed, lengths in by_speed.items():
+        coverages |= learner_coverage([p for p in plays if p.video in lengths], lengths=lengths, max_speed=max_speed)
+    limits = {v.activity_id: v.max_speed for v in videos}
+    return CourseProgress(
+        employee_id=employee_id,
+        videos=[VideoProgress(v.id, v.title, coverages[v.activity_id]) for v in videos],
+        study_seconds=_study(plays, limits),
+        course_seconds=course_seconds(events),
+    )
+
+
+def _study(plays: Sequence[Play], limits: dict[str, float]) -> float:
+    # Each play judged by its own video's speed limit; the wall union across videos and tabs.
+    allowed = [p for p in plays if p.video in limits and p.speed <= limits[p.video]]
+    return study_seconds(allowed, max_speed=max(limits.values(), default=2.0))
+
+
+def course_progress(db: Session, program_id: int, employee_ids: Sequence[int]) -> dict[int, CourseProgress]:
+    """Every employee's progress on an online program (an employee without statements: nothing watched)."""
+    videos = videos_of(db, program_id)
+    events = load_events(db, employee_ids, [v.activity_id for v in videos])
+    return {e: _progress(e, videos, events.get(e, [])) for e in employee_ids}
+
+
+def daily_study_seconds(db: Session, employee_ids: Sequence[int], *, start: date, end: date, zone: str) -> dict[tuple[int, date], float]:
+    """Online study seconds per employee and local day (by the start of each play), on every registered
+    video: the fact behind the ``online_hours`` and ``study_hours`` indicators."""
+    videos = list(db.scalars(select(CourseVideo)))
+    if not videos:
+        return {}
+    tz = ZoneInfo(zone)
+    limits = {v.activity_id: v.max_speed for v in videos}
+    lo = datetime.combine(start, datetime.min.time(), tz)
+    hi = datetime.combine(end, datetime.max.time(), tz)
+    out: dict[tuple[int, date], float] = {}
+    # Statements a day either side: a play is dated by its start, and its closing statement may come after midnight.
+    events = load_events(db, employee_ids, limits, since=lo - timedelta(days=1), until=hi + timedelta(days=1))
+    for employee_id, own in events.items():
+        plays, _ = plays_and_seeks(own)
+        days: dict[date, list[Play]] = {}
+        for play in plays:
+            day = play.wall_start.astimezone(tz).date()
+            if start <= day <= end:
+                days.setdefault(day, []).append(play)
+        for day, todays in days.items():
+            seconds = _study(todays, limits)
+            if seconds > 0:
+                out[(employee_id, day)] = seconds
+    return out
+

@@ -1,0 +1,95 @@
+"""A learner's own player posting video-profile statements through the LRS, and what they add up to:
+coverage per video, the program's completion, study time and the indicator facts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.conftest import NOW, login, make_user
+from tests.integration.learning.conftest import HOME, XAPI, basic
+from trainquant.indicators.facts import LearningFacts
+from trainquant.learning import video
+from trainquant.learning.models import CourseVideo
+from trainquant.learning.service import course_progress
+from trainquant.training.models import Program
+
+V1, V2 = "http://school.example/course/ONL1/video/1", "http://school.example/course/ONL1/video/2"
+
+
+@pytest.fixture
+def program(db):
+    program = Program(code="ONL1", title="课堂互动（线上）", kind="online", created_at=NOW)
+    db.add(program)
+    db.flush()
+    for position, activity in enumerate((V1, V2), start=1):
+        db.add(CourseVideo(program_id=program.id, position=position, title=f"第{position}讲", activity_id=activity,
+                           length_s=60.0, max_speed=2.0, no_skipping=False, created_at=NOW))
+    db.flush()
+    return program
+
+
+def _player(client, clock, csrf):
+    def send(verb, activity, session, *, advance=0.0, hidden=False, **result):
+        clock.advance(seconds=advance)
+        statement = {
+            "actor": {"objectType": "Agent", "account": {"homePage": HOME, "name": "E100"}},
+            "verb": {"id": verb},
+            "object": {"id": activity},
+            "result": {"extensions": {video.VIDEO + "extensions/" + k.replace("_", "-"): v for k, v in result.items()}},
+            "context": {"extensions": {video.SESSION_ID: session, video.VISIBILITY: "hidden" if hidden else "visible", video.SPEED: "1x"}},
+        }
+        r = client.post("/xapi/statements", json=statement, headers={**XAPI, "X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+
+    return send
+
+
+def test_the_players_statements_give_exact_coverage_and_study_time(client, db, clock, learner, program):
+    make_user(db, username="huang", role="employee", employee=learner)
+    send = _player(client, clock, login(client, "huang"))
+    # Video 1 watched through, with a heartbeat half-way.
+    send(video.PLAYED, V1, "tab-1", time=0.0)
+    send(video.HEARTBEAT, V1, "tab-1", advance=30, time=30.0)
+    send(video.PAUSED, V1, "tab-1", advance=30, time=60.0)
+    send(video.COMPLETED, V1, "tab-1", time=60.0)
+    # Video 2: ten seconds, a seek to near the end, the last five, and a claim of completion.
+    send(video.PLAYED, V2, "tab-2", advance=5, time=0.0)
+    send(video.SEEKED, V2, "tab-2", advance=10, time_from=10.0, time_to=55.0)
+    send(video.PAUSED, V2, "tab-2", advance=5, time=60.0)
+    send(video.COMPLETED, V2, "tab-2", time=60.0, progress=1)
+    # Then video 2 again in a background tab: played, but hidden.
+    send(video.PLAYED, V2, "tab-3", advance=5, time=10.0, hidden=True)
+    send(video.PAUSED, V2, "tab-3", advance=40, time=50.0, hidden=True)
+
+    progress = course_progress(db, program.id, [learner.id])[learner.id]
+    first, second = (v.coverage for v in progress.videos)
+    assert first.watched == pytest.approx(60.0) and first.complete
+    assert second.watched == pytest.approx(15.0) and not second.complete
+    assert second.excluded["hidden"] == pytest.approx(40.0)
+    assert not progress.complete
+    assert progress.ratio == pytest.approx(75.0 / 120.0)
+    # Study time: 60 s on video 1 and 10 + 5 s on video 2; the hidden tab's 40 s are not study.
+    assert progress.study_seconds == pytest.approx(75.0)
+    assert progress.course_seconds == pytest.approx(60 + 15 + 40)  # the three tabs open one after another
+
+    facts = list(LearningFacts().load(db, [learner.id], start=date(2026, 9, 1), end=date(2026, 9, 1), kinds=frozenset({"online_hours"})))
+    assert [(f.kind, f.value) for f in facts] == [("online_hours", pytest.approx(75.0 / 3600))]
+
+
+def test_a_client_keys_statements_count_by_their_timestamps_and_voided_ones_do_not(client, db, key, learner, program):
+    actor = {"account": {"homePage": HOME, "name": "E100"}}
+
+    def statement(sid, verb, seconds, at):
+        return {"id": sid, "actor": actor, "verb": {"id": verb}, "object": {"id": V1}, "timestamp": at,
+                "result": {"extensions": {video.TIME: seconds}}, "context": {"extensions": {video.SESSION_ID: "ext-1"}}}
+
+    ids = ["0d6c2a4e-1b7f-4c7e-9a51-000000000001", "0d6c2a4e-1b7f-4c7e-9a51-000000000002"]
+    batch = [statement(ids[0], video.PLAYED, 0.0, "2026-09-01T01:00:00Z"), statement(ids[1], video.PAUSED, 60.0, "2026-09-01T01:01:00Z")]
+    assert client.post("/xapi/statements", json=batch, headers=basic(key)).status_code == 200
+    assert course_progress(db, program.id, [learner.id])[learner.id].videos[0].coverage.complete
+    void = {"actor": {"mbox": "mailto:hr@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": ids[1]}}
+    assert client.post("/xapi/statements", json=void, headers=basic(key)).status_code == 200
+    assert course_progress(db, program.id, [learner.id])[learner.id].videos[0].coverage.watched == 0
