@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.integrations.outbox.api import router as outbox_api
     from trainquant.integrations.pull.api import router as pull_api
     from trainquant.learning.lrs.api import router as lrs_api
+    from trainquant.learning.pages import router as learning_pages
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
     from trainquant.training.assessments.api import router as assessments_api
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         pull_api,
         outbox_api,
         lrs_api,
+        learning_pages,
     )
     for router in routers:
         app.include_router(router)

@@ -93,3 +93,21 @@ def test_a_client_keys_statements_count_by_their_timestamps_and_voided_ones_do_n
             "object": {"objectType": "StatementRef", "id": ids[1]}}
     assert client.post("/xapi/statements", json=void, headers=basic(key)).status_code == 200
     assert course_progress(db, program.id, [learner.id])[learner.id].videos[0].coverage.watched == 0
+
+
+def test_the_pages_show_the_learner_and_hr_the_same_figures(client, db, clock, learner, program):
+    make_user(db, username="huang", role="employee", employee=learner)
+    csrf = login(client, "huang")
+    send = _player(client, clock, csrf)
+    send(video.PLAYED, V1, "tab-1", time=0.0)
+    send(video.PAUSED, V1, "tab-1", advance=60, time=60.0)
+    mine = client.get("/my/learning", params={"lang": "zh_CN"})
+    assert mine.status_code == 200
+    assert "我的线上课程" in mine.text and "已观看 50.0%" in mine.text and "已完成" in mine.text
+    assert client.get("/training/programs/ONL1/learning").status_code == 403  # a learner is not HR
+    client.post("/logout", data={"csrf_token": csrf})
+    make_user(db, username="hr1", role="hr")
+    login(client, "hr1")
+    page = client.get("/training/programs/ONL1/learning", params={"lang": "en"})
+    assert page.status_code == 200
+    assert 'data-employee="E100"' in page.text and "50.0%" in page.text and "1 of 1 learners complete" not in page.text
