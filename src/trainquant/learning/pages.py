@@ -42,8 +42,7 @@ def program_learning(request: Request, code: str, db: ReadSession, principal: Re
     if program is None:
         raise NotFound(f"no program {code!r}", code="program-not-found")
     activities = select(CourseVideo.activity_id).where(CourseVideo.program_id == program.id)
-    learners = list(db.scalars(select(XapiStatement.employee_id).distinct().where(
-        XapiStatement.activity_id.in_(activities), XapiStatement.employee_id.is_not(None))))
+    learners = [e for e in db.scalars(select(XapiStatement.employee_id).distinct().where(XapiStatement.activity_id.in_(activities))) if e is not None]
     people = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(learners)))}
     visible = [e for e in learners if principal.scope.allows(department_id=people[e].department_id, employee_id=e)]
     progress = course_progress(db, program.id, visible) if visible else {}
