@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     session_max_age_s: int = 8 * 3600
     cookie_secure: bool = False
     import_max_bytes: int = 20 * 1024 * 1024
+    # The course player asks "are you still there?" and pauses after this long without input; what
+    # played since the last input is not counted (learning/video.py).
+    learning_idle_minutes: float = Field(default=5.0, gt=0, le=120)
+    # The largest course video HR may upload.
+    media_max_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
     import_max_rows: int = 200_000
     events_max_bytes: int = 16 * 1024 * 1024
     # Rejected check-in records one sender (API key, user, terminal, importer) may store per hour; past

@@ -25,16 +25,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, now: datetime, *, jobs: bool = False) -> Iterator[str]:
-    """Serve the app on a migrated, seeded database with a fixed clock; yields the base URL. ``jobs``:
-    with the embedded job consumer (a test about figures following answered batches asks for it)."""
+def live_server(database_url: str, now: datetime | None, *, jobs: bool = False) -> Iterator[str]:
+    """Serve the app on a migrated, seeded database with a fixed clock (the system's when ``now`` is
+    None: a player's statements need time to pass); yields the base URL. ``jobs``: with the embedded
+    job consumer (a test about figures following answered batches asks for it)."""
     import uvicorn
 
     from trainquant.app import create_app
-    from trainquant.clock import FixedClock
+    from trainquant.clock import FixedClock, SystemClock
     from trainquant.config import Settings
 
-    app = create_app(Settings(env="test", database_url=database_url, jobs_embedded=jobs), clock=FixedClock(now))
+    app = create_app(Settings(env="test", database_url=database_url, jobs_embedded=jobs), clock=FixedClock(now) if now is not None else SystemClock())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
     thread.start()

@@ -27,6 +27,7 @@ from trainquant.learning.video import VideoEvent, course_seconds, event_of, play
 @dataclass(frozen=True)
 class VideoProgress:
     video_id: int
+    position: int
     title: str
     coverage: Coverage
 
@@ -100,7 +101,7 @@ def _progress(employee_id: int, videos: Sequence[CourseVideo], events: list[Vide
     limits = {v.activity_id: v.max_speed for v in videos}
     return CourseProgress(
         employee_id=employee_id,
-        videos=[VideoProgress(v.id, v.title, coverages[v.activity_id]) for v in videos],
+        videos=[VideoProgress(v.id, v.position, v.title, coverages[v.activity_id]) for v in videos],
         study_seconds=_study(plays, limits),
         course_seconds=course_seconds(events),
     )

@@ -12,7 +12,8 @@ becomes a :class:`~trainquant.learning.rules.Seek`. The auditor's reading throug
 * Visibility (``OURS/visibility``: "hidden" / "visible") and speed (the profile's ``speed``) in a
   statement's context hold from that statement on; our player sends a statement whenever either changes.
 * Idleness is known only once the "are you still there?" prompt shows; the statement pausing for it
-  carries ``OURS/idle-since`` (the last input), and the stretch after that moment counts as idle.
+  carries ``OURS/idle-for`` (seconds since the last input, so the learner's clock plays no part), and
+  the stretch after that moment counts as idle.
 * ``completed``, ``progress`` and ``played-segments`` are the client's claims; they are never read here.
 
 Wall times are given per statement by the caller (the service uses the LRS's ``stored`` time for our
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from trainquant.learning.rules import Play, Seek
@@ -49,7 +50,7 @@ LENGTH = VIDEO + "extensions/length"
 OURS = "https://trainquant.dev/xapi/"
 HEARTBEAT = OURS + "verbs/heartbeat"
 VISIBILITY = OURS + "extensions/visibility"
-IDLE_SINCE = OURS + "extensions/idle-since"
+IDLE_FOR = OURS + "extensions/idle-for"
 HEARTBEAT_S = 30
 _STOPS = frozenset({PAUSED, COMPLETED, TERMINATED, INITIALIZED})
 
@@ -85,14 +86,9 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+def _idle_since(value: Any, at: datetime) -> datetime | None:
+    seconds = _number(value)
+    return at - timedelta(seconds=seconds) if seconds is not None and not isinstance(value, str) else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -116,7 +112,7 @@ def event_of(statement: Mapping[str, Any], *, at: datetime, order: int = 0) -> V
         video=obj["id"], session=session, verb=statement["verb"]["id"], at=at, order=order,
         time=_number(rext.get(TIME)), time_from=_number(rext.get(TIME_FROM)), time_to=_number(rext.get(TIME_TO)),
         speed=_number(cext.get(SPEED)), hidden=None if visibility not in ("hidden", "visible") else visibility == "hidden",
-        idle_since=_parse_time(rext.get(IDLE_SINCE)),
+        idle_since=_idle_since(rext.get(IDLE_FOR), at),
     )
 
 

@@ -87,12 +87,13 @@ def test_event_of_reads_the_profile_and_ignores_claims():
         "actor": {"mbox": "mailto:a@example.com"},
         "verb": {"id": video.PAUSED},
         "object": {"id": V},
-        "result": {"extensions": {video.TIME: 12.5, "https://w3id.org/xapi/video/extensions/played-segments": "0[.]60",
+        "result": {"extensions": {video.TIME: 12.5, video.IDLE_FOR: 30, "https://w3id.org/xapi/video/extensions/played-segments": "0[.]60",
                                   "https://w3id.org/xapi/video/extensions/progress": 1}},
         "context": {"extensions": {video.SESSION_ID: "tab-1", video.SPEED: "1.5x", video.VISIBILITY: "hidden"}},
     }
     event = event_of(statement, at=T0)
-    assert event == VideoEvent(video=V, session="tab-1", verb=video.PAUSED, at=T0, time=12.5, speed=1.5, hidden=True)
+    assert event == VideoEvent(video=V, session="tab-1", verb=video.PAUSED, at=T0, time=12.5, speed=1.5, hidden=True,
+                               idle_since=T0 - timedelta(seconds=30))
     no_session = {**statement, "context": {}}
     assert event_of(no_session, at=T0) is None
 
