@@ -53,7 +53,7 @@ def test_metrics_registry(hr):
     metrics = {m["code"]: m for m in hr.get("/api/v1/indicator-metrics").json()}
     assert metrics["assessment_score"]["available"] and metrics["assessment_score"]["param_required"]
     assert "trial_lecture" in metrics["assessment_score"]["choices"]
-    assert metrics["online_hours"]["available"] is False
+    assert metrics["online_hours"]["available"] is True  # from the LRS (learning/service.py)
     assert metrics["online_hours"]["source"] == "learning"
 
 
@@ -186,7 +186,8 @@ def test_employee_results(hr, evaluated):
     m1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/M1").json()["results"]}
     assert m1 == {"script_simulation_score": "met", "case_analysis_pass_rate": "met", "conversion_lift_30d": "no_data"}
     a1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/A1").json()["results"]}
-    assert a1 == {"online_course_hours": "no_data", "practical_error_rate": "met", "process_time_change": "no_data"}
+    # Online hours have a source now: nothing watched is 0 h, under the 8 h the indicator asks.
+    assert a1 == {"online_course_hours": "not_met", "practical_error_rate": "met", "process_time_change": "no_data"}
     empty = hr.get("/api/v1/evaluations/employees/T1", params={"period_end": "2025-01-01"}).json()
     assert empty["results"] == [] and empty["run_id"] is None
 

@@ -30,9 +30,8 @@ def evaluated(hr):
         ("/indicators?kind=marketing", ["获客技巧掌握", "业绩转化", "话术模拟得分 ≥ 90 分", "案例分析通过率 = 100 %",
                                         "培训后30天转化率提升 ≥ 8 个百分点 (近 30 天变化)"],
          ["Customer acquisition skill", "Conversion", "Case-analysis pass rate = 100 %"]),
-        # Online course hours wait for the online-learning source (issue 12).
-        ("/indicators?kind=admin", ["流程熟悉度", "效率提升", "实操差错率 = 0 % (近 90 天最高)", "流程执行时间变化 ≤ -15 % (近 90 天变化)", "待接入数据源"],
-         ["Process familiarity", "Efficiency", "Practical error rate = 0 % (highest in the last 90 days)", "awaiting its data source"]),
+        ("/indicators?kind=admin", ["流程熟悉度", "效率提升", "实操差错率 = 0 % (近 90 天最高)", "流程执行时间变化 ≤ -15 % (近 90 天变化)"],
+         ["Process familiarity", "Efficiency", "Practical error rate = 0 % (highest in the last 90 days)"]),
         ("/indicators/trial_lecture_score", ["当前规则", "版本历史", "修改规则", "保存为新版本", "停用此指标", "阈值", "生效日期"],
          ["Current rule", "Version history", "Change the rule", "Save as a new version", "Retire this indicator", "Threshold"]),
         ("/indicators/new", ["新增指标", "指标模块", "度量指标", "统计方式", "比较方式", "考核得分"],
@@ -131,3 +130,10 @@ def test_employees_and_managers_on_the_pages(school, as_user, evaluated):
     assert page.status_code == 200 and 'data-employee="T1"' in page.text and "运行考核" not in page.text
     assert boss.get("/indicators/results", params={"department": "MKT"}).status_code == 403
     assert boss.get("/indicators/results/M1").status_code == 404
+
+
+def test_online_course_hours_have_their_source(hr):
+    # Online course hours come from the LRS (issue 12): no indicator waits for a data source any more.
+    page = hr.get("/indicators", params={"kind": "admin"})
+    assert "待接入数据源" not in page.text
+    assert "awaiting its data source" not in hr.get("/indicators", params={"kind": "admin", "lang": "en"}).text
