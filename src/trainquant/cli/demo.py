@@ -82,6 +82,7 @@ def _load(seed: int) -> list[SystemProcess]:
     year = _load_training(school)
     stream = _load_attendance(school, year)
     _load_platform_days(school, year)
+    _load_online(school)
     systems = _load_business(school, year, stream)
     _evaluate(school.today)
     with unit_of_work(common.sessions()) as db:
@@ -168,6 +169,26 @@ def _load_attendance(school, year) -> CheckinStream:
         f"{', '.join(f'{n} {k}' for k, n in sorted(loaded.alerts.items())) or 'no'} open alerts."
     )
     return stream
+
+
+def _load_online(school: SimulatedSchool) -> None:
+    """The online year (part 5): two online programs and a year of viewers' statements through the LRS."""
+    from trainquant.db import unit_of_work
+    from trainquant.simulate.learning.generate import generate_online_year
+    from trainquant.simulate.learning.load import load_online_year
+
+    s = common.settings()
+    year = generate_online_year(school, home=s.home_page())
+    with unit_of_work(common.sessions()) as db:
+        loaded = load_online_year(db, year, instance=s.instance_folder(), home=s.home_page(), now=SystemClock().now())
+    if loaded.statements == 0:
+        console.print("The simulated online year is already in the database; nothing was changed.")
+        return
+    kinds: dict[str, int] = {}
+    for kind in year.behaviour.values():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    console.print(f"Loaded the online year: {loaded.programs} online programs, {loaded.videos} videos, {loaded.statements:,} xAPI statements "
+                  f"from {len(year.behaviour)} viewers ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}).")
 
 
 def _load_platform_days(school: SimulatedSchool, year: TrainingYear) -> None:

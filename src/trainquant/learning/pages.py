@@ -26,7 +26,7 @@ from trainquant.learning import courses
 from trainquant.learning.media import media_folder
 from trainquant.learning.models import CourseVideo, XapiStatement
 from trainquant.learning.service import CourseProgress, course_progress
-from trainquant.org.models import Employee
+from trainquant.org.models import Department, Employee
 from trainquant.params import PathId
 from trainquant.training.models import Program
 from trainquant.web.templating import render
@@ -61,10 +61,15 @@ def _online_programs(db: Session) -> list[Program]:
 @router.get("/my/learning")
 def my_learning(request: Request, db: ReadSession, principal: Learner):
     rows: list[tuple[Program, CourseProgress]] = []
-    if principal.employee_id is not None:
+    employee = db.get(Employee, principal.employee_id) if principal.employee_id is not None else None
+    if employee is not None:
+        kind = db.scalar(select(Department.kind).where(Department.id == employee.department_id))
         for program in _online_programs(db):
-            rows.append((program, course_progress(db, program.id, [principal.employee_id])[principal.employee_id]))
-    return render(request, "learning/my.html", {"rows": rows, "linked": principal.employee_id is not None})
+            progress = course_progress(db, program.id, [employee.id])[employee.id]
+            # The programs meant for the learner's kind of department, and any other they started.
+            if not program.target_kinds or kind in program.target_kinds or progress.course_seconds > 0:
+                rows.append((program, progress))
+    return render(request, "learning/my.html", {"rows": rows, "linked": employee is not None})
 
 
 @router.get("/training/programs/{code}/learning")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,24 +125,28 @@ class _Player:
     hidden: bool = False
 
 
-def _stretch(video: str, session: str, state: _Player, end_position: float, end: datetime, idle_since: datetime | None) -> list[Play]:
+def _stretch(video: str, session: str, state: _Player, end_position: float, end: datetime) -> list[Play]:
     start, begun = state.position, state.since
     if start is None or begun is None or end_position < start or end < begun:
         return []  # a report that contradicts itself proves nothing
-    if state.speed <= 0:
-        return []
+    return [Play(video=video, session=session, media_from=start, media_to=end_position, wall_start=begun,
+                 wall_end=end, speed=state.speed, hidden=state.hidden)]
 
-    def play(media_from: float, media_to: float, wall_start: datetime, wall_end: datetime, idle: bool) -> Play:
-        return Play(video=video, session=session, media_from=media_from, media_to=media_to, wall_start=wall_start,
-                    wall_end=wall_end, speed=state.speed, hidden=state.hidden, idle=idle)
 
-    if idle_since is None or idle_since >= end:
-        return [play(start, end_position, begun, end, False)]
-    if idle_since <= begun:
-        return [play(start, end_position, begun, end, True)]
-    wall = (end - begun).total_seconds()
-    split = start + (end_position - start) * (idle_since - begun).total_seconds() / wall
-    return [play(start, split, begun, idle_since, False), play(split, end_position, idle_since, end, True)]
+def _idle_from(plays: list[Play], since: datetime) -> list[Play]:
+    """The session's plays with everything after ``since`` idle: the prompt's statement names when the
+    learner's last input was, and heartbeats sent since then closed stretches that were idle too."""
+    out: list[Play] = []
+    for play in plays:
+        if play.idle or play.wall_end <= since:
+            out.append(play)
+        elif play.wall_start >= since:
+            out.append(replace(play, idle=True))
+        else:
+            wall = (play.wall_end - play.wall_start).total_seconds()
+            split = play.media_from + play.media_seconds * (since - play.wall_start).total_seconds() / wall
+            out += [replace(play, media_to=split, wall_end=since), replace(play, media_from=split, wall_start=since, idle=True)]
+    return out
 
 
 def _replay(video: str, session: str, events: list[VideoEvent]) -> tuple[list[Play], list[Seek]]:
@@ -153,8 +157,10 @@ def _replay(video: str, session: str, events: list[VideoEvent]) -> tuple[list[Pl
         here = event.time_from if event.verb == SEEKED else event.time
         if state.playing:
             if here is not None:
-                plays += _stretch(video, session, state, here, event.at, event.idle_since)
+                plays += _stretch(video, session, state, here, event.at)
             state.position, state.since = None, None  # nothing continues across a statement without a position
+        if event.idle_since is not None:
+            plays = _idle_from(plays, event.idle_since)
         if event.hidden is not None:
             state.hidden = event.hidden
         if event.speed is not None:

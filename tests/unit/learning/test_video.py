@@ -140,7 +140,7 @@ def _simulate(script):
             continue
         send(video.PLAYED, time=round(pos, 6), speed=speed, hidden=kind == "hide")
         last_input = wall
-        for _ in range(ticks):
+        for tick in range(1, ticks + 1):
             step = min(DT * speed, LENGTH - pos)
             if step <= 0:
                 break
@@ -148,6 +148,8 @@ def _simulate(script):
                 truth.update(range(round(pos * 1000), round((pos + step) * 1000)))
             pos += step
             wall += step / speed
+            if tick % 40 == 0:  # a heartbeat every 2 s of playing (an idle stretch's too)
+                send(video.HEARTBEAT, time=round(pos, 6))
         if kind == "idle":
             send(video.PAUSED, time=round(pos, 6), idle_since=at(round(last_input, 6)))
         else:
