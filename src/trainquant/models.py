@@ -19,6 +19,8 @@ from trainquant.integrations.outbox.models import Delivery, OutboxEvent, Subscri
 from trainquant.integrations.pull.models import PullSource, SyncRun
 from trainquant.learning.models import (
     CourseVideo,
+    OnlineCompletion,
+    OnlineCourse,
     XapiActivity,
     XapiAttachment,
     XapiDelivery,
@@ -83,6 +85,8 @@ __all__ = [
     "LoginFailure",
     "MandatoryRule",
     "MetricRecord",
+    "OnlineCompletion",
+    "OnlineCourse",
     "OutboxEvent",
     "Program",
     "ProxyCase",

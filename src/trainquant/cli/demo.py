@@ -174,6 +174,7 @@ def _load_attendance(school, year) -> CheckinStream:
 def _load_online(school: SimulatedSchool) -> None:
     """The online year (part 5): two online programs and a year of viewers' statements through the LRS."""
     from trainquant.db import unit_of_work
+    from trainquant.learning.completion import record_completions
     from trainquant.simulate.learning.generate import generate_online_year
     from trainquant.simulate.learning.load import load_online_year
 
@@ -181,6 +182,7 @@ def _load_online(school: SimulatedSchool) -> None:
     year = generate_online_year(school, home=s.home_page())
     with unit_of_work(common.sessions()) as db:
         loaded = load_online_year(db, year, instance=s.instance_folder(), home=s.home_page(), now=SystemClock().now())
+        completed = record_completions(db, now=SystemClock().now())
     if loaded.statements == 0:
         console.print("The simulated online year is already in the database; nothing was changed.")
         return
@@ -188,7 +190,7 @@ def _load_online(school: SimulatedSchool) -> None:
     for kind in year.behaviour.values():
         kinds[kind] = kinds.get(kind, 0) + 1
     console.print(f"Loaded the online year: {loaded.programs} online programs, {loaded.videos} videos, {loaded.statements:,} xAPI statements "
-                  f"from {len(year.behaviour)} viewers ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}).")
+                  f"from {len(year.behaviour)} viewers ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}); {completed} completions recorded.")
 
 
 def _load_platform_days(school: SimulatedSchool, year: TrainingYear) -> None:

@@ -103,10 +103,13 @@ class Jobs:
     def _outbox(self) -> dict[str, int]:
         """Completions collected from the settled figures, then every due delivery posted."""
         from trainquant.integrations.outbox import service
+        from trainquant.learning import completion as online
 
         self._bulk()
         factory = self._sessions()
         with unit_of_work(factory) as db:
+            # Online programs completed (and external quiz results) become training records first.
+            online.sweep(db, now=self._now(), tz=ZoneInfo(self.settings.default_timezone))
             service.collect_completions(db, now=self._now())
         return service.deliver_due(factory, settings=self.settings, clock=self._now)
 

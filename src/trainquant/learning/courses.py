@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from trainquant.errors import Conflict, Invalid, NotFound
 from trainquant.learning.media import media_folder, new_name, probe
-from trainquant.learning.models import CourseVideo
+from trainquant.learning.models import CourseVideo, OnlineCourse
 from trainquant.learning.xapi.formats import is_iri
-from trainquant.training.models import Program
+from trainquant.training.models import AssessmentKind, Program
 
 MAX_SPEEDS = (1.0, 1.25, 1.5, 2.0)
 
@@ -88,3 +88,19 @@ def video_in(db: Session, program: Program, position: int) -> CourseVideo:
     if video is None:
         raise NotFound(f"program {program.code} has no video {position}", code="video-not-found")
     return video
+
+
+def set_quiz(db: Session, program: Program, *, kind: str | None, activity_id: str | None) -> OnlineCourse:
+    """The program's quiz: an assessment kind scored in points (its pass mark decides), and optionally
+    the activity id of an external quiz whose scored statements become assessments of that kind."""
+    if kind is not None:
+        found = db.get(AssessmentKind, kind)
+        if found is None or found.scale != "score":
+            raise Invalid(f"{kind!r} is not an assessment kind scored in points", code="quiz-kind")
+    if activity_id is not None and (kind is None or not is_iri(activity_id)):
+        raise Invalid("an external quiz needs a kind and an activity id (an IRI)", code="quiz-activity")
+    course = db.get(OnlineCourse, program.id) or OnlineCourse(program_id=program.id)
+    course.quiz_kind, course.quiz_activity_id = kind, activity_id
+    db.add(course)
+    db.flush()
+    return course

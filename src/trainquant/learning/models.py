@@ -163,3 +163,33 @@ class CourseVideo(Base):
     media_file: Mapped[str | None] = mapped_column(String(255))  # under the instance folder's media/
     media_type: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OnlineCourse(Base):
+    """What completes an online program beyond its videos: optionally a quiz, an assessment kind whose
+    own pass mark decides (HR records it, or an external quiz's statements on ``quiz_activity_id``
+    become assessments of that kind)."""
+
+    __tablename__ = "online_courses"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
+    quiz_kind: Mapped[str | None] = mapped_column(ForeignKey("assessment_kinds.code", ondelete="RESTRICT"))
+    quiz_activity_id: Mapped[str | None] = mapped_column(Text, unique=True)
+
+
+class OnlineCompletion(Base):
+    """The training record of an online program completed: every video watched through (and the quiz
+    passed, when there is one). Written once, when the rule is first seen met."""
+
+    __tablename__ = "online_completions"
+    __table_args__ = (UniqueConstraint("program_id", "employee_id", name="uq_online_completions_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    # The end of the last counted play: the evidence's own time, not when the sweep noticed.
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    watched_seconds: Mapped[float] = mapped_column(Float)
+    study_seconds: Mapped[float] = mapped_column(Float)
+    quiz_score: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -19,16 +20,16 @@ from starlette.datastructures import FormData, UploadFile
 from trainquant.auth.permissions import Principal
 from trainquant.config import Settings
 from trainquant.db import unit_of_work
-from trainquant.deps import FORM_OVERHEAD, AppClock, AppSettings, CurrentPrincipal, ReadSession, require
+from trainquant.deps import FORM_OVERHEAD, AppClock, AppSettings, CurrentPrincipal, DbSession, ReadSession, SubmittedForm, require
 from trainquant.errors import DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge
 from trainquant.i18n import gettext_ as _
 from trainquant.learning import courses
 from trainquant.learning.media import media_folder
-from trainquant.learning.models import CourseVideo, XapiStatement
-from trainquant.learning.service import CourseProgress, course_progress
+from trainquant.learning.models import CourseVideo, OnlineCompletion, OnlineCourse, XapiStatement
+from trainquant.learning.service import BUCKETS, CourseProgress, course_progress, daily_study_seconds, dropoff
 from trainquant.org.models import Department, Employee
 from trainquant.params import PathId
-from trainquant.training.models import Program
+from trainquant.training.models import AssessmentKind, Program
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +50,8 @@ def _error_text(err: DomainError) -> str:
         "video-activity": _("The activity id is the address the other player's statements carry as their object."),
         "video-length": _("The length is between 1 second and 24 hours."),
         "video-activity-taken": _("That activity is already a course video."),
+        "quiz-kind": _("Choose an assessment kind scored in points for the quiz."),
+        "quiz-activity": _("The quiz's activity id is the address its statements carry as their object."),
     }
     return texts.get(err.code, err.message)
 
@@ -69,7 +72,9 @@ def my_learning(request: Request, db: ReadSession, principal: Learner):
             # The programs meant for the learner's kind of department, and any other they started.
             if not program.target_kinds or kind in program.target_kinds or progress.course_seconds > 0:
                 rows.append((program, progress))
-    return render(request, "learning/my.html", {"rows": rows, "linked": employee is not None})
+    records = {r.program_id: r for r in db.scalars(select(OnlineCompletion).where(OnlineCompletion.employee_id == employee.id))} if employee else {}
+    quizzes = {c.program_id: c for c in db.scalars(select(OnlineCourse).where(OnlineCourse.quiz_kind.is_not(None)))}
+    return render(request, "learning/my.html", {"rows": rows, "linked": employee is not None, "records": records, "quizzes": quizzes})
 
 
 @router.get("/training/programs/{code}/learning")
@@ -83,8 +88,36 @@ def program_learning(request: Request, code: str, db: ReadSession, principal: Re
     visible = [e for e in learners if principal.scope.allows(department_id=people[e].department_id, employee_id=e)]
     progress = course_progress(db, program.id, visible) if visible else {}
     rows = sorted(((people[e], progress[e]) for e in visible), key=lambda r: (-r[1].ratio, r[0].employee_no))
-    return render(request, "learning/program.html", {"program": program, "rows": rows,
+    records = dict(db.execute(select(OnlineCompletion.employee_id, OnlineCompletion.completed_at).where(
+        OnlineCompletion.program_id == program.id)).all())
+    curves = dropoff(db, program.id, visible) if visible else {}
+    chart = {"labels": [f"{(b + 1) * 100 // BUCKETS}%" for b in range(BUCKETS)], "axis": _("position in the video"),
+             "series": [{"name": v.title, "values": curves.get(v.id, [])} for v in courses_videos(db, program.id)]}
+    return render(request, "learning/program.html", {"program": program, "rows": rows, "records": records, "chart": chart,
                                                       "complete": sum(1 for _, p in rows if p.complete)})
+
+
+@router.get("/learning/people/{employee_no}")
+def person_learning(request: Request, employee_no: str, db: ReadSession, principal: CurrentPrincipal, settings: AppSettings):
+    """A person's online learning history: every online program they watched, its record, and their
+    study minutes day by day. Their own, or within the reader's data scope."""
+    employee = db.scalar(select(Employee).where(Employee.employee_no == employee_no))
+    if employee is None:
+        raise NotFound(f"no employee {employee_no!r}", code="employee-not-found")
+    own = principal.employee_id == employee.id
+    if not own and not (principal.can("reports:read") and principal.scope.allows(department_id=employee.department_id, employee_id=employee.id)):
+        raise Forbidden("this history is outside what you may see", code="learning-history-forbidden")
+    started = set(db.scalars(select(CourseVideo.program_id).distinct().where(CourseVideo.activity_id.in_(
+        select(XapiStatement.activity_id).where(XapiStatement.employee_id == employee.id)))))
+    programs = [p for p in _online_programs(db) if p.id in started]
+    records = {r.program_id: r for r in db.scalars(select(OnlineCompletion).where(OnlineCompletion.employee_id == employee.id))}
+    today = datetime.now(ZoneInfo(settings.default_timezone)).date()
+    days = daily_study_seconds(db, [employee.id], start=today - timedelta(days=365), end=today, zone=settings.default_timezone)
+    return render(request, "learning/person.html", {
+        "employee": employee, "records": records,
+        "rows": [(p, course_progress(db, p.id, [employee.id])[employee.id]) for p in programs],
+        "days": sorted(((day, seconds) for (_, day), seconds in days.items()), reverse=True),
+    })
 
 
 # ---------------------------------------------------------------- the player
@@ -127,8 +160,20 @@ def media(video_id: PathId, db: ReadSession, principal: CurrentPrincipal, settin
 def _videos_page(request: Request, db: Session, program: Program, *, error: str | None = None, status_code: int = 200):
     return render(request, "learning/videos.html", {
         "program": program, "videos": courses_videos(db, program.id), "speeds": courses.MAX_SPEEDS,
-        "error": error, "done": request.query_params.get("done"),
+        "error": error, "done": request.query_params.get("done"), "course": db.get(OnlineCourse, program.id),
+        "kinds": list(db.scalars(select(AssessmentKind).where(AssessmentKind.scale == "score").order_by(AssessmentKind.code))),
     }, status_code=status_code)
+
+
+@router.post("/training/programs/{code}/quiz")
+def set_quiz(request: Request, code: str, db: DbSession, principal: Manage, form: SubmittedForm):
+    program = courses.program_by_code(db, code)
+    try:
+        courses.set_quiz(db, program, kind=str(form.get("quiz_kind") or "") or None, activity_id=str(form.get("quiz_activity_id") or "").strip() or None)
+    except DomainError as err:
+        db.rollback()
+        return _videos_page(request, db, program, error=_error_text(err), status_code=err.status)
+    return RedirectResponse(f"/training/programs/{code}/videos?done=quiz", status_code=303)
 
 
 @router.get("/training/programs/{code}/videos")

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from trainquant.db import chunks
 from trainquant.learning.models import CourseVideo, XapiStatement
-from trainquant.learning.rules import Coverage, Play, learner_coverage, study_seconds
+from trainquant.learning.rules import Coverage, Play, exclusion_reason, learner_coverage, one_at_a_time, study_seconds
+from trainquant.learning.segments import Interval, clip
 from trainquant.learning.video import VideoEvent, course_seconds, event_of, plays_and_seeks
 
 
@@ -146,3 +147,39 @@ def daily_study_seconds(db: Session, employee_ids: Sequence[int], *, start: date
                 out[(employee_id, day)] = seconds
     return out
 
+
+
+BUCKETS = 20  # the drop-off chart's resolution: each 5% of a video
+
+
+def _watched_sets(plays: Sequence[Play], videos: Sequence[CourseVideo]) -> dict[str, list[Interval]]:
+    """The media each video's counted plays covered (as ``learner_coverage`` counts them)."""
+    out: dict[str, list[Interval]] = {}
+    for max_speed in {v.max_speed for v in videos}:
+        own = [v for v in videos if v.max_speed == max_speed]
+        kept, _ = one_at_a_time([p for p in plays if p.video in {v.activity_id for v in own}], max_speed=max_speed)
+        for v in own:
+            counted = [(p.media_from, p.media_to) for p in kept if p.video == v.activity_id and exclusion_reason(p, max_speed=max_speed) is None]
+            out[v.activity_id] = clip(counted, 0.0, v.length_s)
+    return out
+
+
+def dropoff(db: Session, program_id: int, employee_ids: Sequence[int]) -> dict[int, list[float]]:
+    """For each video, the share of the people who watched any of it that watched each twentieth (at
+    its middle): where along the video viewers stop."""
+    videos = videos_of(db, program_id)
+    events = load_events(db, employee_ids, [v.activity_id for v in videos])
+    counts = {v.id: [0] * BUCKETS for v in videos}
+    starters = dict.fromkeys(counts, 0)
+    for own in events.values():
+        plays, _ = plays_and_seeks(own)
+        sets = _watched_sets(plays, videos)
+        for v in videos:
+            watched = sets.get(v.activity_id, [])
+            if not watched:
+                continue
+            starters[v.id] += 1
+            for b in range(BUCKETS):
+                middle = (b + 0.5) * v.length_s / BUCKETS
+                counts[v.id][b] += any(start <= middle <= end for start, end in watched)
+    return {v.id: [round(100 * c / starters[v.id], 1) if starters[v.id] else 0.0 for c in counts[v.id]] for v in videos}

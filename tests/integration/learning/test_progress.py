@@ -3,11 +3,12 @@ coverage per video, the program's completion, study time and the indicator facts
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
-from tests.conftest import NOW, login, make_user
+from tests.conftest import NOW, login, make_employee, make_user
 from tests.integration.learning.conftest import HOME, XAPI, basic
 from trainquant.indicators.facts import LearningFacts
 from trainquant.learning import video
@@ -111,3 +112,29 @@ def test_the_pages_show_the_learner_and_hr_the_same_figures(client, db, clock, l
     page = client.get("/training/programs/ONL1/learning", params={"lang": "en"})
     assert page.status_code == 200
     assert 'data-employee="E100"' in page.text and "50.0%" in page.text and "1 of 1 learners complete" not in page.text
+
+
+def test_the_dropoff_chart_and_a_persons_history(client, db, clock, learner, program):
+    make_user(db, username="huang", role="employee", employee=learner)
+    csrf = login(client, "huang")
+    send = _player(client, clock, csrf)
+    send(video.PLAYED, V1, "tab-1", time=0.0)
+    send(video.PAUSED, V1, "tab-1", advance=30, time=30.0)  # stops half-way
+    mine = client.get(f"/learning/people/{learner.employee_no}", params={"lang": "en"})
+    assert mine.status_code == 200 and 'data-program="ONL1"' in mine.text and "0.5" in mine.text  # 30 s = 0.5 min that day
+    other = make_employee(db, employee_no="E200", department=learner.department, name="李雷")
+    assert client.get(f"/learning/people/{other.employee_no}").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+    make_user(db, username="hr1", role="hr")
+    hr_csrf = login(client, "hr1")
+    page = client.get("/training/programs/ONL1/learning")
+    chart = json.loads(page.text.split('id="chart-dropoff-data">', 1)[1].split("</script>", 1)[0])
+    first = chart["series"][0]["values"]
+    # Twentieths of a 60 s video, sampled at their middles: the first ten watched by everyone, then nobody.
+    assert first == [100.0] * 10 + [0.0] * 10
+    assert chart["series"][1]["values"] == [0.0] * 20  # nobody started video 2
+    # HR sets a quiz: an assessment kind scored in points; a pass/fail kind is refused.
+    ok = client.post("/training/programs/ONL1/quiz", data={"csrf_token": hr_csrf, "quiz_kind": "online_test"}, follow_redirects=False)
+    assert ok.status_code == 303
+    bad = client.post("/training/programs/ONL1/quiz", data={"csrf_token": hr_csrf, "quiz_kind": "case_analysis"}, params={"lang": "en"})
+    assert bad.status_code == 422 and "scored in points" in bad.text

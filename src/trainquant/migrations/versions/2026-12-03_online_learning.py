@@ -1,8 +1,8 @@
-"""online learning: the xAPI LRS (statements as received, filter links, attachments, activities, documents) and course videos
+"""online learning: the xAPI LRS (statements as received, filter links, attachments, activities, documents), course videos, quizzes and completions
 
 Revision ID: 0021
 Revises: 0020
-Create Date: 2026-12-03 07:12:00.010741
+Create Date: 2026-12-03 07:43:26.908013
 """
 
 from __future__ import annotations
@@ -116,6 +116,33 @@ def upgrade() -> None:
     with op.batch_alter_table('course_videos', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_course_videos_program_id'), ['program_id'], unique=False)
 
+    op.create_table('online_completions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('program_id', sa.Integer(), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('completed_at', trainquant.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('watched_seconds', sa.Float(), nullable=False),
+    sa.Column('study_seconds', sa.Float(), nullable=False),
+    sa.Column('quiz_score', sa.Float(), nullable=True),
+    sa.Column('recorded_at', trainquant.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], name=op.f('fk_online_completions_employee_id_employees'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_online_completions_program_id_programs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_online_completions')),
+    sa.UniqueConstraint('program_id', 'employee_id', name='uq_online_completions_person')
+    )
+    with op.batch_alter_table('online_completions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_online_completions_employee_id'), ['employee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_online_completions_program_id'), ['program_id'], unique=False)
+
+    op.create_table('online_courses',
+    sa.Column('program_id', sa.Integer(), nullable=False),
+    sa.Column('quiz_kind', sa.String(length=32), nullable=True),
+    sa.Column('quiz_activity_id', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['program_id'], ['programs.id'], name=op.f('fk_online_courses_program_id_programs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['quiz_kind'], ['assessment_kinds.code'], name=op.f('fk_online_courses_quiz_kind_assessment_kinds'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('program_id', name=op.f('pk_online_courses')),
+    sa.UniqueConstraint('quiz_activity_id', name=op.f('uq_online_courses_quiz_activity_id'))
+    )
     op.create_table('xapi_statement_links',
     sa.Column('statement_pk', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -134,6 +161,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_xapi_statement_links_value')
 
     op.drop_table('xapi_statement_links')
+    op.drop_table('online_courses')
+    with op.batch_alter_table('online_completions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_online_completions_program_id'))
+        batch_op.drop_index(batch_op.f('ix_online_completions_employee_id'))
+
+    op.drop_table('online_completions')
     with op.batch_alter_table('course_videos', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_course_videos_program_id'))
 

@@ -48,6 +48,16 @@
       };
     },
     // {names, shares}: share of people meeting each indicator
+    // {labels, series: [{name, values}]}: the share of a video's viewers who watched each part of it
+    dropoff: function (d) {
+      return {
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } }, legend: {},
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.labels, name: d.axis },
+        yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+        series: d.series.map(function (s) { return { name: s.name, type: "line", data: s.values, showSymbol: false }; })
+      };
+    },
     shares: function (d) {
       return {
         tooltip: { valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
