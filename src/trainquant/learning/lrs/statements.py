@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from trainquant.db import chunks
+from trainquant.db import chunks, driver_value, insert_rows, reserve_ids
 from trainquant.learning.lrs.http import BadRequest, ForgedActor, StatementConflict
 from trainquant.learning.lrs.signature import SIGNATURE_USAGE, check_signature
 from trainquant.learning.models import (
@@ -151,7 +151,7 @@ def _check_attachments(docs: list[dict[str, Any]], parts: Mapping[str, Part]) ->
 
 
 def _fingerprint(doc: Mapping[str, Any]) -> str:
-    return hashlib.sha256(statement_key(doc)).hexdigest()
+    return hashlib.sha256(statement_key(doc, validated=True)).hexdigest()  # _validated checked it
 
 
 def _take_write_order(db: Session) -> datetime | None:
@@ -217,10 +217,17 @@ def store_statements(
         if facts.voiding:
             targets.append(facts.target_id)
     _check_voiding(db, targets, {row["statement_id"]: row for row in rows})
-    pks = db.execute(insert(XapiStatement).returning(XapiStatement.id, sort_by_parameter_order=True), rows).scalars().all()
-    link_rows = [{"statement_pk": pk, "kind": kind, "value": value} for pk, own in zip(pks, links, strict=True) for kind, value in own]
+    # Straight to the driver with ids reserved: the ORM's insert-many with RETURNING cost more than
+    # validating the statements (bench/bench_lrs.py, profiled).
+    table = XapiStatement.__table__
+    pks = reserve_ids(db, table, len(rows))
+    dialect = db.get_bind().dialect
+    as_stored = driver_value(table.c.stored, dialect)
+    columns = ["id", *rows[0]]
+    insert_rows(db, table, columns, [(pk, *(as_stored(v) if k == "stored" else v for k, v in row.items())) for pk, row in zip(pks, rows, strict=True)])
+    link_rows = [(pk, kind, value) for pk, own in zip(pks, links, strict=True) for kind, value in own]
     if link_rows:
-        db.execute(insert(XapiStatementLink), link_rows)
+        insert_rows(db, XapiStatementLink.__table__, ["statement_pk", "kind", "value"], link_rows)
     if targets:
         db.execute(update(XapiStatement).where(XapiStatement.statement_id.in_(targets), XapiStatement.voiding.is_(False)).values(voided=True))
     _keep_definitions(db, definitions, now)
@@ -246,7 +253,10 @@ def _keep_definitions(db: Session, definitions: Mapping[str, dict[str, Any]], no
     known = dict(db.execute(select(XapiActivity.activity_id, XapiActivity.definition).where(XapiActivity.activity_id.in_(list(definitions)))).all())
     for activity_id, definition in definitions.items():
         if activity_id in known:
-            merged = merge_definition(orjson.loads(known[activity_id]), definition)
+            before = orjson.loads(known[activity_id])
+            merged = merge_definition(before, definition)
+            if merged == before:
+                continue  # the usual case: a player repeats the same definition in every statement
             db.execute(update(XapiActivity).where(XapiActivity.activity_id == activity_id)
                        .values(definition=orjson.dumps(merged).decode(), updated_at=now))
         else:

@@ -110,7 +110,7 @@ def _canonical_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def statement_key(doc: object) -> bytes:
+def statement_key(doc: object, *, validated: bool = False) -> bytes:
     """Canonical bytes of ``doc`` for the repeated-id check: equal keys mean the same statement (200/204),
     different keys mean a conflict (409). ``doc`` must be a valid statement (it is validated first, so
     :class:`StatementError` is raised otherwise).
@@ -130,7 +130,8 @@ def statement_key(doc: object) -> bytes:
     "PT60M", Data 2.3.1.b8), extension values, names. Invariant: the key is a UTF-8 JSON text, a pure
     function of the statement's content.
     """
-    validate_statement(doc)
+    if not validated:  # the caller already validated ``doc`` (the LRS validates each statement once)
+        validate_statement(doc)
     assert isinstance(doc, dict)  # validate_statement refuses anything else
     canonical = _canonical_statement(doc)
     return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")

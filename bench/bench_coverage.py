@@ -1,0 +1,97 @@
+"""Watch coverage and study time of 1,000,000 video-profile statements.
+
+    .venv/bin/python bench/bench_coverage.py [--statements 1000000]
+
+The simulated online year's viewers (every behaviour of ``simulate/learning/generate.py``), repeated
+over enough learners and courses to make ``--statements`` statements. Timed, from statements already
+read (the JSON parsed, as the LRS hands them over): their video events (``video.event_of``), each
+player session replayed into plays (``video.plays_and_seeks``), and each learner's coverage of every
+video and study time (``rules.learner_coverage``, ``rules.study_seconds``). Printed: the seconds,
+statements per second, and the ratio to the aim (5 s for 1,000,000), with the figures checked
+against the generator's ground truth for the learners checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from trainquant.learning.rules import learner_coverage, study_seconds
+from trainquant.learning.video import event_of, plays_and_seeks
+from trainquant.simulate.institution.school import generate
+from trainquant.simulate.learning.generate import LENGTH_S, generate_online_year
+
+AIM_S = 5.0
+HOME = "http://bench.example/"
+
+
+def _year(statements: int):
+    """Copies of the simulated year, each under other employee numbers, until there are enough statements."""
+    school = generate(2026, today=date(2026, 12, 1))
+    years = []
+    total, copy = 0, 0
+    while total < statements:
+        year = generate_online_year(school, home=HOME, seed=copy)
+        years.append((copy, year))
+        total += len(year.statements)
+        copy += 1
+    return years
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--statements", type=int, default=1_000_000)
+    args = parser.parse_args()
+    years = _year(args.statements)
+    docs: list[tuple[str, dict, datetime]] = []
+    for copy, year in years:
+        for s in year.statements:
+            learner = f"{copy}:{s['actor']['account']['name']}"
+            docs.append((learner, s, datetime.fromisoformat(s["timestamp"].replace("Z", "+00:00"))))
+    docs = docs[: args.statements]
+    lengths = {v.activity_id: float(LENGTH_S) for c in years[0][1].courses for v in c.videos}
+    speeds = {v.activity_id: c.max_speed for c in years[0][1].courses for v in c.videos}
+    learners = len({d[0] for d in docs})
+    print(f"{len(docs):,} statements of {learners:,} learners ({len(years)} copies of the simulated online year)", flush=True)
+
+    started = time.perf_counter()
+    by_learner: dict[str, list] = {}
+    for order, (learner, doc, at) in enumerate(docs):
+        event = event_of(doc, at=at.astimezone(UTC), order=order)
+        if event is not None:
+            by_learner.setdefault(learner, []).append(event)
+    events_s = time.perf_counter() - started
+    results = {}
+    for learner, events in by_learner.items():
+        plays, _ = plays_and_seeks(events)
+        coverage = {}
+        for max_speed in set(speeds.values()):
+            own = {a: lengths[a] for a, s in speeds.items() if s == max_speed}
+            coverage |= learner_coverage([p for p in plays if p.video in own], lengths=own, max_speed=max_speed)
+        results[learner] = (coverage, study_seconds([p for p in plays if p.speed <= speeds[p.video]], max_speed=max(speeds.values())))
+    elapsed = time.perf_counter() - started
+
+    # The figures are the ground truth's (the first copy's learners).
+    copy, year = years[0]
+    checked = 0
+    for (employee_no, code), truth in year.truth.items():
+        coverage, _study = results[f"{copy}:{employee_no}"]
+        for activity, watched in truth.watched.items():
+            assert abs(coverage[activity].watched - watched) < 1e-6, (employee_no, code, activity)
+        checked += 1
+    per_s = len(docs) / elapsed
+    scaled = elapsed * 1_000_000 / len(docs)
+    print(f"events {events_s:.2f} s, plays and coverage {elapsed - events_s:.2f} s")
+    print(f"coverage of {len(docs):,} statements: {elapsed:.2f} s ({per_s:,.0f} statements/s); "
+          f"per 1,000,000: {scaled:.2f} s; aim {AIM_S:.0f} s -> ratio {AIM_S / scaled:.2f} (>= 1 meets it); "
+          f"{checked} learner-courses equal the ground truth")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
