@@ -4,11 +4,11 @@
 
 The simulated online year's viewers (every behaviour of ``simulate/learning/generate.py``), repeated
 over enough learners and courses to make ``--statements`` statements. Timed, from statements already
-read (the JSON parsed, as the LRS hands them over): their video events (``video.event_of``), each
-player session replayed into plays (``video.plays_and_seeks``), and each learner's coverage of every
-video and study time (``rules.learner_coverage``, ``rules.study_seconds``). Printed: the seconds,
-statements per second, and the ratio to the aim (5 s for 1,000,000), with the figures checked
-against the generator's ground truth for the learners checked.
+read (the JSON parsed, as the LRS hands them over), two ways: the NumPy path (``learning/fast.py``:
+columns, then every learner at once) and the one-at-a-time reference (``video.event_of``,
+``video.plays_and_seeks``, ``rules.learner_coverage`` per learner). Printed: the seconds of each, the
+fast path's ratio to the aim (5 s for 1,000,000) and to the reference, the mismatches between the two
+over every (learner, video), and the first copy's figures against the generator's ground truth.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from trainquant.learning.fast import Columns, coverage_all
 from trainquant.learning.rules import learner_coverage, study_seconds
 from trainquant.learning.video import event_of, plays_and_seeks
 from trainquant.simulate.institution.school import generate
@@ -59,6 +60,13 @@ def main() -> int:
     learners = len({d[0] for d in docs})
     print(f"{len(docs):,} statements of {learners:,} learners ({len(years)} copies of the simulated online year)", flush=True)
 
+    numbers = {name: i for i, name in enumerate(sorted({d[0] for d in docs}))}
+    started = time.perf_counter()
+    columns = Columns.build(((numbers[learner], doc, at) for learner, doc, at in docs), list(lengths))
+    built_s = time.perf_counter() - started
+    fast = coverage_all(columns, lengths=lengths, max_speeds=speeds)
+    fast_s = time.perf_counter() - started
+
     started = time.perf_counter()
     by_learner: dict[str, list] = {}
     for order, (learner, doc, at) in enumerate(docs):
@@ -84,13 +92,20 @@ def main() -> int:
         for activity, watched in truth.watched.items():
             assert abs(coverage[activity].watched - watched) < 1e-6, (employee_no, code, activity)
         checked += 1
-    per_s = len(docs) / elapsed
-    scaled = elapsed * 1_000_000 / len(docs)
-    print(f"events {events_s:.2f} s, plays and coverage {elapsed - events_s:.2f} s")
-    print(f"coverage of {len(docs):,} statements: {elapsed:.2f} s ({per_s:,.0f} statements/s); "
-          f"per 1,000,000: {scaled:.2f} s; aim {AIM_S:.0f} s -> ratio {AIM_S / scaled:.2f} (>= 1 meets it); "
+    mismatches = 0
+    for learner, (coverage, _study) in results.items():
+        for activity, c in coverage.items():
+            key = (numbers[learner], activity)
+            if abs(fast.watched.get(key, 0.0) - c.watched) > 1e-5 or fast.complete.get(key, False) != c.complete:
+                mismatches += 1
+    scaled = fast_s * 1_000_000 / len(docs)
+    print(f"reference (one at a time): {elapsed:.2f} s (video events {events_s:.2f} s, plays and coverage {elapsed - events_s:.2f} s), "
+          f"{len(docs) / elapsed:,.0f} statements/s")
+    print(f"NumPy path: {fast_s:.2f} s (columns {built_s:.2f} s, coverage {fast_s - built_s:.2f} s), {len(docs) / fast_s:,.0f} statements/s; "
+          f"x{elapsed / fast_s:.1f} the reference; per 1,000,000: {scaled:.2f} s, aim {AIM_S:.0f} s -> ratio {AIM_S / scaled:.2f} (>= 1 meets it)")
+    print(f"{mismatches} mismatches between the two over {sum(len(c) for c, _ in results.values()):,} learner-videos; "
           f"{checked} learner-courses equal the ground truth")
-    return 0
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

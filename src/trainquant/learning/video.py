@@ -91,6 +91,12 @@ def _idle_since(value: Any, at: datetime) -> datetime | None:
     return at - timedelta(seconds=seconds) if seconds is not None and not isinstance(value, str) else None
 
 
+def _speed(value: Any) -> float | None:
+    # A rate of 0 is no playback rate (a client's "0x"): ignored, as an absent one is.
+    speed = _number(value)
+    return speed if speed is not None and speed > 0 else None
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -111,7 +117,7 @@ def event_of(statement: Mapping[str, Any], *, at: datetime, order: int = 0) -> V
     return VideoEvent(
         video=obj["id"], session=session, verb=statement["verb"]["id"], at=at, order=order,
         time=_number(rext.get(TIME)), time_from=_number(rext.get(TIME_FROM)), time_to=_number(rext.get(TIME_TO)),
-        speed=_number(cext.get(SPEED)), hidden=None if visibility not in ("hidden", "visible") else visibility == "hidden",
+        speed=_speed(cext.get(SPEED)), hidden=None if visibility not in ("hidden", "visible") else visibility == "hidden",
         idle_since=_idle_since(rext.get(IDLE_FOR), at),
     )
 
@@ -174,7 +180,22 @@ def _replay(video: str, session: str, events: list[VideoEvent]) -> tuple[list[Pl
             state.playing = False
         if state.playing:
             state.position, state.since = here, event.at
-    return plays, seeks
+    return _joined(plays), seeks
+
+
+def _joined(plays: list[Play]) -> list[Play]:
+    """Stretches that continue one another (a heartbeat between them, nothing else changed) as one play:
+    one viewing, so a tab opened meanwhile cannot take its time at the heartbeat (rules.one_at_a_time
+    gives the time to the play begun first)."""
+    out: list[Play] = []
+    for play in sorted(plays, key=lambda p: (p.wall_start, p.wall_end)):
+        last = out[-1] if out else None
+        if (last is not None and last.wall_end == play.wall_start and last.media_to == play.media_from
+                and (last.speed, last.hidden, last.idle) == (play.speed, play.hidden, play.idle)):
+            out[-1] = replace(last, media_to=play.media_to, wall_end=play.wall_end)
+        else:
+            out.append(play)
+    return out
 
 
 def plays_and_seeks(events: Iterable[VideoEvent]) -> tuple[list[Play], list[Seek]]:
