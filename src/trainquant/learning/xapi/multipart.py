@@ -30,8 +30,9 @@ def media_type(content_type: str | None) -> str:
 def boundary_of(content_type: str) -> str:
     for param in content_type.split(";")[1:]:
         name, _, value = param.strip().partition("=")
-        if name.strip().lower() == "boundary" and value.strip():
-            return value.strip().strip('"')
+        boundary = value.strip().removeprefix('"').removesuffix('"') if name.strip().lower() == "boundary" else ""
+        if boundary:  # RFC 2046 5.1.1: 1 to 70 characters, so "" is no boundary
+            return boundary
     raise StatementError("$", "a multipart/mixed body needs a boundary parameter in its Content-Type")
 
 
@@ -62,11 +63,11 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
         if line_end < 0 or piece[:line_end].strip(b" \t"):
             raise StatementError(f"$.parts[{index}]", "a boundary line must end right after the boundary")
         piece = piece[line_end + 2:]
-        head, sep, content = piece.partition(b"\r\n\r\n")
-        if not sep:
-            if piece.startswith(b"\r\n"):  # a part with no headers
-                head, content = b"", piece[2:]
-            else:
+        if piece.startswith(b"\r\n"):  # a part with no headers: all that follows the empty line is content
+            head, content = b"", piece[2:]
+        else:
+            head, sep, content = piece.partition(b"\r\n\r\n")
+            if not sep:
                 raise StatementError(f"$.parts[{index}]", "a part needs an empty line between its headers and its content")
         parts.append(Part(_headers(head, index), content))
     raise StatementError("$", "the multipart body does not end with its close delimiter (--boundary--)")
