@@ -5,7 +5,6 @@ what played (``video.played``). Debian's Chromium only; the server runs on the s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,18 +75,28 @@ def _open_player(browser, base: str):
     page.click("button[type=submit]")
     page.wait_for_url(lambda u: "/login" not in u, timeout=TIMEOUT_MS)
     page.goto(f"{base}/my/learning/ONL1/1")
-    _until(page, "document.querySelector('video').readyState >= 1")
+    _when(page, "v.readyState >= 1", "loadedmetadata")
     page.evaluate("document.querySelector('video').muted = true")
     return context, page
 
 
-def _until(page, expression: str, timeout_s: float = TIMEOUT_MS / 1000) -> None:
-    """Poll ``expression`` in the page until it holds (the CSP forbids Playwright's in-page polling, which evaluates strings)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            pytest.fail(f"never true in the page: {expression}")
-        time.sleep(0.05)
+def _when(page, condition: str, *events: str) -> None:
+    """Resolve once ``condition`` (about the video ``v``) holds, checked now and at each of the video's
+    ``events``: driven by the page's own events (the CSP forbids Playwright's in-page polling)."""
+    page.evaluate(f"""() => new Promise((resolve, reject) => {{
+        const v = document.querySelector('video');
+        const check = () => {{ if ({condition}) {{ for (const e of {list(events)!r}) v.removeEventListener(e, check); resolve(); }} }};
+        for (const e of {list(events)!r}) v.addEventListener(e, check);
+        setTimeout(() => reject(new Error('never true: {condition}')), {TIMEOUT_MS});
+        check();
+    }})""")
+
+
+def _posted(page, verb: str):
+    """A wait for the player's POST of a statement with ``verb`` to be answered (then it is stored:
+    the LRS commits before it answers, and the player posts one statement after another)."""
+    return page.expect_response(lambda r: r.url.endswith("/xapi/statements") and r.request.method == "POST"
+                                and f"verbs/{verb}" in (r.request.post_data or ""), timeout=TIMEOUT_MS)
 
 
 def _progress(url: str):
@@ -109,16 +118,6 @@ def _progress(url: str):
         engine.dispose()
 
 
-def _settled(url: str, check, timeout_s: float = 10.0):
-    """The progress once ``check`` holds: the player's statements are posted one after another."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        progress = _progress(url)
-        if check(progress) or time.monotonic() > deadline:
-            return progress
-        time.sleep(0.2)
-
-
 def _played_seconds(page) -> float:
     return page.evaluate("""() => { const r = document.querySelector('video').played; let s = 0;
         for (let i = 0; i < r.length; i++) s += r.end(i) - r.start(i); return s; }""")
@@ -129,27 +128,29 @@ def test_the_player_counts_what_played_in_view_and_nothing_else(browser, server)
     context, page = _open_player(browser, base)
     try:
         page.evaluate("document.querySelector('video').play()")
-        _until(page, "document.querySelector('video').currentTime >= 3")
+        _when(page, "v.currentTime >= 3", "timeupdate")
         # Skipping ahead is refused: the player jumps back to what was watched.
         page.evaluate("document.querySelector('video').currentTime = 25")
-        _until(page, "document.querySelector('video').currentTime < 8")
+        _when(page, "v.currentTime < 8 && !v.seeking", "seeked", "timeupdate")
         assert "只能后退" in page.inner_text("[data-testid=player-note]")
         # Faster than the course allows is capped.
         page.evaluate("document.querySelector('video').playbackRate = 4")
-        _until(page, "document.querySelector('video').playbackRate === 2")
+        _when(page, "v.playbackRate === 2", "ratechange")
         page.evaluate("document.querySelector('video').playbackRate = 1")
-        page.evaluate("document.querySelector('video').pause()")
+        with _posted(page, "paused"):
+            page.evaluate("document.querySelector('video').pause()")
         visible = _played_seconds(page)
-        progress = _settled(url, lambda p: abs(p.videos[0].coverage.watched - visible) < 0.5)
+        progress = _progress(url)
         assert progress.videos[0].coverage.watched == pytest.approx(visible, abs=0.5)
         # Then left playing in a hidden tab: the browser plays it, the LRS does not count it.
         page.evaluate("""Object.defineProperty(document, 'visibilityState', {get: () => 'hidden', configurable: true});
                          document.dispatchEvent(new Event('visibilitychange'))""")
         page.evaluate("document.querySelector('video').play()")
         before = page.evaluate("document.querySelector('video').currentTime")
-        _until(page, f"document.querySelector('video').currentTime >= {before + 2}")
-        page.evaluate("document.querySelector('video').pause()")
-        progress = _settled(url, lambda p: p.videos[0].coverage.excluded["hidden"] >= 1.5)
+        _when(page, f"v.currentTime >= {before + 2}", "timeupdate")
+        with _posted(page, "paused"):
+            page.evaluate("document.querySelector('video').pause()")
+        progress = _progress(url)
         coverage = progress.videos[0].coverage
         assert coverage.excluded["hidden"] >= 1.5
         assert coverage.watched == pytest.approx(visible, abs=0.5)
@@ -162,13 +163,14 @@ def test_the_idle_prompt_pauses_and_takes_back_the_unattended_time(browser, idle
     base, url = idle_server
     context, page = _open_player(browser, base)
     try:
-        page.evaluate("document.querySelector('video').play()")
-        page.wait_for_selector("dialog[open]", timeout=TIMEOUT_MS)
+        with _posted(page, "paused"):  # the idle prompt's pause
+            page.evaluate("document.querySelector('video').play()")
+            page.wait_for_selector("dialog[open]", timeout=TIMEOUT_MS)
         assert page.evaluate("document.querySelector('video').paused")
-        progress = _settled(url, lambda p: p.videos[0].coverage.excluded["idle"] >= 2.5)
+        progress = _progress(url)
         assert progress.videos[0].coverage.excluded["idle"] >= 2.5
         assert progress.videos[0].coverage.watched < 0.5
         page.click("[data-testid=still-here]")
-        _until(page, "!document.querySelector('video').paused")
+        _when(page, "!v.paused", "play", "playing")
     finally:
         context.close()

@@ -24,13 +24,6 @@ class VideoIdTaken(Conflict):
     type_slug = "video-activity-taken"
 
 
-def program_by_code(db: Session, code: str) -> Program:
-    program = db.scalar(select(Program).where(Program.code == code))
-    if program is None:
-        raise NotFound(f"no program {code!r}", code="program-not-found")
-    return program
-
-
 def _checked(title: str, max_speed: float) -> str:
     title = title.strip()
     if not title or len(title) > 120:

@@ -26,9 +26,10 @@ from trainquant.i18n import gettext_ as _
 from trainquant.learning import courses
 from trainquant.learning.media import media_folder
 from trainquant.learning.models import CourseVideo, OnlineCompletion, OnlineCourse, XapiStatement
-from trainquant.learning.service import BUCKETS, CourseProgress, course_progress, daily_study_seconds, dropoff
+from trainquant.learning.service import BUCKETS, CourseProgress, course_progress, daily_study_seconds, dropoff, videos_of
 from trainquant.org.models import Department, Employee
 from trainquant.params import PathId
+from trainquant.training.lookups import get_program
 from trainquant.training.models import AssessmentKind, Program
 from trainquant.web.templating import render
 
@@ -79,9 +80,7 @@ def my_learning(request: Request, db: ReadSession, principal: Learner):
 
 @router.get("/training/programs/{code}/learning")
 def program_learning(request: Request, code: str, db: ReadSession, principal: Reader):
-    program = db.scalar(select(Program).where(Program.code == code))
-    if program is None:
-        raise NotFound(f"no program {code!r}", code="program-not-found")
+    program = get_program(db, code)
     activities = select(CourseVideo.activity_id).where(CourseVideo.program_id == program.id)
     learners = [e for e in db.scalars(select(XapiStatement.employee_id).distinct().where(XapiStatement.activity_id.in_(activities))) if e is not None]
     people = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_(learners)))}
@@ -92,7 +91,7 @@ def program_learning(request: Request, code: str, db: ReadSession, principal: Re
         OnlineCompletion.program_id == program.id)).all())
     curves = dropoff(db, program.id, visible) if visible else {}
     chart = {"labels": [f"{(b + 1) * 100 // BUCKETS}%" for b in range(BUCKETS)], "axis": _("position in the video"),
-             "series": [{"name": v.title, "values": curves.get(v.id, [])} for v in courses_videos(db, program.id)]}
+             "series": [{"name": v.title, "values": curves.get(v.id, [])} for v in videos_of(db, program.id)]}
     return render(request, "learning/program.html", {"program": program, "rows": rows, "records": records, "chart": chart,
                                                       "complete": sum(1 for _, p in rows if p.complete)})
 
@@ -126,14 +125,14 @@ def person_learning(request: Request, employee_no: str, db: ReadSession, princip
 @router.get("/my/learning/{code}/{position}")
 def player(request: Request, code: str, position: PathId, db: ReadSession, principal: Learner, settings: AppSettings):
     """Our course player (static/js/player.js): it posts video-profile statements to the LRS as they happen."""
-    program = courses.program_by_code(db, code)
+    program = get_program(db, code)
     video = courses.video_in(db, program, position)
     employee = db.get(Employee, principal.employee_id) if principal.employee_id is not None else None
     if employee is None:
         raise Forbidden("the player records an employee's own watching; this account is not linked to one", code="player-no-employee")
     if video.media_file is None:
         raise NotFound("this video is played by another system's player; open it there", code="video-external")
-    videos = courses_videos(db, program.id)
+    videos = videos_of(db, program.id)
     return render(request, "learning/player.html", {
         "program": program, "video": video, "videos": videos, "employee": employee, "home": settings.home_page(),
         "session_id": str(uuid.uuid4()), "idle_ms": int(settings.learning_idle_minutes * 60_000),
@@ -159,7 +158,7 @@ def media(video_id: PathId, db: ReadSession, principal: CurrentPrincipal, settin
 
 def _videos_page(request: Request, db: Session, program: Program, *, error: str | None = None, status_code: int = 200):
     return render(request, "learning/videos.html", {
-        "program": program, "videos": courses_videos(db, program.id), "speeds": courses.MAX_SPEEDS,
+        "program": program, "videos": videos_of(db, program.id), "speeds": courses.MAX_SPEEDS,
         "error": error, "done": request.query_params.get("done"), "course": db.get(OnlineCourse, program.id),
         "kinds": list(db.scalars(select(AssessmentKind).where(AssessmentKind.scale == "score").order_by(AssessmentKind.code))),
     }, status_code=status_code)
@@ -167,7 +166,7 @@ def _videos_page(request: Request, db: Session, program: Program, *, error: str 
 
 @router.post("/training/programs/{code}/quiz")
 def set_quiz(request: Request, code: str, db: DbSession, principal: Manage, form: SubmittedForm):
-    program = courses.program_by_code(db, code)
+    program = get_program(db, code)
     try:
         courses.set_quiz(db, program, kind=str(form.get("quiz_kind") or "") or None, activity_id=str(form.get("quiz_activity_id") or "").strip() or None)
     except DomainError as err:
@@ -178,7 +177,7 @@ def set_quiz(request: Request, code: str, db: DbSession, principal: Manage, form
 
 @router.get("/training/programs/{code}/videos")
 def program_videos(request: Request, code: str, db: ReadSession, principal: Manage):
-    return _videos_page(request, db, courses.program_by_code(db, code))
+    return _videos_page(request, db, get_program(db, code))
 
 
 def _speed(raw: object) -> float:
@@ -200,7 +199,7 @@ async def upload_video(request: Request, code: str, principal: Manage, settings:
 def _store_upload(request: Request, code: str, form: FormData, settings: Settings, now: datetime):
     upload = form.get("file")
     with unit_of_work(request.app.state.sessionmaker) as db:
-        program = courses.program_by_code(db, code)
+        program = get_program(db, code)
         try:
             if form.get("kind") == "external":
                 length = _speed(form.get("length_min")) * 60
@@ -219,7 +218,3 @@ def _store_upload(request: Request, code: str, form: FormData, settings: Setting
             db.rollback()
             return _videos_page(request, db, program, error=_error_text(err), status_code=err.status)
     return RedirectResponse(f"/training/programs/{code}/videos?done=added", status_code=303)
-
-
-def courses_videos(db: Session, program_id: int) -> list[CourseVideo]:
-    return list(db.scalars(select(CourseVideo).where(CourseVideo.program_id == program_id).order_by(CourseVideo.position)))
