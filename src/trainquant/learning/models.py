@@ -7,7 +7,9 @@ Statements are facts: appended, never edited, except the ``voided`` mark a voidi
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,10 +22,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trainquant.db import Base, UTCDateTime
+
+
+def _present(column: str) -> dict[str, Any]:
+    """A partial index's condition: the rows where ``column`` is set."""
+    return {"sqlite_where": text(f"{column} IS NOT NULL"), "postgresql_where": text(f"{column} IS NOT NULL")}
 
 
 class XapiDelivery(Base):
@@ -35,7 +44,15 @@ class XapiDelivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_by: Mapped[str] = mapped_column(String(40))
+    # zlib (RFC 1950) of the body when ``compressed``: a batch of statements is JSON repeating the same
+    # keys and IRIs, a ninth of its size compressed, and it is written twice (WAL, then the table).
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    compressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def raw(self) -> bytes:
+        """The request's JSON, byte for byte as it arrived."""
+        return zlib.decompress(self.body) if self.compressed else self.body
 
 
 class XapiStatement(Base):
@@ -44,12 +61,14 @@ class XapiStatement(Base):
         # Keyset pages in storage order, per filter (Communication 2.1.3: newest first unless ascending).
         Index("ix_xapi_statements_verb", "verb_id", "id"),
         Index("ix_xapi_statements_actor", "actor_key", "id"),
-        Index("ix_xapi_statements_object_agent", "object_agent_key", "id"),
+        # Most statements have no object agent, target, registration or bound employee: their indexes hold only
+        # the rows that have one (an equality filter implies IS NOT NULL, so both databases use them).
+        Index("ix_xapi_statements_object_agent", "object_agent_key", "id", **_present("object_agent_key")),
         Index("ix_xapi_statements_activity", "activity_id", "id"),
-        Index("ix_xapi_statements_registration", "registration", "id"),
-        Index("ix_xapi_statements_target", "target_id"),
+        Index("ix_xapi_statements_registration", "registration", "id", **_present("registration")),
+        Index("ix_xapi_statements_target", "target_id", **_present("target_id")),
         Index("ix_xapi_statements_stored", "stored", "id"),
-        Index("ix_xapi_statements_employee", "employee_id", "id"),
+        Index("ix_xapi_statements_employee", "employee_id", "id", **_present("employee_id")),
         Index("ix_xapi_statements_stored_by", "stored_by", "id"),
     )
 
@@ -61,8 +80,6 @@ class XapiStatement(Base):
     # The statement as GET returns it: as received, plus what the LRS assigns (id, stored, authority,
     # version, timestamp).
     document: Mapped[str] = mapped_column(Text)
-    # SHA-256 of the canonical form (learning.xapi.statement_key): same id, same digest, same statement.
-    fingerprint: Mapped[str] = mapped_column(String(64))
     actor_key: Mapped[str | None] = mapped_column(Text)
     verb_id: Mapped[str] = mapped_column(Text)
     activity_id: Mapped[str | None] = mapped_column(Text)
@@ -83,14 +100,17 @@ class XapiStatementLink(Base):
     """related_activities / related_agents: every activity and agent a statement mentions."""
 
     __tablename__ = "xapi_statement_links"
+    # One B-tree: the primary key is the lookup (kind, value) in storage order; on SQLite the table is
+    # that key itself (WITHOUT ROWID), not a rowid table beside two indexes. Statements are never
+    # deleted, so nothing looks links up by statement_pk alone.
     __table_args__ = (
         CheckConstraint("kind IN ('activity', 'agent')", name="kind"),
-        Index("ix_xapi_statement_links_value", "kind", "value", "statement_pk"),
+        {"sqlite_with_rowid": False},
     )
 
-    statement_pk: Mapped[int] = mapped_column(ForeignKey("xapi_statements.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[str] = mapped_column(Text, primary_key=True)
+    statement_pk: Mapped[int] = mapped_column(ForeignKey("xapi_statements.id", ondelete="CASCADE"), primary_key=True)
 
 
 class XapiAttachment(Base):

@@ -8,8 +8,8 @@ ever rewritten except the ``voided`` mark.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,10 +150,6 @@ def _check_attachments(docs: list[dict[str, Any]], parts: Mapping[str, Part]) ->
     return {sha2: parts[sha2] for sha2 in needed}
 
 
-def _fingerprint(doc: Mapping[str, Any]) -> str:
-    return hashlib.sha256(statement_key(doc, validated=True)).hexdigest()  # _validated checked it
-
-
 def _take_write_order(db: Session) -> datetime | None:
     """Statements get ``stored`` in the order they commit: on PostgreSQL one writer at a time (a
     transaction-scoped advisory lock); SQLite has one writer anyway. The latest ``stored`` so far keeps
@@ -177,43 +173,48 @@ def store_statements(
     checked = _validated(docs, statement_id)
     attachments = _check_attachments(checked, parts)
     ids = [doc["id"].lower() for doc in checked]
-    fingerprints = [_fingerprint(doc) for doc in checked]
     bound = _bind(db, checked, writer)
     # The delivery row first: on SQLite its insert takes the write lock before anything is compared.
-    delivery_id = db.execute(insert(XapiDelivery).values(received_at=now, stored_by=writer.stored_by, body=json_body).returning(XapiDelivery.id)).scalar_one()
+    delivery_id = db.execute(insert(XapiDelivery).values(received_at=now, stored_by=writer.stored_by, body=zlib.compress(json_body, 1), compressed=True)
+                             .returning(XapiDelivery.id)).scalar_one()
     latest = _take_write_order(db)
     stored_at = max(now, latest) if latest is not None else now
+    # A repeated id is rare: only then are the two statements' canonical forms compared (the stored
+    # document has the same canonical form as the statement it was made from: the key ignores what
+    # the LRS added, and reads context activities as arrays).
     existing: dict[str, str] = {}
     for chunk in chunks(ids, 500):
-        existing.update(db.execute(select(XapiStatement.statement_id, XapiStatement.fingerprint).where(XapiStatement.statement_id.in_(chunk))).all())
-    for sid, fingerprint in zip(ids, fingerprints, strict=True):
-        if sid in existing and existing[sid] != fingerprint:
+        existing.update(db.execute(select(XapiStatement.statement_id, XapiStatement.document).where(XapiStatement.statement_id.in_(chunk))).all())
+    for sid, doc in zip(ids, checked, strict=True):
+        if sid in existing and statement_key(orjson.loads(existing[sid]), validated=True) != statement_key(doc, validated=True):
             raise StatementConflict(f"a different statement is already stored with the id {sid}", code="xapi-id-taken")
-    new = [(doc, fp, emp) for doc, fp, emp in zip(checked, fingerprints, bound, strict=True) if doc["id"].lower() not in existing]
+    new = [(doc, emp) for doc, emp in zip(checked, bound, strict=True) if doc["id"].lower() not in existing]
     if not new:
         return ids
     stored = stored_text(stored_at)
     # A statement voided before it arrived (its voiding statement came first) is stored voided.
     already_voided = set(db.scalars(select(XapiStatement.target_id).where(
-        XapiStatement.voiding.is_(True), XapiStatement.target_id.in_([doc["id"].lower() for doc, _, _ in new]))))
+        XapiStatement.voiding.is_(True), XapiStatement.target_id.in_([doc["id"].lower() for doc, _ in new]))))
     rows: list[dict[str, Any]] = []
     links: list[list[tuple[str, str]]] = []
     definitions: dict[str, dict[str, Any]] = {}
     targets: list[str | None] = []
-    for doc, fingerprint, employee_id in new:
+    for doc, employee_id in new:
         facts = statement_facts({**doc, "authority": writer.authority})
         document = {**with_context_arrays(doc), "id": doc["id"].lower(), "authority": writer.authority, "stored": stored,
                     "version": doc.get("version", DEFAULT_VERSION), "timestamp": doc.get("timestamp", stored)}
         rows.append({
             "statement_id": document["id"], "stored": stored_at, "delivery_id": delivery_id,
-            "document": orjson.dumps(document).decode(), "fingerprint": fingerprint,
+            "document": orjson.dumps(document).decode(),
             "actor_key": facts.actor_key, "verb_id": facts.verb_id, "activity_id": facts.activity_id,
             "object_agent_key": facts.object_agent_key, "target_id": facts.target_id, "registration": facts.registration,
             "voiding": facts.voiding, "voided": document["id"] in already_voided and not facts.voiding, "stored_by": writer.stored_by, "employee_id": employee_id,
         })
         links.append([("activity", a) for a in sorted(facts.activities)] + [("agent", a) for a in sorted(facts.agents)])
         for activity_id, definition in facts.definitions:
-            definitions[activity_id] = merge_definition(definitions.get(activity_id), definition)
+            known = definitions.get(activity_id)
+            if known != definition:  # a player repeats one definition in each statement: merging it again changes nothing
+                definitions[activity_id] = merge_definition(known, definition)
         if facts.voiding:
             targets.append(facts.target_id)
     _check_voiding(db, targets, {row["statement_id"]: row for row in rows})

@@ -18,19 +18,14 @@ from trainquant.learning.xapi.validate import (
 IGNORED_IN_COMPARISON = ("id", "authority", "stored", "timestamp", "version", "attachments")
 
 
-def _canonical_number(value: float) -> int | float:
-    # JSON has one number type: 1 and 1.0 are the same value, however they were parsed or stored.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _canonical_json(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    # Parsed JSON: exact types (bool is not taken for int; str, the usual case, first).
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
         return value
-    if isinstance(value, int | float):
-        return _canonical_number(value)
-    if isinstance(value, list):
+    if kind is float:  # JSON has one number type: 1 and 1.0 are the same value, however parsed or stored
+        return int(value) if value.is_integer() else value
+    if kind is list:
         return [_canonical_json(item) for item in value]
     return {key: _canonical_json(item) for key, item in value.items()}
 

@@ -2,6 +2,9 @@
 
 An agent or an identified group is known by its inverse functional identifier (Data 2.4.2.3), written
 as one text key so that two spellings of one identity (an e-mail domain in other case) index alike.
+
+Statements here are parsed JSON, so objects are ``dict``: the checks say ``dict``, not ``Mapping``
+(an ABC check costs several times a type check, and the LRS makes dozens per statement).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def mbox_key(mbox: str) -> str:
 
 def agent_key(actor: Mapping[str, Any] | None) -> str | None:
     """The identity of an agent or an identified group; None for an anonymous group (or nothing)."""
-    if not isinstance(actor, Mapping):
+    if not isinstance(actor, dict):
         return None
     if isinstance(actor.get("mbox"), str):
         return mbox_key(actor["mbox"])
@@ -31,7 +34,7 @@ def agent_key(actor: Mapping[str, Any] | None) -> str | None:
     if isinstance(actor.get("openid"), str):
         return f"openid:{actor['openid']}"
     account = actor.get("account")
-    if isinstance(account, Mapping):
+    if isinstance(account, dict):
         return f"account:{account.get('homePage')} {account.get('name')}"
     return None
 
@@ -45,7 +48,7 @@ def _identities(actor: Any) -> Iterator[str]:
 
 
 def _context_activity_ids(context: Any) -> Iterator[str]:
-    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+    if not isinstance(context, dict) or not isinstance(context.get("contextActivities"), dict):
         return
     for kind in CONTEXT_ACTIVITY_KINDS:
         value = context["contextActivities"].get(kind)
@@ -54,7 +57,7 @@ def _context_activity_ids(context: Any) -> Iterator[str]:
 
 
 def _context_activities(context: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+    if not isinstance(context, dict) or not isinstance(context.get("contextActivities"), dict):
         return []
     out: list[Mapping[str, Any]] = []
     for kind in CONTEXT_ACTIVITY_KINDS:
@@ -72,7 +75,7 @@ def _definitions(statement: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, 
     if sub is not None:  # a SubStatement's context activities carry definitions too
         objects += _context_activities(sub.get("context"))
     for obj in objects:
-        if obj.get("objectType", "Activity") == "Activity" and isinstance(obj.get("definition"), Mapping):
+        if obj.get("objectType", "Activity") == "Activity" and isinstance(obj.get("definition"), dict):
             yield obj["id"], dict(obj["definition"])
 
 
@@ -98,7 +101,7 @@ def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
     activities: set[str] = set(_context_activity_ids(context))
     agents: set[str] = set(_identities(statement["actor"])) | set(_identities(statement.get("authority")))
     for part in ("instructor", "team"):
-        if isinstance(context, Mapping):
+        if isinstance(context, dict):
             agents |= set(_identities(context.get(part)))
     if kind == "Activity":
         activities.add(obj["id"])
@@ -113,10 +116,10 @@ def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
             agents |= set(_identities(sub_object))
         sub_context = obj.get("context")
         activities |= set(_context_activity_ids(sub_context))
-        if isinstance(sub_context, Mapping):
+        if isinstance(sub_context, dict):
             for part in ("instructor", "team"):
                 agents |= set(_identities(sub_context.get(part)))
-    registration = context.get("registration") if isinstance(context, Mapping) else None
+    registration = context.get("registration") if isinstance(context, dict) else None
     return StatementFacts(
         actor_key=agent_key(statement["actor"]),
         verb_id=statement["verb"]["id"],
@@ -132,7 +135,7 @@ def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
 
 
 def _context_arrays(context: Any) -> Any:
-    if not isinstance(context, Mapping) or not isinstance(context.get("contextActivities"), Mapping):
+    if not isinstance(context, dict) or not isinstance(context.get("contextActivities"), dict):
         return context
     activities = {kind: value if isinstance(value, list) else [value] for kind, value in context["contextActivities"].items()}
     return {**context, "contextActivities": activities}
@@ -144,7 +147,7 @@ def with_context_arrays(statement: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(statement)
     if "context" in out:
         out["context"] = _context_arrays(out["context"])
-    if isinstance(out.get("object"), Mapping) and out["object"].get("objectType") == "SubStatement":
+    if isinstance(out.get("object"), dict) and out["object"].get("objectType") == "SubStatement":
         out["object"] = with_context_arrays(out["object"])
     return out
 
@@ -154,7 +157,7 @@ def merge_definition(known: Mapping[str, Any] | None, seen: Mapping[str, Any]) -
     property, language maps merged language by language (a later statement adding zh-CN keeps en-US)."""
     merged = dict(known or {})
     for key, value in seen.items():
-        if key in ("name", "description", "extensions") and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if key in ("name", "description", "extensions") and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
