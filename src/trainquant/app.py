@@ -17,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from trainquant import __version__
+from trainquant.checkpoint import Checkpointer
 from trainquant.clock import Clock, SystemClock
 from trainquant.config import Settings
-from trainquant.db import make_engine, make_sessionmaker
+from trainquant.db import make_engine, make_sessionmaker, sqlite_file
 from trainquant.errors import Conflict, DomainError, Invalid, Unauthorized
 from trainquant.i18n import current_locale, pick_locale
 from trainquant.jobs.tasks import Jobs
@@ -110,9 +111,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own_engine = engine is None
+        checkpointer = None
         if own_engine:
-            app.state.engine = make_engine(settings)
+            database_file = sqlite_file(settings.database_url)
+            app.state.engine = make_engine(settings, background_checkpoint=database_file is not None)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
+            if database_file is not None:  # WAL checkpoints off the request path (checkpoint.py)
+                checkpointer = Checkpointer(database_file).start()
         if own_engine:
             # A page waiting on a thread that judges a check-in batch (or drains) gets the GIL back after
             # every query only when the other thread lets go: every switch interval (5 ms by default).
@@ -128,6 +133,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         yield
         if consumer is not None:
             consumer.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
         if own_engine:
             app.state.engine.dispose()
 

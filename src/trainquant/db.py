@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from trainquant.checkpoint import SAFETY_PAGES
 from trainquant.config import Settings
 from trainquant.instance import create_private_file, ensure_private_dir
 
@@ -193,7 +194,7 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
 CACHE_KIB = 64 * 1024
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):
+def _sqlite_pragmas(busy_timeout_ms: int, autocheckpoint_pages: int | None = None):
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy drive BEGIN itself so SAVEPOINTs work (pysqlite's own handling breaks them).
         dbapi_conn.isolation_level = None
@@ -205,6 +206,8 @@ def _sqlite_pragmas(busy_timeout_ms: int):
         # 64 MiB of page cache per connection (the default is 2 MiB): a 10,000-event batch touches
         # index pages all over checkin_events, and reading them back costs more than inserting.
         cur.execute(f"PRAGMA cache_size={-CACHE_KIB}")
+        if autocheckpoint_pages is not None:  # a checkpoint.Checkpointer runs beside this engine
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint_pages)}")
         cur.close()
 
     return on_connect
@@ -251,18 +254,28 @@ def _sqlite_begin(busy_timeout_ms: int) -> Callable[[Any], None]:
     return begin
 
 
-def make_engine(settings: Settings | None = None, *, url: str | None = None, **kwargs: Any) -> Engine:
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (None for another database or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = (url.split("///", 1)[1] if "///" in url else "").split("?", 1)[0]
+    return path if path and path != ":memory:" else None
+
+
+def make_engine(settings: Settings | None = None, *, url: str | None = None, background_checkpoint: bool = False, **kwargs: Any) -> Engine:
+    """``background_checkpoint``: a ``checkpoint.Checkpointer`` runs beside the engine (SQLite), so its
+    connections leave WAL checkpoints to it up to ``checkpoint.SAFETY_PAGES``."""
     settings = settings or Settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        path = (url.split("///", 1)[1] if "///" in url else "").split("?", 1)[0]
-        if path and path != ":memory:":
+        path = sqlite_file(url)
+        if path:
             # The database holds password hashes and personal data: only the service account reads it.
             ensure_private_dir(Path(path).parent)
             create_private_file(Path(path))
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms, SAFETY_PAGES if background_checkpoint and path else None))
         event.listen(engine, "begin", _sqlite_begin(settings.sqlite_busy_timeout_ms))
         return engine
     if url.startswith("postgresql://"):

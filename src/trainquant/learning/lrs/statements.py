@@ -50,6 +50,10 @@ class Writer:
     session: bool = False
 
 
+STATEMENT_COLUMNS = ["id", "statement_id", "stored", "delivery_id", "document", "actor_key", "verb_id", "activity_id", "object_agent_key",
+                     "target_id", "registration", "voiding", "voided", "stored_by", "employee_id"]
+
+
 def stored_text(when: datetime) -> str:
     return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -195,37 +199,34 @@ def store_statements(
     # A statement voided before it arrived (its voiding statement came first) is stored voided.
     already_voided = set(db.scalars(select(XapiStatement.target_id).where(
         XapiStatement.voiding.is_(True), XapiStatement.target_id.in_([doc["id"].lower() for doc, _ in new]))))
-    rows: list[dict[str, Any]] = []
+    # Straight to the driver with ids reserved: the ORM's insert-many with RETURNING cost more than
+    # validating the statements (bench/bench_lrs.py, profiled).
+    table = XapiStatement.__table__
+    pks = reserve_ids(db, table, len(new))
+    stored_value = driver_value(table.c.stored, db.get_bind().dialect)(stored_at)  # one moment for the whole request
+    rows: list[tuple[Any, ...]] = []
     links: list[list[tuple[str, str]]] = []
     definitions: dict[str, dict[str, Any]] = {}
     targets: list[str | None] = []
-    for doc, employee_id in new:
-        facts = statement_facts({**doc, "authority": writer.authority})
-        document = {**with_context_arrays(doc), "id": doc["id"].lower(), "authority": writer.authority, "stored": stored,
+    voiding: dict[str, bool] = {}
+    for pk, (doc, employee_id) in zip(pks, new, strict=True):
+        sid = doc["id"].lower()
+        document = {**with_context_arrays(doc), "id": sid, "authority": writer.authority, "stored": stored,
                     "version": doc.get("version", DEFAULT_VERSION), "timestamp": doc.get("timestamp", stored)}
-        rows.append({
-            "statement_id": document["id"], "stored": stored_at, "delivery_id": delivery_id,
-            "document": orjson.dumps(document).decode(),
-            "actor_key": facts.actor_key, "verb_id": facts.verb_id, "activity_id": facts.activity_id,
-            "object_agent_key": facts.object_agent_key, "target_id": facts.target_id, "registration": facts.registration,
-            "voiding": facts.voiding, "voided": document["id"] in already_voided and not facts.voiding, "stored_by": writer.stored_by, "employee_id": employee_id,
-        })
+        facts = statement_facts(document)
+        rows.append((pk, sid, stored_value, delivery_id, orjson.dumps(document).decode(), facts.actor_key, facts.verb_id, facts.activity_id,
+                     facts.object_agent_key, facts.target_id, facts.registration, facts.voiding, sid in already_voided and not facts.voiding,
+                     writer.stored_by, employee_id))
         links.append([("activity", a) for a in sorted(facts.activities)] + [("agent", a) for a in sorted(facts.agents)])
         for activity_id, definition in facts.definitions:
             known = definitions.get(activity_id)
             if known != definition:  # a player repeats one definition in each statement: merging it again changes nothing
                 definitions[activity_id] = merge_definition(known, definition)
+        voiding[sid] = facts.voiding
         if facts.voiding:
             targets.append(facts.target_id)
-    _check_voiding(db, targets, {row["statement_id"]: row for row in rows})
-    # Straight to the driver with ids reserved: the ORM's insert-many with RETURNING cost more than
-    # validating the statements (bench/bench_lrs.py, profiled).
-    table = XapiStatement.__table__
-    pks = reserve_ids(db, table, len(rows))
-    dialect = db.get_bind().dialect
-    as_stored = driver_value(table.c.stored, dialect)
-    columns = ["id", *rows[0]]
-    insert_rows(db, table, columns, [(pk, *(as_stored(v) if k == "stored" else v for k, v in row.items())) for pk, row in zip(pks, rows, strict=True)])
+    _check_voiding(db, targets, voiding)
+    insert_rows(db, table, STATEMENT_COLUMNS, rows)
     link_rows = [(pk, kind, value) for pk, own in zip(pks, links, strict=True) for kind, value in own]
     if link_rows:
         insert_rows(db, XapiStatementLink.__table__, ["statement_pk", "kind", "value"], link_rows)
@@ -236,14 +237,14 @@ def store_statements(
     return ids
 
 
-def _check_voiding(db: Session, targets: list[str | None], batch: Mapping[str, Mapping[str, Any]]) -> None:
+def _check_voiding(db: Session, targets: list[str | None], batch: Mapping[str, bool]) -> None:
     """Data 2.3.2: a voiding statement cannot void another voiding statement. A target not (yet)
     stored is accepted; it is voided when it arrives (``already_voided`` in ``store_statements``)."""
     wanted = [t for t in targets if t is not None]
     if not wanted:
         return
     voiding = set(db.scalars(select(XapiStatement.statement_id).where(XapiStatement.statement_id.in_(wanted), XapiStatement.voiding.is_(True))))
-    voiding |= {sid for sid in wanted if sid in batch and batch[sid]["voiding"]}
+    voiding |= {sid for sid in wanted if batch.get(sid)}  # batch: each new statement's id -> is it a voiding one
     if voiding:
         raise BadRequest(f"a voiding statement cannot be voided: {', '.join(sorted(voiding))}", code="xapi-void-voiding")
 

@@ -10,8 +10,7 @@ Statements here are parsed JSON, so objects are ``dict``: the checks say ``dict`
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 CONTEXT_ACTIVITY_KINDS = ("parent", "grouping", "category", "other")
@@ -25,17 +24,22 @@ def mbox_key(mbox: str) -> str:
 
 def agent_key(actor: Mapping[str, Any] | None) -> str | None:
     """The identity of an agent or an identified group; None for an anonymous group (or nothing)."""
-    if not isinstance(actor, dict):
+    if type(actor) is not dict:
         return None
-    if isinstance(actor.get("mbox"), str):
-        return mbox_key(actor["mbox"])
-    if isinstance(actor.get("mbox_sha1sum"), str):
-        return f"sha1:{actor['mbox_sha1sum'].lower()}"
-    if isinstance(actor.get("openid"), str):
-        return f"openid:{actor['openid']}"
+    # A valid agent has exactly one identifier (Data 2.4.2.1), so the order of these looks is free:
+    # the usual one first.
     account = actor.get("account")
-    if isinstance(account, dict):
+    if type(account) is dict:
         return f"account:{account.get('homePage')} {account.get('name')}"
+    mbox = actor.get("mbox")
+    if type(mbox) is str:
+        return mbox_key(mbox)
+    sha1 = actor.get("mbox_sha1sum")
+    if type(sha1) is str:
+        return f"sha1:{sha1.lower()}"
+    openid = actor.get("openid")
+    if type(openid) is str:
+        return f"openid:{openid}"
     return None
 
 
@@ -79,8 +83,7 @@ def _definitions(statement: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, 
             yield obj["id"], dict(obj["definition"])
 
 
-@dataclass(frozen=True)
-class StatementFacts:
+class StatementFacts(NamedTuple):  # a tuple: built in C, several times faster than a frozen dataclass
     actor_key: str | None
     verb_id: str
     activity_id: str | None  # the object, when it is an activity
@@ -99,10 +102,12 @@ def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
     kind = obj.get("objectType", "Activity")
     context = statement.get("context")
     activities: set[str] = set(_context_activity_ids(context))
-    agents: set[str] = set(_identities(statement["actor"])) | set(_identities(statement.get("authority")))
-    for part in ("instructor", "team"):
-        if isinstance(context, dict):
-            agents |= set(_identities(context.get(part)))
+    actor_key = agent_key(statement["actor"])
+    agents: set[str] = {key for key in (actor_key, agent_key(statement.get("authority"))) if key is not None}
+    if type(context) is dict:
+        for part in ("instructor", "team"):
+            if part in context:
+                agents |= set(_identities(context[part]))
     if kind == "Activity":
         activities.add(obj["id"])
     elif kind in ("Agent", "Group"):
@@ -121,7 +126,7 @@ def statement_facts(statement: Mapping[str, Any]) -> StatementFacts:
                 agents |= set(_identities(sub_context.get(part)))
     registration = context.get("registration") if isinstance(context, dict) else None
     return StatementFacts(
-        actor_key=agent_key(statement["actor"]),
+        actor_key=actor_key,
         verb_id=statement["verb"]["id"],
         activity_id=obj["id"] if kind == "Activity" else None,
         object_agent_key=agent_key(obj) if kind in ("Agent", "Group") else None,

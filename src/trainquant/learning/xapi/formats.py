@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 
@@ -175,16 +176,28 @@ def _array(value: object, path: str) -> list[Any]:
     return value
 
 
+# Statements repeat the same few IRIs and language tags (verbs, activity types, extension keys, en-US):
+# each is matched once, then remembered (bounded; the verdict is a pure function of the text).
+@lru_cache(maxsize=8192)
+def _iri_ok(text: str) -> bool:
+    return _IRI.fullmatch(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _language_ok(text: str) -> bool:
+    return _LANGUAGE.fullmatch(text) is not None
+
+
 def _iri(value: object, path: str, what: str = "an absolute IRI") -> str:
     text = _string(value, path)
-    if not _IRI.fullmatch(text):
+    if not _iri_ok(text):
         raise StatementError(path, f"{text!r} is not {what} (scheme:...)")
     return text
 
 
 def is_iri(text: str) -> bool:
     """An absolute IRI, as statements' ids are checked (for the LRS's IRI parameters)."""
-    return bool(_IRI.fullmatch(text))
+    return _iri_ok(text)
 
 
 def _uuid(value: object, path: str) -> str:
@@ -196,7 +209,7 @@ def _uuid(value: object, path: str) -> str:
 
 def _language_tag(value: object, path: str) -> str:
     text = _string(value, path)
-    if not _LANGUAGE.fullmatch(text):
+    if not _language_ok(text):
         raise StatementError(path, f"{text!r} is not an RFC 5646 language tag")
     return text
 
@@ -205,18 +218,19 @@ def _language_map(value: object, path: str) -> None:
     if not isinstance(value, dict):
         raise StatementError(path, f"must be a language map (an object), not {_kind(value)}")
     for key, text in value.items():
-        if not _LANGUAGE.fullmatch(key):
+        if not _language_ok(key):
             raise StatementError(path, f"key {key!r} is not an RFC 5646 language tag")  # XAPI-00013, XAPI-00121
         if text is None:
             raise StatementError(_at(path, key), "must not be null")
-        _string(text, _at(path, key))
+        if type(text) is not str:
+            _string(text, _at(path, key))
 
 
 def _extensions(value: object, path: str) -> None:
     if not isinstance(value, dict):
         raise StatementError(path, f"must be an object, not {_kind(value)}")  # XAPI-00120
     for key in value:
-        if not _IRI.fullmatch(key):
+        if not _iri_ok(key):
             raise StatementError(path, f"key {key!r} is not an IRI")  # XAPI-00118
     # The values are anything at all, null, "" and {} included (XAPI-00119).
 
