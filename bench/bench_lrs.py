@@ -11,8 +11,10 @@ other on this machine (the other is not running meanwhile). Each answer must be 
 sent, in order; a GET of one posted id must then find it; the statements stored are counted in
 each store afterwards (aim: all, on both).
 
-Ours: ``trainquant init``, ``trainquant apikey create bench --scopes xapi:all``, ``trainquant serve``
-(``--workers`` processes, SQLite), as ``/tmp/lrs/start.sh`` starts it. The peer: Ralph 5.1
+Ours: ``trainquant init``, the 2,000 learners added as employees (so that every statement is bound to
+one and written into watch coverage's video blocks, as a school's statements are), ``trainquant apikey
+create bench --scopes xapi:all``, ``trainquant serve`` (``--workers`` processes, SQLite, its WAL
+checkpointed by the server's own thread). The peer: Ralph 5.1
 (``ralph-malph[cli,lrs]==5.1.0``, from PyPI into ``--ralph-venv``, made if missing), its ``fs``
 backend (the only one needing no database server here), one uvicorn process, Basic auth from a
 ``ralph auth`` file; its ``fs`` backend refuses every write after the first, so it runs through
@@ -41,6 +43,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bench_attendance import _free_port
 
@@ -49,8 +52,9 @@ ROOT = HERE.parent
 RALPH = "ralph-malph[cli,lrs]==5.1.0"
 RALPH_NOTE = "Ralph 5.1, fs backend patched to append by bench/ralph_append.py"
 VIDEO = "https://w3id.org/xapi/video"
-HOME = "https://learn.trainquant.example"
+HOME = "https://learn.trainquant.example/"  # our server's TQ_PUBLIC_URL: the learners' accounts are its own
 VERSION = {"X-Experience-API-Version": "1.0.3"}
+LEARNERS = 2_000
 
 
 @dataclass
@@ -80,9 +84,9 @@ def _statements(n: int, seed: int = 1) -> list[dict]:
         to = round(min(length, frm + rnd.uniform(5, 600)), 3)
         out.append({
             "id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
-            "actor": {"objectType": "Agent", "name": "learner", "account": {"homePage": HOME, "name": f"E{rnd.randrange(2000):05d}"}},
+            "actor": {"objectType": "Agent", "name": "learner", "account": {"homePage": HOME, "name": f"E{rnd.randrange(LEARNERS):05d}"}},
             "verb": {"id": f"{VIDEO}/verbs/played", "display": {"en-US": "played"}},
-            "object": {"objectType": "Activity", "id": f"{HOME}/videos/v{video:04d}",
+            "object": {"objectType": "Activity", "id": f"{HOME}videos/v{video:04d}",
                        "definition": {"type": "https://w3id.org/xapi/video/activity-type/video", "name": {"en-US": f"Video {video}"},
                                       "description": {"en-US": f"Training video {video}"}}},
             "result": {"extensions": {f"{VIDEO}/extensions/time-from": frm, f"{VIDEO}/extensions/time-to": to,
@@ -119,12 +123,33 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
+def _learners(url: str) -> None:
+    """The statements' 2,000 learners as employees of the school, so that every statement is bound to
+    one and written into watch coverage's blocks, as a school's are (not counted for nobody)."""
+    from trainquant.config import Settings
+    from trainquant.db import make_engine, make_sessionmaker, unit_of_work
+    from trainquant.org.models import Department, Employee
+
+    engine = make_engine(Settings(env="test"), url=url)
+    now = datetime.now(UTC)
+    with unit_of_work(make_sessionmaker(engine)) as db:
+        department = Department(code="T1", name="教学部", kind="teaching")
+        db.add(department)
+        db.flush()
+        db.add_all(Employee(employee_no=f"E{n:05d}", name=f"学员{n}", department_id=department.id, status="active", created_at=now, updated_at=now)
+                   for n in range(LEARNERS))
+    engine.dispose()
+
+
+@contextmanager
 def ours(tmp: Path, workers: int) -> Iterator[Server]:
     folder = tmp / "ours"
     folder.mkdir()
-    env = {**os.environ, "TQ_DATABASE_URL": f"sqlite:///{folder}/lrs.db", "TQ_INSTANCE_DIR": str(folder / "inst"), "TQ_WORKERS": str(workers)}
+    env = {**os.environ, "TQ_DATABASE_URL": f"sqlite:///{folder}/lrs.db", "TQ_INSTANCE_DIR": str(folder / "inst"), "TQ_WORKERS": str(workers),
+           "TQ_PUBLIC_URL": HOME}
     cli = str(Path(sys.executable).with_name("trainquant"))
     subprocess.run([cli, "init"], env=env, cwd=folder, check=True, capture_output=True)
+    _learners(f"sqlite:///{folder}/lrs.db")
     made = subprocess.run([cli, "apikey", "create", "bench", "--scopes", "xapi:all"], env=env, cwd=folder, check=True, capture_output=True, text=True)
     key = next((w for w in (made.stdout + made.stderr).split() if w.startswith("tq_")), None)
     if key is None:
@@ -203,7 +228,10 @@ def _stored(server: Server) -> int:
             return sum(1 for line in f if line.strip())
     con = sqlite3.connect(server.folder / "lrs.db")
     try:
-        return con.execute("SELECT count(*) FROM xapi_statements").fetchone()[0]
+        statements = con.execute("SELECT count(*) FROM xapi_statements").fetchone()[0]
+        # Every statement counts for a learner: each is in watch coverage's blocks too, or none is stored.
+        recorded = con.execute("SELECT coalesce(sum(rows), 0) FROM xapi_video_blocks").fetchone()[0]
+        return statements if recorded == statements else -recorded
     finally:
         con.close()
 

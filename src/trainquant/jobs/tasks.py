@@ -101,12 +101,19 @@ class Jobs:
         return len(names)
 
     def _outbox(self) -> dict[str, int]:
-        """Completions collected from the settled figures, then every due delivery posted."""
+        """Watch coverage's blocks compacted, completions collected from the settled figures, then every
+        due delivery posted."""
         from trainquant.integrations.outbox import service
         from trainquant.learning import completion as online
+        from trainquant.learning.lrs import blocks
 
         self._bulk()
         factory = self._sessions()
+        try:
+            with unit_of_work(factory) as db:  # a transaction of its own: a lost race rolls back only this
+                blocks.compact(db)
+        except blocks.CompactionRace:
+            log.info("video blocks merged by another worker meanwhile; the next sweep compacts again")
         with unit_of_work(factory) as db:
             # Online programs completed (and external quiz results) become training records first.
             online.sweep(db, now=self._now(), tz=ZoneInfo(self.settings.default_timezone))

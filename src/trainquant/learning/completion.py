@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trainquant.integrations.outbox.service import publish
 from trainquant.learning.models import CourseVideo, OnlineCompletion, OnlineCourse, XapiStatement
-from trainquant.learning.service import course_progress, load_events
+from trainquant.learning.service import complete_by_blocks, course_progress, load_events
 from trainquant.learning.video import plays_and_seeks
 from trainquant.org.models import Employee
 from trainquant.training.models import Assessment, AssessmentKind, Program
@@ -111,7 +111,9 @@ def record_completions(db: Session, *, now: datetime, since: datetime | None = N
         if course is not None and course.quiz_kind is not None and since is not None:
             candidates |= set(db.scalars(select(Assessment.employee_id).where(Assessment.kind_code == course.quiz_kind, Assessment.created_at >= since)))
         known = set(db.scalars(select(OnlineCompletion.employee_id).where(OnlineCompletion.program_id == program.id)))
-        people = sorted(e for e in candidates if e not in known)
+        # Only those whose every video the blocks show complete are looked at one by one: the minute
+        # sweep's candidates are mostly people halfway through.
+        people = sorted(complete_by_blocks(db, videos, [e for e in candidates if e not in known]))
         if not people:
             continue
         scores = _quiz_scores(db, course, program.id, people)

@@ -19,61 +19,24 @@ compares the two on random viewers and on the simulated year. Steps, each a sort
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from trainquant.learning.packed import DTYPE, PLAYED, SEEK, STOP, Packed, extract
 from trainquant.learning.rules import END_TOLERANCE_S, EPS, PLAUSIBILITY_TOLERANCE_S
-from trainquant.learning.video import (
-    COMPLETED,
-    IDLE_FOR,
-    INITIALIZED,
-    PAUSED,
-    SEEKED,
-    SESSION_ID,
-    SPEED,
-    TERMINATED,
-    TIME,
-    TIME_FROM,
-    TIME_TO,
-    VISIBILITY,
-)
-from trainquant.learning.video import (
-    PLAYED as PLAYED_VERB,
-)
 
-PLAYED, STOP, SEEK, OTHER = 0, 1, 2, 3
-_VERBS = {PLAYED_VERB: PLAYED, PAUSED: STOP, COMPLETED: STOP, TERMINATED: STOP, INITIALIZED: STOP, SEEKED: SEEK}
 REASONS = ("hidden", "idle", "too-fast", "implausible")
-
-
-def _num(value: Any) -> float:
-    if isinstance(value, bool):
-        return math.nan
-    if isinstance(value, str):
-        try:
-            value = float(value.strip().removesuffix("x"))
-        except ValueError:
-            return math.nan
-    if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
-        return float(value)
-    return math.nan
-
-
-def _speed(value: Any) -> float:
-    speed = _num(value)
-    return speed if speed > 0 else math.nan  # NaN > 0 is False: NaN stays NaN
 
 
 @dataclass
 class Columns:
     learner: np.ndarray  # int64
     video: np.ndarray  # int64: index into ``videos`` (sorted activity ids)
-    session: np.ndarray  # int64: index of the session id (sorted)
+    session: np.ndarray  # int64: rank of the session id (sorted)
     verb: np.ndarray  # int8
     wall: np.ndarray  # float64 seconds since the epoch
     order: np.ndarray  # int64: storage order, breaking ties of wall
@@ -87,57 +50,54 @@ class Columns:
 
     @classmethod
     def build(cls, statements: Iterable[tuple[int, Mapping[str, Any], datetime]], videos: Sequence[str]) -> Columns:
-        """(learner, statement, wall time) of video statements; statements of other activities or
-        without a session id are left out, as ``video.event_of`` leaves them."""
+        """(learner, statement, wall time) of video statements, in storage order; statements of other
+        activities or without a session id are left out, as ``video.event_of`` leaves them."""
+        def rows() -> Iterator[tuple[int, int, Mapping[str, Any], float, float]]:
+            for order, (learner, doc, at) in enumerate(statements):
+                wall = at.timestamp()
+                yield order, learner, doc, wall, wall
+        return cls.from_packed([extract(rows())], videos)
+
+    @classmethod
+    def from_packed(cls, blocks: Iterable[Packed], videos: Sequence[str], *, learners: Sequence[int] | None = None,
+                    exclude: Sequence[int] = (), since: float | None = None, until: float | None = None) -> Columns:
+        """The records of ``blocks`` about ``videos``: of ``learners`` only when given, none whose pk is
+        in ``exclude`` (voided statements), stored within [since, until) when given (epoch seconds)."""
         index = {v: i for i, v in enumerate(sorted(videos))}
-        sessions: dict[str, int] = {}
-        # One list per column, never a tuple per row: floats and ints are not tracked by the garbage
-        # collector, a million tuples are (and its passes over them cost more than the reading).
-        cols: list[list[float]] = [[] for _ in range(12)]
-        nan, inf, verbs, number = math.nan, math.inf, _VERBS, _num
-        empty: dict[str, Any] = {}
-        (a_learner, a_video, a_session, a_verb, a_wall, a_order, a_time, a_from, a_to, a_speed, a_hidden, a_idle) = (c.append for c in cols)
-        # The usual statement is read by the fast branches below (a float position, no speed, ...);
-        # anything else goes through _num, which reads it as video._number does.
-        for order, (learner, doc, at) in enumerate(statements):
-            obj = doc.get("object") or empty
-            activity = obj.get("id")
-            v = index.get(activity) if isinstance(activity, str) and obj.get("objectType", "Activity") == "Activity" else None
-            if v is None:
+        wanted = np.asarray(sorted(set(learners)), dtype=np.int64) if learners is not None else None
+        dropped = np.asarray(sorted(set(exclude)), dtype=np.int64)
+        names: dict[str, int] = {}
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for block in blocks:
+            if not len(block):
                 continue
-            context = doc.get("context")
-            if type(context) is not dict:
-                context = empty
-            cext = context.get("extensions") or empty
-            session = cext.get(SESSION_ID) or context.get("registration")
-            if type(session) is not str or not session:
+            r = block.records
+            video = np.array([index.get(a, -1) for a in block.activities], dtype=np.int64)[r["activity"]]
+            keep = video >= 0
+            if wanted is not None:
+                keep &= np.isin(r["learner"], wanted)
+            if len(dropped):
+                keep &= ~np.isin(r["pk"], dropped)
+            if since is not None:
+                keep &= r["stored"] >= since
+            if until is not None:
+                keep &= r["stored"] < until
+            if not keep.any():
                 continue
-            result = doc.get("result")
-            rext = (result.get("extensions") if type(result) is dict else None) or empty
-            x0, x1, x2, x3 = rext.get(TIME), rext.get(TIME_FROM), rext.get(TIME_TO), rext.get(IDLE_FOR)
-            speed = cext.get(SPEED)
-            visibility = cext.get(VISIBILITY)
-            a_learner(learner)
-            a_video(v)
-            a_session(sessions.setdefault(session, len(sessions)))
-            a_verb(verbs.get(doc["verb"]["id"], OTHER))
-            a_wall(at.timestamp())
-            a_order(order)
-            a_time(nan if x0 is None else x0 if type(x0) is float and 0 <= x0 < inf else number(x0))
-            a_from(nan if x1 is None else x1 if type(x1) is float and 0 <= x1 < inf else number(x1))
-            a_to(nan if x2 is None else x2 if type(x2) is float and 0 <= x2 < inf else number(x2))
-            a_speed(nan if speed is None else _speed(speed))
-            a_hidden(-1 if visibility not in ("hidden", "visible") else int(visibility == "hidden"))
-            a_idle(nan if x3 is None or type(x3) is str else x3 if type(x3) is float and 0 <= x3 < inf else number(x3))
-        names = sorted(sessions)
+            local = r["session"][keep]
+            numbers = np.full(len(block.sessions), -1, dtype=np.int64)  # only the sessions kept records name get a number
+            for used in np.unique(local).tolist():
+                numbers[used] = names.setdefault(block.sessions[used], len(names))
+            parts.append((r[keep], video[keep], numbers[local]))
+        records = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=DTYPE)
         rank = np.empty(len(names), dtype=np.int64)
-        for position, name in enumerate(names):
-            rank[sessions[name]] = position
-        ints = [np.array(cols[i], dtype=np.int64) for i in (0, 1, 2, 5)]
-        floats = [np.array(cols[i], dtype=np.float64) for i in (4, 6, 7, 8, 9, 11)]
-        return cls(learner=ints[0], video=ints[1], session=rank[ints[2]], verb=np.array(cols[3], dtype=np.int8), wall=floats[0], order=ints[3],
-                   time=floats[1], time_from=floats[2], time_to=floats[3], speed=floats[4], hidden=np.array(cols[10], dtype=np.int8),
-                   idle_for=floats[5], videos=sorted(videos))
+        for position, name in enumerate(sorted(names)):
+            rank[names[name]] = position
+        session = rank[np.concatenate([p[2] for p in parts])] if parts else np.empty(0, dtype=np.int64)
+        video = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        floats = {name: np.ascontiguousarray(records[name], dtype=np.float64) for name in ("wall", "time", "time_from", "time_to", "speed", "idle_for")}
+        return cls(learner=records["learner"].astype(np.int64), video=video, session=session, verb=records["verb"].astype(np.int8),
+                   order=records["pk"].astype(np.int64), hidden=records["hidden"].astype(np.int8), videos=sorted(videos), **floats)
 
 
 def _seg_cummax(values: np.ndarray, gid: np.ndarray) -> np.ndarray:

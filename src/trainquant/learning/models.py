@@ -70,6 +70,8 @@ class XapiStatement(Base):
         Index("ix_xapi_statements_stored", "stored", "id"),
         Index("ix_xapi_statements_employee", "employee_id", "id", **_present("employee_id")),
         Index("ix_xapi_statements_stored_by", "stored_by", "id"),
+        # The few voided statements, which watch coverage leaves out of its blocks (lrs/blocks.py).
+        Index("ix_xapi_statements_voided", "id", sqlite_where=text("voided"), postgresql_where=text("voided")),
     )
 
     # The storage order: ``more`` pages and ``ascending`` follow it; ``stored`` never runs against it.
@@ -94,6 +96,27 @@ class XapiStatement(Base):
     # the actor says (a forged actor is refused before this). From a client key: the employee the
     # actor identifies (account on this school's home page, or e-mail), else none.
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="SET NULL"))
+
+
+class XapiVideoBlock(Base):
+    """What watch coverage reads of stored statements (``learning.packed``: a record per statement of
+    an employee about an activity in a player session), written with them and merged by compaction
+    (``lrs/blocks.py``) so that a year of statements is a few blocks, never a million JSON documents.
+
+    Invariant: every statement with an employee, an Activity object and a session id is in exactly one
+    block; a block's records are in storage order. Voided statements stay in; readers leave them out."""
+
+    __tablename__ = "xapi_video_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_pk: Mapped[int] = mapped_column(Integer)  # the statements' row ids it holds, first and last
+    last_pk: Mapped[int] = mapped_column(Integer)
+    stored_from: Mapped[datetime] = mapped_column(UTCDateTime)  # their earliest and latest ``stored``
+    stored_to: Mapped[datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(Integer)
+    activities: Mapped[str] = mapped_column(Text)  # JSON array: the records' activity index -> id
+    sessions: Mapped[str] = mapped_column(Text)  # JSON array: the records' session index -> id
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # packed.DTYPE records
 
 
 class XapiStatementLink(Base):

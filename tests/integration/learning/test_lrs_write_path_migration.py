@@ -5,7 +5,9 @@ empty columns (and the filters read through them), deliveries compressed, and a 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import zlib
+from datetime import UTC, datetime
 
 import orjson
 from alembic import command
@@ -16,7 +18,9 @@ from sqlalchemy import inspect, select, text
 from tests.integration.learning.conftest import basic, new_id, statement
 from trainquant.config import Settings
 from trainquant.db import make_engine
+from trainquant.learning import video
 from trainquant.learning.models import XapiDelivery
+from trainquant.learning.packed import Packed
 from trainquant.learning.xapi import statement_key
 from trainquant.migrate import alembic_config, upgrade
 from trainquant.models import metadata
@@ -90,6 +94,31 @@ def _post_at_0021(engine) -> tuple[bytes, list[tuple]]:
         for pk, kind, value in links:
             conn.execute(text("INSERT INTO xapi_statement_links (statement_pk, kind, value) VALUES (:p, :k, :v)"), {"p": pk, "k": kind, "v": value})
     return body, links
+
+
+def test_the_upgrade_writes_the_blocks_of_the_statements_already_stored(tmp_path):
+    engine = make_engine(Settings(env="test"), url=f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(connection=conn), "0021")
+    _post_at_0021(engine)  # no employee, no session: no record
+    played = {**statement(sid=new_id(), verb=video.PLAYED, activity="http://example.com/video/1"), "timestamp": "2026-12-01T08:00:00Z",
+              "result": {"extensions": {video.TIME: 12.5}}, "context": {"extensions": {video.SESSION_ID: "tab-1"}}}
+    raw = sqlite3.connect(f"{tmp_path}/old.db")  # foreign keys off: the employee row itself is not what this test is about
+    raw.execute("INSERT INTO xapi_statements (id, statement_id, stored, delivery_id, document, fingerprint, verb_id, activity_id, voiding, voided,"
+                " stored_by, employee_id) VALUES (8, ?, '2026-12-01 09:00:00.000000', 1, ?, 'f', ?, ?, false, false, 'apikey:1', 42)",
+                (played["id"], orjson.dumps(played).decode(), video.PLAYED, "http://example.com/video/1"))
+    raw.commit()
+    raw.close()
+    upgrade(engine)
+    with engine.connect() as conn:
+        (activities, sessions, data, rows), = conn.execute(text("SELECT activities, sessions, data, rows FROM xapi_video_blocks")).all()
+    block = Packed.from_bytes(orjson.loads(activities), orjson.loads(sessions), data)
+    assert rows == 1 and block.activities == ["http://example.com/video/1"] and block.sessions == ["tab-1"]
+    record = block.records[0]
+    assert (record["pk"], record["learner"], record["time"]) == (8, 42, 12.5)
+    # A client key's statement: its wall time is its timestamp, not when it was stored.
+    assert record["wall"] == datetime(2026, 12, 1, 8, tzinfo=UTC).timestamp() != record["stored"]
+    engine.dispose()
 
 
 def _links(engine) -> list[tuple]:

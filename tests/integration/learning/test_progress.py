@@ -8,48 +8,16 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import NOW, login, make_employee, make_user
-from tests.integration.learning.conftest import HOME, XAPI, basic
+from tests.conftest import login, make_employee, make_user
+from tests.integration.learning.conftest import HOME, V1, V2, basic, player
 from trainquant.indicators.facts import LearningFacts
 from trainquant.learning import video
-from trainquant.learning.models import CourseVideo
 from trainquant.learning.service import course_progress
-from trainquant.training.models import Program
-
-V1, V2 = "http://school.example/course/ONL1/video/1", "http://school.example/course/ONL1/video/2"
-
-
-@pytest.fixture
-def program(db):
-    program = Program(code="ONL1", title="课堂互动（线上）", kind="online", created_at=NOW)
-    db.add(program)
-    db.flush()
-    for position, activity in enumerate((V1, V2), start=1):
-        db.add(CourseVideo(program_id=program.id, position=position, title=f"第{position}讲", activity_id=activity,
-                           length_s=60.0, max_speed=2.0, no_skipping=False, created_at=NOW))
-    db.flush()
-    return program
-
-
-def _player(client, clock, csrf):
-    def send(verb, activity, session, *, advance=0.0, hidden=False, **result):
-        clock.advance(seconds=advance)
-        statement = {
-            "actor": {"objectType": "Agent", "account": {"homePage": HOME, "name": "E100"}},
-            "verb": {"id": verb},
-            "object": {"id": activity},
-            "result": {"extensions": {video.VIDEO + "extensions/" + k.replace("_", "-"): v for k, v in result.items()}},
-            "context": {"extensions": {video.SESSION_ID: session, video.VISIBILITY: "hidden" if hidden else "visible", video.SPEED: "1x"}},
-        }
-        r = client.post("/xapi/statements", json=statement, headers={**XAPI, "X-CSRF-Token": csrf})
-        assert r.status_code == 200, r.text
-
-    return send
 
 
 def test_the_players_statements_give_exact_coverage_and_study_time(client, db, clock, learner, program):
     make_user(db, username="huang", role="employee", employee=learner)
-    send = _player(client, clock, login(client, "huang"))
+    send = player(client, clock, login(client, "huang"))
     # Video 1 watched through, with a heartbeat half-way.
     send(video.PLAYED, V1, "tab-1", time=0.0)
     send(video.HEARTBEAT, V1, "tab-1", advance=30, time=30.0)
@@ -99,7 +67,7 @@ def test_a_client_keys_statements_count_by_their_timestamps_and_voided_ones_do_n
 def test_the_pages_show_the_learner_and_hr_the_same_figures(client, db, clock, learner, program):
     make_user(db, username="huang", role="employee", employee=learner)
     csrf = login(client, "huang")
-    send = _player(client, clock, csrf)
+    send = player(client, clock, csrf)
     send(video.PLAYED, V1, "tab-1", time=0.0)
     send(video.PAUSED, V1, "tab-1", advance=60, time=60.0)
     mine = client.get("/my/learning", params={"lang": "zh_CN"})
@@ -117,7 +85,7 @@ def test_the_pages_show_the_learner_and_hr_the_same_figures(client, db, clock, l
 def test_the_dropoff_chart_and_a_persons_history(client, db, clock, learner, program):
     make_user(db, username="huang", role="employee", employee=learner)
     csrf = login(client, "huang")
-    send = _player(client, clock, csrf)
+    send = player(client, clock, csrf)
     send(video.PLAYED, V1, "tab-1", time=0.0)
     send(video.PAUSED, V1, "tab-1", advance=30, time=30.0)  # stops half-way
     mine = client.get(f"/learning/people/{learner.employee_no}", params={"lang": "en"})

@@ -4,13 +4,16 @@ platform computes from the statements equal the ground truth worked out from eac
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import NOW
+from trainquant.learning.fast import coverage_all
+from trainquant.learning.lrs import blocks
+from trainquant.learning.models import XapiVideoBlock
 from trainquant.learning.service import course_progress
 from trainquant.org.models import Employee
 from trainquant.simulate.institution.school import generate
-from trainquant.simulate.learning.generate import BEHAVIOURS, generate_online_year
+from trainquant.simulate.learning.generate import BEHAVIOURS, LENGTH_S, generate_online_year
 from trainquant.simulate.learning.load import load_online_year
 from trainquant.simulate.load import load_school
 from trainquant.training.models import Program
@@ -60,6 +63,28 @@ def test_computed_coverage_and_study_time_equal_the_ground_truth(db, year, loade
     assert set(checked) == set(BEHAVIOURS)
     # Loading again stores nothing twice.
     assert load_online_year(db, year, instance=tmp_path, home=HOME, now=NOW).statements == 0
+
+
+def test_the_video_blocks_give_the_ground_truth_before_and_after_compaction(db, year, loaded):
+    """The NumPy path over the blocks the LRS wrote (learning/lrs/blocks.py), not over the statements'
+    JSON: the same coverage and completeness as the ground truth, and compaction changes nothing."""
+    ids = dict(db.execute(select(Employee.employee_no, Employee.id)).all())
+    videos = {s.activity_id: s for c in year.courses for s in c.videos}
+    lengths = {a: float(LENGTH_S) for a in videos}
+    speeds = {s.activity_id: c.max_speed for c in year.courses for s in c.videos}
+    before = db.scalar(select(func.count()).select_from(XapiVideoBlock))
+    for compacted in (False, True):
+        if compacted:
+            merged = blocks.compact(db)
+            assert db.scalar(select(func.count()).select_from(XapiVideoBlock)) == before - merged + merged // blocks.FANOUT
+            assert sum(db.scalars(select(XapiVideoBlock.rows))) == loaded.statements  # every statement once
+        figures = coverage_all(blocks.read_columns(db, list(videos)), lengths=lengths, max_speeds=speeds)
+        for (no, code), truth in year.truth.items():
+            course = next(c for c in year.courses if c.code == code)
+            for activity, watched in truth.watched.items():
+                assert figures.watched.get((ids[no], activity), 0.0) == pytest.approx(watched, abs=1e-6), (no, code, compacted)
+            complete = all(figures.complete.get((ids[no], s.activity_id), False) for s in course.videos)
+            assert complete == truth.complete(course), (no, code, compacted)
 
 
 def test_the_truth_completes_only_whoever_watched_everything(year):

@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from trainquant.db import chunks, driver_value, insert_rows, reserve_ids
+from trainquant.learning.lrs import blocks
 from trainquant.learning.lrs.http import BadRequest, ForgedActor, StatementConflict
 from trainquant.learning.lrs.signature import SIGNATURE_USAGE, check_signature
 from trainquant.learning.models import (
@@ -209,11 +210,14 @@ def store_statements(
     definitions: dict[str, dict[str, Any]] = {}
     targets: list[str | None] = []
     voiding: dict[str, bool] = {}
+    video: list[tuple[int, int | None, dict[str, Any], datetime, str]] = []  # watch coverage's block (lrs/blocks.py)
     for pk, (doc, employee_id) in zip(pks, new, strict=True):
         sid = doc["id"].lower()
         document = {**with_context_arrays(doc), "id": sid, "authority": writer.authority, "stored": stored,
                     "version": doc.get("version", DEFAULT_VERSION), "timestamp": doc.get("timestamp", stored)}
         facts = statement_facts(document)
+        if employee_id is not None and facts.activity_id is not None:
+            video.append((pk, employee_id, document, stored_at, writer.stored_by))
         rows.append((pk, sid, stored_value, delivery_id, orjson.dumps(document).decode(), facts.actor_key, facts.verb_id, facts.activity_id,
                      facts.object_agent_key, facts.target_id, facts.registration, facts.voiding, sid in already_voided and not facts.voiding,
                      writer.stored_by, employee_id))
@@ -227,6 +231,7 @@ def store_statements(
             targets.append(facts.target_id)
     _check_voiding(db, targets, voiding)
     insert_rows(db, table, STATEMENT_COLUMNS, rows)
+    blocks.append(db, video)
     link_rows = [(pk, kind, value) for pk, own in zip(pks, links, strict=True) for kind, value in own]
     if link_rows:
         insert_rows(db, XapiStatementLink.__table__, ["statement_pk", "kind", "value"], link_rows)

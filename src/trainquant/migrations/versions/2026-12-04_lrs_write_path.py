@@ -1,4 +1,4 @@
-"""LRS write path: statement links in one B-tree, partial indexes on mostly-empty columns, compressed deliveries, no stored fingerprint (a repeated id compares the canonical forms)
+"""LRS write path: statement links in one B-tree, partial indexes on mostly-empty columns, compressed deliveries, no stored fingerprint (a repeated id compares the canonical forms), watch coverage's video blocks
 
 Revision ID: 0022
 Revises: 0021
@@ -14,6 +14,8 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
+import trainquant.db
+from trainquant.learning.packed import extract, wall_time
 from trainquant.learning.xapi import statement_key
 
 revision = '0022'
@@ -41,6 +43,32 @@ def _links(with_rowid: bool, key: tuple[str, ...]) -> None:
     op.rename_table('xapi_statement_links_new', 'xapi_statement_links')
 
 
+def _backfill_blocks(chunk: int = 50_000) -> None:
+    """The blocks of the statements stored before 0022, a block per ``chunk`` of them."""
+    bind = op.get_bind()
+    statements = sa.table('xapi_statements', sa.column('id', sa.Integer), sa.column('employee_id', sa.Integer), sa.column('activity_id', sa.Text),
+                          sa.column('stored', trainquant.db.UTCDateTime(timezone=True)), sa.column('stored_by', sa.String), sa.column('document', sa.Text))
+    blocks = sa.table('xapi_video_blocks', *(sa.column(c) for c in ('first_pk', 'last_pk', 'stored_from', 'stored_to', 'rows', 'activities', 'sessions')),
+                      sa.column('data', sa.LargeBinary))
+    after = 0
+    while True:
+        rows = bind.execute(sa.select(statements.c.id, statements.c.employee_id, statements.c.stored, statements.c.stored_by, statements.c.document)
+                            .where(statements.c.id > after, statements.c.employee_id.is_not(None), statements.c.activity_id.is_not(None))
+                            .order_by(statements.c.id).limit(chunk)).all()
+        if not rows:
+            return
+        after = rows[-1][0]
+        docs = [(pk, employee_id, orjson.loads(document), stored, stored_by) for pk, employee_id, stored, stored_by, document in rows]
+        packed = extract((pk, employee_id, doc, stored.timestamp(), wall_time(stored, stored_by, doc).timestamp())
+                         for pk, employee_id, doc, stored, stored_by in docs)
+        if not len(packed):
+            continue
+        moments = [stored for _, _, _, stored, _ in docs]
+        bind.execute(blocks.insert().values(first_pk=int(packed.records["pk"].min()), last_pk=int(packed.records["pk"].max()), rows=len(packed),
+                                            stored_from=min(moments), stored_to=max(moments), activities=orjson.dumps(packed.activities).decode(),
+                                            sessions=orjson.dumps(packed.sessions).decode(), data=packed.to_bytes()))
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _links(False, ('kind', 'value', 'statement_pk'))
@@ -56,10 +84,27 @@ def upgrade() -> None:
     # would drop a table that statements reference.
     op.add_column('xapi_deliveries', sa.Column('compressed', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.drop_column('xapi_statements', 'fingerprint')
+    op.create_index('ix_xapi_statements_voided', 'xapi_statements', ['id'], unique=False,
+                    sqlite_where=sa.text('voided'), postgresql_where=sa.text('voided'))
+    op.create_table('xapi_video_blocks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('first_pk', sa.Integer(), nullable=False),
+    sa.Column('last_pk', sa.Integer(), nullable=False),
+    sa.Column('stored_from', trainquant.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_to', trainquant.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('activities', sa.Text(), nullable=False),
+    sa.Column('sessions', sa.Text(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_xapi_video_blocks'))
+    )
+    _backfill_blocks()
 
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.drop_table('xapi_video_blocks')
+    op.drop_index('ix_xapi_statements_voided', table_name='xapi_statements')
     op.add_column('xapi_statements', sa.Column('fingerprint', sa.String(length=64), server_default='', nullable=False))
     statements = sa.table('xapi_statements', sa.column('id', sa.Integer), sa.column('document', sa.Text), sa.column('fingerprint', sa.String))
     for id_, document in bind.execute(sa.select(statements.c.id, statements.c.document)).all():
