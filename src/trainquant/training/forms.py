@@ -137,6 +137,7 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     "unknown-site": lambda p: _("Unknown campus."),
     "geo-needs-venue": lambda p: _("Geofenced check-in needs a venue."),
     "trainer-busy": lambda p: _("The trainer already teaches session %(code)s at this time.") % {"code": p.get("clashing_session", "")},
+    "venue-busy": lambda p: _("The room is already booked by session %(code)s at this time.") % {"code": p.get("clashing_session", "")},
     "unknown-employee": lambda p: _("Unknown employee no."),
     "required": lambda p: _("This field is required."),
     # enrolment

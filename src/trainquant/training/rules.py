@@ -281,6 +281,7 @@ class Booking:
     ends_at: datetime
     trainer: str | None = None
     trainer_employee_id: int | None = None
+    venue_id: int | None = None  # a room: two sessions cannot hold it at once
 
 
 def _name(value: str | None) -> str:
@@ -299,6 +300,18 @@ def trainer_clash(new: Booking, others: Iterable[Booking]) -> Booking | None:
         if new.session_id is not None and other.session_id == new.session_id:
             continue
         if same_trainer(new, other) and new.starts_at < other.ends_at and other.starts_at < new.ends_at:
+            return other
+    return None
+
+
+def venue_clash(new: Booking, others: Iterable[Booking]) -> Booking | None:
+    """The first other session holding the same room at an overlapping time (touching ends are fine)."""
+    if new.venue_id is None:
+        return None
+    for other in sorted(others, key=lambda b: b.starts_at):
+        if new.session_id is not None and other.session_id == new.session_id:
+            continue
+        if other.venue_id == new.venue_id and new.starts_at < other.ends_at and other.starts_at < new.ends_at:
             return other
     return None
 

@@ -153,6 +153,24 @@ def test_the_same_trainer_cannot_be_in_two_places(school, ci, db):
     assert other.code == "GR" and trainer.name == "陈培训"
 
 
+def test_a_room_cannot_hold_two_sessions_at_once(school, ci, db):
+    assert school.call("hr", "POST", "/api/v1/sessions", session_body()).status_code == 201  # CI-1, Room 1, 14:00-16:00
+    # Another trainer, the same room, an overlapping hour: refused, with the clashing session and its local time.
+    same_room = session_body(code="CI-R", trainer="李老师", starts_at="2026-09-08T15:00:00+08:00", ends_at="2026-09-08T17:00:00+08:00")
+    got = problem(school.call("hr", "POST", "/api/v1/sessions", same_room), 409)
+    assert got["code"] == "venue-busy" and got["clashing_session"] == "CI-1" and got["errors"][0]["field"] == "venue"
+    assert "2026-09-08 14:00" in got["detail"] and "16:00 (Asia/Shanghai)" in got["detail"]
+    # Back to back, another room, or online at the same hour: accepted.
+    assert school.call("hr", "POST", "/api/v1/sessions", {**same_room, "code": "CI-B", "starts_at": "2026-09-08T16:00:00+08:00"}).status_code == 201
+    assert school.call("hr", "POST", "/api/v1/sessions", {**same_room, "code": "CI-2R", "venue": "Room 2", "trainer": "孙老师"}).status_code == 201
+    online = {**same_room, "code": "CI-ON", "trainer": "赵老师", "online": True, "checkin_methods": []}
+    assert school.call("hr", "POST", "/api/v1/sessions", online).status_code == 201
+    # Moving a session into the booked room is refused; cancelling the booking frees it.
+    assert problem(school.call("hr", "PATCH", "/api/v1/sessions/CI-2R", {"venue": "Room 1", "site_code": "BJ"}), 409)["code"] == "venue-busy"
+    school.call("hr", "POST", "/api/v1/sessions/CI-1/cancel", {"reason": "改期"})
+    assert school.call("hr", "PATCH", "/api/v1/sessions/CI-2R", {"venue": "Room 1", "site_code": "BJ", "ends_at": "2026-09-08T16:00:00+08:00"}).status_code == 200
+
+
 def test_change_cancel_and_delete_sessions(school, ci, db):
     school.call("hr", "POST", "/api/v1/sessions", session_body())
     moved = school.call("hr", "PATCH", "/api/v1/sessions/CI-1", {"venue": "Room 2", "site_code": "BJ", "min_participation": 0.9})

@@ -63,6 +63,16 @@ def test_sessions_are_plausible(year):
     assert weekend > 0
 
 
+@pytest.mark.parametrize("seed", [2026, 7, 11])
+def test_no_room_is_booked_twice_at_once(school, seed):
+    # The platform refuses a second session in a booked room (409 venue-busy): the simulated school never tries.
+    sessions = [s for s in generate_training(school, seed).sessions if not s.online and s.venue is not None]
+    for i, a in enumerate(sessions):
+        for b in sessions[i + 1:]:
+            if (a.site, a.venue) == (b.site, b.venue):
+                assert not (a.starts_at < b.ends_at and b.starts_at < a.ends_at), (a.code, b.code)
+
+
 def test_every_assessment_is_on_its_kinds_scale(year):
     assert {a.kind for a in year.assessments} >= {"trial_lecture", "script_simulation", "case_analysis", "ielts", "communication", "error_rate"}
     for a in year.assessments:

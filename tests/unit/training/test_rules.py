@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trainquant.training import rules
 from trainquant.training.rules import (
@@ -302,6 +304,19 @@ def booking(start_h: int, end_h: int, trainer: str | None = "王老师", employe
 )
 def test_trainer_clash(new, other, clash):
     assert (rules.trainer_clash(new, [other]) is other) is clash
+
+
+def room(start_h: int, end_h: int, venue: int | None, sid: int | None = 1) -> Booking:
+    at = datetime(2026, 9, 8, tzinfo=UTC)
+    return Booking(sid, f"S{sid}", at + timedelta(hours=start_h), at + timedelta(hours=end_h), None, None, venue)
+
+
+@given(st.integers(0, 20), st.integers(1, 6), st.integers(0, 20), st.integers(1, 6), st.sampled_from([None, 1, 2]), st.sampled_from([None, 1, 2]))
+def test_a_room_clashes_exactly_when_the_same_room_overlaps(a, da, b, db_, va, vb):
+    new, other = room(a, a + da, va, sid=None), room(b, b + db_, vb, sid=2)
+    overlap = a < b + db_ and b < a + da  # touching ends are not an overlap
+    assert (rules.venue_clash(new, [other]) is other) == (va is not None and va == vb and overlap)
+    assert rules.venue_clash(room(a, a + da, va, sid=2), [other]) is None  # the session itself, being edited
 
 
 # ---------------------------------------------------------------- mandatory enrolment

@@ -86,6 +86,7 @@ class _Builder:
         self.cutoff = _utc(self.today, time(0))
         self.kind_of = {d.code: d.kind for d in school.departments}
         self.sites = {s.code: s for s in school.sites}
+        self.booked: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}  # room -> its sessions' slots
         self.sessions: list[SessionSpec] = []
         self.enrolments: list[EnrolmentSpec] = []
         self.assessments: list[AssessmentSpec] = []
@@ -111,18 +112,18 @@ class _Builder:
         rng = self.rng("run", plan.program.code, index)
         weekday = plan.weekdays[index % len(plan.weekdays)]
         start = plan.start if weekday < 5 or plan.start.hour < 12 else time(10)
+        week = _on_weekday(first, weekday)
+        starts_at = [_utc(week + timedelta(days=7 * (seq - 1)), start) for seq in range(1, plan.sessions + 1)]
+        slots = [(starts, starts + timedelta(hours=plan.hours)) for starts in starts_at]
         site: str | None = None
         venue: str | None = None
         if plan.venue_use is not None:
             site = rng.choices(("BJ-HD", "BJ-CY", "SH-XH"), weights=(0.5, 0.3, 0.2))[0]
             venue = rng.choice([v.name for v in self.sites[site].venues if v.use == plan.venue_use])
+            site, venue = self._free_room(site, venue, plan.venue_use, slots)
         capacity = rng.randrange(20, 41, 5)
-        week = _on_weekday(first, weekday)
         sessions = []
-        for seq in range(1, plan.sessions + 1):
-            day = week + timedelta(days=7 * (seq - 1))
-            starts = _utc(day, start)
-            ends = starts + timedelta(hours=plan.hours)
+        for seq, (starts, ends) in enumerate(slots, start=1):
             sessions.append(SessionSpec(
                 code=f"{plan.program.code}-R{index + 1:02d}-S{seq}", program_code=plan.program.code, sequence=seq,
                 starts_at=starts, ends_at=ends, site=site, venue=venue, online=plan.venue_use is None,
@@ -130,6 +131,19 @@ class _Builder:
                 status="completed" if ends <= self.cutoff else "scheduled",
             ))
         return _Run(plan, index, sessions)
+
+    def _free_room(self, site: str, venue: str, use: str, slots: list[tuple[datetime, datetime]]) -> tuple[str, str]:
+        """The room drawn when it is free at every slot of the run, else the first free one of that use
+        (its site first, then the others): a school never books one room twice at once, and the
+        platform refuses it (409 venue-busy). The room is then booked for the run's slots."""
+        candidates = [(site, venue)] + [(site, v.name) for v in self.sites[site].venues if v.use == use and v.name != venue]
+        candidates += [(code, v.name) for code in ("BJ-HD", "BJ-CY", "SH-XH") if code != site for v in self.sites[code].venues if v.use == use]
+        for room in candidates:
+            taken = self.booked.setdefault(room, [])
+            if all(not (a < e and s < b) for a, b in slots for s, e in taken):
+                taken.extend(slots)
+                return room
+        raise ValueError(f"no {use} room is free for a run at {slots[0][0]:%Y-%m-%d %H:%M}")
 
     def pool(self, plan: Plan) -> list[str]:
         kinds = set(plan.program.target_kinds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -97,8 +98,9 @@ def _check_schedule(db: Session, session: TrainingSession) -> None:
         raise invalid("site_code", "an offline session needs a site (or set online: true)", "offline-needs-site")
     if "geo" in (session.checkin_methods or []) and session.venue_id is None:
         raise invalid("checkin_methods", "geofenced check-in needs a venue (its coordinates)", "geo-needs-venue")
-    new = rules.Booking(session.id, session.code, session.starts_at, session.ends_at, session.trainer, session.trainer_employee_id)
-    if not new.trainer and new.trainer_employee_id is None:
+    venue = None if session.online else session.venue_id  # an online session holds no room
+    new = rules.Booking(session.id, session.code, session.starts_at, session.ends_at, session.trainer, session.trainer_employee_id, venue)
+    if not new.trainer and new.trainer_employee_id is None and new.venue_id is None:
         return
     nearby = db.scalars(
         select(TrainingSession).where(
@@ -107,14 +109,32 @@ def _check_schedule(db: Session, session: TrainingSession) -> None:
             TrainingSession.ends_at > session.starts_at,
         )
     )
-    others = [rules.Booking(o.id, o.code, o.starts_at, o.ends_at, o.trainer, o.trainer_employee_id) for o in nearby if o is not session]
+    others = [rules.Booking(o.id, o.code, o.starts_at, o.ends_at, o.trainer, o.trainer_employee_id, None if o.online else o.venue_id)
+              for o in nearby if o is not session]
+    room = rules.venue_clash(new, others)
+    if room is not None:
+        raise Conflict(
+            f"the room is already booked by session {room.code} from {_local(db, room.starts_at, session)} to {_local(db, room.ends_at, session, time_only=True)}",
+            code="venue-busy", errors=[{"field": "venue", "code": "venue-busy", "message": f"overlaps session {room.code}"}],
+            clashing_session=room.code,
+        )
+    if not new.trainer and new.trainer_employee_id is None:
+        return
     clash = rules.trainer_clash(new, others)
     if clash is not None:
         raise Conflict(
-            f"the trainer already teaches session {clash.code} from {clash.starts_at:%Y-%m-%d %H:%M} to {clash.ends_at:%H:%M} UTC",
+            f"the trainer already teaches session {clash.code} from {_local(db, clash.starts_at, session)} to {_local(db, clash.ends_at, session, time_only=True)}",
             code="trainer-busy", errors=[{"field": "trainer", "code": "trainer-busy", "message": f"overlaps session {clash.code}"}],
             clashing_session=clash.code,
         )
+
+
+def _local(db: Session, moment: datetime, session: TrainingSession, *, time_only: bool = False) -> str:
+    """A moment in the zone of the session's site, the zone named (UTC for a session without a site)."""
+    site = db.get(Site, session.site_id) if session.site_id is not None else None
+    zone = ZoneInfo(site.timezone) if site is not None and site.timezone else ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M} ({zone.key})" if time_only else f"{local:%Y-%m-%d %H:%M}"
 
 
 def _apply_fields(db: Session, session: TrainingSession, data: dict) -> None:
