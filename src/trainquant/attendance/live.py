@@ -22,6 +22,9 @@ from trainquant.training.lookups import get_session
 from trainquant.training.models import Enrolment, TrainingSession
 
 IN_ROOM, LEFT, NEVER_CAME = "in", "left", "never-came"
+# After the end nobody is "in the room": whoever never checked out stayed to the end (how that time
+# counts is the session's missing-checkout policy, in the figures).
+STAYED = "stayed"
 LAST_EVENTS = 12
 # While a session runs, everyone inside has "no check-out" and everyone not yet there is "absent":
 # true but noise on a live board, so those two flags wait for the end.
@@ -33,7 +36,7 @@ class BoardRow:
     employee_no: str
     name: str
     department: str
-    state: str  # IN_ROOM | LEFT | NEVER_CAME
+    state: str  # IN_ROOM (running or not started) | STAYED (ended) | LEFT | NEVER_CAME
     enrolled: bool
     first_in: datetime | None
     left_at: datetime | None
@@ -107,7 +110,7 @@ def board(db: Session, code: str, scope: DataScope, *, now: datetime, default_tz
         if not ordered:
             state = NEVER_CAME
         else:
-            state = IN_ROOM if ordered[-1].kind == rules.IN else LEFT
+            state = (STAYED if result.ended else IN_ROOM) if ordered[-1].kind == rules.IN else LEFT
         first_in = next((p.at for p in ordered if p.kind == rules.IN), None)
         left_at = ordered[-1].at if state == LEFT else None
         flags = figures.flags - LIVE_NOISE if not result.ended else figures.flags - {rules.FLAG_ABSENT}
@@ -130,6 +133,8 @@ class HistoryRow:
     code: str
     program: object
     starts_at: datetime
+    ends_at: datetime
+    held: str  # "ended" | "running" | "upcoming": only an ended session's figures are final and counted
     attended_minutes: float
     scheduled_minutes: float
     participation: float
@@ -139,7 +144,7 @@ class HistoryRow:
     min_participation: float
 
 
-def history(db: Session, employee: Employee) -> list[HistoryRow]:
+def history(db: Session, employee: Employee, *, now: datetime) -> list[HistoryRow]:
     rows = db.execute(
         select(AttendanceRecord, TrainingSession)
         .join(TrainingSession, TrainingSession.id == AttendanceRecord.session_id)
@@ -149,7 +154,8 @@ def history(db: Session, employee: Employee) -> list[HistoryRow]:
     ).all()
     return [
         HistoryRow(
-            code=s.code, program=s.program, starts_at=s.starts_at,
+            code=s.code, program=s.program, starts_at=s.starts_at, ends_at=s.ends_at,
+            held="ended" if now >= s.ends_at else "running" if now >= s.starts_at else "upcoming",
             attended_minutes=rules.minutes(r.attended_seconds), scheduled_minutes=rules.minutes(r.scheduled_seconds),
             participation=r.participation, late_minutes=rules.minutes(r.late_seconds),
             early_leave_minutes=rules.minutes(r.early_leave_seconds), flags=tuple(r.flags), min_participation=s.min_participation,

@@ -5,6 +5,7 @@ Thin: figures come from ``live`` (which calls ``rules.attended``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -60,35 +61,36 @@ def board_live(request: Request, code: str, db: ReadSession, principal: Read, se
 # ------------------------------------------------------------------ history
 
 
-def _history_page(request: Request, db: Session, employee: Employee, *, own: bool, settings: Settings):
-    rows = live.history(db, employee)
+def _history_page(request: Request, db: Session, employee: Employee, *, own: bool, settings: Settings, now: datetime):
+    rows = live.history(db, employee, now=now)
+    held = [r for r in rows if r.held == "ended"]  # a session not held yet (or still running) is no 0%: it is left out
     zone = settings.default_timezone
     chart = {
-        "labels": [f"{r.starts_at.astimezone(ZoneInfo(zone)).strftime('%m-%d')} {r.code}" for r in rows],
-        "values": [round(r.participation * 100, 1) for r in rows],
-        "target": [round(r.min_participation * 100, 1) for r in rows],
+        "labels": [f"{r.starts_at.astimezone(ZoneInfo(zone)).strftime('%m-%d')} {r.code}" for r in held],
+        "values": [round(r.participation * 100, 1) for r in held],
+        "target": [round(r.min_participation * 100, 1) for r in held],
         "series": _("Participation"), "target_name": _("Minimum participation"),
     }
-    scheduled = sum(r.scheduled_minutes for r in rows)
-    attended_total = sum(r.attended_minutes for r in rows)
+    scheduled = sum(r.scheduled_minutes for r in held)
+    attended_total = sum(r.attended_minutes for r in held)
     return render(request, "attendance/history.html", {
-        "emp": employee, "rows": list(reversed(rows)), "own": own, "chart": chart, "zone": zone,
+        "emp": employee, "rows": list(reversed(rows)), "held": len(held), "own": own, "chart": chart, "zone": zone,
         "day": lambda v: v.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
         "overall": attended_total / scheduled if scheduled else None, "attended_total": attended_total, "scheduled_total": scheduled,
     })
 
 
 @router.get("/attendance/me")
-def my_history(request: Request, db: ReadSession, principal: Read, settings: AppSettings):
+def my_history(request: Request, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
     if principal.employee_id is None:
         raise NotFound(_("Your account is not linked to an employee."))
     employee = db.get(Employee, principal.employee_id)
     if employee is None:
         raise NotFound(_("Your account is not linked to an employee."))
-    return _history_page(request, db, employee, own=True, settings=settings)
+    return _history_page(request, db, employee, own=True, settings=settings, now=clock.now())
 
 
 @router.get("/attendance/employees/{employee_no}")
-def employee_history(request: Request, employee_no: str, db: ReadSession, principal: Read, settings: AppSettings):
+def employee_history(request: Request, employee_no: str, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
     employee = get_employee(db, employee_no, principal.scope)
-    return _history_page(request, db, employee, own=employee.id == principal.employee_id, settings=settings)
+    return _history_page(request, db, employee, own=employee.id == principal.employee_id, settings=settings, now=clock.now())

@@ -21,7 +21,7 @@ from tests.conftest import (
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance import rules
 from trainquant.attendance.checkin import qr
-from trainquant.attendance.models import Device
+from trainquant.attendance.models import AttendanceRecord, Device
 from trainquant.training.models import Enrolment
 
 START = NOW - timedelta(hours=1)  # the session runs now: started an hour ago, two hours long
@@ -58,7 +58,7 @@ def room(app, db, settings) -> Iterator[dict]:
     robot.__enter__()
     robot.headers["Authorization"] = f"Bearer {key}"
     clients["robot"] = robot
-    yield {"session": session, "clients": clients, "venue": site.venues[0], "settings": settings}
+    yield {"session": session, "clients": clients, "venue": site.venues[0], "settings": settings, "site": site, "people": people}
     for c in clients.values():
         c.__exit__(None, None, None)
 
@@ -97,6 +97,16 @@ def test_board_shows_who_is_in_who_left_and_who_never_came(punched):
     assert "09:45" in row_t2
     live = punched["clients"]["hr"].get("/attendance/sessions/CI-1/live")
     assert live.status_code == 200 and "<html" not in live.text and rows(live.text) == got
+
+
+def test_after_the_end_nobody_is_in_the_room(punched, clock):
+    clock.advance(hours=3)  # the session (2 h from START) has ended
+    resp = punched["clients"]["hr"].get("/attendance/sessions/CI-1")
+    got = rows(resp.text)
+    # Who never checked out stayed to the end: they are no longer shown as in the room.
+    assert {no: r["state"] for no, r in got.items()} == {"T1": "stayed", "T2": "left", "T3": "never-came", "M1": "stayed"}
+    assert 'data-testid="count-in"' not in resp.text and "在场" not in resp.text
+    assert re.search(r'data-testid="count-stayed">2<', resp.text) and "留到结束（未签退）" in resp.text
 
 
 def test_minutes_so_far_are_rules_attended_with_the_window_ending_now(punched):
@@ -197,8 +207,13 @@ def test_checkin_needs_a_login_and_keeps_the_token(room):
     assert resp.status_code == 303 and resp.headers["location"] == "/login?next=%2Fcheckin%3Ft%3Dtq1.1.2.abc"
 
 
-def test_history_scope_and_figures(punched):
+def test_history_scope_and_figures(punched, clock):
     c = punched["clients"]
+    # While the session runs its stored figures are not final: shown as in progress, not counted.
+    running = c["boss"].get("/attendance/employees/T2").text
+    assert 'data-held="running"' in running and "进行中" in running and "history-chart-data" not in running
+    assert re.search(r'data-testid="sessions">0<', running) and "另有 1 场尚未举行" in running
+    clock.advance(hours=3)
     own = c["t3"].get("/attendance/me")
     # T3 has not punched, so no figures are stored for them yet.
     assert own.status_code == 200 and "我的出勤" in own.text and "暂无出勤记录" in own.text
@@ -213,6 +228,20 @@ def test_history_scope_and_figures(punched):
     en = c["hr"].get("/attendance/employees/M1?lang=en")
     assert en.status_code == 200 and "Attendance record" in en.text and "Participation" in en.text
     assert c["hr"].get("/attendance/me").status_code == 404  # HR's account is no employee
+
+
+def test_a_session_not_held_yet_is_no_zero_in_the_history(room, db, clock):
+    later = make_session(db, program=room["session"].program, code="CI-2", starts_at=START + timedelta(days=7), hours=2, site=room["site"])
+    db.add(AttendanceRecord(session_id=later.id, employee_id=room["people"]["T1"].id, attended_seconds=0, scheduled_seconds=7200, participation=0.0,
+                            late_seconds=0, early_leave_seconds=0, flags=[], computed_at=NOW))
+    db.commit()
+    clock.advance(hours=3)  # CI-1 has ended; CI-2 is a week away
+    post_punches(room, [punch("T1", 0, "in"), punch("T1", 100, "out")])  # CI-1: 100 of 120 minutes
+    page = room["clients"]["hr"].get("/attendance/employees/T1").text
+    row = page.split('data-session="CI-2"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-held="upcoming"' in row and "尚未举行" in row and "0%" not in row
+    assert re.search(r'data-testid="overall">83%<', page) and re.search(r'data-testid="sessions">1<', page)  # 100 / 120, CI-2 not counted
+    assert "CI-2" not in page.split('id="history-chart-data">', 1)[1].split("</script>", 1)[0]  # not on the chart either
 
 
 def test_nav_shows_my_attendance(room):

@@ -237,3 +237,19 @@ def test_a_started_session_offers_no_request(school, db, clock):
     assert 'data-session="SOON-1"' not in school.clients["t1"].get("/my/trainings").text
     late = form(school, "t1", "/my/trainings/request", {"session_code": "SOON-1"})
     assert late.status_code == 422 and "该场次已开始" in late.text
+
+
+def test_the_session_page_leads_to_its_board_and_its_qr_screen(school, course, db):
+    course.checkin_methods = ["qr", "manual"]
+    db.commit()
+    hr = school.clients["hr"].get("/training/sessions/CI-1").text
+    assert 'data-testid="board-link"' in hr and 'data-testid="qr-link"' in hr
+    for href in re.findall(r'href="(/attendance/sessions/[^"]+)"', hr):
+        assert school.clients["hr"].get(href).status_code == 200, href
+    boss = school.clients["boss"].get("/training/sessions/CI-1").text  # a manager follows the board, does not run the room
+    assert 'data-testid="board-link"' in boss and 'data-testid="qr-link"' not in boss
+    employee = school.clients["t1"].get("/training/sessions/CI-1").text
+    assert 'data-testid="session-links"' not in employee
+    course.status, course.cancel_reason = "cancelled", "改期"
+    db.commit()
+    assert 'data-testid="session-links"' not in school.clients["hr"].get("/training/sessions/CI-1").text
