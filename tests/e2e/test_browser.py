@@ -196,7 +196,8 @@ def test_hr_searches_opens_a_profile_and_switches_language(page):
         expect(page.locator("main")).to_contain_text(text)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     shot(page, "04-profile-en")
-    page.click("nav.mainnav >> text=Employees")
+    page.click("nav.mainnav summary >> text=People & org")  # the menu, then its item
+    page.click("nav.mainnav .menu >> text=Employees")
     expect(page.locator("[data-testid=employee-table] thead")).to_contain_text("Employee no.")
     expect(page.locator("[data-testid=total]")).to_have_text("30 in total")
     shot(page, "05-employees-en")

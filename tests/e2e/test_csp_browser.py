@@ -171,3 +171,31 @@ def test_swagger_ui_renders_from_local_files(hr_page):
     # Past 135 operations Swagger UI renders the operations near the viewport only, so count a screenful.
     assert pg.locator(".opblock").count() >= 10
     assert not problems, problems
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_top_bar_fits_1366_pixels_in_both_languages(browser, school, lang):
+    """The menus (issue 13: 13 flat items made the page 1,580-1,670 px wide in English and broke the
+    Chinese labels a character a line at 1366 px): one line, no horizontal scroll from the top bar."""
+    base, codes = school
+    context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.goto("/login")
+    pg.fill("input[name=username]", "hr")
+    pg.fill("input[name=password]", codes["hr_password"])
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda u: "/login" not in u)
+    for path in ("/", "/employees", "/training", "/reports", "/alerts", "/indicators"):
+        visit(pg, f"{path}?lang={lang}")
+        bar = pg.evaluate("""() => { const t = document.querySelector('.topbar');
+            const labels = [...t.querySelectorAll('.mainnav > a, .navgroup > summary')];
+            return {scroll: t.scrollWidth, client: t.clientWidth, page: document.documentElement.scrollWidth,
+                    tallest: Math.max(...labels.map(l => l.getBoundingClientRect().height)), bar: t.getBoundingClientRect().height}; }""")
+        assert bar["scroll"] <= bar["client"] <= 1366, (path, bar)
+        assert bar["tallest"] <= bar["bar"], (path, bar)  # no label wraps onto a second line
+        assert bar["page"] <= 1366, (path, bar)  # and the page itself scrolls only down
+    # A menu opens on a click and shows its items.
+    pg.click("nav.mainnav summary >> nth=1")
+    assert pg.locator("details.navgroup[open] .menu a").first.is_visible()
+    context.close()

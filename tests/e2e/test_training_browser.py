@@ -88,7 +88,8 @@ def test_request_then_approve_and_reject_in_the_inbox(browser, base_url):
     for username in ("t01", "t02"):
         context, pg = new_page(browser, base_url, errors)
         log_in(pg, username)
-        pg.click("nav.mainnav >> text=我的培训")
+        pg.click("nav.mainnav summary >> text=工作台")  # the menu, then its item
+        pg.click("nav.mainnav .menu >> text=我的培训")
         row = pg.locator("[data-testid=open-sessions] tr[data-session='CI-1']")
         row.locator("input[name=reason]").fill("希望提升课堂互动")
         row.locator("[data-testid=request]").click()
@@ -100,7 +101,8 @@ def test_request_then_approve_and_reject_in_the_inbox(browser, base_url):
 
     context, pg = new_page(browser, base_url, errors)
     log_in(pg, "boss")
-    pg.click("nav.mainnav >> text=审批")
+    pg.click("nav.mainnav summary >> text=工作台")
+    pg.click("nav.mainnav .menu >> text=审批")
     assert pg.locator("[data-testid=approvals] tbody tr").count() == 2
     pg.evaluate("window.__marker = 'kept'")  # survives only if no full page load happens
     first = pg.locator("tr[data-enrolment]").filter(has_text="李雷")

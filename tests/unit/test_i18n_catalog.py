@@ -60,9 +60,9 @@ def python_msgids(path: Path) -> set[str]:
 
 
 def _nav_labels() -> set[str]:
-    from trainquant.web.templating import NAV
+    from trainquant.web.templating import NAV_GROUPS
 
-    return {label for _path, label, _perm in NAV}
+    return {group for group, _items in NAV_GROUPS} | {label for _group, items in NAV_GROUPS for _path, label, _perm in items}
 
 
 def _error_titles() -> set[str]:

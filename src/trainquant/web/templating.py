@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,23 +27,73 @@ env = Environment(
 )
 env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
 
-# (path, label, permission) - the label is translated at render time.
-NAV = [
-    ("/", "Overview", None),
-    ("/departments", "Departments", "org:read"),
-    ("/employees", "Employees", "org:read"),
-    ("/imports", "Import", "import:write"),
-    ("/indicators", "Indicators", "indicators:read"),
-    ("/training", "Training", "training:read"),
-    ("/my/trainings", "My trainings", "training:enrol"),
-    ("/approvals", "Approvals", "training:approve"),
-    ("/attendance/review", "Proxy review", "attendance:manage"),
-    ("/alerts", "Alerts", "attendance:manage"),
-    ("/scheduling", "Slot finder", "training:manage"),
-    ("/reports", "Reports", "reports:read"),
-    ("/attendance/me", "My attendance", "attendance:read"),
-    ("/admin/login-failures", "Failed logins", "users:admin"),
+# Menus of (path, label, permission): labels are translated at render time. A menu shows the items its
+# user may open; a menu left with one item is that link itself, one left with none is not shown.
+# Items under /my/ and /attendance/me are a person's own: only for a user linked to an employee.
+NAV_GROUPS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
+    ("Workbench", [
+        ("/", "Overview", None),
+        ("/my/trainings", "My trainings", "training:enrol"),
+        ("/my/learning", "My online courses", "xapi:statements/write"),
+        ("/attendance/me", "My attendance", "attendance:read"),
+        ("/approvals", "Approvals", "training:approve"),
+    ]),
+    ("People & org", [
+        ("/departments", "Departments", "org:read"),
+        ("/employees", "Employees", "org:read"),
+        ("/imports", "Import", "import:write"),
+    ]),
+    ("Training", [
+        ("/training", "Training programs", "training:read"),
+        ("/scheduling", "Slot finder", "training:manage"),
+    ]),
+    ("Attendance & alerts", [
+        ("/attendance/review", "Proxy review", "attendance:manage"),
+        ("/alerts", "Alerts", "attendance:manage"),
+    ]),
+    ("Analytics", [
+        ("/indicators", "Indicators", "indicators:read"),
+        ("/reports", "Reports", "reports:read"),
+    ]),
+    ("Settings", [
+        ("/admin/login-failures", "Failed logins", "users:admin"),
+    ]),
 ]
+OWN = ("/my/", "/attendance/me")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: list[NavItem]
+
+    @property
+    def active(self) -> bool:
+        return any(item.active for item in self.items)
+
+
+def _here(path: str, current: str) -> bool:
+    return current == path or (path != "/" and current.startswith(path))
+
+
+def nav_for(principal: Any, current: str) -> list[NavGroup]:
+    """The menus ``principal`` sees on the page at ``current``, empty groups left out."""
+    if principal is None:
+        return []
+    out = []
+    for group, items in NAV_GROUPS:
+        shown = [NavItem(path, label, _here(path, current)) for path, label, perm in items
+                 if (perm is None or principal.can(perm)) and (not path.startswith(OWN) or principal.employee_id is not None)]
+        if shown:
+            out.append(NavGroup(group, shown))
+    return out
 
 
 def csrf_token(request: Request) -> str:
@@ -83,7 +134,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "locale": getattr(request.state, "locale", "zh_CN"),
         "locales": LOCALES,
         "csrf_token": csrf_token(request),
-        "nav": [(p, label) for p, label, perm in NAV if perm is None or (principal is not None and principal.can(perm))],
+        "nav": nav_for(principal, request.url.path),
         "query_with": lambda **kw: query_with(request, **kw),
         "localtime": _localtime(settings.default_timezone if settings is not None else "Asia/Shanghai"),
         **(context or {}),

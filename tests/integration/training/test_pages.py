@@ -65,10 +65,14 @@ def test_pages_render_in_chinese_and_english(school, course, who, path, zh, en):
 def test_navigation_follows_permissions(school, course):
     def nav(who):
         html = school.clients[who].get("/training").text
-        return re.findall(r'<nav class="mainnav">(.*?)</nav>', html, re.S)[0]
+        return re.findall(r'<nav class="mainnav"[^>]*>(.*?)</nav>', html, re.S)[0]
 
     hr = nav("hr")
     assert 'href="/training"' in hr and 'href="/approvals"' in hr
+    # A few menus, not a row of every page; a user with no employee record has none of a person's own pages.
+    assert re.findall(r"<summary[^>]*>([^<]+)</summary>", hr) == ["工作台", "人员", "培训", "考勤", "分析"]
+    assert 'href="/attendance/me"' not in hr and 'href="/my/trainings"' not in hr
+    assert 'href="/attendance/me"' in nav("t1") and 'href="/my/learning"' in nav("t1")
     assert 'href="/approvals"' not in nav("t1") and 'href="/my/trainings"' in nav("t1")
     assert 'href="/approvals"' in nav("boss")
     assert school.clients["t1"].get("/approvals").status_code == 403
@@ -253,3 +257,14 @@ def test_the_session_page_leads_to_its_board_and_its_qr_screen(school, course, d
     course.status, course.cancel_reason = "cancelled", "改期"
     db.commit()
     assert 'data-testid="session-links"' not in school.clients["hr"].get("/training/sessions/CI-1").text
+
+
+def test_planned_hours_read_as_a_person_reads_them(school, db):
+    make_program(db, code="ONL8", title="八分钟微课", kind="online", planned_hours=8 / 60)
+    make_program(db, code="LONG", title="长课", planned_hours=2.25)
+    db.commit()
+    page = school.clients["hr"].get("/training").text
+    row = page.split('ONL8', 1)[1].split("</tr>", 1)[0]
+    assert "8 分钟" in row and "0.133" not in row
+    assert "2.2" in page.split('LONG', 1)[1].split("</tr>", 1)[0]  # one decimal
+    assert "8 min" in school.clients["hr"].get("/training/programs/ONL8?lang=en").text

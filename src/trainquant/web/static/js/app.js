@@ -21,6 +21,24 @@
     }
   }, true);
 
+  // The main menu's groups (<details class="navgroup">): one open at a time, closed by a click
+  // elsewhere or by Escape.
+  function closeMenus(except) {
+    Array.prototype.forEach.call(document.querySelectorAll("details.navgroup[open]"), function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+  document.addEventListener("toggle", function (event) {
+    var d = event.target;
+    if (d && d.classList && d.classList.contains("navgroup") && d.open) closeMenus(d);
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("details.navgroup")) closeMenus(null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null);
+  });
+
   // <select data-autosubmit>: submit the form as soon as the choice changes.
   document.addEventListener("change", function (event) {
     var el = event.target;
