@@ -138,6 +138,8 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     "geo-needs-venue": lambda p: _("Geofenced check-in needs a venue."),
     "trainer-busy": lambda p: _("The trainer already teaches session %(code)s at this time.") % {"code": p.get("clashing_session", "")},
     "venue-busy": lambda p: _("The room is already booked by session %(code)s at this time.") % {"code": p.get("clashing_session", "")},
+    "person-busy": lambda p: _("%(who)s is already enrolled in %(codes)s at an overlapping time.") % {
+        "who": p.get("employee_no", ""), "codes": ", ".join(p.get("clashing_sessions") or [])},
     "unknown-employee": lambda p: _("Unknown employee no."),
     "required": lambda p: _("This field is required."),
     # enrolment

@@ -212,6 +212,8 @@ class SessionRead(BaseModel):
 class EnrolmentRequest(StrictInput):
     session_code: SessionCode
     reason: Reason | None = Field(default=None, description="a note for the approver")
+    allow_overlap: bool = Field(default=False, description="enrol although the person is in another session at an overlapping time "
+                                "(after a 409 person-busy naming those sessions)")
 
 
 class HrEnrol(StrictInput):
@@ -219,6 +221,8 @@ class HrEnrol(StrictInput):
     employee_no: Code
     reason: Reason | None = None
     skip_eligibility: bool = Field(default=False, description="enrol although the eligibility rules say no (needs a reason)")
+    allow_overlap: bool = Field(default=False, description="enrol although the person is in another session at an overlapping time "
+                                "(after a 409 person-busy naming those sessions)")
 
     @model_validator(mode="after")
     def _reasoned(self) -> HrEnrol:

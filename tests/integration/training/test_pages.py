@@ -25,7 +25,7 @@ def course(db, school):
     program = make_program(db, code="CI", title="课堂互动技巧", tags=["classroom-interaction"], trainer="王老师")
     session = make_session(db, program=program, capacity=1, site=school.site, trainer="王老师")
     make_program(db, code="MKTONLY", title="市场话术", eligibility={"department_kinds": ["marketing"]})
-    make_session(db, program=db.scalar(select(Program).where(Program.code == "MKTONLY")))
+    make_session(db, program=db.scalar(select(Program).where(Program.code == "MKTONLY")), starts_at=NOW + timedelta(days=8))  # not at CI-1's time
     db.commit()
     return session
 

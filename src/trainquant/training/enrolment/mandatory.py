@@ -173,6 +173,7 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
             row = perform(
                 db, session, emp, "enrol", actor=actor, now=now, today=today, reason=f"mandatory rule {rule.code}",
                 source="mandatory", rule_id=rule.id, due_date=due,
+                allow_overlap=True,  # as before: a run has nobody to ask; choosing a free session instead is still to do
             )
             seated = row.status == rules.APPROVED
             updated = replace(opening, approved=opening.approved + seated, waiting=opening.waiting + (not seated))

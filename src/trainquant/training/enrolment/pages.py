@@ -41,9 +41,10 @@ def _today(settings: Settings, clock: Clock) -> date:
 # ---------------------------------------------------------------- my trainings
 
 
-def _my_page(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, error: str | None = None, status_code: int = 200):
+def _my_page(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, error: str | None = None, status_code: int = 200,
+             confirm: dict | None = None):
     context: dict = {
-        "error": error, "done": request.query_params.get("done"), "when": lambda s: forms.session_when(s, settings.default_timezone),
+        "error": error, "confirm": confirm, "done": request.query_params.get("done"), "when": lambda s: forms.session_when(s, settings.default_timezone),
         "span": lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone),
     }
     emp = None
@@ -95,13 +96,18 @@ def request_enrolment(
     clock: AppClock,
     session_code: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    allow_overlap: Annotated[str, Form()] = "",
 ):
     try:
-        body = schemas.EnrolmentRequest.model_validate({"session_code": session_code, "reason": reason.strip()[:500] or None}, strict=False)
+        body = schemas.EnrolmentRequest.model_validate(
+            {"session_code": session_code, "reason": reason.strip()[:500] or None, "allow_overlap": bool(allow_overlap)}, strict=False)
         row = enrolment.request(db, principal, body, now=clock.now(), today=_today(settings, clock))
     except ValidationError:
         return _my_page(request, db, principal, settings=settings, clock=clock, error=_("Choose a session."), status_code=422)
     except DomainError as err:
+        if err.code == "person-busy":  # asked, not refused: the page offers to send the request anyway
+            return _my_page(request, db, principal, settings=settings, clock=clock, error=forms.enrolment_refusal(err), status_code=err.status,
+                            confirm={"session_code": session_code, "reason": reason.strip()[:500]})
         return _my_page(request, db, principal, settings=settings, clock=clock, error=forms.enrolment_refusal(err), status_code=err.status)
     return RedirectResponse(f"/my/trainings?{urlencode({'done': row.status})}", status_code=303)
 

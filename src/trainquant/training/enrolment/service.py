@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from trainquant.auth.permissions import DataScope, Principal
-from trainquant.errors import Forbidden, Invalid, NotFound
+from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
 from trainquant.org.models import Employee
 from trainquant.org.service import get_department, scoped
 from trainquant.org.tree import department_subtree
@@ -134,6 +134,7 @@ def perform(
     rule_id: int | None = None,
     due_date: date | None = None,
     check_eligibility: bool = False,
+    allow_overlap: bool = False,
 ) -> Enrolment:
     rows, places = load_roster(db, session)
     try:
@@ -153,8 +154,29 @@ def perform(
                 code="not-eligible",
                 errors=[{"field": f"eligibility.{f.condition}", "code": f.condition, "message": f.message} for f in failures],
             )
+    if action in ("request", "enrol") and not allow_overlap:
+        clashes = overlapping(db, emp.id, session)
+        if clashes:  # a warning to confirm, not a rule: a person may choose to split their time
+            codes = [c.code for c in clashes]
+            raise Conflict(
+                f"{emp.employee_no} is already enrolled in {', '.join(codes)} at an overlapping time; send allow_overlap: true to enrol anyway",
+                code="person-busy", errors=[{"field": "allow_overlap", "code": "person-busy", "message": f"overlaps {', '.join(codes)}"}],
+                clashing_sessions=codes, employee_no=emp.employee_no,
+            )
     rows = apply_changes(db, session, rows, changes, now=now, source=source, rule_id=rule_id, due_date=due_date)
     return rows[emp.id]
+
+
+def overlapping(db: Session, employee_id: int, session: TrainingSession) -> list[TrainingSession]:
+    """The person's other sessions (requested, approved or waiting; not cancelled) at a time that overlaps
+    ``session`` (touching ends are fine)."""
+    return list(db.scalars(
+        select(TrainingSession).join(Enrolment, Enrolment.session_id == TrainingSession.id).where(
+            Enrolment.employee_id == employee_id, Enrolment.status.in_((rules.REQUESTED, rules.APPROVED, rules.WAITLISTED)),
+            TrainingSession.id != session.id, TrainingSession.status != "cancelled",
+            TrainingSession.starts_at < session.ends_at, TrainingSession.ends_at > session.starts_at,
+        ).order_by(TrainingSession.starts_at)
+    ))
 
 
 def resize_session(db: Session, session: TrainingSession, capacity: int | None, *, now: datetime) -> None:
@@ -178,7 +200,8 @@ def request(db: Session, principal: Principal, body: schemas.EnrolmentRequest, *
     emp = db.scalar(select(Employee).where(Employee.id == principal.employee_id).options(joinedload(Employee.department)))
     if emp is None:  # deleted since the account was loaded (the link is SET NULL)
         raise no_employee
-    return perform(db, session, emp, "request", actor=actor_for(principal), now=now, today=today, reason=body.reason, check_eligibility=True)
+    return perform(db, session, emp, "request", actor=actor_for(principal), now=now, today=today, reason=body.reason, check_eligibility=True,
+                   allow_overlap=body.allow_overlap)
 
 
 def hr_enrol(db: Session, principal: Principal, body: schemas.HrEnrol, *, now: datetime, today: date) -> Enrolment:
@@ -186,7 +209,7 @@ def hr_enrol(db: Session, principal: Principal, body: schemas.HrEnrol, *, now: d
     emp = employee_ref(db, body.employee_no)
     return perform(
         db, session, emp, "enrol", actor=actor_for(principal), now=now, today=today, reason=body.reason, source="hr",
-        check_eligibility=not body.skip_eligibility,
+        check_eligibility=not body.skip_eligibility, allow_overlap=body.allow_overlap,
     )
 
 

@@ -168,19 +168,23 @@ def hr_enrol(
     employee_no: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     skip_eligibility: Annotated[str, Form()] = "",
+    allow_overlap: Annotated[str, Form()] = "",
 ):
     form = {"employee_no": employee_no, "reason": reason, "skip_eligibility": bool(skip_eligibility)}
     now = clock.now()
     try:
         body = schemas.HrEnrol.model_validate(
-            {"session_code": code, "skip_eligibility": bool(skip_eligibility), **forms.filled({"employee_no": employee_no, "reason": reason})}, strict=False
+            {"session_code": code, "skip_eligibility": bool(skip_eligibility), "allow_overlap": bool(allow_overlap),
+             **forms.filled({"employee_no": employee_no, "reason": reason})}, strict=False
         )
         row = enrolment.hr_enrol(db, principal, body, now=now, today=local_today(now, settings.default_timezone))
     except ValidationError as exc:
         return session_page(request, db, principal, code, errors=forms.field_errors(exc), status_code=422, settings=settings, clock=clock, form=form)
     except DomainError as err:
         errors = forms.refusal_errors(err)
-        if err.status == 409:
+        if err.code == "person-busy":  # asked, not refused: the form comes back with "enrol anyway"
+            errors, form = {"employee_no": forms.enrolment_refusal(err)}, {**form, "overlap": True}
+        elif err.status == 409:
             errors = {"employee_no": _("Already enrolled in this session, or the session cannot take enrolments.")}
         elif err.code == "session-started":
             errors = {"employee_no": _("The session has already started.")}
