@@ -144,6 +144,9 @@ class Enrolment(Base):
     mandatory_rule_id: Mapped[int | None] = mapped_column(ForeignKey("mandatory_rules.id", ondelete="SET NULL"))
     due_date: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
+    # What HR's enrolment overrode, so that it never looks like an ordinary one: "eligibility-skipped"
+    # (the rules said no), "overlap-allowed" (the person is in another session at that time).
+    exceptions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -164,6 +167,7 @@ class EnrolmentEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(500))
+    exceptions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # what this step overrode (Enrolment.exceptions)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

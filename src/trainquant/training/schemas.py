@@ -248,6 +248,7 @@ class EnrolmentEventRead(ReadModel):
     to_status: str
     actor: str
     reason: str | None
+    exceptions: list[str] = Field(default_factory=list, description="what this step overrode: eligibility-skipped, overlap-allowed")
     at: datetime
 
 
@@ -265,6 +266,8 @@ class EnrolmentRead(BaseModel):
     source: str
     due_date: date | None
     reason: str | None
+    exceptions: list[str] = Field(default_factory=list, description="what HR's enrolment overrode: eligibility-skipped (the rules said no), "
+                                  "overlap-allowed (the person is in another session at that time)")
     waitlist_rank: int | None = Field(default=None, description="1 = next to get a seat")
     created_at: datetime
     updated_at: datetime

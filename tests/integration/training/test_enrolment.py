@@ -243,6 +243,11 @@ def test_an_ineligible_request_names_the_failed_condition(school, db, rules, con
     assert "T1 is not eligible for ADV" in got["detail"]
     skipped = enrol(school, "T1", "ADV-1", skip_eligibility=True, reason="校长特批")
     assert skipped.status_code == 201, skipped.text
+    # The override is on the enrolment and on the history step that made it, with its reason.
+    assert skipped.json()["exceptions"] == ["eligibility-skipped"] and skipped.json()["reason"] == "校长特批"
+    read = school.call("hr", "GET", f"/api/v1/enrolments/{skipped.json()['id']}").json()
+    assert read["exceptions"] == ["eligibility-skipped"] and read["history"][-1]["exceptions"] == ["eligibility-skipped"]
+    assert read["history"][-1]["reason"] == "校长特批"
     problem(enrol(school, "T2", "ADV-1", skip_eligibility=True), 422)  # skipping needs a reason
 
 
@@ -322,3 +327,9 @@ def test_list_filters_and_paging(school, course, db):
     assert school.call("hr", "GET", "/api/v1/enrolments", params={"employee": "M1", "status": "waitlisted"}).json()["total"] == 1
     assert school.call("hr", "GET", "/api/v1/enrolments", params={"source": "self"}).json()["total"] == 0
     problem(school.call("hr", "GET", "/api/v1/enrolments", params={"status": "lost"}), 422)
+
+
+def test_a_skip_that_skipped_nothing_leaves_no_mark(school, course):
+    # T1 is eligible for CI: ticking "skip the rules" overrode nothing, so the enrolment is an ordinary one.
+    got = enrol(school, "T1", skip_eligibility=True, reason="顺手勾选")
+    assert got.status_code == 201 and got.json()["exceptions"] == []

@@ -33,10 +33,15 @@ def test_an_overlap_is_asked_about_and_confirmed(school, two, db):
     busy = problem(_enrol(school, "T1", "IS-1"), 409)
     assert busy["code"] == "person-busy" and busy["clashing_sessions"] == ["CI-1"] and busy["errors"][0]["field"] == "allow_overlap"
     assert db.scalar(select(Enrolment).join(Enrolment.session).where(Enrolment.session.has(code="IS-1"))) is None  # nothing stored
-    assert _enrol(school, "T1", "IS-1", allow_overlap=True).status_code == 201
+    allowed = _enrol(school, "T1", "IS-1", allow_overlap=True)
+    assert allowed.status_code == 201 and allowed.json()["exceptions"] == ["overlap-allowed"]
+    page = school.clients["hr"].get("/training/sessions/IS-1").text
+    row = page.split('data-employee="T1"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-exception="overlap-allowed"' in row and "特批：时间重叠" in row
     # Back to back is no overlap (IS-1 ends as AF-1 starts); another person is not asked.
     assert _enrol(school, "T1", "AF-1").status_code == 201
-    assert _enrol(school, "T2", "IS-1").status_code == 201
+    plain = _enrol(school, "T2", "IS-1")
+    assert plain.status_code == 201 and plain.json()["exceptions"] == []  # an ordinary enrolment carries no mark
 
 
 def test_a_cancelled_enrolment_or_session_no_longer_overlaps(school, two, db):

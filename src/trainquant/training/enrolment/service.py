@@ -27,6 +27,7 @@ from trainquant.training.models import (
 )
 
 OVERRIDES = {"approve": "override_approve", "reject": "override_reject"}
+ELIGIBILITY_SKIPPED, OVERLAP_ALLOWED = "eligibility-skipped", "overlap-allowed"
 
 
 def actor_for(principal: Principal) -> rules.Actor:
@@ -69,7 +70,9 @@ def apply_changes(
     source: str = "self",
     rule_id: int | None = None,
     due_date: date | None = None,
+    exceptions: dict[int, list[str]] | None = None,
 ) -> dict[int, Enrolment]:
+    """``exceptions``: per employee, what the step that seats or queues them overrode (kept on the row and its event)."""
     for c in changes:
         row = rows.get(c.employee_id)
         if row is None:
@@ -82,8 +85,12 @@ def apply_changes(
         row.status, row.waitlist_position, row.updated_at = c.to_status, c.waitlist_position, now
         if c.reason:
             row.reason = c.reason
+        marks = (exceptions or {}).get(c.employee_id, []) if c.from_status in (None, rules.CANCELLED) else []
+        if c.from_status in (None, rules.CANCELLED) and c.to_status in rules.ACTIVE:
+            row.exceptions = sorted(marks)  # a reopened place carries only what this enrolment overrode
         db.flush()
-        db.add(EnrolmentEvent(enrolment_id=row.id, from_status=c.from_status, to_status=c.to_status, actor=c.actor[:64], reason=c.reason, at=now))
+        db.add(EnrolmentEvent(enrolment_id=row.id, from_status=c.from_status, to_status=c.to_status, actor=c.actor[:64], reason=c.reason,
+                              exceptions=sorted(marks), at=now))
     db.flush()
     return rows
 
@@ -146,24 +153,29 @@ def perform(
         raise refusal(refused) from None
     if action in ("request", "enrol") and emp.status == "left":  # not even HR's skip of the rules enrols a leaver
         raise Invalid(f"{emp.employee_no} has left", code="employee-left", errors=[{"field": "eligibility.status", "code": "status", "message": "the employee has left"}])
+    overridden: list[str] = []
+    failures = eligibility_failures(db, session.program, emp, now=now, today=today) if action in ("request", "enrol") else ()
     if check_eligibility:
-        failures = eligibility_failures(db, session.program, emp, now=now, today=today)
         if failures:
             raise Invalid(
                 f"{emp.employee_no} is not eligible for {session.program.code}: " + "; ".join(f.message for f in failures),
                 code="not-eligible",
                 errors=[{"field": f"eligibility.{f.condition}", "code": f.condition, "message": f.message} for f in failures],
             )
-    if action in ("request", "enrol") and not allow_overlap:
-        clashes = overlapping(db, emp.id, session)
-        if clashes:  # a warning to confirm, not a rule: a person may choose to split their time
-            codes = [c.code for c in clashes]
-            raise Conflict(
-                f"{emp.employee_no} is already enrolled in {', '.join(codes)} at an overlapping time; send allow_overlap: true to enrol anyway",
-                code="person-busy", errors=[{"field": "allow_overlap", "code": "person-busy", "message": f"overlaps {', '.join(codes)}"}],
-                clashing_sessions=codes, employee_no=emp.employee_no,
-            )
-    rows = apply_changes(db, session, rows, changes, now=now, source=source, rule_id=rule_id, due_date=due_date)
+    elif failures and source == "hr":
+        overridden.append(ELIGIBILITY_SKIPPED)  # HR enrolled someone the rules turn away
+    clashes = overlapping(db, emp.id, session) if action in ("request", "enrol") else []
+    if clashes and not allow_overlap:  # a warning to confirm, not a rule: a person may choose to split their time
+        codes = [c.code for c in clashes]
+        raise Conflict(
+            f"{emp.employee_no} is already enrolled in {', '.join(codes)} at an overlapping time; send allow_overlap: true to enrol anyway",
+            code="person-busy", errors=[{"field": "allow_overlap", "code": "person-busy", "message": f"overlaps {', '.join(codes)}"}],
+            clashing_sessions=codes, employee_no=emp.employee_no,
+        )
+    if clashes:
+        overridden.append(OVERLAP_ALLOWED)
+    rows = apply_changes(db, session, rows, changes, now=now, source=source, rule_id=rule_id, due_date=due_date,
+                         exceptions={emp.id: overridden} if overridden else None)
     return rows[emp.id]
 
 
@@ -297,7 +309,7 @@ def to_read(row: Enrolment, *, rank: int | None = None, history: list[EnrolmentE
     return schemas.EnrolmentRead(
         id=row.id, session_code=s.code, program_code=s.program.code, program_title=s.program.title, starts_at=s.starts_at,
         ends_at=s.ends_at, employee_no=emp.employee_no, employee_name=emp.name, department_code=emp.department.code,
-        status=row.status, source=row.source, due_date=row.due_date, reason=row.reason, waitlist_rank=rank,
+        status=row.status, source=row.source, due_date=row.due_date, reason=row.reason, exceptions=list(row.exceptions or []), waitlist_rank=rank,
         created_at=row.created_at, updated_at=row.updated_at,
         history=None if history is None else [schemas.EnrolmentEventRead.model_validate(e) for e in history],
     )
