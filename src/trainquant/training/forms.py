@@ -144,6 +144,8 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     "required": lambda p: _("This field is required."),
     # enrolment
     "session-started": lambda p: _("The session has already started."),
+    "no-seat-for-late-entry": lambda p: _("The session has no free seat: raise its capacity to record this entry."),
+    "moves-into-past": lambda p: _("The session has %(n)s enrolments and would start in the past: confirm to move it there.") % {"n": p.get("enrolments", "")},
     "already-enrolled": lambda p: _("Already enrolled in this session."),
     "session-cancelled": lambda p: _("The session is cancelled."),
     "program-retired": lambda p: _("The program is retired."),

@@ -145,7 +145,8 @@ class Enrolment(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
     # What HR's enrolment overrode, so that it never looks like an ordinary one: "eligibility-skipped"
-    # (the rules said no), "overlap-allowed" (the person is in another session at that time).
+    # (the rules said no), "overlap-allowed" (the person is in another session at that time), "late-entry"
+    # (entered after the session started: a walk-in, or a training held before the platform).
     exceptions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

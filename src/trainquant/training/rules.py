@@ -235,14 +235,22 @@ def act(
     if action in ("request", "enrol") and not session.program_active:
         raise Refused("conflict", "the program is retired", code="program-retired")
     started = now >= session.starts_at
-    if started and (action in CLAIMS_A_PLACE or (action == "cancel" and not actor.can_manage)):
-        raise Refused("invalid", "the session has already started", field="session_code", code="session-started")
     reason = reason.strip() if reason and reason.strip() else None
+    # A late or past entry (a walk-in, trainings held before the platform): HR only, with its reason.
+    late = started and action == "enrol" and actor.can_manage and reason is not None
+    if started and not late and (action in CLAIMS_A_PLACE or (action == "cancel" and not actor.can_manage)):
+        hint = "; HR may record a late or past entry with a reason" if action == "enrol" and actor.can_manage else ""
+        raise Refused("invalid", "the session has already started" + hint, field="session_code", code="session-started")
     if action in NEEDS_REASON and reason is None:
         raise Refused("invalid", "a reason is required", field="reason", code="reason-required")
     if action == "request" and not session.requires_approval:
         target = SEAT
     position = None
+    if target == SEAT and late:  # nobody waits for a session under way or over: a seat, or raise the capacity first
+        approved = sum(1 for p in places if p.status == APPROVED)
+        if session.capacity is not None and approved >= session.capacity:
+            raise Refused("conflict", "the session has no free seat; raise its capacity to record this entry", field="session_code", code="no-seat-for-late-entry")
+        target = APPROVED
     if target == SEAT:
         waiting = waiting_list(places)
         approved = sum(1 for p in places if p.status == APPROVED)

@@ -175,6 +175,8 @@ class SessionCreate(SessionFields):
 class SessionUpdate(SessionFields):
     starts_at: JsonAwareDateTime | None = None
     ends_at: JsonAwareDateTime | None = None
+    confirm_past: bool = Field(default=False, description="move a session that has enrolments to a start in the past "
+                               "(after a 409 moves-into-past): its enrolments become a record of a training held")
 
 
 class SessionCancel(StrictInput):
@@ -248,7 +250,7 @@ class EnrolmentEventRead(ReadModel):
     to_status: str
     actor: str
     reason: str | None
-    exceptions: list[str] = Field(default_factory=list, description="what this step overrode: eligibility-skipped, overlap-allowed")
+    exceptions: list[str] = Field(default_factory=list, description="what this step overrode: eligibility-skipped, overlap-allowed, late-entry")
     at: datetime
 
 
@@ -267,7 +269,7 @@ class EnrolmentRead(BaseModel):
     due_date: date | None
     reason: str | None
     exceptions: list[str] = Field(default_factory=list, description="what HR's enrolment overrode: eligibility-skipped (the rules said no), "
-                                  "overlap-allowed (the person is in another session at that time)")
+                                  "overlap-allowed (the person is in another session at that time), late-entry (entered after the start)")
     waitlist_rank: int | None = Field(default=None, description="1 = next to get a seat")
     created_at: datetime
     updated_at: datetime

@@ -159,7 +159,22 @@ def test_a_started_session_takes_no_enrolment(school, db):
     make_session(db, program=program, starts_at=NOW - timedelta(minutes=5))
     db.commit()
     assert "already started" in problem(request(school, "t1", "PAST-1"), 422)["detail"]
-    problem(enrol(school, "T1", "PAST-1"), 422)
+    assert "HR may record a late or past entry with a reason" in problem(enrol(school, "T1", "PAST-1"), 422)["detail"]
+    # With a reason HR records it (a walk-in, a training held before the platform), marked as such.
+    late = enrol(school, "T1", "PAST-1", reason="现场加入")
+    assert late.status_code == 201 and late.json()["status"] == "approved" and late.json()["exceptions"] == ["late-entry"]
+    # A manager may not, even with a reason; nor may the employee.
+    problem(school.call("boss", "POST", "/api/v1/enrolments/hr-enrol", {"session_code": "PAST-1", "employee_no": "T2", "reason": "补录"}), 403)
+
+
+def test_a_late_entry_needs_a_free_seat(school, db):
+    program = make_program(db, code="FULL")
+    make_session(db, program=program, starts_at=NOW - timedelta(days=30), capacity=1)
+    db.commit()
+    assert enrol(school, "T1", "FULL-1", reason="历史培训补录").status_code == 201
+    assert problem(enrol(school, "T2", "FULL-1", reason="历史培训补录"), 409)["code"] == "no-seat-for-late-entry"
+    assert school.call("hr", "PATCH", "/api/v1/sessions/FULL-1", {"capacity": 2}).status_code == 200
+    assert enrol(school, "T2", "FULL-1", reason="历史培训补录").json()["exceptions"] == ["late-entry"]
 
 
 def test_a_session_that_started_meanwhile(school, course, clock):

@@ -74,3 +74,15 @@ def test_the_pages_ask_and_enrol_anyway(school, two):
     assert 'name="reason" value="想两门都上"' in mine.text
     again = _form(school, "t2", "/my/trainings/request", {"session_code": "IS-1", "reason": "想两门都上", "allow_overlap": "1"})
     assert again.status_code == 303
+
+
+def test_moving_a_session_with_enrolments_into_the_past_asks_first(school, two):
+    assert _enrol(school, "T1", "CI-1").status_code == 201
+    past = {"starts_at": (NOW - timedelta(days=3)).isoformat(), "ends_at": (NOW - timedelta(days=3) + timedelta(hours=2)).isoformat()}
+    asked = problem(school.call("hr", "PATCH", "/api/v1/sessions/CI-1", past), 409)
+    assert asked["code"] == "moves-into-past" and asked["enrolments"] == 1 and asked["errors"][0]["field"] == "starts_at"
+    assert school.call("hr", "PATCH", "/api/v1/sessions/CI-1", {**past, "confirm_past": True}).status_code == 200
+    # A session nobody is enrolled in moves without asking; a later date never asks.
+    assert school.call("hr", "PATCH", "/api/v1/sessions/AF-1", past).status_code == 200
+    later = (START + timedelta(days=30)).isoformat()
+    assert school.call("hr", "PATCH", "/api/v1/sessions/IS-1", {"starts_at": later, "ends_at": (START + timedelta(days=30, hours=2)).isoformat()}).status_code == 200

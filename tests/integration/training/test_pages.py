@@ -268,3 +268,16 @@ def test_planned_hours_read_as_a_person_reads_them(school, db):
     assert "8 分钟" in row and "0.133" not in row
     assert "2.2" in page.split('LONG', 1)[1].split("</tr>", 1)[0]  # one decimal
     assert "8 min" in school.clients["hr"].get("/training/programs/ONL8?lang=en").text
+
+
+def test_hr_records_a_past_training_from_the_session_page(school, db):
+    make_session(db, program=make_program(db, code="OLD", title="往期培训"), starts_at=NOW - timedelta(days=40), status="completed")
+    db.commit()
+    page = school.clients["hr"].get("/training/sessions/OLD-1").text
+    assert 'data-testid="late-entry-hint"' in page and 'data-testid="enrol-employee"' in page
+    no_reason = form(school, "hr", "/training/sessions/OLD-1/enrol", {"employee_no": "T1"})
+    assert no_reason.status_code == 422 and "补录需要填写理由" in no_reason.text
+    done = form(school, "hr", "/training/sessions/OLD-1/enrol", {"employee_no": "T1", "reason": "平台上线前的培训"})
+    assert done.status_code == 303
+    row = school.clients["hr"].get("/training/sessions/OLD-1").text.split('data-employee="T1"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-exception="late-entry"' in row and "补录：开始后报名" in row and "平台上线前的培训" in row

@@ -185,8 +185,18 @@ def test_hr_cancels_a_mandatory_place_and_the_employee_their_own():
 
 @pytest.mark.parametrize("action,state", [("request", None), ("enrol", None), ("approve", REQUESTED), ("override_approve", REJECTED)])
 def test_no_new_places_once_the_session_started(action, state):
-    err = refusal(act, action, actor_for(action), status=state, now=LATER)
+    err = refusal(act, action, actor_for(action), status=state, now=LATER, reason=None)
     assert err.kind == "invalid" and "started" in err.message
+
+
+def test_hr_records_a_late_or_past_entry_with_a_reason_and_a_free_seat():
+    assert act("enrol", HR, now=LATER, reason="现场加入")[0].to_status == APPROVED  # seated: nobody waits once it started
+    for reason in (None, "  "):
+        assert "late or past entry" in refusal(act, "enrol", HR, now=LATER, reason=reason).message
+    full = refusal(act, "enrol", HR, now=LATER, reason="补录", places=roster(None, Place(EMP + 1, APPROVED, "self", None)), capacity=1)
+    assert full.kind == "conflict" and full.code == "no-seat-for-late-entry"
+    # Only HR: a request after the start stays refused whatever its reason.
+    assert refusal(act, "request", actor_for("request"), now=LATER, reason="想参加").code == "session-started"
 
 
 def test_after_the_start_only_hr_cancels_and_nobody_is_promoted():

@@ -27,7 +27,7 @@ from trainquant.training.models import (
 )
 
 OVERRIDES = {"approve": "override_approve", "reject": "override_reject"}
-ELIGIBILITY_SKIPPED, OVERLAP_ALLOWED = "eligibility-skipped", "overlap-allowed"
+ELIGIBILITY_SKIPPED, OVERLAP_ALLOWED, LATE_ENTRY = "eligibility-skipped", "overlap-allowed", "late-entry"
 
 
 def actor_for(principal: Principal) -> rules.Actor:
@@ -174,6 +174,8 @@ def perform(
         )
     if clashes:
         overridden.append(OVERLAP_ALLOWED)
+    if action == "enrol" and now >= session.starts_at:
+        overridden.append(LATE_ENTRY)  # rules.act let it through: HR, with a reason
     rows = apply_changes(db, session, rows, changes, now=now, source=source, rule_id=rule_id, due_date=due_date,
                          exceptions={emp.id: overridden} if overridden else None)
     return rows[emp.id]

@@ -184,10 +184,12 @@ def hr_enrol(
         errors = forms.refusal_errors(err)
         if err.code == "person-busy":  # asked, not refused: the form comes back with "enrol anyway"
             errors, form = {"employee_no": forms.enrolment_refusal(err)}, {**form, "overlap": True}
+        elif err.code == "no-seat-for-late-entry":
+            errors = {"employee_no": forms.enrolment_refusal(err)}
         elif err.status == 409:
             errors = {"employee_no": _("Already enrolled in this session, or the session cannot take enrolments.")}
         elif err.code == "session-started":
-            errors = {"employee_no": _("The session has already started.")}
+            errors = {"reason": _("The session has started: a late or past entry needs a reason.")}
         return session_page(request, db, principal, code, errors=errors, status_code=err.status, settings=settings, clock=clock, form=form)
     return RedirectResponse(f"/training/sessions/{quote(code, safe='')}?done={row.status}#roster", status_code=303)
 

@@ -181,6 +181,14 @@ def update_session(db: Session, code: str, body: schemas.SessionUpdate, *, now: 
     if session.status == "cancelled":
         raise Conflict(f"session {code!r} is cancelled", code="session-cancelled")
     data = body.model_dump(exclude_unset=True)
+    confirm_past = data.pop("confirm_past", False)
+    moved = data.get("starts_at")
+    if moved is not None and moved < now <= session.starts_at and not confirm_past:
+        live = db.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.session_id == session.id, Enrolment.status.in_(rules.ACTIVE)))
+        if live:  # most likely a typo in the date; if not, say so
+            raise Conflict(f"session {code!r} has {live} enrolments and would start in the past; send confirm_past: true to move it there",
+                           code="moves-into-past", errors=[{"field": "starts_at", "code": "moves-into-past", "message": "in the past, with enrolments"}],
+                           enrolments=live)
     for required in ("starts_at", "ends_at", "online", "checkin_methods", "min_participation", "missing_checkout_policy"):
         if required in data and data[required] is None:
             raise invalid(required, f"{required} cannot be empty", "required")
