@@ -70,8 +70,9 @@ class Loaded:
     names: dict[str, tuple[str, str]]  # indicator code -> (name, name_en)
 
 
-def kind_names(db: Session) -> dict[str, tuple[str, str]]:
-    return {k.code: (k.name, k.name_en) for k in db.scalars(select(AssessmentKind))}
+def kind_names(db: Session) -> dict[str, tuple[str, str, str]]:
+    """code -> (name, English name, scale): a ``ratio`` kind (an error rate) reads as a percentage."""
+    return {k.code: (k.name, k.name_en, k.scale) for k in db.scalars(select(AssessmentKind))}
 
 
 

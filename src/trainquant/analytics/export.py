@@ -48,9 +48,15 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[S
         ws.append(cells)
 
 
-def _kinds(f: effect.Figures, names: dict[str, tuple[str, str]]) -> list[list]:
-    return [[names.get(s.kind, (s.kind,))[0], s.count, None if s.mean is None else round(s.mean, 2), s.min, s.max, s.judged, s.passed, _pct(s.pass_rate)]
-            for s in f.assessments]
+def _kinds(f: effect.Figures, names: dict[str, tuple[str, str, str]]) -> list[list]:
+    rows = []
+    for s in f.assessments:
+        name, *_en, scale = names.get(s.kind, (s.kind, s.kind, "score"))
+        if scale == "ratio":  # an error rate: 0.096154 is 9.6%
+            rows.append([name, s.count, _pct(s.mean), _pct(s.min), _pct(s.max), s.judged, s.passed, _pct(s.pass_rate)])
+        else:
+            rows.append([name, s.count, None if s.mean is None else round(s.mean, 2), s.min, s.max, s.judged, s.passed, _pct(s.pass_rate)])
+    return rows
 
 
 def _indicators(f: effect.Figures, names: dict[str, tuple[str, str]]) -> list[list]:

@@ -14,7 +14,7 @@ from tests.conftest import NOW
 from tests.integration.training.conftest import make_program, make_session
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.org.models import Employee
-from trainquant.training.models import Assessment, CostItem, Enrolment
+from trainquant.training.models import Assessment, CostItem, Enrolment, TrainingSession
 
 
 def _enrol(db, session, emp, status):
@@ -114,3 +114,17 @@ def test_pages_render(school, data, lang, text):
         assert resp.status_code == 200, (path, resp.text[:500])
         assert text in resp.text
     assert "/static/vendor/echarts.min.js" in resp.text
+
+
+def test_an_error_rate_reads_as_a_percentage(school, data, db):
+    t1 = db.scalar(select(Employee).where(Employee.employee_no == "T1"))
+    past = db.scalar(select(TrainingSession).where(TrainingSession.code == "INTERACT-1"))
+    _score(db, t1, data, past, "error_rate", 0.096154, True)
+    db.commit()
+    page = school.clients["hr"].get("/reports/programs/INTERACT").text
+    row = page.split('data-kind="error_rate"', 1)[1].split("</tr>", 1)[0]
+    assert "9.6%" in row and "0.096154" not in row
+    # The workbook too: percentages, not fractions.
+    book = load_workbook(io.BytesIO(school.clients["hr"].get("/reports/programs/INTERACT/export.xlsx").content))
+    rows = [r for r in book["考核结果"].iter_rows(values_only=True) if r and r[0] == "实操出错率"]
+    assert rows and rows[0][2] == 9.6 and rows[0][3] == 9.6
