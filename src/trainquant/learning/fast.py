@@ -228,7 +228,7 @@ def coverage_all(c: Columns, *, lengths: Mapping[str, float], max_speeds: Mappin
     held_before = np.where(gfirst | (held_us <= floor), -np.inf, held_us / 1e6 + origin)
     wall_p = PWE - PWS
     cut_at = counted & (wall_p > 0) & (held_before > PWS)
-    frac = np.divide(held_before - PWS, wall_p, out=np.zeros_like(PWS), where=wall_p > 0)
+    frac = np.divide(held_before - PWS, wall_p, out=np.zeros_like(PWS), where=cut_at)  # only where it is used (-inf elsewhere)
     new_from = np.where(cut_at, np.where(held_before < PWE, np.minimum(PMF + (PMT - PMF) * frac, PMT), PMT), PMF)
     # 5. union per (learner, video) of counted media within [0, length]
     vlen = length[PV]
