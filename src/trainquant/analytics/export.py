@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -81,11 +83,17 @@ def overview_xlsx(rows: list[effect.Row]) -> bytes:
     return workbook_bytes(wb)
 
 
-def program_xlsx(rep: effect.ProgramReport, kinds: dict) -> bytes:
+def _local(moment: datetime | None, zone: str) -> datetime | None:
+    """A stored (UTC) moment as the school's clock reads it, without its zone (xlsx has none; the
+    column's header names it)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def program_xlsx(rep: effect.ProgramReport, kinds: dict, *, zone: str) -> bytes:
     wb = Workbook(write_only=True)
     _common(wb, f"{rep.program.code} {rep.program.title}", rep.figures, kinds, rep.names)
-    add_sheet(wb, "场次", ("场次编码", "开始时间(UTC)", *FIGURE_HEADERS),
-           [[r.code, r.starts_at.replace(tzinfo=None) if r.starts_at else None, *figure_cells(r.figures)] for r in rep.sessions])
+    add_sheet(wb, "场次", ("场次编码", f"开始时间（{zone}）", *FIGURE_HEADERS),
+           [[r.code, _local(r.starts_at, zone), *figure_cells(r.figures)] for r in rep.sessions])
     return workbook_bytes(wb)
 
 
@@ -101,10 +109,10 @@ def session_xlsx(rep: effect.SessionReport, kinds: dict) -> bytes:
     return workbook_bytes(wb)
 
 
-def employee_xlsx(rep: effect.EmployeeReport, kinds: dict) -> bytes:
+def employee_xlsx(rep: effect.EmployeeReport, kinds: dict, *, zone: str) -> bytes:
     wb = Workbook(write_only=True)
-    add_sheet(wb, "培训记录", ("项目编码", "项目名称", "场次编码", "开始时间(UTC)", "报名状态", "参与率", "是否参训"), [
-        [t["program"].code, t["program"].title, t["session"].code, t["session"].starts_at.replace(tzinfo=None), t["status"],
+    add_sheet(wb, "培训记录", ("项目编码", "项目名称", "场次编码", f"开始时间（{zone}）", "报名状态", "参与率", "是否参训"), [
+        [t["program"].code, t["program"].title, t["session"].code, _local(t["session"].starts_at, zone), t["status"],
          _pct(t["participation"]), "是" if t["attended"] else "否"]
         for t in rep.trainings
     ])

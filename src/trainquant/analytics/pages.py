@@ -19,6 +19,7 @@ from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, requi
 from trainquant.i18n import gettext_ as _
 from trainquant.integrations.metrics.rules import DEFINITIONS
 from trainquant.org.tree import department_subtree
+from trainquant.training import forms
 from trainquant.training.models import Program
 from trainquant.web.templating import env, render
 
@@ -91,16 +92,17 @@ def program_page(request: Request, code: str, db: ReadSession, principal: Report
 
 
 @router.get("/reports/programs/{code}/export.xlsx")
-def program_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
+def program_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.program_report(db, code, principal.scope, now=clock.now())
-    return _xlsx(export.program_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
+    return _xlsx(export.program_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), f"培训效果报告-{code}")
 
 
 @router.get("/reports/sessions/{code}")
-def session_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
+def session_page(request: Request, code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.session_report(db, code, principal.scope, now=clock.now())
     kinds = effect.kind_names(db)
-    return render(request, "analytics/session.html", {"rep": rep, "kinds": kinds,
+    return render(request, "analytics/session.html", {"rep": rep, "kinds": kinds, "when": forms.session_when(rep.session, settings.default_timezone),
+                                                      "zone": forms.zone_of(rep.session, settings.default_timezone).key,
                                                       "scores": _scores_chart(rep.figures, kinds, request.state.locale)})
 
 
@@ -143,9 +145,9 @@ def retire_template(template_id: int, db: DbSession, principal: TrainingManage, 
 
 
 @router.get("/reports/employees/{employee_no}/export.xlsx")
-def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
+def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
-    return _xlsx(export.employee_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{employee_no}")
+    return _xlsx(export.employee_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), f"培训效果报告-{employee_no}")
 
 
 # ---------------------------------------------------------------- business effect and ROI

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -128,3 +129,15 @@ def test_an_error_rate_reads_as_a_percentage(school, data, db):
     book = load_workbook(io.BytesIO(school.clients["hr"].get("/reports/programs/INTERACT/export.xlsx").content))
     rows = [r for r in book["考核结果"].iter_rows(values_only=True) if r and r[0] == "实操出错率"]
     assert rows and rows[0][2] == 9.6 and rows[0][3] == 9.6
+
+
+def test_times_read_in_the_schools_zone_named(school, data, db):
+    past = db.scalar(select(TrainingSession).where(TrainingSession.code == "INTERACT-1"))
+    local = past.starts_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    page = school.clients["hr"].get("/reports/sessions/INTERACT-1").text
+    when = page.split('data-testid="when">', 1)[1].split("·", 1)[0]
+    assert local.strftime("%H:%M") in when and "UTC" not in page.split('data-testid="when">', 1)[1].split("</p>", 1)[0]
+    book = load_workbook(io.BytesIO(school.clients["hr"].get("/reports/programs/INTERACT/export.xlsx").content))
+    header, *rows = list(book["场次"].iter_rows(values_only=True))
+    assert header[1] == "开始时间（Asia/Shanghai）"
+    assert next(r for r in rows if r[0] == "INTERACT-1")[1] == local.replace(tzinfo=None)
