@@ -154,7 +154,9 @@ def perform(
     if action in ("request", "enrol") and emp.status == "left":  # not even HR's skip of the rules enrols a leaver
         raise Invalid(f"{emp.employee_no} has left", code="employee-left", errors=[{"field": "eligibility.status", "code": "status", "message": "the employee has left"}])
     overridden: list[str] = []
-    failures = eligibility_failures(db, session.program, emp, now=now, today=today) if action in ("request", "enrol") else ()
+    # Judged when they decide, or when HR's skip needs to know whether it overrode anything (not for rule runs).
+    judged = action in ("request", "enrol") and (check_eligibility or source == "hr")
+    failures = eligibility_failures(db, session.program, emp, now=now, today=today) if judged else ()
     if check_eligibility:
         if failures:
             raise Invalid(

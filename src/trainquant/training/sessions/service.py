@@ -113,20 +113,18 @@ def _check_schedule(db: Session, session: TrainingSession) -> None:
               for o in nearby if o is not session]
     room = rules.venue_clash(new, others)
     if room is not None:
-        raise Conflict(
-            f"the room is already booked by session {room.code} from {_local(db, room.starts_at, session)} to {_local(db, room.ends_at, session, time_only=True)}",
-            code="venue-busy", errors=[{"field": "venue", "code": "venue-busy", "message": f"overlaps session {room.code}"}],
-            clashing_session=room.code,
-        )
-    if not new.trainer and new.trainer_employee_id is None:
-        return
-    clash = rules.trainer_clash(new, others)
+        raise _busy(db, session, room, field="venue", code="venue-busy", what="the room is already booked by")
+    clash = rules.trainer_clash(new, others)  # None when no trainer is named
     if clash is not None:
-        raise Conflict(
-            f"the trainer already teaches session {clash.code} from {_local(db, clash.starts_at, session)} to {_local(db, clash.ends_at, session, time_only=True)}",
-            code="trainer-busy", errors=[{"field": "trainer", "code": "trainer-busy", "message": f"overlaps session {clash.code}"}],
-            clashing_session=clash.code,
-        )
+        raise _busy(db, session, clash, field="trainer", code="trainer-busy", what="the trainer already teaches")
+
+
+def _busy(db: Session, session: TrainingSession, other: rules.Booking, *, field: str, code: str, what: str) -> Conflict:
+    """409 for a room or a trainer that ``other`` holds at the time, its time in the site's zone."""
+    return Conflict(
+        f"{what} session {other.code} from {_local(db, other.starts_at, session)} to {_local(db, other.ends_at, session, time_only=True)}",
+        code=code, errors=[{"field": field, "code": code, "message": f"overlaps session {other.code}"}], clashing_session=other.code,
+    )
 
 
 def _local(db: Session, moment: datetime, session: TrainingSession, *, time_only: bool = False) -> str:
