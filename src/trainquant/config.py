@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # Ratings ("excellent", ...) over the defaults in analytics/roi/rules.py: the lowest figure of each
     # band, per scale: "roi" (ROI %) and "gain" (a person's isolated gain over what they would have had, %).
     rating_bands: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # The school's terms, as the reports' term filter offers them: "key:MM-DD" starts in the order of the
+    # year, the first on 01-01 (analytics/terms.py). Keys the catalogue names: winter (寒假班), spring
+    # (春季班), summer (暑期班), autumn (秋季班); another key is shown as written.
+    school_terms: str = "winter:01-01,spring:03-01,summer:07-01,autumn:09-01"
     # `trainquant demo` serves the simulated teaching platform, CRM and OA on this port and the next two.
     demo_systems_port: int = Field(default=8711, ge=1024, le=65533)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
@@ -139,6 +143,14 @@ class Settings(BaseSettings):
         from limits import parse_many
 
         parse_many(value)  # raises ValueError naming what it could not read
+        return value
+
+    @field_validator("school_terms")
+    @classmethod
+    def _terms_parse(cls, value: str) -> str:
+        from trainquant.analytics.terms import parse
+
+        parse(value)  # raises a ValueError saying what is wrong
         return value
 
     @field_validator("platform_verdict_policy")

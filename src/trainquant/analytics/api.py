@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field, StringConstraints
 
 from trainquant.analytics import effect, exemplar, rules
+from trainquant.analytics.filters import Days
 from trainquant.analytics.impact import service as impact
 from trainquant.analytics.models import DepartmentTemplate
 from trainquant.analytics.roi import service as roi
@@ -47,6 +48,7 @@ def figures_json(f: effect.Figures) -> dict:
             {"indicator": i.indicator, "met": i.met, "not_met": i.not_met, "no_data": i.no_data, "share_met": _ratio(i.share_met)}
             for i in f.indicators
         ],
+        "share_met": _ratio(rules.share_met(f.indicators)),
         "cost": _money(f.cost),
         "currency": "CNY" if f.cost is not None else None,
     }
@@ -103,11 +105,14 @@ def employee_report(employee_no: str, db: ReadSession, principal: ReportsRead, c
     }
 
 
-@router.get("/departments/{code}")
-def department_report(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock) -> dict:
-    rep = effect.department_report(db, code, principal.scope, now=clock.now())
+@router.get("/departments/{code}", summary="A department's training figures (its sub-departments included), in a term or between days; "
+            "its programs' costs are the part its approved places carry")
+def department_report(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, choice: Days) -> dict:
+    rep = effect.department_report(db, code, principal.scope, now=clock.now(), narrow=choice.narrow())
     return {"department_code": rep.department.code, "name": rep.department.name, **figures_json(rep.figures),
-            "programs": [row_json(r) for r in rep.programs]}
+            "days": {"from": choice.days.start.isoformat() if choice.days.start else None,
+                     "to": choice.days.end.isoformat() if choice.days.end else None},
+            "cost_allocated": True, "programs": [row_json(r) for r in rep.programs]}
 
 
 def _round(value: float | None, places: int = 4) -> float | None:

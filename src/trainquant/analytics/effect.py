@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from trainquant.analytics import rules
+from trainquant.analytics import rules, terms
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.auth.permissions import DataScope
 from trainquant.indicators.evaluation import check_department_visible, latest_results
@@ -51,6 +52,7 @@ class Row:
     title: str
     starts_at: datetime | None
     figures: Figures
+    title_en: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,80 @@ def program_report(db: Session, code: str, scope: DataScope, *, now: datetime) -
     return ProgramReport(p, fig, rows, loaded.names)
 
 
-def _program_rows(db: Session, loaded: Loaded, *, with_cost: bool) -> list[Row]:
+ALL_DAYS = terms.Range()
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a report is narrowed to: a department's people (with its sub-departments) and the days its
+    sessions started on (and its assessments were taken on), in the school's zone."""
+
+    department_ids: tuple[int, ...] | None = None
+    days: terms.Range = ALL_DAYS
+    zone: str = "UTC"
+
+    def _bounds(self) -> tuple[datetime | None, datetime | None]:
+        zone = ZoneInfo(self.zone)
+        start = None if self.days.start is None else datetime.combine(self.days.start, time(), zone)
+        end = None if self.days.end is None else datetime.combine(self.days.end + timedelta(days=1), time(), zone)
+        return start, end
+
+    def sessions_where(self) -> list:
+        start, end = self._bounds()
+        return [c for c in (None if start is None else TrainingSession.starts_at >= start,
+                            None if end is None else TrainingSession.starts_at < end) if c is not None]
+
+    def people_where(self) -> list:
+        return [] if self.department_ids is None else [Employee.department_id.in_(self.department_ids)]
+
+    def assessments_where(self) -> list:
+        days = [c for c in (None if self.days.start is None else Assessment.assessed_on >= self.days.start,
+                            None if self.days.end is None else Assessment.assessed_on <= self.days.end) if c is not None]
+        return self.people_where() + days
+
+
+EVERYTHING = Filter()
+
+
+def allocated_costs(db: Session, enrolments: list[rules.EnrolmentFact], where: list) -> rules.Allocation:
+    """The costs the ``enrolments``' approved places carry (``rules.allocate_costs``), of the sessions
+    ``where`` selects."""
+    in_play = dict(db.execute(select(TrainingSession.id, TrainingSession.program_id).where(*where)).all())
+    programs = sorted(set(in_play.values()))
+    held: dict[int, int] = {}
+    for i in range(0, len(programs), 1000):
+        chunk = programs[i : i + 1000]
+        held.update(db.execute(select(TrainingSession.id, TrainingSession.program_id)
+                               .where(TrainingSession.program_id.in_(chunk), TrainingSession.status != "cancelled")).all())
+    places: dict[int, int] = defaultdict(int)
+    session_costs: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    program_costs: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    ids = sorted(in_play)
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i : i + 1000]
+        places.update(db.execute(select(Enrolment.session_id, func.count()).where(Enrolment.session_id.in_(chunk), Enrolment.status == rules.APPROVED)
+                                 .group_by(Enrolment.session_id)).all())
+        for sid, amount in db.execute(select(CostItem.session_id, CostItem.amount).where(CostItem.session_id.in_(chunk))):
+            session_costs[sid] += amount  # type: ignore[index]  # in_(chunk): never NULL
+    for i in range(0, len(programs), 1000):
+        chunk = programs[i : i + 1000]
+        for pid, amount in db.execute(select(CostItem.program_id, CostItem.amount).where(CostItem.program_id.in_(chunk), CostItem.session_id.is_(None))):
+            program_costs[pid] += amount  # type: ignore[index]  # in_(chunk): never NULL
+    chosen: dict[int, int] = defaultdict(int)
+    for f in enrolments:
+        if f.status == rules.APPROVED and f.session_id in in_play:
+            chosen[f.session_id] += 1
+    return rules.allocate_costs(session_costs, program_costs, held, places, chosen, in_play)
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[Row]
+    allocated: bool  # the costs are the filtered places' share, not the programs' whole costs
+    unallocated: Decimal | None  # with a whole-school period: what cancelled or empty sessions cost
+
+
+def _program_rows(db: Session, loaded: Loaded, *, costs: dict[int, Decimal] | None) -> list[Row]:
     enrolments: dict[int, list[rules.EnrolmentFact]] = defaultdict(list)
     for f in loaded.enrolments:
         enrolments[f.program_id].append(f)
@@ -241,37 +316,57 @@ def _program_rows(db: Session, loaded: Loaded, *, with_cost: bool) -> list[Row]:
             assessed[a.program_id].append(a.fact)
     ids = sorted(enrolments.keys() | assessed.keys())
     programs = list(db.scalars(select(Program).where(Program.id.in_(ids)).order_by(Program.code)))
-    cost = costs_by(db, CostItem.program_id, ids) if with_cost else {}
     first = dict(db.execute(select(TrainingSession.program_id, func.min(TrainingSession.starts_at))
                             .where(TrainingSession.program_id.in_(ids)).group_by(TrainingSession.program_id)).all())
     rows = []
     for p in programs:
         own = enrolments.get(p.id, [])
         rows.append(Row(p.code, p.title, first.get(p.id), figures(own, assessed.get(p.id, []), _participants_of(own, loaded.indicators),
-                                                                    cost.get(p.id, ZERO) if with_cost else None)))
+                                                                    None if costs is None else costs.get(p.id, ZERO)),
+                        p.title_en))
     return rows
 
 
-def programs_overview(db: Session, scope: DataScope, *, now: datetime) -> list[Row]:
-    """Every program with enrolments or assessments visible to the reader.
+def _load_filtered(db: Session, scope: DataScope, *, now: datetime, narrow: Filter, indicators: bool) -> Loaded:
+    return load(db, scope, now=now, enrolment_where=narrow.people_where() + narrow.sessions_where(),
+                assessment_where=narrow.assessments_where(), indicators=indicators)
 
-    Without indicator shares: neither the overview page nor its export shows them per program, and
-    reading every participant's latest results is most of the work; a program's own report has them.
+
+def _overview(db: Session, scope: DataScope, loaded: Loaded, narrow: Filter) -> Overview:
+    if narrow == EVERYTHING and scope.all:
+        ids = sorted({f.program_id for f in loaded.enrolments} | {a.program_id for a in loaded.assessments if a.program_id})
+        return Overview(_program_rows(db, loaded, costs=costs_by(db, CostItem.program_id, ids)), False, None)
+    allocation = allocated_costs(db, loaded.enrolments, narrow.sessions_where())
+    whole_school = scope.all and narrow.department_ids is None
+    return Overview(_program_rows(db, loaded, costs=allocation.by_program), True, allocation.unallocated if whole_school else None)
+
+
+def programs_overview(db: Session, scope: DataScope, *, now: datetime, narrow: Filter = EVERYTHING) -> Overview:
+    """Every program with enrolments or assessments visible to the reader, in the filter, with the
+    share of its participants' indicator results that are met.
+
+    Unfiltered, for a reader who sees the whole school, each program's whole cost; otherwise the part
+    the places shown carry (``allocated_costs``): a department's figures next to the whole programs'
+    costs would read as the department's cost.
     """
-    return _program_rows(db, load(db, scope, now=now, enrolment_where=[], assessment_where=[], indicators=False), with_cost=True)
+    return _overview(db, scope, _load_filtered(db, scope, now=now, narrow=narrow, indicators=True), narrow)
 
 
-def department_report(db: Session, code: str, scope: DataScope, *, now: datetime) -> DepartmentReport:
+def department_report(db: Session, code: str, scope: DataScope, *, now: datetime, narrow: Filter = EVERYTHING) -> DepartmentReport:
+    """A department's figures (its sub-departments included) in ``narrow``'s days; its programs' costs
+    are the part its places carry, and its indicator shares are of all its current staff."""
     dep = get_department(db, code)
     check_department_visible(scope, dep)
-    ids = sorted(department_subtree(db, dep.id))
-    where = [Employee.department_id.in_(ids)]
-    loaded = load(db, scope, now=now, enrolment_where=where, assessment_where=where)
+    ids = tuple(sorted(department_subtree(db, dep.id)))
+    narrow = Filter(ids, narrow.days, narrow.zone)
+    loaded = _load_filtered(db, scope, now=now, narrow=narrow, indicators=True)
+    overview = _overview(db, scope, loaded, narrow)
     people = select(Employee.id).where(Employee.department_id.in_(ids), Employee.status != "left")
     visible = set(db.scalars(scoped(people, scope)))
     facts, names = _indicators(db, visible)
-    fig = figures(loaded.enrolments, [a.fact for a in loaded.assessments], facts, None)
-    return DepartmentReport(dep, fig, _program_rows(db, loaded, with_cost=False), names)
+    cost = sum((r.figures.cost or ZERO for r in overview.rows), ZERO)
+    fig = figures(loaded.enrolments, [a.fact for a in loaded.assessments], facts, cost)
+    return DepartmentReport(dep, fig, overview.rows, names)
 
 
 def employee_report(db: Session, employee_no: str, scope: DataScope, *, now: datetime) -> EmployeeReport:

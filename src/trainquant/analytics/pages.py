@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from trainquant.analytics import case, case_export, effect, exemplar, export
+from trainquant.analytics import case, case_export, definitions, effect, exemplar, export, rules
+from trainquant.analytics.filters import Choice, Days
 from trainquant.analytics.impact import service as impact
 from trainquant.analytics.roi import service as roi
 from trainquant.auth.permissions import Principal
@@ -24,6 +25,10 @@ from trainquant.training.models import Program
 from trainquant.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
+# What the report macros (analytics/_macros.html) read, whichever page imports them.
+env.globals.update(share_met=rules.share_met, rate_definitions={
+    "attendance": definitions.ATTENDANCE_RATE, "participation": definitions.PARTICIPATION_RATE,
+    "share_met": definitions.SHARE_MET, "allocated_cost": definitions.ALLOCATED_COST}, term_name=definitions.term_name)
 ReportsRead = Annotated[Principal, require("reports:read")]
 
 
@@ -48,11 +53,12 @@ def _scores_chart(fig: effect.Figures, kinds: dict, locale: str) -> dict:
 
 
 @router.get("/reports")
-def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings,
-          department: str | None = None, since: Annotated[date | None, Query()] = None, months: Annotated[int, Query(ge=1, le=24)] = 6):
+def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings, choice: Choice,
+          since: Annotated[date | None, Query()] = None, months: Annotated[int, Query(ge=1, le=24)] = 6):
     now = clock.now()
-    rows = effect.programs_overview(db, principal.scope, now=now)
-    dep_report = effect.department_report(db, department, principal.scope, now=now) if department else None
+    dep_report = effect.department_report(db, choice.department, principal.scope, now=now, narrow=choice.narrow()) if choice.department else None
+    overview = None if dep_report else effect.programs_overview(db, principal.scope, now=now, narrow=choice.narrow())
+    rows = dep_report.programs if dep_report else overview.rows  # type: ignore[union-attr]
     dep_templates, dep_weekly, dep_case = [], [], None
     if dep_report is not None:
         ids = sorted(department_subtree(db, dep_report.department.id))
@@ -61,24 +67,42 @@ def index(request: Request, db: ReadSession, principal: ReportsRead, clock: AppC
         periods = case.periods(since, today=today, zone=settings.default_timezone, months=months)
         dep_case = case.CaseTable(periods, impact.design_for(settings.default_timezone), (), {})
         dep_weekly = _weekly(db, dep_case, request.state.locale, ids, (dep_report.department.kind,))
-    chart = {"codes": [r.code for r in rows],
+    english = request.state.locale == "en"
+    chart = {"codes": [r.code for r in rows], "titles": [(r.title_en if english and r.title_en else r.title) for r in rows],
              "participation": [None if r.figures.participation.attendance_rate is None else round(r.figures.participation.attendance_rate * 100, 1) for r in rows]}
     return render(request, "analytics/index.html", {
-        "rows": rows, "departments": effect.visible_departments(db, principal.scope), "department": department,
+        "rows": rows, "departments": effect.visible_departments(db, principal.scope), "choice": choice,
+        "allocated": dep_report is not None or overview.allocated, "unallocated": None if dep_report else overview.unallocated,  # type: ignore[union-attr]
         "dep": dep_report, "kinds": effect.kind_names(db), "chart": chart, "dep_templates": dep_templates, "definitions": DEFINITIONS,
         "dep_weekly": dep_weekly, "dep_case": dep_case, "months": months,
     })
 
 
+def _export_name_plain(*parts: str) -> str:
+    return "-".join([_("Training effect report"), *parts])
+
+
+def _export_name(choice: Choice, *parts: str) -> str:
+    """The workbook's name: the report, what it is of, and its days (a term, or from~to)."""
+    if choice.term:
+        return _export_name_plain(*parts, choice.term)
+    if choice.days.open:
+        return _export_name_plain(*parts)
+    return _export_name_plain(*parts, "~".join(str(d) if d else "" for d in (choice.start, choice.end)))
+
+
 @router.get("/reports/export.xlsx")
-def index_export(db: ReadSession, principal: ReportsRead, clock: AppClock):
-    return _xlsx(export.overview_xlsx(effect.programs_overview(db, principal.scope, now=clock.now())), "培训效果报告")
+def index_export(db: ReadSession, principal: ReportsRead, clock: AppClock, choice: Choice):
+    if choice.department:
+        return department_export(choice.department, db, principal, clock, choice)
+    overview = effect.programs_overview(db, principal.scope, now=clock.now(), narrow=choice.narrow())
+    return _xlsx(export.overview_xlsx(overview), _export_name(choice))
 
 
 @router.get("/reports/departments/{code}/export.xlsx")
-def department_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
-    rep = effect.department_report(db, code, principal.scope, now=clock.now())
-    return _xlsx(export.department_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
+def department_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, choice: Days):
+    rep = effect.department_report(db, code, principal.scope, now=clock.now(), narrow=choice.narrow())
+    return _xlsx(export.department_xlsx(rep, effect.kind_names(db)), _export_name(choice, code))
 
 
 @router.get("/reports/programs/{code}")
@@ -94,7 +118,7 @@ def program_page(request: Request, code: str, db: ReadSession, principal: Report
 @router.get("/reports/programs/{code}/export.xlsx")
 def program_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.program_report(db, code, principal.scope, now=clock.now())
-    return _xlsx(export.program_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), f"培训效果报告-{code}")
+    return _xlsx(export.program_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), _export_name_plain(code))
 
 
 @router.get("/reports/sessions/{code}")
@@ -109,7 +133,7 @@ def session_page(request: Request, code: str, db: ReadSession, principal: Report
 @router.get("/reports/sessions/{code}/export.xlsx")
 def session_export(code: str, db: ReadSession, principal: ReportsRead, clock: AppClock):
     rep = effect.session_report(db, code, principal.scope, now=clock.now())
-    return _xlsx(export.session_xlsx(rep, effect.kind_names(db)), f"培训效果报告-{code}")
+    return _xlsx(export.session_xlsx(rep, effect.kind_names(db)), _export_name_plain(code))
 
 
 @router.get("/reports/employees/{employee_no}")
@@ -147,7 +171,7 @@ def retire_template(template_id: int, db: DbSession, principal: TrainingManage, 
 @router.get("/reports/employees/{employee_no}/export.xlsx")
 def employee_export(employee_no: str, db: ReadSession, principal: ReportsRead, clock: AppClock, settings: AppSettings):
     rep = effect.employee_report(db, employee_no, principal.scope, now=clock.now())
-    return _xlsx(export.employee_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), f"培训效果报告-{employee_no}")
+    return _xlsx(export.employee_xlsx(rep, effect.kind_names(db), zone=settings.default_timezone), _export_name_plain(employee_no))
 
 
 # ---------------------------------------------------------------- business effect and ROI

@@ -4,8 +4,10 @@ indicator shares. Plain facts in, frozen figures out; "now" is already folded in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 APPROVED, REJECTED, WAITLISTED, REQUESTED, CANCELLED = "approved", "rejected", "waitlisted", "requested", "cancelled"
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
@@ -135,6 +137,13 @@ def indicator_shares(facts: Iterable[IndicatorFact]) -> tuple[IndicatorShare, ..
     return tuple(IndicatorShare(i, c[MET], c[NOT_MET], c[NO_DATA]) for i, c in count.items())
 
 
+def share_met(shares: Iterable[IndicatorShare]) -> float | None:
+    """指标达标率: of the indicator results with a verdict, the share met (results without data are left out)."""
+    shares = list(shares)
+    judged = sum(s.met + s.not_met for s in shares)
+    return sum(s.met for s in shares) / judged if judged else None
+
+
 def histogram(values: Iterable[float], *, low: float, high: float, bins: int) -> list[int]:
     """Counts of ``values`` in ``bins`` equal bins over [low, high]; the top edge belongs to the last bin."""
     counts = [0] * bins
@@ -143,3 +152,50 @@ def histogram(values: Iterable[float], *, low: float, high: float, bins: int) ->
         if low <= v <= high:
             counts[min(int((v - low) / width), bins - 1)] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class Allocation:
+    by_program: dict[int, Decimal]  # program id -> the cost the chosen places carry, to the cent
+    unallocated: Decimal  # of the costs in play, what no approved place carries (cancelled or empty sessions)
+
+
+CENT = Decimal("0.01")
+
+
+def allocate_costs(session_costs: Mapping[int, Decimal], program_costs: Mapping[int, Decimal], held: Mapping[int, int],
+                   places: Mapping[int, int], chosen: Mapping[int, int], in_play: Iterable[int]) -> Allocation:
+    """The part of the training costs a filtered report's places carry (a department's, a term's).
+
+    A program-wide cost (design, a licence: no session of its own) is spread evenly over the program's
+    held sessions, as the ROI report prorates it; each held session's cost, its own and its part of the
+    program's, over the session's approved places, everyone's. The chosen places (``chosen``: session
+    id -> approved places in the filter) carry their share. ``held``: held session id -> program id;
+    ``places``: held session id -> approved places; ``in_play``: the sessions the filter covers, held
+    or not, whose cost nobody may carry. Exact fractions until the end, so the departments of a school
+    carry the whole cost between them, to the cent of each.
+    """
+    sessions_of: dict[int, int] = defaultdict(int)
+    for program in held.values():
+        sessions_of[program] += 1
+    carried: dict[int, Fraction] = defaultdict(Fraction)
+    lost = Fraction(0)
+    for sid in set(in_play):
+        own = Fraction(session_costs.get(sid, ZERO_MONEY))
+        if sid not in held:  # cancelled: nobody was trained on what it cost
+            lost += own
+            continue
+        program = held[sid]
+        total = own + Fraction(program_costs.get(program, ZERO_MONEY)) / sessions_of[program]
+        if not places.get(sid):
+            lost += total
+            continue
+        carried[program] += total * chosen.get(sid, 0) / places[sid]
+    return Allocation({p: _cents(v) for p, v in carried.items()}, _cents(lost))
+
+
+ZERO_MONEY = Decimal("0.00")
+
+
+def _cents(v: Fraction) -> Decimal:
+    return (Decimal(v.numerator) / Decimal(v.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)

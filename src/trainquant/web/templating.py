@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from trainquant.i18n import LOCALES, gettext_, ngettext_
+from trainquant.i18n import LOCALES, current_locale, gettext_, ngettext_
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -26,6 +26,19 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.install_gettext_callables(gettext_, ngettext_, newstyle=True)  # type: ignore[attr-defined]
+
+
+def shown(obj: Any, attr: str = "title") -> str:
+    """A row's name as the page's language reads it: ``<attr>_en`` on English pages where one is kept,
+    else ``<attr>`` (a program's title, a department's name)."""
+    if current_locale.get() == "en":
+        english = getattr(obj, f"{attr}_en", None)
+        if english:
+            return english
+    return getattr(obj, attr)
+
+
+env.filters["shown"] = shown
 
 # Menus of (path, label, permission): labels are translated at render time. A menu shows the items its
 # user may open; a menu left with one item is that link itself, one left with none is not shown.

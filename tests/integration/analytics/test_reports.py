@@ -97,7 +97,7 @@ def test_session_export_is_a_real_workbook(school, data):
     resp = school.call("hr", "GET", "/reports/sessions/INTERACT-1/export.xlsx")
     assert resp.status_code == 200
     wb = load_workbook(io.BytesIO(resp.content))
-    assert wb.sheetnames == ["概况", "考核结果", "指标达标", "学员"]
+    assert wb.sheetnames == ["概况", "考核结果", "指标达标情况", "学员", "口径说明"]
     assert [c.value for c in wb["概况"][1]][:4] == ["对象", "报名人次", "已批准", "已拒绝"]
     assert [c.value for c in wb["学员"][1]][:3] == ["工号", "姓名", "报名状态"]
     assert wb["学员"].max_row == 5
@@ -138,6 +138,109 @@ def test_times_read_in_the_schools_zone_named(school, data, db):
     when = page.split('data-testid="when">', 1)[1].split("·", 1)[0]
     assert local.strftime("%H:%M") in when and "UTC" not in page.split('data-testid="when">', 1)[1].split("</p>", 1)[0]
     book = load_workbook(io.BytesIO(school.clients["hr"].get("/reports/programs/INTERACT/export.xlsx").content))
-    header, *rows = list(book["场次"].iter_rows(values_only=True))
+    header, *rows = list(book["培训场次"].iter_rows(values_only=True))
     assert header[1] == "开始时间（Asia/Shanghai）"
     assert next(r for r in rows if r[0] == "INTERACT-1")[1] == local.replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- filters: department, term, days
+# INTERACT's costs by hand: INTERACT-1 1,800.50 of its own, the program-wide 99.50 split over its two
+# held sessions (49.75 each). Approved places: INTERACT-1 T1, T2 (TEACH) and M1 (MKT); INTERACT-2 T1.
+# MKT carries (1,800.50 + 49.75) / 3 = 616.75; TEACH 2 x 616.75 + 49.75 = 1,283.25; together 1,900.00.
+
+
+def test_a_department_carries_its_places_share_of_the_costs(school, data):
+    mkt = school.call("hr", "GET", "/api/v1/reports/departments/MKT").json()
+    teach = school.call("hr", "GET", "/api/v1/reports/departments/TEACH").json()
+    assert (mkt["cost"], teach["cost"]) == ("616.75", "1283.25")
+    assert [(p["code"], p["enrolled"], p["cost"]) for p in mkt["programs"]] == [("INTERACT", 1, "616.75")]
+    assert Decimal(mkt["cost"]) + Decimal(teach["cost"]) == Decimal("1900.00")  # the program's whole cost
+    assert mkt["cost_allocated"] is True
+
+
+def test_a_term_narrows_sessions_assessments_and_costs(school, data):
+    # The summer term (07-01..08-31) holds INTERACT-1 (29 August) and the assessments (30 August);
+    # the autumn term (from 09-01) only INTERACT-2, whose one place (T1) carries its 49.75.
+    summer = school.call("hr", "GET", "/api/v1/reports/departments/TEACH", params={"term": "2026-summer"}).json()
+    autumn = school.call("hr", "GET", "/api/v1/reports/departments/TEACH", params={"term": "2026-autumn"}).json()
+    assert (summer["enrolled"], summer["cost"], summer["days"]) == (3, "1233.50", {"from": "2026-07-01", "to": "2026-08-31"})
+    assert sum(a["count"] for a in summer["assessments"]) == 2
+    assert (autumn["enrolled"], autumn["cost"], autumn["assessments"]) == (2, "49.75", [])
+    days = school.call("hr", "GET", "/api/v1/reports/departments/MKT", params={"from": "2026-08-29", "to": "2026-08-29"}).json()
+    assert (days["enrolled"], days["cost"]) == (1, "616.75")
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"term": "2026-monsoon"}, "unknown-term"), ({"term": "yesterday"}, "unknown-term"),
+    ({"term": "2026-autumn", "from": "2026-09-01"}, "term-and-days"), ({"from": "2026-09-02", "to": "2026-09-01"}, "days-reversed"),
+])
+def test_a_bad_filter_is_a_422_naming_it(school, data, params, code):
+    resp = school.call("hr", "GET", "/api/v1/reports/departments/MKT", params=params)
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["code"] == code
+    for path in ("/reports", "/reports/export.xlsx"):  # a page answers with a page, and the same status
+        assert school.call("hr", "GET", path, params=params).status_code == 422, path
+
+
+def _row(html: str, code: str) -> str:
+    start = html.index(f'data-program="{code}"')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_the_report_page_filters_its_program_table_by_department(school, data):
+    whole = school.call("hr", "GET", "/reports").text
+    assert "¥1,900.00" in _row(whole, "INTERACT")
+    page = school.call("hr", "GET", "/reports", params={"department": "MKT"}).text
+    row = _row(page, "INTERACT")
+    assert 'data-fig="cost">¥616.75' in row  # M1's share, not the program's whole cost
+    assert '<td class="num">1</td>' in row  # one enrolment: M1's
+    assert "培训成本（分摊）" in page and 'data-testid="definitions"' in page
+    assert 'href="/reports/export.xlsx?department=MKT"' in page
+
+
+def test_the_filtered_workbook_has_the_costs_and_says_how_they_are_allocated(school, data):
+    resp = school.call("hr", "GET", "/reports/export.xlsx", params={"department": "MKT", "term": "2026-summer"})
+    assert resp.status_code == 200
+    assert "2026-summer" in resp.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(resp.content))
+    header, *rows = list(book["培训项目"].iter_rows(values_only=True))
+    row = dict(zip(header, rows[0], strict=True))
+    assert (row["项目编码"], row["报名人次"], row["培训成本(元)"]) == ("INTERACT", 1, 616.75)
+    notes = dict(book["口径说明"].iter_rows(values_only=True))
+    assert notes["培训成本(元)"].startswith("培训成本（分摊）")
+    assert notes["参与率"].endswith("= 75%）。")  # one percent sign, not the msgid's %%
+
+
+def test_the_whole_school_period_shows_what_no_place_carries(school, data, db):
+    # A cancelled session in the autumn with a venue deposit: nobody was trained on it.
+    p = db.scalar(select(TrainingSession).where(TrainingSession.code == "INTERACT-2")).program
+    gone = make_session(db, program=p, code="INTERACT-3", starts_at=NOW + timedelta(days=9), hours=2, sequence=3)
+    gone.status = "cancelled"
+    db.add(CostItem(program_id=p.id, session_id=gone.id, category="venue", amount=Decimal("120.00"), created_by="test", created_at=NOW))
+    db.commit()
+    page = school.call("hr", "GET", "/reports", params={"term": "2026-autumn"}).text
+    assert 'data-fig="cost">¥49.75' in _row(page, "INTERACT")
+    assert 'data-fig="unallocated">¥120.00' in page
+
+
+def test_rates_are_defined_where_they_are_shown(school, data):
+    page = school.call("hr", "GET", "/reports/programs/INTERACT").text
+    assert 'title="出勤率 = 出勤人次 / 已结束场次的已批准名额' in page
+    assert 'title="参与率 = ' in page
+    assert 'data-fig="attendance-rate">66.7%' in page  # 2 of 3 ended places
+    assert 'data-fig="participation-rate">80.0%' in page  # (60% + 100%) / 2
+    english = school.call("hr", "GET", "/reports/programs/INTERACT", params={"lang": "en"}).text
+    assert 'title="Attendance rate = places attended / approved places in sessions that have ended.' in english
+
+
+def test_the_english_workbook_is_english(school, data):
+    resp = school.call("hr", "GET", "/reports/programs/INTERACT/export.xlsx", params={"lang": "en"})
+    book = load_workbook(io.BytesIO(resp.content))
+    assert book.sheetnames == ["Summary", "Assessment results", "Indicators met", "Sessions", "Definitions"]
+    header = next(book["Sessions"].iter_rows(values_only=True))
+    assert header[:3] == ("Session code", "Starts (Asia/Shanghai)", "Enrolment records")
+    assert "Training%20effect%20report-INTERACT.xlsx" in resp.headers["content-disposition"]
+    texts = [v for ws in book for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    cjk = [t for t in texts if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
+    assert cjk == []  # the program's English title is kept; nothing of the UI is Chinese

@@ -16,11 +16,12 @@
         series: [{ type: "bar", data: d.values, itemStyle: { color: ACCENT } }]
       };
     },
-    // {codes, participation}: per cent per program or session
+    // {codes, participation[, titles]}: per cent per program or session; a title names the bar where
+    // there is one (in the page's language), the code otherwise
     participation: function (d) {
       return {
         tooltip: {}, grid: { left: 8, right: 8, top: 16, bottom: 8, containLabel: true },
-        xAxis: { type: "category", data: d.codes, axisLabel: { rotate: 30 } },
+        xAxis: { type: "category", data: d.titles || d.codes, axisLabel: { rotate: 30 } },
         yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
         series: [{ type: "bar", data: d.participation, itemStyle: { color: ACCENT } }]
       };
