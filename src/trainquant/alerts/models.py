@@ -35,6 +35,12 @@ class Alert(Base):
     cause: Mapped[str] = mapped_column(String(40))  # timetable-conflict | late | left-early | no-checkout | absent | weekend-sessions ...
     detail: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. a better slot from the slot finder
+    # A low-participation alert is one per person per month (fingerprint lp:<employee>:<YYYY-MM>); these
+    # are its sessions under their minimum, oldest first, each with the figures its sentence is made of
+    # (session_id, code, starts_at, attended_s, scheduled_s, participation, threshold, cause, lost: the
+    # [cause, seconds] ranked by likely_cause, lost_minutes, and for a timetable conflict
+    # next_clashing_sessions / move_to).
+    sessions: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     handled_by: Mapped[str | None] = mapped_column(String(64))

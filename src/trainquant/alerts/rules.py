@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from statistics import fmean
 
 PERSON_THRESHOLD = 0.8
@@ -180,3 +180,53 @@ def _in_slice(r: Attendance, name: str) -> bool:
     if name == WEEKDAY:
         return r.weekday < 5
     return band_of(r.hour) == name
+
+
+# ---------------------------------------------------------------- one alert per person per period
+# A person under the minimum in several sessions of a month is one thing to follow up, not several:
+# their alert lists the month's sessions. The month is the school's calendar month.
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The calendar month holding ``day``: its first and last day."""
+    first = day.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Missed:
+    """One session of a person's period alert, as the alert keeps it."""
+
+    session_id: int
+    attended_seconds: int
+    scheduled_seconds: int
+    threshold: float
+    lost_seconds: tuple[tuple[str, int], ...]  # (cause, seconds) as ``likely_cause`` ranked them
+
+
+@dataclass(frozen=True)
+class Summary:
+    participation: float  # time attended / time scheduled over the listed sessions
+    threshold: float | None  # the sessions' minimum when they share one
+    cause: str  # the cause that lost the most time over them all
+
+
+def summarise(missed: Sequence[Missed]) -> Summary:
+    """A period alert's figures from its sessions. Its cause is each session's likely cause weighted
+    by the time that session lost, the most over the sessions winning (ties go to CAUSE_PRIORITY's
+    order); a session whose loss has no named cause counts as absent."""
+    if not missed:
+        raise ValueError("a period alert lists at least one session")
+    scheduled = sum(m.scheduled_seconds for m in missed)
+    attended = sum(m.attended_seconds for m in missed)
+    lost: dict[str, int] = defaultdict(int)
+    for m in missed:
+        if m.lost_seconds:
+            winner, seconds = m.lost_seconds[0]
+            lost[winner] += seconds
+        else:
+            lost[ABSENT] += max(0, m.scheduled_seconds - m.attended_seconds)
+    cause = min(lost.items(), key=lambda kv: (-kv[1], CAUSE_PRIORITY.index(kv[0]) if kv[0] in CAUSE_PRIORITY else len(CAUSE_PRIORITY)))[0]
+    thresholds = {m.threshold for m in missed}
+    return Summary(attended / scheduled if scheduled else 0.0, thresholds.pop() if len(thresholds) == 1 else None, cause)

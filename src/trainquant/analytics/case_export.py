@@ -16,10 +16,10 @@ from urllib.parse import unquote, urlparse
 from openpyxl import Workbook
 
 from trainquant.analytics.case import COHORTS, PERIODS, YEAR, CaseTable, Line
-from trainquant.analytics.export import add_sheet, workbook_bytes
 from trainquant.analytics.impact.service import EffectReport
 from trainquant.i18n import current_locale
 from trainquant.i18n import gettext_ as _
+from trainquant.sheets import add_sheet, workbook_bytes
 
 
 def _kind(kind: str) -> str:

@@ -3,28 +3,17 @@ reader's language. Headers and sheet names are msgids, translated when a workboo
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from trainquant.analytics import effect, rules
 from trainquant.analytics.definitions import ALLOCATED_COST, ATTENDANCE_RATE, PARTICIPATION_RATE, SHARE_MET, text
-from trainquant.i18n import current_locale
+from trainquant.i18n import N_, current_locale
 from trainquant.i18n import gettext_ as _
-
-BOLD = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-def N_(message: str) -> str:
-    return message
-
+from trainquant.sheets import add_sheet, workbook_bytes
 
 FIGURE_HEADERS = (N_("Enrolment records"), N_("Approved"), N_("Rejected"), N_("Waitlisted"), N_("Awaiting approval"), N_("Cancelled"),
                   N_("Places in ended sessions"), N_("Attended"), N_("Attendance rate"), N_("Participation rate"), N_("Assessments"),
@@ -42,24 +31,6 @@ def figure_cells(f: effect.Figures) -> list:
     return [p.enrolled, p.approved, p.rejected, p.waitlisted, p.requested, p.cancelled, p.completed, p.attended,
             _pct(p.attendance_rate), _pct(p.participation), sum(s.count for s in f.assessments), _pct(f.pass_rate),
             _pct(rules.share_met(f.indicators)), f.cost]
-
-
-def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
-    ws = wb.create_sheet(_(title)[:31])
-    header = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=_(h))
-        cell.font, cell.fill = BOLD, HEADER_FILL
-        header.append(cell)
-    ws.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # names typed by people never become formulas
-            cells.append(cell)
-        ws.append(cells)
 
 
 def _english() -> bool:
@@ -109,12 +80,6 @@ def _common(wb: Workbook, label: str, f: effect.Figures, kinds: dict, indicators
     add_sheet(wb, N_("Summary"), (N_("Of"), *FIGURE_HEADERS), [[label, *figure_cells(f)]])
     add_sheet(wb, N_("Assessment results"), KIND_HEADERS, _kinds(f, kinds))
     add_sheet(wb, N_("Indicators met"), INDICATOR_HEADERS, _indicators(f, indicators))
-
-
-def workbook_bytes(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _program_rows(wb: Workbook, rows: list[effect.Row]) -> None:

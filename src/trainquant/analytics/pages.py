@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from trainquant import sheets
 from trainquant.analytics import case, case_export, definitions, effect, exemplar, export, rules
 from trainquant.analytics.filters import Choice, Days
 from trainquant.analytics.impact import service as impact
@@ -33,8 +34,7 @@ ReportsRead = Annotated[Principal, require("reports:read")]
 
 
 def _xlsx(data: bytes, name: str) -> Response:
-    return Response(data, media_type=export.XLSX,
-                    headers={"Content-Disposition": f"attachment; filename=report.xlsx; filename*=UTF-8''{quote(name)}.xlsx"})
+    return sheets.attachment(data, name, fallback="report")
 
 
 def _scores_chart(fig: effect.Figures, kinds: dict, locale: str) -> dict:

@@ -221,7 +221,9 @@ class ProxyCase(Base):
     score: Mapped[float] = mapped_column(Float)
     employee_ids: Mapped[list] = mapped_column(JSON)  # people whose punches look proxied
     event_ids: Mapped[list] = mapped_column(JSON)
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # in English, for API readers
+    # The figures of the signal (proxy/rules.py), for the review page to say in the reader's language.
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

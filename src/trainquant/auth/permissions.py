@@ -24,7 +24,9 @@ PERMISSIONS = {
     "reports:read": "training effect reports and their exports (within the data scope)",
     "attendance:read": "see attendance figures and check-in events (within the data scope)",
     "attendance:write": "send check-in events (devices, platforms, the check-in page)",
-    "attendance:manage": "manual check-ins, devices, the proxy review queue and alerts",
+    "attendance:manage": "manual check-ins, devices, the proxy review queue, and running the alert checks",
+    "alerts:read": "see participation alerts (within the data scope: a manager their departments')",
+    "alerts:handle": "acknowledge and resolve participation alerts (within the data scope)",
     "metrics:read": "see business metric records (teaching platform, CRM, OA) and the ids waiting for mapping",
     "metrics:write": "send business metric records (connectors, imports) and map unknown ids",
     "integrations:manage": "connect the teaching platform, the CRM and the OA system: connectors and their secrets",
@@ -47,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "hr": frozenset(PERMISSIONS) - {"users:admin"},
     "manager": frozenset(
         {"org:read", "growth:write", "training:read", "training:enrol", "training:approve", "assessments:write",
-         "indicators:read", "reports:read", "attendance:read", "attendance:write", *_LEARNER}
+         "indicators:read", "reports:read", "attendance:read", "attendance:write", "alerts:read", "alerts:handle", *_LEARNER}
     ),
     "employee": frozenset({"org:read", "training:read", "training:enrol", "indicators:read", "attendance:read", "attendance:write", *_LEARNER}),
 }

@@ -44,6 +44,12 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
 _ = gettext_
 
 
+def N_(message: str) -> str:
+    """gettext's marker: a msgid kept untranslated here (a table of names, a header) and translated
+    where it is shown, in the reader's language."""
+    return message
+
+
 def pick_locale(requested: str | None, cookie: str | None, accept_language: str | None, default: str) -> str:
     for candidate in (requested, cookie):
         if candidate in LOCALES:

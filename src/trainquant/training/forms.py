@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from trainquant.errors import DomainError
 from trainquant.i18n import gettext_ as _
 from trainquant.training.models import TrainingSession
+from trainquant.web import codes
 
 
 def filled(values: Mapping[str, object]) -> dict[str, str]:
@@ -198,10 +199,12 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
 }
 
 
+codes.register(CODE_TEXTS)
+
+
 def code_text(code: str | None, params: Mapping | None = None) -> str | None:
     """The page's words for a stable error code, or None when the catalogue has none."""
-    text = CODE_TEXTS.get(code or "")
-    return text(params or {}) if text else None
+    return codes.text_for(code, params)
 
 
 def error_text(error: Mapping) -> str:

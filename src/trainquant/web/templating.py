@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from trainquant.i18n import LOCALES, current_locale, gettext_, ngettext_
+from trainquant.web import codes
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -39,6 +40,7 @@ def shown(obj: Any, attr: str = "title") -> str:
 
 
 env.filters["shown"] = shown
+env.globals["error_text"] = codes.error_text
 
 # Menus of (path, label, permission): labels are translated at render time. A menu shows the items its
 # user may open; a menu left with one item is that link itself, one left with none is not shown.
@@ -62,7 +64,7 @@ NAV_GROUPS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ]),
     ("Attendance & alerts", [
         ("/attendance/review", "Proxy review", "attendance:manage"),
-        ("/alerts", "Alerts", "attendance:manage"),
+        ("/alerts", "Alerts", "alerts:read"),
     ]),
     ("Analytics", [
         ("/indicators", "Indicators", "indicators:read"),
@@ -150,6 +152,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "nav": nav_for(principal, request.url.path),
         "query_with": lambda **kw: query_with(request, **kw),
         "localtime": _localtime(settings.default_timezone if settings is not None else "Asia/Shanghai"),
+        "zone": settings.default_timezone if settings is not None else "Asia/Shanghai",  # the school's, for texts that name times
         **(context or {}),
     }
     html = env.get_template(template).render(ctx)

@@ -67,3 +67,18 @@ def test_pages_need_the_permission(client, hr):
     login(client, "t1")
     for path in ("/attendance/review", "/alerts", "/scheduling"):
         assert client.get(path).status_code == 403, path
+
+
+def test_the_review_says_its_evidence_and_errors_in_the_readers_language_and_zone(client, hr, db):
+    case = db.query(ProxyCase).one()
+    case.signal, case.evidence = "timetable-contradiction", {"kind": "in", "at": "2026-09-01T01:10:00+00:00", "class_start": "2026-09-01T00:30:00+00:00",
+                                                             "class_end": "2026-09-01T02:00:00+00:00", "course": "雅思口语"}
+    db.commit()
+    zh = client.get("/attendance/review").text
+    assert "09-01 09:10 签到，而课表显示此时在上课 09-01 08:30–10:00（Asia/Shanghai） · 雅思口语" in zh
+    assert "2026-09-01 10:00" in zh  # raised at NOW (02:00 UTC), on the school's clock
+    en = client.get("/attendance/review", params={"lang": "en"}).text
+    assert "check-in at 09-01 09:10 while teaching 09-01 08:30–10:00 (Asia/Shanghai)" in en
+    row = client.post(f"/attendance/review/{case.id}/confirm", params={"lang": "zh_CN"}, data={"note": ""},
+                      headers={"HX-Request": "true", "X-CSRF-Token": hr})
+    assert "确认案例需要填写说明" in row.text and "needs a note" not in row.text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from trainquant.alerts import rules as ar
+from trainquant.alerts.rules import Missed, month_of, summarise
 
 H = 3600
 
@@ -66,3 +67,30 @@ def test_uniformly_low_is_low_overall():
 
 def test_one_session_is_not_a_pattern():
     assert ar.department_patterns([ar.Attendance(1, 0.2, 5, 10, 1)] * 20) == []
+
+
+# ---------------------------------------------------------------- one alert per person per month
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 11, 30)))
+def test_a_month_holds_its_day_from_the_first_to_the_last(day):
+    first, last = month_of(day)
+    assert first.day == 1 and first <= day <= last
+    assert (first.year, first.month) == (day.year, day.month) == (last.year, last.month)
+    assert (last + timedelta(days=1)).day == 1
+
+
+def test_month_of_by_hand():
+    assert month_of(date(2026, 2, 14)) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert month_of(date(2028, 2, 29)) == (date(2028, 2, 1), date(2028, 2, 29))
+    assert month_of(date(2026, 12, 31)) == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+def test_a_months_cause_is_each_sessions_cause_weighted_by_its_loss():
+    # Late 20 min in three sessions (60 in all) beats one absence of 50 min... of a 50-minute session.
+    missed = [Missed(i, 6000, 7200, 0.9, (("late", 1200),)) for i in (1, 2, 3)] + [Missed(4, 0, 3000, 0.9, (("absent", 3000),))]
+    got = summarise(missed)
+    assert got.cause == "late" and got.threshold == 0.9
+    assert got.participation == 18000 / 24600
+    # A tie goes to the cause named first in CAUSE_PRIORITY; thresholds that differ give none.
+    tie = summarise([Missed(1, 0, 3600, 0.8, (("left-early", 3600),)), Missed(2, 0, 3600, 0.7, (("absent", 3600),))])
+    assert (tie.cause, tie.threshold) == ("absent", None)

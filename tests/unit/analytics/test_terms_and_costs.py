@@ -3,7 +3,7 @@ independent reference (costs spread person by person)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -80,7 +80,7 @@ def test_the_departments_of_a_school_carry_its_costs_between_them(drawn):
     # The reference: a place's share, one place at a time, as floats.
     expected = [0.0] * 4
     lost = 0.0
-    for sid, (program, cancelled, cost, seats) in enumerate(sessions):
+    for program, cancelled, cost, seats in sessions:
         carried = float(cost) + (0 if cancelled else float(program_costs.get(program, 0)) / runs.get(program, 1))
         if cancelled or not seats:
             lost += float(cost) if cancelled else carried

@@ -117,3 +117,43 @@ def test_timetable_contradiction():
 def test_fingerprints_are_stable():
     ps = [punch(1, 10, 0, device="P"), punch(2, 11, 10, device="P")]
     assert pr.all_signals(ps, []) == pr.all_signals(list(reversed(ps)), [])
+
+
+def _migration_0025():
+    """The revision's own reading of a stored sentence (cases kept before their figures were)."""
+    import importlib.util
+
+    from trainquant.migrate import MIGRATIONS
+
+    path = MIGRATIONS / "versions" / "2026-12-05_proxy_case_evidence.py"
+    spec = importlib.util.spec_from_file_location("rev_0025", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _every_signal():
+    shared = pr.shared_device([punch(1, 10, 0, device="P1"), punch(2, 11, 15, device="P1"), punch(3, 12, 30, device="P1")])
+    room = [punch(1, 10, 0, step=77, lat=ROOM[0], lng=ROOM[1], distance=3, accuracy=10),
+            punch(2, 11, 5, step=77, lat=ROOM[0], lng=ROOM[1], distance=4, accuracy=10)]
+    relayed = pr.relayed_token([*room, punch(3, 12, 20, step=77, lat=39.95, lng=116.45, distance=6_900, accuracy=20)])
+    travel = pr.impossible_travel([punch(1, 10, 0, method="face", device="ZK"), punch(2, 10, 3600, method="geo", venue=(31.23, 121.47))])
+    instant = pr.impossible_travel([punch(1, 10, 0, method="face", device="ZK"), punch(2, 10, 0, method="geo", venue=(31.23, 121.47))])
+    sites = pr.impossible_travel([punch(1, 10, 0, venue=None, site=1), punch(2, 10, 300, venue=None, site=2)])
+    classes = [pr.ClassTime(10, T0 - timedelta(minutes=30), T0 + timedelta(minutes=60), "IELTS 口语"),
+               pr.ClassTime(11, T0 - timedelta(minutes=30), T0 + timedelta(minutes=60), None)]
+    teaching = pr.timetable_contradiction([punch(1, 10, 600), punch(2, 11, 600, kind="out")], classes)
+    return [*shared, *relayed, *travel, *instant, *sites, *teaching]
+
+
+def test_every_signal_keeps_its_figures_and_migration_0025_reads_the_same_out_of_its_sentence():
+    signals = _every_signal()
+    assert sorted({s.signal for s in signals}) == ["impossible-travel", "relayed-token", "shared-device", "timetable-contradiction"]
+    assert len(signals) == 7
+    read = _migration_0025().evidence
+    for s in signals:
+        assert s.evidence, s
+        assert read(s.signal, s.detail) == s.evidence, s.detail
+    assert read("shared-device", "something else") == {}
+    by_hand = next(s for s in signals if s.signal == "shared-device")
+    assert by_hand.evidence == {"device": "P1", "people": 3, "seconds": 30}

@@ -11,14 +11,17 @@ from fastapi.responses import RedirectResponse
 from trainquant.attendance.checkin.pending import pending_count
 from trainquant.attendance.models import CASE_STATUSES, PROXY_SIGNALS, ProxyCase
 from trainquant.attendance.proxy import service as review
+from trainquant.attendance.proxy import texts
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import DomainError
 from trainquant.pagination import PageParams
 from trainquant.params import PathId
-from trainquant.web.templating import render
+from trainquant.web import codes as error_codes
+from trainquant.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
+env.globals["proxy_texts"] = texts
 Manage = Annotated[Principal, require("attendance:manage")]
 PAGE_SIZE = 50
 
@@ -47,7 +50,7 @@ def decide(request: Request, case_id: PathId, decision: str, db: DbSession, cloc
     except DomainError as exc:
         if not request.headers.get("HX-Request"):
             raise
-        row_error, case = exc.message, db.get(ProxyCase, case_id)
+        row_error, case = error_codes.error_text(exc), db.get(ProxyCase, case_id)
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/attendance/review", status_code=303)
     return render(request, "attendance/_review_row.html", {

@@ -88,6 +88,8 @@ class Signal:
     detail: str
     involved_event_ids: tuple[int, ...] = field(default=())
     real_employee_id: int | None = None
+    # The figures ``detail`` is written from, for the review page to say in its language (proxy/texts.py).
+    evidence: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 def _order(p: PunchFact) -> tuple:
@@ -120,7 +122,7 @@ def shared_device(punches: Iterable[PunchFact], *, window: timedelta = SHARED_DE
                 SHARED_DEVICE, f"{device}:{session_id}:{anchor.event_id}", round(score, 3), session_id,
                 tuple(sorted(set(people[1:]))), tuple(sorted(p.event_id for p in proxied)),
                 f"device {device} checked in {n} people within {span:.0f} s",
-                tuple(sorted(p.event_id for p in cluster)), real,
+                tuple(sorted(p.event_id for p in cluster)), real, {"device": device, "people": n, "seconds": round(span)},
             ))
             i += len(cluster)
     return out
@@ -178,7 +180,7 @@ def relayed_token(punches: Iterable[PunchFact], *, margin_m: float = RELAY_MARGI
             RELAYED_TOKEN, f"{session_id}:{step}", round(score, 3), session_id,
             tuple(sorted({p.employee_id for p in bad})), tuple(sorted(p.event_id for p in bad)),
             f"QR step {step} used by {len(people)} people; {len(bad)} use(s) up to {far:.0f} m outside the room",
-            tuple(sorted(p.event_id for p in items)),
+            tuple(sorted(p.event_id for p in items)), evidence={"step": step, "people": len(people), "outside": len(bad), "metres": round(far)},
         ))
     return out
 
@@ -205,8 +207,10 @@ def impossible_travel(punches: Iterable[PunchFact], *, max_kmh: float = MAX_SPEE
                     continue
                 score = min(1.0, 0.55 + 0.4 * (1 - max_kmh / speed)) if speed != math.inf else 0.95
                 what = f"{dist / 1000:.1f} km in {gap_s / 60:.0f} min ({'∞' if speed == math.inf else f'{speed:.0f}'} km/h)"
+                evidence = {"km": round(dist / 1000, 1), "minutes": round(gap_s / 60), "kmh": None if speed == math.inf else round(speed)}
             elif a.site_id is not None and b.site_id is not None and a.site_id != b.site_id and gap_s <= DIFFERENT_SITE_WITHIN.total_seconds():
                 score, what = 0.6, f"two sites within {gap_s / 60:.0f} min"
+                evidence = {"sites": 2, "minutes": round(gap_s / 60)}
             else:
                 continue
             weak = b
@@ -214,7 +218,7 @@ def impossible_travel(punches: Iterable[PunchFact], *, max_kmh: float = MAX_SPEE
                 weak = b if a.method in BIOMETRIC_METHODS else a
             out.append(Signal(
                 IMPOSSIBLE_TRAVEL, f"{a.event_id}:{b.event_id}", round(score, 3), weak.session_id,
-                (person,), (weak.event_id,), f"consecutive punches {what}", (a.event_id, b.event_id),
+                (person,), (weak.event_id,), f"consecutive punches {what}", (a.event_id, b.event_id), evidence=evidence,
             ))
     return out
 
@@ -233,7 +237,8 @@ def timetable_contradiction(punches: Iterable[PunchFact], classes: Sequence[Clas
                 out.append(Signal(
                     TIMETABLE_CONTRADICTION, f"{p.event_id}", score, p.session_id, (p.employee_id,), (p.event_id,),
                     f"punch '{p.kind}' at {p.at.isoformat()} while teaching {c.start.isoformat()}–{c.end.isoformat()}{course}",
-                    (p.event_id,),
+                    (p.event_id,), evidence={"kind": p.kind, "at": p.at.isoformat(), "class_start": c.start.isoformat(),
+                                             "class_end": c.end.isoformat(), "course": c.course or None},
                 ))
                 break
     return out

@@ -295,12 +295,13 @@ def record_signals(db: Session, signals: list[proxy_rules.Signal], now: datetime
         if case is None:
             case = known[key] = ProxyCase(
                 session_id=sig.session_id, signal=sig.signal, fingerprint=key[1], score=sig.score,
-                employee_ids=list(sig.employee_ids), event_ids=list(sig.event_ids), detail=sig.detail, status="open", created_at=now,
+                employee_ids=list(sig.employee_ids), event_ids=list(sig.event_ids), detail=sig.detail, evidence=sig.evidence, status="open", created_at=now,
             )
             db.add(case)
             touched.append(case)
         elif case.status == "open" and (list(case.event_ids) != list(sig.event_ids) or case.score != sig.score):
             case.event_ids, case.employee_ids, case.score, case.detail = list(sig.event_ids), list(sig.employee_ids), sig.score, sig.detail
+            case.evidence = sig.evidence
             touched.append(case)
     db.flush()
     return touched
@@ -367,15 +368,17 @@ def session_codes(db: Session, cases: Iterable[ProxyCase]) -> dict[int, str]:
 
 def decide(db: Session, case_id: int, decision: str, *, by: str, note: str | None, now: datetime, default_tz: str) -> ProxyCase:
     if decision not in DECISIONS:
-        raise Invalid(f"decision must be one of {', '.join(DECISIONS)}")
+        raise Invalid(f"decision must be one of {', '.join(DECISIONS)}", code="case-decision")
     case = db.get(ProxyCase, case_id, with_for_update=True)
     if case is None:
-        raise NotFound(f"no proxy case {case_id}")
+        raise NotFound(f"no proxy case {case_id}", code="no-proxy-case")
     if case.status != "open":
-        raise Conflict(f"case {case_id} was already {case.status} by {case.decided_by} on {case.decided_at:%Y-%m-%d %H:%M}")
+        raise Conflict(f"case {case_id} was already {case.status} by {case.decided_by} on {case.decided_at:%Y-%m-%d %H:%M} UTC",
+                       code="case-already-decided", status_was=case.status, decided_by=case.decided_by,
+                       decided_at=case.decided_at.isoformat() if case.decided_at else None)
     note = (note or "").strip() or None
     if decision == "confirm" and not note:
-        raise Invalid("confirming a proxy case needs a note (what HR found)")
+        raise Invalid("confirming a proxy case needs a note (what HR found)", code="case-note-required")
     case.status, case.decided_by, case.decided_at, case.decision_note = DECISIONS[decision], by, now, note[:500] if note else None
     db.flush()
     ids = [int(i) for i in case.event_ids]

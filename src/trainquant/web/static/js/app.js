@@ -39,6 +39,15 @@
     if (event.key === "Escape") closeMenus(null);
   });
 
+  // <input type="checkbox" data-select-all="ids">: ticks or clears every checkbox named ids on the page.
+  document.addEventListener("change", function (event) {
+    var el = event.target, name = el && el.getAttribute && el.getAttribute("data-select-all");
+    if (!name) return;
+    Array.prototype.forEach.call(document.querySelectorAll('input[type="checkbox"][name="' + name + '"]'), function (box) {
+      box.checked = el.checked;
+    });
+  });
+
   // <select data-autosubmit>: submit the form as soon as the choice changes.
   document.addEventListener("change", function (event) {
     var el = event.target;
