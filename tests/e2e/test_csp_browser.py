@@ -68,7 +68,8 @@ def seed(url: str) -> dict[str, str]:
         }
     engine.dispose()
     users = {u.username: u.password for u in school.demo_users}
-    return {**codes, "hr_password": users["hr"]}
+    employee = next(u for u in school.demo_users if u.username == "employee")
+    return {**codes, "hr_password": users["hr"], "employee_password": users["employee"], "employee_no": employee.employee_no or ""}
 
 
 @pytest.fixture(scope="module")
@@ -198,4 +199,51 @@ def test_the_top_bar_fits_1366_pixels_in_both_languages(browser, school, lang):
     # A menu opens on a click and shows its items.
     pg.click("nav.mainnav summary >> nth=1")
     assert pg.locator("details.navgroup[open] .menu a").first.is_visible()
+    context.close()
+
+
+def _login(browser, base, user, password, width, height=900):
+    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.goto("/login")
+    pg.fill("input[name=username]", user)
+    pg.fill("input[name=password]", password)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda u: "/login" not in u)
+    return context, pg
+
+
+def _widths(pg, paths, lang, limit):
+    wide = {}
+    for path in paths:
+        visit(pg, f"{path}{'&' if '?' in path else '?'}lang={lang}")
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        if width > limit:
+            wide[path] = width
+    return wide
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_employee_page_fits_a_390_pixel_phone(browser, school, lang):
+    """Issue 13: 我的出勤 was 1,198 px wide on a 390 px phone, 我的培训 674 px, the home page overflowed and
+    the brand wrapped to three lines. Wide tables may scroll inside their card; the page never sideways."""
+    base, codes = school
+    context, pg = _login(browser, base, "employee", codes["employee_password"], 390, 844)
+    pages = ["/", "/my/trainings", "/my/learning", "/attendance/me", "/checkin", f"/employees/{codes['employee_no']}", "/training"]
+    assert _widths(pg, pages, lang, 390) == {}
+    brand = pg.evaluate("document.querySelector('.topbar .brand').getBoundingClientRect().height")
+    assert brand <= 40, brand  # one line
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_hr_page_fits_1366_pixels(browser, school, lang):
+    base, codes = school
+    context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, 768)
+    pages = ["/", "/departments", "/employees", f"/employees/{codes['teacher']}", "/imports", "/training", f"/training/programs/{codes['program']}",
+             f"/training/sessions/{codes['session']}", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
+             f"/indicators/{codes['indicator']}", "/reports", "/reports?department=MKT", f"/reports/programs/{codes['program']}",
+             f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case"]
+    assert _widths(pg, pages, lang, 1366) == {}
     context.close()

@@ -3,6 +3,7 @@
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,3 +130,22 @@ def test_some_rejected_and_some_pending(year):
             assert e.reason and [ev.to_status for ev in e.events] == ["requested", "rejected"]
         if e.status == "requested":
             assert starts[e.session_code].date() > year.today
+
+
+@pytest.mark.parametrize("seed", [2026, 7, 11])
+def test_the_demo_logins_have_a_year_of_history_never_in_two_sessions_at_once(seed):
+    """Issue 13: the demo employee (黄清) had 2 past sessions and no assessments, so every employee page
+    looked empty. The demo's employee and manager logins join every run they may attend."""
+    school = generate(seed, today=TODAY)
+    year = generate_training(school, seed)
+    sessions = {s.code: s for s in year.sessions}
+    cutoff = max(s.ends_at for s in year.sessions if s.status == "completed")
+    for user in (u for u in school.demo_users if u.role in ("employee", "manager")):
+        mine = [e for e in year.enrolments if e.employee_no == user.employee_no]
+        held = [sessions[e.session_code] for e in mine if e.status == "approved" and sessions[e.session_code].ends_at <= cutoff]
+        assert len(held) >= 8, (user.username, len(held))
+        assert len({s.program_code for s in held}) >= 2
+        assert max(s.starts_at for s in held) - min(s.starts_at for s in held) >= timedelta(days=150)  # over the year, not a month
+        assert sum(1 for a in year.assessments if a.employee_no == user.employee_no) >= 2
+        slots = sorted((sessions[e.session_code].starts_at, sessions[e.session_code].ends_at) for e in mine)
+        assert all(b[0] >= a[1] for a, b in pairwise(slots)), user.username

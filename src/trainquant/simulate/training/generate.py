@@ -93,6 +93,9 @@ class _Builder:
         self.costs: list[CostSpec] = []
         self.scores: dict[str, dict[str, list[float]]] = {}
         self.assessed: set[tuple[str, str, date]] = set()
+        # The demo's employee and manager logins: a year of trainings to look at, not the luck of the draw.
+        self.demo_people = {u.employee_no for u in school.demo_users if u.role in ("employee", "manager") and u.employee_no}
+        self.demo_busy: dict[str, list[tuple[datetime, datetime]]] = {no: [] for no in self.demo_people}
 
     def rng(self, *parts) -> random.Random:
         return random.Random(":".join(["trainquant-training", str(self.seed), *map(str, parts)]))
@@ -173,6 +176,8 @@ class _Builder:
         decided = min(requested + timedelta(hours=rng.randint(4, 72)), self.cutoff - timedelta(minutes=30))
         source = "self" if rng.random() < 0.7 else "manager"
         u = rng.random()
+        if no in self.demo_people and u > 0.885:
+            u = 0.5  # the demo logins' requests are approved: their history is what the demo shows
         asked = EventSpec(None, "requested", requested)
         if future and u < 0.35:
             status, events, reason = "requested", (asked,), None
@@ -305,6 +310,20 @@ class _Builder:
             if run is not None:
                 run.participants.append(e.employee_no)
 
+    def add_demo_people(self, run: _Run, pool: list[str], chosen: list[str]) -> None:
+        """The demo logins join every run they may attend that overlaps none of theirs (the draw may
+        have picked them already), so their pages show a year of trainings, attendance and scores."""
+        slots = [(s.starts_at, s.ends_at) for s in run.sessions]
+        for no in sorted(self.demo_people & set(pool)):
+            busy = self.demo_busy[no]
+            if any(a < e and s < b for a, b in slots for s, e in busy):
+                if no in chosen:
+                    chosen.remove(no)  # a person is in one session at a time
+                continue
+            busy.extend(slots)
+            if no not in chosen:
+                chosen.append(no)
+
     def build(self) -> None:
         for plan in PLANS:
             runs = [self.make_run(plan, i, d) for i, d in enumerate(self.run_dates(plan))]
@@ -326,6 +345,7 @@ class _Builder:
                         no = rng.choices(pool, weights=weights)[0]
                         if no not in chosen:
                             chosen.append(no)
+                    self.add_demo_people(r, pool, chosen)
                     r.participants = sorted(chosen)
             for r in runs:
                 self.sessions += r.sessions
