@@ -308,12 +308,19 @@ def _profile_page(
     days, outside = week_grid(tt.occurrences, tt.week_start)
     notes = service.growth_notes(db, emp)
     manager = emp.manager
+    from trainquant.analytics.effect import employee_report  # the profile shows the person's record; analytics reads org, not back
+
+    record = employee_report(db, emp.employee_no, principal.scope, now=clock.now())
+    own = principal.employee_id is not None and principal.employee_id == emp.id
     return render(
         request,
         "org/profile.html",
         {
             "emp": emp,
             "manager": manager,
+            "record": record,
+            "own": own,
+            "can_report": principal.can("reports:read"),
             "manager_visible": manager is not None and principal.scope.allows(department_id=manager.department_id, employee_id=manager.id),
             "show_cost": principal.can("org:write"),
             "needs": [n for n in notes if n.kind == "need"],

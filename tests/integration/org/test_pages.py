@@ -316,3 +316,36 @@ def test_growth_form_rejects_bad_input_inline(school, as_user, data, field, mess
     assert resp.status_code == 422
     assert f'data-field="{field}"' in resp.text and message in resp.text
     assert "课表" in resp.text  # the whole profile is shown again, with the form open
+
+
+def test_the_profile_shows_the_persons_trainings_results_and_indicators(school, as_user, db):
+    """Issue 13: a profile showed no trainings, attendance, assessments or indicators (a dead end)."""
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+    from tests.integration.training.conftest import make_program, make_session
+    from trainquant.attendance.models import AttendanceRecord
+    from trainquant.training.models import Assessment, Enrolment
+
+    t1 = school.teachers[0]
+    program = make_program(db, code="CI", title="课堂互动技巧")
+    held = make_session(db, program=program, code="CI-1", starts_at=NOW - timedelta(days=10), hours=2)
+    ahead = make_session(db, program=program, code="CI-2", starts_at=NOW + timedelta(days=10), hours=2, sequence=2)
+    for s in (held, ahead):
+        db.add(Enrolment(session_id=s.id, employee_id=t1.id, status="approved", source="self", created_at=NOW, updated_at=NOW))
+    db.add(AttendanceRecord(session_id=held.id, employee_id=t1.id, attended_seconds=5400, scheduled_seconds=7200, participation=0.75,
+                            late_seconds=1800, early_leave_seconds=0, away=[], flags=[], events=2, computed_at=NOW))
+    db.add(Assessment(employee_id=t1.id, kind_code="trial_lecture", program_id=program.id, session_id=held.id, assessed_on=date(2026, 8, 25),
+                      score=88.0, passed=True, ratings=[], created_by="test", created_at=NOW))
+    db.add(GrowthNote(employee_id=t1.id, kind="need", tag="classroom-interaction", source="manager", noted_on=date(2026, 8, 20)))
+    db.commit()
+    client, _ = as_user("t001")
+    page = client.get("/employees/T001").text
+    record = page[page.index('data-testid="record"'):]
+    assert 'data-fig="held">1<' in record and "75%" in record and "尚未举行" in record  # CI-2 is ahead: not a 0%
+    assert "88" in record and 'href="/my/trainings"' in record and 'href="/attendance/me"' in record
+    assert 'data-tag="classroom-interaction">课堂互动<' in page  # a tag's name, not its slug
+    assert "雅思口语进阶" in page  # a tag the catalogue does not know shows as written
+    hr, _ = as_user("hr")
+    assert 'href="/reports/employees/T001"' in hr.get("/employees/T001").text
+    assert 'data-tag="classroom-interaction">Classroom interaction<' in hr.get("/employees/T001", params={"lang": "en"}).text
