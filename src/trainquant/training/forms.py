@@ -189,6 +189,7 @@ CODE_TEXTS: dict[str, Callable[[Mapping], str]] = {
     "ratio-no-score": lambda p: _("This assessment is computed from errors and operations: enter those, not a score."),
     "counts-not-taken": lambda p: _("Only an error rate takes errors and operations."),
     "score-not-a-number": lambda p: _("Enter a number."),
+    "bulk-too-many": lambda p: _("At most %(n)s people at once.") % {"n": 1000},
     "program-already-retired": lambda p: _("The program is already retired."),
     "program-in-use": lambda p: _("The program has sessions, costs or assessments; retire it instead of deleting it."),
     "session-in-use": lambda p: _("The session has enrolments or records; cancel it instead of deleting it."),

@@ -188,6 +188,7 @@ class SessionRead(BaseModel):
     code: str
     program_code: str
     program_title: str
+    program_title_en: str | None = None
     sequence: int
     starts_at: datetime
     ends_at: datetime
@@ -259,6 +260,7 @@ class EnrolmentRead(BaseModel):
     session_code: str
     program_code: str
     program_title: str
+    program_title_en: str | None = None
     starts_at: datetime
     ends_at: datetime
     employee_no: str

@@ -41,6 +41,14 @@ def shown(obj: Any, attr: str = "title") -> str:
 
 
 env.filters["shown"] = shown
+
+
+def pick(text: str, english: str | None) -> str:
+    """``english`` on English pages where there is one, else ``text``: for values read out of schemas."""
+    return english if english and current_locale.get() == "en" else text
+
+
+env.globals["pick"] = pick
 env.globals["error_text"] = codes.error_text
 env.globals["tag_name"] = tag_name
 

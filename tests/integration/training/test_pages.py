@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -281,3 +282,36 @@ def test_hr_records_a_past_training_from_the_session_page(school, db):
     assert done.status_code == 303
     row = school.clients["hr"].get("/training/sessions/OLD-1").text.split('data-employee="T1"', 1)[1].split("</tr>", 1)[0]
     assert 'data-exception="late-entry"' in row and "补录：开始后报名" in row and "平台上线前的培训" in row
+
+
+def test_hr_enrols_a_whole_department_or_a_tag_and_sees_who_was_refused(school, course, db):
+    course.capacity = 10
+    db.commit()
+    # TEACH and its IELTS group: T1, T2 and B1; and typed: M1 (CI is for everyone), NOPE (no such person), T2 again.
+    got = form(school, "hr", "/training/sessions/CI-1/enrol-many", {"department": "TEACH", "employee_nos": "M1，NOPE\nT2"})
+    assert got.status_code == 200
+    result = got.text[got.text.index('data-testid="bulk-result"'):]
+    assert "已报名 4 人（已批准 4，候补 0，待审批 0）；未能报名 1 人。" in result
+    assert "NOPE" in result and "未知的工号" in result
+    enrolled = set(db.scalars(select(Enrolment.employee_id).where(Enrolment.session_id == course.id, Enrolment.status == "approved")))
+    assert enrolled == {_emp(db, n) for n in ("T1", "T2", "B1", "M1")}
+    again = form(school, "hr", "/training/sessions/CI-1/enrol-many", {"tag": "new-teacher"})  # T1, already in
+    assert "已报名 0 人" in again.text and "未能报名 1 人" in again.text
+    empty = form(school, "hr", "/training/sessions/CI-1/enrol-many", {})
+    assert empty.status_code == 422 and "请选择部门或标签，或输入工号" in empty.text
+    assert form(school, "boss", "/training/sessions/CI-1/enrol-many", {"department": "TEACH"}).status_code == 403
+
+
+def test_a_session_created_from_a_slot_enrols_its_group(school, course, db):
+    start = (NOW + timedelta(days=20)).astimezone(ZoneInfo("Asia/Shanghai")).replace(hour=14, minute=0)
+    starts, ends = start.strftime("%Y-%m-%dT%H:%M"), (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    page = school.clients["hr"].get("/training/programs/CI/sessions/new", params={"starts": starts, "ends": ends, "people": "T1 T2", "capacity": "12"})
+    assert f'value="{starts}"' in page.text and 'name="people" value="T1 T2"' in page.text and "为此时段有空的 2 人报名" in page.text
+    made = form(school, "hr", "/training/programs/CI/sessions/new",
+                {"starts_at": starts, "ends_at": ends, "capacity": "12", "checkin_methods": "qr", "min_participation": "80", "site_code": "BJ",
+                 "missing_checkout_policy": "credit-to-end", "people": "T1 T2"})
+    assert made.status_code == 200 and "已报名 2 人（已批准 2" in made.text
+    session = db.scalar(select(TrainingSession).where(TrainingSession.program_id == course.program_id, TrainingSession.capacity == 12))
+    assert {e.employee_id for e in db.scalars(select(Enrolment).where(Enrolment.session_id == session.id))} == {_emp(db, "T1"), _emp(db, "T2")}
+    # A bad prefill is ignored, not a 500.
+    assert school.clients["hr"].get("/training/programs/CI/sessions/new", params={"starts": "tomorrow"}).status_code == 200

@@ -80,3 +80,20 @@ def test_the_slot_finder_page_says_why_a_search_is_refused_in_the_pages_language
         page = browser.get("/scheduling", params={"program": "CI", "date_from": "2026-09-10", "date_to": "2026-09-01", "lang": "zh_CN"})
     assert page.status_code == 200
     assert "日期范围的结束早于开始" in page.text and "ends before it starts" not in page.text
+
+
+def test_a_smallest_group_over_the_api_and_the_page_offers_to_create_each_session(app, db, api):
+    from tests.conftest import login, make_user
+
+    few = api["client"].post("/api/v1/scheduling/cover", json=body(capacity=30, min_group=3)).json()
+    assert few["sessions"] == [] and sorted(few["too_few"]) == ["T1", "T2"]  # two teachers: no group of 3
+    bad = api["client"].post("/api/v1/scheduling/cover", json=body(capacity=2, min_group=3))
+    assert bad.status_code == 422
+    make_user(db, username="hr2", role="hr")
+    db.commit()
+    with TestClient(app) as browser:
+        login(browser, "hr2")
+        page = browser.get("/scheduling", params={"program": "CI", "date_from": TUESDAY.isoformat(), "date_to": TUESDAY.isoformat(),
+                                                  "min_group": "2", "lang": "zh_CN"}).text
+    assert 'data-testid="plan-create"' in page and "starts=2026-09-08T14%3A00" in page and "people=T1%20T2" in page
+    assert 'data-testid="slot-create"' in page and "创建该场次" in page

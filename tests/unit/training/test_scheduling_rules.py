@@ -109,3 +109,41 @@ def test_greedy_alone_can_be_beaten_and_the_plan_says_so():
     assert len(plan.sessions) == 2 and plan.optimal
     greedy_only = sr.cover(opts, capacity=10, exact_up_to=0)
     assert len(greedy_only.sessions) >= 2 and greedy_only.lower_bound <= 2
+
+
+@given(slot_sets, st.integers(1, 4), st.integers(1, 4))
+@settings(max_examples=150, deadline=None)
+def test_a_smallest_group_plans_no_session_below_it_and_loses_nobody(sets, capacity, min_group):
+    min_group = min(min_group, capacity)
+    options = [sr.SlotOption(local(TUESDAY, 8 + i), local(TUESDAY, 9 + i), tuple(sorted(s)), tuple(sr.Missing(e, "teaching") for e in range(6) if e not in s))
+               for i, s in enumerate(sets)]
+    plan = sr.cover(options, capacity=capacity, min_group=min_group)
+    coverable = set().union(*sets)
+    seated = [e for s in plan.sessions for e in s.employee_ids]
+    assert len(seated) == len(set(seated))  # nobody twice
+    assert set(seated) | set(plan.too_few) == coverable and not set(seated) & set(plan.too_few)  # nobody lost
+    for s in plan.sessions:
+        assert min_group <= len(s.employee_ids) <= capacity
+        assert set(s.employee_ids) <= set(next(o for o in options if o.start == s.start).free)
+    # Whoever is left over could not have been gathered: no slot has min_group of them free.
+    for o in options:
+        assert len(set(o.free) & set(plan.too_few)) < min_group or any(
+            x.start == o.start and len(x.employee_ids) == capacity for x in plan.sessions)
+
+
+def test_the_last_parallel_group_of_one_is_not_planned():
+    # Issue 13: 31 people free at one slot, 30 seats: a second session for one person. With a smallest
+    # group of 5, four move over from the first: two parallel groups of 26 and 5.
+    one_slot = [sr.SlotOption(local(TUESDAY, 14), local(TUESDAY, 16), tuple(range(31)), ())]
+    assert [len(s.employee_ids) for s in sr.cover(one_slot, capacity=30).sessions] == [30, 1]
+    plan = sr.cover(one_slot, capacity=30, min_group=5)
+    assert sorted(len(s.employee_ids) for s in plan.sessions) == [5, 26] and plan.too_few == ()
+    # 3 free only at a slot nobody else is free at: no group of 5 gathers them; HR is told who.
+    apart = [sr.SlotOption(local(TUESDAY, 14), local(TUESDAY, 16), tuple(range(20)), ()),
+             sr.SlotOption(local(TUESDAY, 18), local(TUESDAY, 20), (40, 41, 42), ())]
+    plan = sr.cover(apart, capacity=30, min_group=5)
+    assert [len(s.employee_ids) for s in plan.sessions] == [20] and plan.too_few == (40, 41, 42)
+    # A later slot where the one is free with others who can move there: a group of 5 meets then.
+    two = [*one_slot, sr.SlotOption(local(TUESDAY, 18), local(TUESDAY, 20), tuple(range(25, 31)), ())]
+    plan = sr.cover(two, capacity=30, min_group=5)
+    assert sorted(len(s.employee_ids) for s in plan.sessions) == [5, 26] and plan.too_few == ()

@@ -5,6 +5,7 @@ changes it returns and records each of them as an EnrolmentEvent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,8 +13,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from trainquant.auth.permissions import DataScope, Principal
-from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
-from trainquant.org.models import Employee
+from trainquant.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from trainquant.org.models import Employee, EmployeeTag
 from trainquant.org.service import get_department, scoped
 from trainquant.org.tree import department_subtree
 from trainquant.pagination import PageParams, paginate
@@ -229,6 +230,46 @@ def hr_enrol(db: Session, principal: Principal, body: schemas.HrEnrol, *, now: d
     )
 
 
+BULK_MAX = 1000  # people enrolled in one request
+
+
+@dataclass(frozen=True)
+class BulkEnrolment:
+    enrolled: list[tuple[str, str]]  # (employee no, status: approved / waitlisted / requested)
+    refused: list[tuple[str, DomainError]]  # each with why, in the order asked
+
+
+def hr_enrol_many(db: Session, principal: Principal, session_code: str, employee_nos: Iterable[str], *, reason: str | None,
+                  now: datetime, today: date) -> BulkEnrolment:
+    """HR enrols many people into one session (a department, a tag, a slot's group), each as
+    ``hr_enrol`` would: one refused (not eligible, already enrolled, busy) is kept with its reason and
+    never stops the others. Each person in a savepoint of their own."""
+    wanted = list(dict.fromkeys(n.strip() for n in employee_nos if n and n.strip()))
+    if len(wanted) > BULK_MAX:
+        raise Invalid(f"at most {BULK_MAX} people at once", code="bulk-too-many")
+    enrolled: list[tuple[str, str]] = []
+    refused: list[tuple[str, DomainError]] = []
+    for no in wanted:
+        try:
+            with db.begin_nested():
+                row = hr_enrol(db, principal, schemas.HrEnrol(session_code=session_code, employee_no=no, reason=reason), now=now, today=today)
+            enrolled.append((no, row.status))
+        except DomainError as err:
+            refused.append((no, err))
+    return BulkEnrolment(enrolled, refused)
+
+
+def people_of(db: Session, scope: DataScope, *, department: str | None = None, tag: str | None = None) -> list[str]:
+    """The employee numbers of a department (its sub-departments included) or of a tag: the current
+    staff (not left) the reader may see."""
+    stmt = select(Employee.employee_no).where(Employee.status != "left")
+    if department:
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, get_department(db, department).id))))
+    if tag:
+        stmt = stmt.where(Employee.id.in_(select(EmployeeTag.employee_id).where(EmployeeTag.tag == tag)))
+    return list(db.scalars(scoped(stmt, scope).order_by(Employee.employee_no)))
+
+
 def get_row(db: Session, enrolment_id: int) -> Enrolment:
     row = db.scalar(select(Enrolment).where(Enrolment.id == enrolment_id).options(joinedload(Enrolment.employee).joinedload(Employee.department)))
     if row is None:
@@ -311,7 +352,7 @@ def waitlist_ranks(db: Session, rows: list[Enrolment]) -> dict[int, int]:
 def to_read(row: Enrolment, *, rank: int | None = None, history: list[EnrolmentEvent] | None = None) -> schemas.EnrolmentRead:
     s, emp = row.session, row.employee
     return schemas.EnrolmentRead(
-        id=row.id, session_code=s.code, program_code=s.program.code, program_title=s.program.title, starts_at=s.starts_at,
+        id=row.id, session_code=s.code, program_code=s.program.code, program_title=s.program.title, program_title_en=s.program.title_en, starts_at=s.starts_at,
         ends_at=s.ends_at, employee_no=emp.employee_no, employee_name=emp.name, department_code=emp.department.code,
         status=row.status, source=row.source, due_date=row.due_date, reason=row.reason, exceptions=list(row.exceptions or []), waitlist_rank=rank,
         created_at=row.created_at, updated_at=row.updated_at,

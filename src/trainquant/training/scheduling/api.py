@@ -6,7 +6,8 @@ from datetime import time
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppSettings, DbSession, require
@@ -41,6 +42,13 @@ class SlotQuery(StrictInput):
 
 class CoverQuery(SlotQuery):
     capacity: Annotated[int, Field(ge=1, le=1000)] = 30
+    min_group: Annotated[int, Field(ge=1, le=1000, description="plan no session for fewer people; who cannot be gathered is too_few")] = 1
+
+    @model_validator(mode="after")
+    def _group_fits(self) -> CoverQuery:
+        if self.min_group > self.capacity:
+            raise PydanticCustomError("min-group-over-capacity", "the smallest group cannot be larger than the seats of a session")
+        return self
 
 
 def search(q: SlotQuery, db, settings) -> scheduling.SlotSearch:
@@ -60,4 +68,4 @@ def slots(q: SlotQuery, db: DbSession, settings: AppSettings, _: Manage) -> dict
 @router.post("/cover", summary="The fewest sessions (greedy, with a lower bound) that seat everyone who is free at some slot")
 def cover(q: CoverQuery, db: DbSession, settings: AppSettings, _: Manage) -> dict:
     found = search(q, db, settings)
-    return scheduling.plan_dict(sr.cover(found.options, capacity=q.capacity), found)
+    return scheduling.plan_dict(sr.cover(found.options, capacity=q.capacity, min_group=q.min_group), found)

@@ -60,17 +60,18 @@ def _int(value: str, default: int, lo: int, hi: int) -> int:
 @router.get("/scheduling")
 def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: AppSettings, _: Manage,
                program: str = "", department_kind: str = "", length: str = "120", date_from: str = "", date_to: str = "",
-               capacity: str = "30", peaks: str = "1"):
+               capacity: str = "30", peaks: str = "1", min_group: str = "5"):
     today = local_today(clock.now(), settings.default_timezone)
     kind = department_kind if department_kind in DEPARTMENT_KINDS else ""
     length_minutes, seats, use_peaks = _int(length, 120, 15, 720), _int(capacity, 30, 1, 1000), peaks == "1"
+    smallest = min(seats, _int(min_group, 5, 1, 1000))
     first = date_from or (today + timedelta(days=1)).isoformat()
     last = date_to or (today + timedelta(days=7)).isoformat()
     form = {
-        "program": program, "department_kind": kind, "length": length_minutes, "capacity": seats, "peaks": use_peaks,
+        "program": program, "department_kind": kind, "length": length_minutes, "capacity": seats, "peaks": use_peaks, "min_group": smallest,
         "date_from": first, "date_to": last,
     }
-    ctx: dict[str, Any] = {"form": form, "kinds": DEPARTMENT_KINDS, "programs": list(db.execute(select(Program.code, Program.title).where(Program.active).order_by(Program.code))),
+    ctx: dict[str, Any] = {"form": form, "kinds": DEPARTMENT_KINDS, "programs": list(db.scalars(select(Program).where(Program.active).order_by(Program.code))),
            "slots": [], "plan": None, "error": None, "searched": bool(program or kind)}
     if ctx["searched"]:
         try:
@@ -80,7 +81,7 @@ def slots_page(request: Request, db: ReadSession, clock: AppClock, settings: App
                 default_tz=settings.default_timezone, peaks=sr.DEFAULT_PEAKS if use_peaks else (), limit=20,
             )
             ctx["slots"] = [scheduling.slot_dict(o, found) for o in found.ranked]
-            ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=seats), found)
+            ctx["plan"] = scheduling.plan_dict(sr.cover(found.options, capacity=seats, min_group=smallest), found)
             ctx["group_size"] = len(found.people)
         except DomainError as exc:
             ctx["error"] = error_text(exc)

@@ -101,6 +101,7 @@ class CoverPlan:
     optimal: bool
     method: str = "greedy"
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    too_few: tuple[int, ...] = ()  # free at some slot, but at none with enough others for a group of min_group
 
 
 def candidates(first: date, last: date, *, length_minutes: int, tz: ZoneInfo, grid_minutes: int = 30,
@@ -244,14 +245,20 @@ def _assign(chosen: Sequence[SlotOption], people: Sequence[int], capacity: int) 
     return seats
 
 
-def cover(options: Sequence[SlotOption], *, capacity: int, exact_up_to: int = 20_000) -> CoverPlan:
+def cover(options: Sequence[SlotOption], *, capacity: int, exact_up_to: int = 20_000, min_group: int = 1) -> CoverPlan:
     """The fewest sessions that seat everyone free in at least one slot, ``capacity`` seats each.
 
     A slot may be chosen twice (two parallel groups at the same time) when more people than seats
     can come only then. Greedy first; when small enough, an exact search below the greedy count.
+    With ``min_group`` > 1 no session is planned for fewer people: those the plan cannot gather into
+    one (free only where too few others are) are ``too_few``, for HR to seat by hand (greedy only).
     """
     if capacity <= 0:
         raise ValueError("capacity must be positive")
+    if not 1 <= min_group <= capacity:
+        raise ValueError("the smallest group is between 1 and the seats of a session")
+    if min_group > 1:
+        return _cover_groups(options, capacity=capacity, min_group=min_group)
     everyone = sorted({e for o in options for e in o.free} | {m.employee_id for o in options for m in o.missing})
     coverable = sorted({e for o in options for e in o.free})
     uncoverable = tuple(e for e in everyone if e not in set(coverable))
@@ -291,3 +298,64 @@ def cover(options: Sequence[SlotOption], *, capacity: int, exact_up_to: int = 20
             method, optimal = "greedy+exact", True
     sessions = tuple(CoverSession(o.start, o.end, seated) for o, seated in sorted(plan, key=lambda p: (p[0].start, p[1])))
     return CoverPlan(sessions, uncoverable, bound, optimal, method)
+
+
+def _join_planned(plan: list[tuple[SlotOption, list[int]]], left: set[int], capacity: int) -> None:
+    """Each of ``left`` takes a seat left in a planned session at a time they are free."""
+    for e in sorted(left):
+        for o, seated in plan:
+            if e in o.free and len(seated) < capacity:
+                seated.append(e)
+                left.discard(e)
+                break
+
+
+def _cover_groups(options: Sequence[SlotOption], *, capacity: int, min_group: int) -> CoverPlan:
+    """``cover`` with a smallest group: the greedy plan, stopping where the best slot left would seat
+    fewer than ``min_group``; who is left joins a planned session they are free at if it has a seat."""
+    everyone = sorted({e for o in options for e in o.free} | {m.employee_id for o in options for m in o.missing})
+    coverable = sorted({e for o in options for e in o.free})
+    uncoverable = tuple(e for e in everyone if e not in set(coverable))
+    distinct = _distinct(options)
+    options_of = {e: sum(1 for o in distinct if e in o.free) for e in coverable}
+    left = set(coverable)
+    plan: list[tuple[SlotOption, list[int]]] = []
+    while left:
+        best = max(distinct, key=lambda o: (min(capacity, len(left.intersection(o.free))), -o.start.timestamp()))
+        seated = sorted(sorted(left.intersection(best.free), key=lambda e: (options_of[e], e))[:capacity])
+        if len(seated) < min_group:
+            break
+        plan.append((best, seated))
+        left -= set(seated)
+    _join_planned(plan, left, capacity)
+    # Who is left gathers at a slot with people a planned session can spare (it keeps min_group).
+    progress = True
+    while left and progress:
+        progress = False
+        for o in sorted(distinct, key=lambda o: (-len(left.intersection(o.free)), o.start)):
+            here = sorted(left.intersection(o.free))
+            if not here:
+                continue
+            need = min_group - len(here)
+            donors: list[tuple[list[int], int]] = []
+            for _, seated in plan:
+                spare = len(seated) - min_group
+                for e in sorted(seated, key=lambda e: (options_of[e], e), reverse=True):
+                    if len(donors) >= need or spare <= 0:
+                        break
+                    if e in o.free and all(e != d for _, d in donors):
+                        donors.append((seated, e))
+                        spare -= 1
+            if len(donors) < need:
+                continue
+            for seated, e in donors:
+                seated.remove(e)
+            group = (here + [e for _, e in donors])[:capacity]
+            plan.append((o, group))
+            left -= set(group)
+            progress = True
+            break
+        _join_planned(plan, left, capacity)
+    sessions = tuple(CoverSession(o.start, o.end, tuple(sorted(seated))) for o, seated in sorted(plan, key=lambda p: (p[0].start, sorted(p[1]))))
+    bound = lower_bound(distinct, capacity)
+    return CoverPlan(sessions, uncoverable, bound, len(sessions) <= bound and not left, "greedy-groups", too_few=tuple(sorted(left)))

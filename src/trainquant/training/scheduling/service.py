@@ -132,6 +132,7 @@ def slot_dict(o: sr.SlotOption, search: SlotSearch) -> dict:
         "start": o.start, "end": o.end,
         "local_start": o.start.astimezone(search.tz).strftime("%Y-%m-%d %H:%M"),
         "local_end": o.end.astimezone(search.tz).strftime("%H:%M"),
+        "form_start": o.start.astimezone(search.tz).strftime("%Y-%m-%dT%H:%M"), "form_end": o.end.astimezone(search.tz).strftime("%Y-%m-%dT%H:%M"),
         "weekday": o.start.astimezone(search.tz).weekday(),
         "free_count": o.free_count, "group_size": len(search.people),
         "free": [who[e].employee_no for e in o.free],
@@ -144,10 +145,14 @@ def plan_dict(plan: sr.CoverPlan, search: SlotSearch) -> dict:
     return {
         "sessions": [
             {"start": s.start, "end": s.end, "local_start": s.start.astimezone(search.tz).strftime("%Y-%m-%d %H:%M"),
-             "local_end": s.end.astimezone(search.tz).strftime("%H:%M"), "employee_nos": [who[e].employee_no for e in s.employee_ids]}
+             "local_end": s.end.astimezone(search.tz).strftime("%H:%M"), "form_start": s.start.astimezone(search.tz).strftime("%Y-%m-%dT%H:%M"),
+             "form_end": s.end.astimezone(search.tz).strftime("%Y-%m-%dT%H:%M"),
+             "employee_nos": [who[e].employee_no for e in s.employee_ids], "names": [who[e].name for e in s.employee_ids]}
             for s in plan.sessions
         ],
         "uncoverable": [who[e].employee_no for e in plan.uncoverable],
+        "too_few": [who[e].employee_no for e in plan.too_few],
+        "names": {who[e].employee_no: who[e].name for e in (*plan.uncoverable, *plan.too_few)},
         "lower_bound": plan.lower_bound, "optimal": plan.optimal, "method": plan.method, "group_size": len(search.people),
     }
 

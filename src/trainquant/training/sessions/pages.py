@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession
 from trainquant.errors import DomainError, Invalid
 from trainquant.i18n import gettext_ as _
-from trainquant.org.models import Employee, Site
+from trainquant.org.models import Employee, EmployeeTag, Site
 from trainquant.org.service import list_sites
 from trainquant.pagination import PageParams
 from trainquant.params import PathId
@@ -47,12 +48,14 @@ ORDER = {rules.APPROVED: 0, rules.WAITLISTED: 1, rules.REQUESTED: 2, rules.REJEC
 # ---------------------------------------------------------------- schedule a session
 
 
-def _session_form(request: Request, db: Session, program, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200):
+def _session_form(request: Request, db: Session, program, *, settings: Settings, clock: Clock, form=None, errors=None, status_code=200,
+                  slot: dict | None = None):
     start = (clock.now() + timedelta(days=7)).astimezone(ZoneInfo(settings.default_timezone)).replace(hour=14, minute=0, second=0, microsecond=0)
     default = {
         "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         "online": program.kind == "online", "checkin_methods": [] if program.kind == "online" else ["qr", "manual"],
         "min_participation": "80", "missing_checkout_policy": "credit-to-end", "trainer": program.trainer or "",
+        **(slot or {}),
     }
     return render(request, "training/session_form.html", {
         "program": program, "form": form or default, "errors": errors or {}, "sites": list_sites(db), "methods": CHECKIN_METHODS,
@@ -60,9 +63,22 @@ def _session_form(request: Request, db: Session, program, *, settings: Settings,
     }, status_code=status_code)
 
 
+LOCAL_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+SEPARATORS = re.compile(r"[\s,;，；、|]+")  # between employee numbers typed or pasted from a sheet
+
+
 @router.get("/training/programs/{code}/sessions/new")
-def new_session_page(request: Request, code: str, db: ReadSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock):
-    return _session_form(request, db, lookups.get_program(db, code), settings=settings, clock=clock)
+def new_session_page(request: Request, code: str, db: ReadSession, _principal: TrainingManage, settings: AppSettings, clock: AppClock,
+                     starts: Annotated[str, Query(max_length=16)] = "", ends: Annotated[str, Query(max_length=16)] = "",
+                     people: Annotated[str, Query(max_length=20000)] = "", capacity: Annotated[str, Query(max_length=5)] = ""):
+    """The form; from the slot finder, with the slot's times (local, YYYY-MM-DDTHH:MM) and its group, who
+    are enrolled once the session is created."""
+    slot = {k: v for k, v in (("starts_at", starts), ("ends_at", ends)) if LOCAL_MINUTE.match(v)}
+    if people:
+        slot["people"] = " ".join(n for n in SEPARATORS.split(people) if n)
+    if capacity.isdigit():
+        slot["capacity"] = capacity
+    return _session_form(request, db, lookups.get_program(db, code), settings=settings, clock=clock, slot=slot)
 
 
 @router.post("/training/programs/{code}/sessions/new")
@@ -85,12 +101,14 @@ def create_session(
     min_participation: Annotated[str, Form()] = "",
     missing_checkout_policy: Annotated[str, Form()] = "",
     session_code: Annotated[str, Form()] = "",
+    people: Annotated[str, Form(max_length=20000)] = "",
 ):
     program = lookups.get_program(db, code)
     form = {
         "starts_at": starts_at, "ends_at": ends_at, "online": bool(online), "site_code": site_code, "venue": venue, "trainer": trainer,
         "trainer_employee_no": trainer_employee_no, "capacity": capacity, "checkin_methods": checkin_methods,
         "min_participation": min_participation, "missing_checkout_policy": missing_checkout_policy, "session_code": session_code,
+        "people": people,
     }
     site = db.scalar(select(Site).where(Site.code == site_code)) if site_code else None
     zone = ZoneInfo(site.timezone if site else settings.default_timezone)
@@ -124,12 +142,18 @@ def create_session(
     except DomainError as err:
         errors = {"session_code": _("This code is already taken.")} if err.code == "session-code-taken" else forms.refusal_errors(err)
         return _session_form(request, db, program, errors=errors, status_code=err.status, settings=settings, clock=clock, form=form)
+    group = [n for n in SEPARATORS.split(people) if n]
+    if group:  # the slot finder's group: enrolled now, each refusal kept with its reason on the page
+        now = clock.now()
+        got = enrolment.hr_enrol_many(db, _principal, session.code, group, reason=None, now=now, today=local_today(now, settings.default_timezone))
+        bulk = {"enrolled": got.enrolled, "refused": [(no, forms.enrolment_refusal(err)) for no, err in got.refused]}
+        return session_page(request, db, _principal, session.code, settings=settings, clock=clock, form={"bulk_open": True}, bulk=bulk)
     return RedirectResponse(f"/training/sessions/{quoted(session.code)}?done=created", status_code=303)
 
 
 def session_page(
     request: Request, db: Session, principal: Principal, code: str, *, settings: Settings, clock: Clock,
-    form: dict | None = None, errors: dict | None = None, status_code: int = 200,
+    form: dict | None = None, errors: dict | None = None, status_code: int = 200, bulk: dict | None = None,
 ):
     s = lookups.get_session(db, code)
     counts = lookups.seat_counts(db, [s.id]).get(s.id, Counter())
@@ -149,7 +173,40 @@ def session_page(
         and s.status == "scheduled" and now < s.starts_at and s.program.active,
         "mine": mine, "form": form or {}, "errors": errors or {}, "done": request.query_params.get("done"),
         "when": forms.session_when(s, settings.default_timezone), "timezone": forms.zone_of(s, settings.default_timezone).key,
+        "bulk": bulk, **(_bulk_choices(db, principal) if principal.can("training:manage") else {}),
     }, status_code=status_code)
+
+
+def _bulk_choices(db: Session, principal: Principal) -> dict:
+    """The departments and tags the bulk enrolment form offers."""
+    from trainquant.analytics.effect import visible_departments
+
+    tags = sorted(set(db.scalars(select(EmployeeTag.tag).distinct())))
+    return {"departments": visible_departments(db, principal.scope), "tags": tags}
+
+
+@router.post("/training/sessions/{code}/enrol-many")
+def hr_enrol_many(
+    request: Request, code: str, db: DbSession, principal: TrainingManage, settings: AppSettings, clock: AppClock,
+    department: Annotated[str, Form(max_length=32)] = "", tag: Annotated[str, Form(max_length=48)] = "",
+    employee_nos: Annotated[str, Form(max_length=20000)] = "", reason: Annotated[str, Form(max_length=500)] = "",
+):
+    """A department's people, a tag's, or a typed list, each enrolled as one HR enrolment would be."""
+    now = clock.now()
+    listed = [n for n in SEPARATORS.split(employee_nos) if n]
+    people = listed + (enrolment.people_of(db, principal.scope, department=department or None, tag=tag or None) if department or tag else [])
+    form = {"employee_nos": employee_nos, "bulk_open": True}
+    if not people:
+        return session_page(request, db, principal, code, errors={"employee_nos": _("Choose a department or a tag, or type employee numbers.")},
+                            status_code=422, settings=settings, clock=clock, form=form)
+    try:
+        got = enrolment.hr_enrol_many(db, principal, code, people, reason=reason.strip() or None, now=now,
+                                      today=local_today(now, settings.default_timezone))
+    except DomainError as err:
+        return session_page(request, db, principal, code, errors={"employee_nos": forms.enrolment_refusal(err)}, status_code=err.status,
+                            settings=settings, clock=clock, form=form)
+    bulk = {"enrolled": got.enrolled, "refused": [(no, forms.enrolment_refusal(err)) for no, err in got.refused]}
+    return session_page(request, db, principal, code, settings=settings, clock=clock, form=form, bulk=bulk)
 
 
 @router.get("/training/sessions/{code}")

@@ -34,7 +34,7 @@ def session_read(s: TrainingSession, counts: Counter | None = None) -> schemas.S
     counts = counts or Counter()
     approved = counts.get(rules.APPROVED, 0)
     return schemas.SessionRead(
-        id=s.id, code=s.code, program_code=s.program.code, program_title=s.program.title, sequence=s.sequence,
+        id=s.id, code=s.code, program_code=s.program.code, program_title=s.program.title, program_title_en=s.program.title_en, sequence=s.sequence,
         starts_at=s.starts_at, ends_at=s.ends_at, online=s.online, site_code=s.site.code if s.site else None,
         venue=s.venue.name if s.venue else None, trainer=s.trainer,
         trainer_employee_no=s.trainer_employee.employee_no if s.trainer_employee else None, capacity=s.capacity,
