@@ -8,11 +8,12 @@ from datetime import date, time, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from trainquant import sheets
 from trainquant.auth.permissions import Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
@@ -178,20 +179,16 @@ def _is_results_request(request: Request) -> bool:
     )
 
 
-@router.get("/employees")
-def employees_page(
-    request: Request,
-    db: ReadSession,
-    principal: OrgRead,
+def employee_filter(
     q: Annotated[str | None, Query(max_length=64)] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
     kind: Annotated[str | None, Query(max_length=16)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     tag: Annotated[str | None, Query(max_length=48)] = None,
     site: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-):
-    f = service.EmployeeFilter(
+) -> service.EmployeeFilter:
+    """The list's filters from the query string; the page and its export read the same."""
+    return service.EmployeeFilter(
         q=(q or "").strip() or None,
         department=department or None,
         kind=_choice(kind, DEPARTMENT_KINDS, _("department kind")),
@@ -199,6 +196,30 @@ def employees_page(
         tag=tag or None,
         site=site or None,
     )
+
+
+EmployeeFilters = Annotated[service.EmployeeFilter, Depends(employee_filter)]
+EXPORT_MAX = 50_000
+
+
+@router.get("/employees/export.xlsx")
+def employees_export(db: ReadSession, principal: OrgRead, f: EmployeeFilters):
+    """Everyone the filters select, as the list shows them (the hourly cost only for who may see it)."""
+    show_cost = principal.can("org:write")
+    items, _total = service.list_employees(db, f, principal.scope, PageParams(page=1, page_size=EXPORT_MAX), show_cost=show_cost)
+    from trainquant.org import export
+
+    return sheets.attachment(export.employees_xlsx(items, show_cost=show_cost), _("Employees"), fallback="employees")
+
+
+@router.get("/employees")
+def employees_page(
+    request: Request,
+    db: ReadSession,
+    principal: OrgRead,
+    f: EmployeeFilters,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+):
     items, total = service.list_employees(db, f, principal.scope, PageParams(page=page, page_size=PAGE_SIZE))
     sites = service.list_sites(db)
     context = {

@@ -349,3 +349,23 @@ def test_the_profile_shows_the_persons_trainings_results_and_indicators(school, 
     hr, _ = as_user("hr")
     assert 'href="/reports/employees/T001"' in hr.get("/employees/T001").text
     assert 'data-tag="classroom-interaction">Classroom interaction<' in hr.get("/employees/T001", params={"lang": "en"}).text
+
+
+def test_the_employee_list_exports_what_its_filters_select(client, school, as_user):
+    import io
+
+    from openpyxl import load_workbook
+
+    login(client, "hr")
+    assert 'formaction="/employees/export.xlsx"' in client.get("/employees").text
+    got = client.get("/employees/export.xlsx", params={"department": "IELTS", "q": "雅思讲师"})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxmlformats")
+    header, *rows = list(load_workbook(io.BytesIO(got.content))["员工"].iter_rows(values_only=True))
+    assert len(rows) == 10 and header[0] == "工号" and header[-1] == "时薪(元)"  # as the list counts them; HR sees the cost
+    tagged = load_workbook(io.BytesIO(client.get("/employees/export.xlsx", params={"tag": "new-teacher", "lang": "en"}).content))["Employees"]
+    first = list(tagged.iter_rows(values_only=True))
+    assert len(first) == 1 + 3 and first[1][first[0].index("Tags")] == "New teacher"
+    boss, _ = as_user("boss")
+    mine = list(load_workbook(io.BytesIO(boss.get("/employees/export.xlsx").content))["员工"].iter_rows(values_only=True))
+    assert "时薪(元)" not in mine[0] and all(r[3] in ("TEACH", "IELTS") for r in mine[1:])  # their department, no cost
+    assert client.get("/employees/export.xlsx", params={"status": "retired"}).status_code == 422
