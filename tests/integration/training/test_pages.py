@@ -315,3 +315,33 @@ def test_a_session_created_from_a_slot_enrols_its_group(school, course, db):
     assert {e.employee_id for e in db.scalars(select(Enrolment).where(Enrolment.session_id == session.id))} == {_emp(db, "T1"), _emp(db, "T2")}
     # A bad prefill is ignored, not a 500.
     assert school.clients["hr"].get("/training/programs/CI/sessions/new", params={"starts": "tomorrow"}).status_code == 200
+
+
+def test_a_manager_approves_in_bulk_filters_and_exports_the_inbox(school, course, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    course.capacity = 1
+    db.commit()
+    for who in ("t1", "t2", "m1"):
+        form(school, who, "/my/trainings/request", {"session_code": "CI-1"})
+    boss = school.clients["boss"]
+    page = boss.get("/approvals").text
+    assert page.count('data-testid="pick"') == 2 and 'data-testid="bulk-every"' in page
+    assert boss.get("/approvals", params={"department": "IELTS"}).text.count('data-testid="pick"') == 1  # T1 only
+    assert boss.get("/approvals", params={"department": "MKT"}).status_code == 403  # not theirs
+    book = load_workbook(io.BytesIO(boss.get("/approvals/export.xlsx").content))
+    rows = list(book["审批"].iter_rows(values_only=True))
+    assert rows[0][0] == "工号" and sorted(r[0] for r in rows[1:]) == ["T1", "T2"]
+    ids = [str(i) for i in db.scalars(select(Enrolment.id).where(Enrolment.session_id == course.id).order_by(Enrolment.id))]
+    nothing = form(school, "boss", "/approvals/bulk", {})
+    assert nothing.status_code == 422 and "请先勾选要批准的申请" in nothing.text
+    done = school.clients["boss"].post("/approvals/bulk", data={"csrf_token": school.headers["boss"]["X-CSRF-Token"], "ids": ids})
+    result = done.text[done.text.index('data-testid="bulk-result"'):]
+    # One seat: the first approved, the second waitlisted; M1's (marketing) refused as not theirs.
+    assert "已批准 2 条（其中 1 条因场次已满进入候补）；1 条未能批准。" in result and "该员工不在您管理的部门" in result
+    statuses = dict(db.execute(select(Enrolment.employee_id, Enrolment.status).where(Enrolment.session_id == course.id)).all())
+    assert statuses == {_emp(db, "T1"): "approved", _emp(db, "T2"): "waitlisted", _emp(db, "M1"): "requested"}
+    every = form(school, "mboss", "/approvals/bulk", {"every": "1"})
+    assert "已批准 1 条" in every.text

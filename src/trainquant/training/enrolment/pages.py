@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from trainquant import sheets
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.clock import Clock
 from trainquant.config import Settings
@@ -136,20 +138,84 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def _approvals(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, page: int = 1, error: str | None = None, status_code: int = 200):
-    items, total = enrolment.read_page(db, enrolment.approvals_query(principal, now=clock.now()), PageParams(page=page, page_size=50))
+@dataclass(frozen=True)
+class ApprovalFilter:
+    program: str = ""
+    department: str = ""
+
+    def query(self) -> str:
+        return urlencode({k: v for k, v in (("program", self.program), ("department", self.department)) if v})
+
+    def department_ids(self, db: Session, principal: Principal) -> list[int] | None:
+        if not self.department:
+            return None
+        from trainquant.indicators.evaluation import check_department_visible
+        from trainquant.org.service import get_department
+        from trainquant.org.tree import department_subtree
+
+        dep = get_department(db, self.department)
+        check_department_visible(principal.scope, dep)
+        return sorted(department_subtree(db, dep.id))
+
+    def select(self, db: Session, principal: Principal, now):
+        return enrolment.approvals_query(principal, now=now, program=self.program or None, department_ids=self.department_ids(db, principal))
+
+
+def _approvals(request: Request, db: Session, principal: Principal, *, settings: Settings, clock: Clock, page: int = 1, error: str | None = None,
+               status_code: int = 200, flt: ApprovalFilter | None = None, bulk: dict | None = None):
+    from trainquant.analytics.effect import visible_departments
+
+    flt = flt or ApprovalFilter()
+    items, total = enrolment.read_page(db, flt.select(db, principal, clock.now()), PageParams(page=page, page_size=50))
     return render(request, "training/approvals.html", {
         "items": items, "total": total, "page": page, "pages": max(1, -(-total // 50)), "error": error,
         "done": request.query_params.get("done"), "span": lambda e: forms.span(e.starts_at, e.ends_at, settings.default_timezone),
+        "f": flt, "bulk": bulk, "bulk_max": enrolment.BULK_MAX, "departments": visible_departments(db, principal.scope),
+        "programs": list(db.scalars(select(Program).where(Program.active).order_by(Program.code))),
     }, status_code=status_code)
+
+
+@router.get("/approvals/export.xlsx")
+def approvals_export(db: ReadSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+                     program: Annotated[str, Query(max_length=32)] = "", department: Annotated[str, Query(max_length=32)] = ""):
+    from trainquant.training.enrolment import export
+
+    rows = list(db.scalars(ApprovalFilter(program, department).select(db, principal, clock.now()).limit(50_000)))
+    return sheets.attachment(export.approvals_xlsx([enrolment.to_read(r) for r in rows], zone=settings.default_timezone),
+                             _("Approvals"), fallback="approvals")
+
+
+@router.post("/approvals/bulk")
+def approve_many(request: Request, db: DbSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
+                 ids: Annotated[list[str] | None, Form()] = None, every: Annotated[str, Form()] = "",
+                 program: Annotated[str, Form(max_length=32)] = "", department: Annotated[str, Form(max_length=32)] = ""):
+    """Approve the ticked requests, or (every=1) every one the filter shows; a rejection is one by one
+    (it needs its own reason)."""
+    from trainquant.params import parse_id
+
+    flt = ApprovalFilter(program, department)
+    if every == "1":
+        picked = [r.id for r in db.scalars(flt.select(db, principal, clock.now()).limit(enrolment.BULK_MAX + 1))]
+    else:
+        picked = [n for n in (parse_id(i) for i in ids or []) if n is not None]
+    if not picked:
+        return _approvals(request, db, principal, settings=settings, clock=clock, flt=flt, error=_("Tick the requests to approve first."),
+                          status_code=422)
+    try:
+        got = enrolment.decide_many(db, principal, picked, "approve", reason=None, now=clock.now(), today=_today(settings, clock))
+    except DomainError as err:
+        return _approvals(request, db, principal, settings=settings, clock=clock, flt=flt, error=forms.enrolment_refusal(err), status_code=err.status)
+    bulk = {"done": got.done, "refused": [(i, forms.enrolment_refusal(err)) for i, err in got.refused]}
+    return _approvals(request, db, principal, settings=settings, clock=clock, flt=flt, bulk=bulk)
 
 
 @router.get("/approvals")
 def approvals_page(
     request: Request, db: ReadSession, principal: TrainingApprove, settings: AppSettings, clock: AppClock,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    program: Annotated[str, Query(max_length=32)] = "", department: Annotated[str, Query(max_length=32)] = "",
 ):
-    return _approvals(request, db, principal, settings=settings, clock=clock, page=page)
+    return _approvals(request, db, principal, settings=settings, clock=clock, page=page, flt=ApprovalFilter(program, department))
 
 
 def _decide(request: Request, db: Session, principal: Principal, enrolment_id: int, action: str, reason: str, *, settings: Settings, clock: Clock):

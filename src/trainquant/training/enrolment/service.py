@@ -259,6 +259,31 @@ def hr_enrol_many(db: Session, principal: Principal, session_code: str, employee
     return BulkEnrolment(enrolled, refused)
 
 
+@dataclass(frozen=True)
+class BulkDecision:
+    done: list[tuple[int, str]]  # (enrolment id, its status after: approved, or waitlisted when the session was full)
+    refused: list[tuple[int, DomainError]]
+
+
+def decide_many(db: Session, principal: Principal, enrolment_ids: Iterable[int], action: str, *, reason: str | None,
+                now: datetime, today: date) -> BulkDecision:
+    """``decide`` for many requests, each in a savepoint of its own: one refused (not the reader's
+    department, decided meanwhile) is kept with its reason and never stops the others."""
+    wanted = list(dict.fromkeys(enrolment_ids))
+    if len(wanted) > BULK_MAX:
+        raise Invalid(f"at most {BULK_MAX} requests at once", code="bulk-too-many")
+    done: list[tuple[int, str]] = []
+    refused: list[tuple[int, DomainError]] = []
+    for enrolment_id in wanted:
+        try:
+            with db.begin_nested():
+                row = decide(db, principal, enrolment_id, action, reason=reason, now=now, today=today)
+            done.append((enrolment_id, row.status))
+        except DomainError as err:
+            refused.append((enrolment_id, err))
+    return BulkDecision(done, refused)
+
+
 def people_of(db: Session, scope: DataScope, *, department: str | None = None, tag: str | None = None) -> list[str]:
     """The employee numbers of a department (its sub-departments included) or of a tag: the current
     staff (not left) the reader may see."""
@@ -382,11 +407,16 @@ def get_enrolment(db: Session, enrolment_id: int, scope: DataScope) -> schemas.E
     return to_read(row, rank=waitlist_ranks(db, [row]).get(row.id), history=history(db, row.id))
 
 
-def approvals_query(principal: Principal, *, now: datetime) -> Select:
-    """Requests waiting for a decision by ``principal``: their departments' (all, for HR), never their own."""
+def approvals_query(principal: Principal, *, now: datetime, program: str | None = None, department_ids: Iterable[int] | None = None) -> Select:
+    """Requests waiting for a decision by ``principal``: their departments' (all, for HR), never their
+    own; of one program, of some departments, when asked."""
     stmt = base_query().where(
         Enrolment.status == rules.REQUESTED, TrainingSession.status == "scheduled", TrainingSession.starts_at > now
     )
+    if program:
+        stmt = stmt.where(Program.code == program)
+    if department_ids is not None:
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_ids)))
     if principal.employee_id is not None:
         stmt = stmt.where(Enrolment.employee_id != principal.employee_id)
     return scoped(stmt, principal.scope).order_by(TrainingSession.starts_at, Enrolment.created_at, Enrolment.id)
