@@ -141,7 +141,10 @@ def login_failures_page(request: Request, db: ReadSession, settings: AppSettings
 
 
 @router.get("/")
-def overview(request: Request, db: ReadSession, principal: Annotated[Principal, require("org:read")]):
+def overview(request: Request, db: ReadSession, principal: Annotated[Principal, require("org:read")], clock: AppClock, settings: AppSettings):
+    from trainquant.web.home import build
+
+    home = build(db, principal, now=clock.now(), zone=settings.default_timezone, english=request.state.locale == "en")
     base = scoped(select(Employee).join(Employee.department).where(Employee.status != "left"), principal.scope).subquery()
     by_kind = dict(
         db.execute(
@@ -169,5 +172,6 @@ def overview(request: Request, db: ReadSession, principal: Annotated[Principal, 
             "new_teachers": new_teachers or 0,
             "sites": sites or 0,
             "weekday_hours": [round(h, 1) for h in weekday_hours],
+            "home": home,
         },
     )

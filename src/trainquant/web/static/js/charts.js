@@ -48,6 +48,16 @@
                    markLine: { symbol: "none", lineStyle: { type: "dashed" }, label: { formatter: d.mark }, data: [{ xAxis: d.mark }] } }]
       };
     },
+    // {labels, series: [{name, values}]}: a per-cent figure month by month, one line per group
+    trend: function (d) {
+      return {
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } }, legend: {},
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.labels },
+        yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+        series: d.series.map(function (s) { return { name: s.name, type: "line", data: s.values, connectNulls: false }; })
+      };
+    },
     // {names, shares}: share of people meeting each indicator
     // {labels, series: [{name, values}]}: the share of a video's viewers who watched each part of it
     dropoff: function (d) {
