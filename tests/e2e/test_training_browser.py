@@ -35,7 +35,7 @@ def seed(url: str) -> None:
         db.add_all([site, teach])
         db.flush()
         people = {}
-        for no, name in [("B01", "周主任"), ("T01", "李雷"), ("T02", "韩梅梅")]:
+        for no, name in [("B01", "周主任"), ("T01", "李雷"), ("T02", "韩梅梅"), ("T03", "黄清")]:
             people[no] = Employee(employee_no=no, name=name, department_id=teach.id, site_id=site.id, hire_date=date(2025, 3, 1), status="active", created_at=NOW, updated_at=NOW)
             db.add(people[no])
         program = Program(code="CI", title="课堂互动技巧", title_en="Classroom interaction", kind="offline", level="advanced", target_kinds=["teaching"],
@@ -50,6 +50,7 @@ def seed(url: str) -> None:
         create_user(db, username="boss", password=PASSWORD, role="manager", now=NOW, employee_no="B01", department_code="TEACH")
         create_user(db, username="t01", password=PASSWORD, role="employee", now=NOW, employee_no="T01")
         create_user(db, username="t02", password=PASSWORD, role="employee", now=NOW, employee_no="T02")
+        create_user(db, username="hr", password=PASSWORD, role="hr", now=NOW)
         db.commit()
     engine.dispose()
 
@@ -123,5 +124,27 @@ def test_request_then_approve_and_reject_in_the_inbox(browser, base_url):
     pg.goto("/my/trainings")
     mine = pg.locator("[data-testid=my-enrolments] tr[data-session='CI-1']")
     assert mine.locator("[data-status=rejected]").count() == 1 and "本月教学任务重" in mine.inner_text()
+    context.close()
+    assert not errors, f"the browser reported errors: {errors}"
+
+
+def test_hr_picks_people_by_pinyin_and_enrols_them_together(browser, base_url):
+    """The people picker: typing ``huang`` offers 黄清 (huangqing); Add puts T03 in the list, once."""
+    errors: list[str] = []
+    context, pg = new_page(browser, base_url, errors)
+    log_in(pg, "hr")
+    pg.goto("/training/sessions/CI-1")
+    pg.click("[data-testid=bulk-enrol] summary")
+    pg.fill("[data-testid=picker]", "huang")
+    pg.locator("#people-options option[value=T03]").wait_for(state="attached")
+    assert "黄清" in pg.locator("#people-options").inner_html()
+    pg.fill("[data-testid=picker]", "T03")  # what choosing the offered option puts in the box
+    pg.click("[data-append-to=employee_nos]")
+    pg.fill("[data-testid=picker]", "T03")
+    pg.click("[data-append-to=employee_nos]")  # a second time: still once
+    assert pg.input_value("#employee_nos") == "T03"
+    pg.click("[data-testid=bulk-enrol-submit]")
+    pg.locator("[data-testid=bulk-result]").wait_for()
+    assert "已报名 1 人" in pg.locator("[data-testid=bulk-result]").inner_text()
     context.close()
     assert not errors, f"the browser reported errors: {errors}"

@@ -202,6 +202,20 @@ EmployeeFilters = Annotated[service.EmployeeFilter, Depends(employee_filter)]
 EXPORT_MAX = 50_000
 
 
+PICKER_SIZE = 20
+
+
+@router.get("/people/options")
+def people_options(request: Request, db: ReadSession, principal: OrgRead, q: Annotated[str, Query(max_length=64)] = ""):
+    """The people picker's choices (a <datalist>'s options): name, 工号 or pinyin (``huang`` finds 黄清)."""
+    text = q.strip()
+    items: list[schemas.EmployeeRead] = []
+    if text:
+        f = service.EmployeeFilter(q=text, status=None)
+        items, _total = service.list_employees(db, f, principal.scope, PageParams(page=1, page_size=PICKER_SIZE), show_cost=False)
+    return render(request, "org/_people_options.html", {"items": [e for e in items if e.status != "left"]})
+
+
 @router.get("/employees/export.xlsx")
 def employees_export(db: ReadSession, principal: OrgRead, f: EmployeeFilters):
     """Everyone the filters select, as the list shows them (the hourly cost only for who may see it)."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from trainquant.auth.permissions import DataScope, Principal
 from trainquant.db import contains_text
 from trainquant.errors import Conflict, Forbidden, Invalid, NotFound
-from trainquant.org import schemas
+from trainquant.org import pinyin, schemas
 from trainquant.org.models import (
     DatedClass,
     Department,
@@ -168,7 +168,13 @@ def employee_query(db: Session, f: EmployeeFilter, scope: DataScope) -> Select:
     )
     if f.q:
         q = f.q.strip()
-        stmt = stmt.where(or_(contains_text(Employee.name, q), contains_text(Employee.employee_no, q), contains_text(Employee.position, q)))
+        found = [contains_text(Employee.name, q), contains_text(Employee.employee_no, q), contains_text(Employee.position, q)]
+        if pinyin.is_pinyin_query(q):  # "huang" finds 黄清: names are matched by their pinyin in Python (cached per name)
+            names = db.execute(scoped(select(Employee.id, Employee.name), scope)).all()
+            ids = [i for i, name in names if pinyin.matches(name, q)]
+            if ids:
+                found.append(Employee.id.in_(ids))
+        stmt = stmt.where(or_(*found))
     if f.department:
         dep = get_department(db, f.department)
         stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, dep.id))))

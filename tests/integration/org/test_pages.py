@@ -369,3 +369,17 @@ def test_the_employee_list_exports_what_its_filters_select(client, school, as_us
     mine = list(load_workbook(io.BytesIO(boss.get("/employees/export.xlsx").content))["员工"].iter_rows(values_only=True))
     assert "时薪(元)" not in mine[0] and all(r[3] in ("TEACH", "IELTS") for r in mine[1:])  # their department, no cost
     assert client.get("/employees/export.xlsx", params={"status": "retired"}).status_code == 422
+
+
+def test_people_are_found_by_pinyin_in_the_list_and_the_picker(client, school, db, as_user):
+    school.teachers[6].name = "黄清"
+    db.commit()
+    login(client, "hr")
+    assert rows(client.get("/employees", params={"q": "huang"}).text) == ["T007"]
+    assert rows(client.get("/employees", params={"q": "hq"}).text) == ["T007"]
+    options = client.get("/people/options", params={"q": "huangq"}).text
+    assert '<option value="T007">黄清 · T007' in options
+    assert client.get("/people/options", params={"q": "T00"}).text.count("<option") == 9  # T001-T009 (T006 has left)
+    assert client.get("/people/options", params={"q": ""}).text.strip() == ""
+    employee, _ = as_user("t001")  # an employee sees only themself, by pinyin too
+    assert "<option" not in employee.get("/people/options", params={"q": "huang"}).text

@@ -34,6 +34,7 @@ ERROR_TEXTS: dict[str, Callable[[dict], str]] = {
     "length-out-of-range": lambda p: _("the length must be between 15 minutes and 12 hours"),
     "day-reversed": lambda p: _("the day must end after it starts"),
     "no-slot-fits": lambda p: _("no slot fits: widen the day or the date range, or shorten the session"),
+    "min-group-over-capacity": lambda p: _("the smallest group cannot be larger than the seats of a session"),
 }
 
 

@@ -48,6 +48,21 @@
     });
   });
 
+  // <button data-append-to="textarea id" data-append-from="input id">: the picked value (a person's
+  // number from the people picker) joins the list, once; the picker empties for the next.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-append-to]");
+    if (!button) return;
+    var list = document.getElementById(button.getAttribute("data-append-to"));
+    var from = document.getElementById(button.getAttribute("data-append-from"));
+    var value = from && from.value.trim();
+    if (!list || !value) return;
+    var have = list.value.split(/[\s,;，；、|]+/).filter(Boolean);
+    if (have.indexOf(value) < 0) list.value = have.concat([value]).join(" ");
+    from.value = "";
+    from.focus();
+  });
+
   // <select data-autosubmit>: submit the form as soon as the choice changes.
   document.addEventListener("change", function (event) {
     var el = event.target;
