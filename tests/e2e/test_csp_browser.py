@@ -5,6 +5,7 @@ API docs (Swagger UI from local files) render. Debian's Chromium only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -75,7 +76,7 @@ def seed(url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def school(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e-csp') / 'school.db'}"
-    codes = seed(url)
+    codes = {**seed(url), "database_url": url}
     with live_server(url, NOW) as base:
         yield base, codes
 
@@ -247,3 +248,59 @@ def test_every_hr_page_fits_1366_pixels(browser, school, lang):
              f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case"]
     assert _widths(pg, pages, lang, 1366) == {}
     context.close()
+
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[\s\d,.:;()%/'-]+[A-Za-z]{2,}){2,}\b")
+TEXT_OF_PAGE = """() => {
+  const body = document.body.cloneNode(true);
+  body.querySelectorAll('script, style, code, .mono, .lang').forEach(e => e.remove());
+  const texts = [];
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) { const t = walker.currentNode.nodeValue.trim(); if (t) texts.push(t); }
+  const attrs = [...body.querySelectorAll('[title], [placeholder], [aria-label]')]
+    .flatMap(e => ['title', 'placeholder', 'aria-label'].map(a => e.getAttribute(a) || ''));
+  return [...texts, ...attrs].join(' \u00b6 ');  // a text node's words never run into the next one's
+}"""
+
+
+def _data_corpus(database_url: str) -> str:
+    """Every text the school's data holds (names, titles, notes, reasons, course names): a page may show
+    any of them in either language."""
+    import sqlite3
+
+    conn = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    out = []
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")') if (r[2] or "").upper().startswith(("VARCHAR", "TEXT", "JSON"))]
+        for c in columns:
+            out.extend(str(v) for (v,) in conn.execute(f'SELECT DISTINCT "{c}" FROM "{table}" WHERE "{c}" IS NOT NULL LIMIT 20000'))
+    conn.close()
+    return "\n".join(out)
+
+
+LEAK_PAGES = ["/", "/employees", "/departments", "/training", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
+              "/reports", "/imports"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_no_ui_text_of_the_other_language_leaks_into_a_page(browser, school, lang):
+    """Issue 13: English in zh-CN pages (alert details, proxy evidence, import errors) and Chinese in
+    English ones (program titles, the xlsx). A page's text, data aside, is in its own language: on an
+    English page every Chinese run is a data value; on a Chinese page no run of three English words
+    is UI text (a new untranslated string shows as its English msgid)."""
+    base, codes = school
+    corpus = _data_corpus(codes["database_url"])
+    context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, 768)
+    pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/programs/{codes['program']}", f"/training/sessions/{codes['session']}",
+             f"/reports/programs/{codes['program']}", f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}"]
+    leaks: dict[str, set[str]] = {}
+    for path in pages:
+        visit(pg, f"{path}?lang={lang}")
+        text = pg.evaluate(TEXT_OF_PAGE)
+        runs = CJK.findall(text) if lang == "en" else ENGLISH_RUN.findall(text)
+        found = {r for r in runs if r.strip("，。、；：（）「」\u3000 ") and r.strip("\u3000") not in corpus}
+        if found:
+            leaks[path] = found
+    context.close()
+    assert leaks == {}, leaks

@@ -46,7 +46,7 @@ def _form_page(request: Request, db, *, message: str | None = None, kind: str = 
         {
             "runs": runs, "total": total, "message": message, "kind": kind, "mode": mode,
             "kinds": service.KINDS, "modes": service.MODES,
-            "headers": {k: rules.template_headers(k) for k in service.KINDS},
+            "headers": {k: rules.template_headers(k, english=request.state.locale == "en") for k in service.KINDS},
             "local_time": _local_time(request.app.state.settings),
         },
         status_code=status_code,

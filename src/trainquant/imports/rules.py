@@ -121,7 +121,11 @@ _ALIASES = {
 }
 
 
-def template_headers(kind: str) -> list[str]:
+def template_headers(kind: str, *, english: bool = False) -> list[str]:
+    """The template's headers (each field's first alias), or its English ones (its first ASCII alias):
+    a file may use either."""
+    if english:
+        return [next(a for a in aliases if a.isascii()) for aliases in COLUMNS[kind].values()]
     return [aliases[0] for aliases in COLUMNS[kind].values()]
 
 
