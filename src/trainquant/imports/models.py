@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainquant.db import Base, UTCDateTime
@@ -45,5 +45,8 @@ class ImportRejection(Base):
     row: Mapped[int] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(48))
-    message: Mapped[str] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(String(500))  # in English
+    # The message's template (the catalogue's msgid) and its values, for the page to say it in its
+    # language: {"t": template, "p": {...}}; empty for rejections stored before (the page shows the English).
+    params: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     raw: Mapped[str | None] = mapped_column(Text)

@@ -21,13 +21,14 @@ from trainquant.deps import (
     require,
 )
 from trainquant.i18n import gettext_ as _
-from trainquant.imports import report, rules, service
+from trainquant.imports import report, rules, service, texts
 from trainquant.imports.api import actor_of, upload_size_guard
 from trainquant.pagination import PageParams
 from trainquant.params import PathId
-from trainquant.web.templating import render
+from trainquant.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
+env.globals["import_detail"] = texts.detail
 ImportWrite = Annotated[Principal, require("import:write")]
 RECENT = 20
 ERRORS_SHOWN = 500
@@ -83,7 +84,7 @@ def import_result(run_id: PathId, request: Request, db: ReadSession, _principal:
         request,
         "imports/run.html",
         {
-            "run": run, "errors": report.error_dicts(errors), "total_errors": total_errors, "shown": len(errors),
+            "run": run, "errors": [{**d, "params": r.params or {}} for d, r in zip(report.error_dicts(errors), errors, strict=True)], "total_errors": total_errors, "shown": len(errors),
             "repeat_of": repeat_of, "local_time": _local_time(request.app.state.settings),
         },
     )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from trainquant.org.rules import (
     DatedClassRecord,
     EmployeeRecord,
+    Msg,
     RowError,
     WeeklySlotRecord,
 )
@@ -176,9 +177,9 @@ def map_columns(kind: str, header: Sequence[object], *, row: int = 1) -> tuple[C
             continue
         field = aliases.get(normalise_header(text))
         if field is None:
-            errors.append(RowError(row, text, "unknown-column", f"unknown column {text!r}"))
+            errors.append(RowError(row, text, "unknown-column", Msg.of("unknown column %(column)s", column=repr(text))))
         elif field in seen:
-            errors.append(RowError(row, text, "duplicate-column", f"column {text!r} repeats {seen[field]!r}"))
+            errors.append(RowError(row, text, "duplicate-column", Msg.of("column %(column)s repeats %(first)s", column=repr(text), first=repr(seen[field]))))
             field = None
         else:
             seen[field] = text
@@ -191,7 +192,7 @@ def map_columns(kind: str, header: Sequence[object], *, row: int = 1) -> tuple[C
             missing.append("valid_from")
     if missing:
         names = ", ".join(f"{COLUMNS[kind][f][0]} ({f})" for f in missing)
-        errors.append(RowError(row, None, "missing-column", f"missing required column(s): {names}"))
+        errors.append(RowError(row, None, "missing-column", Msg.of("missing required column(s): %(names)s", names=names)))
     return ColumnMap(kind, tuple(fields), tuple(headers)), errors
 
 
@@ -260,29 +261,29 @@ def parse_text(value: object, max_len: int, *, required: bool = False) -> str | 
     text = cell_text(value)
     if text is None:
         if required:
-            raise CellError("required", "a value is required")
+            raise CellError("required", Msg.of("a value is required"))
         return None
     if len(text) > max_len:
-        raise CellError("too-long", f"{len(text)} characters, at most {max_len} allowed")
+        raise CellError("too-long", Msg.of("%(n)s characters, at most %(max)s allowed", n=len(text), max=max_len))
     return text
 
 
 def parse_code(value: object, *, required: bool = False) -> str | None:
     if isinstance(value, float) and not value.is_integer():
-        raise CellError("invalid-code", f"{value!r} is not a valid number (letters, digits, '_', '.', '-')")
+        raise CellError("invalid-code", Msg.of("%(value)s is not a valid number (letters, digits, '_', '.', '-')", value=repr(value)))
     text = parse_text(value, 32, required=required)
     if text is not None and not CODE_RE.match(text):
-        raise CellError("invalid-code", f"{text!r} may contain only letters, digits, '_', '.' and '-'")
+        raise CellError("invalid-code", Msg.of("%(value)s may contain only letters, digits, '_', '.' and '-'", value=repr(text)))
     return text
 
 
 def _checked_date(y: int, m: int, d: int, raw: object) -> date:
     if not MIN_YEAR <= y <= MAX_YEAR:
-        raise CellError("invalid-date", f"{raw!r}: year {y} is out of range {MIN_YEAR}-{MAX_YEAR}")
+        raise CellError("invalid-date", Msg.of("%(value)s: year %(year)s is out of range %(low)s-%(high)s", value=repr(raw), year=y, low=MIN_YEAR, high=MAX_YEAR))
     try:
         return date(y, m, d)
     except ValueError:
-        raise CellError("invalid-date", f"{raw!r} is not a real date") from None
+        raise CellError("invalid-date", Msg.of("%(value)s is not a real date", value=repr(raw))) from None
 
 
 def parse_date(value: object) -> date | None:
@@ -297,7 +298,7 @@ def parse_date(value: object) -> date | None:
         if isinstance(value, int) and 19000101 <= value <= 21001231:
             return _checked_date(value // 10000, value // 100 % 100, value % 100, value)
         if not 0 < value < 2958466:  # Excel's own range of serial numbers
-            raise CellError("invalid-date", f"{value!r} is not a date")
+            raise CellError("invalid-date", Msg.of("%(value)s is not a date", value=repr(value)))
         day = EXCEL_EPOCH + timedelta(days=int(value))
         return _checked_date(day.year, day.month, day.day, value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -308,7 +309,7 @@ def parse_date(value: object) -> date | None:
         if m:
             y, mo, d = (int(m[g]) for g in groups)
             return _checked_date(y, mo, d, text)
-    raise CellError("invalid-date", f"{text!r} is not a date; write it as 2026-09-01")
+    raise CellError("invalid-date", Msg.of("%(value)s is not a date; write it as 2026-09-01", value=repr(text)))
 
 
 def parse_time(value: object) -> time | None:
@@ -323,27 +324,27 @@ def parse_time(value: object) -> time | None:
         value = value.total_seconds() / 86400
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not 0 <= value < 1:  # also refuses NaN
-            raise CellError("invalid-time", f"{value!r} is not a time of day; write it as 09:00")
+            raise CellError("invalid-time", Msg.of("%(value)s is not a time of day; write it as 09:00", value=repr(value)))
         seconds = round(value * 86400)
         if seconds >= 86400:
-            raise CellError("invalid-time", f"{value!r} is not a time of day; write it as 09:00")
+            raise CellError("invalid-time", Msg.of("%(value)s is not a time of day; write it as 09:00", value=repr(value)))
         return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         return None
     m = _TIME_RE.match(text)
     if not m:
-        raise CellError("invalid-time", f"{text!r} is not a time; write it as 09:00 or 18:30")
+        raise CellError("invalid-time", Msg.of("%(value)s is not a time; write it as 09:00 or 18:30", value=repr(text)))
     hour, minute, second = int(m[2]), int(m[3]), int(m[4] or 0)
     half = (m[5] or "").replace(".", "").lower() or {"上午": "am", "下午": "pm", "晚上": "pm"}.get(m[1] or "", "")
     if half and not 1 <= hour <= 12:
-        raise CellError("invalid-time", f"{text!r}: hour {hour} does not fit AM/PM")
+        raise CellError("invalid-time", Msg.of("%(value)s: hour %(hour)s does not fit AM/PM", value=repr(text), hour=hour))
     if half == "pm" and hour < 12:
         hour += 12
     elif half == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59 or second > 59:
-        raise CellError("invalid-time", f"{text!r} is not a time of day")
+        raise CellError("invalid-time", Msg.of("%(value)s is not a time of day", value=repr(text)))
     return time(hour, minute, second)
 
 
@@ -352,7 +353,7 @@ def parse_money(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, (bool, datetime, date, time, timedelta)):
-        raise CellError("invalid-money", f"{value!r} is not an amount")
+        raise CellError("invalid-money", Msg.of("%(value)s is not an amount", value=repr(value)))
     text = _MONEY_JUNK.sub("", unicodedata.normalize("NFKC", str(value)))  # str(float) is its shortest repr
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
@@ -361,15 +362,15 @@ def parse_money(value: object) -> Decimal | None:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise CellError("invalid-money", f"{value!r} is not an amount") from None
+        raise CellError("invalid-money", Msg.of("%(value)s is not an amount", value=repr(value))) from None
     if not amount.is_finite():
-        raise CellError("invalid-money", f"{value!r} is not an amount")
+        raise CellError("invalid-money", Msg.of("%(value)s is not an amount", value=repr(value)))
     if amount < 0:
-        raise CellError("invalid-money", f"{text} is negative")
+        raise CellError("invalid-money", Msg.of("%(value)s is negative", value=text))
     if amount > 100000:
-        raise CellError("invalid-money", f"{text} is more than 100000")
+        raise CellError("invalid-money", Msg.of("%(value)s is more than 100000", value=text))
     if amount != amount.quantize(Decimal("0.01")):
-        raise CellError("invalid-money", f"{text} has more than 2 decimal places")
+        raise CellError("invalid-money", Msg.of("%(value)s has more than 2 decimal places", value=text))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -379,7 +380,7 @@ def parse_status(value: object) -> str | None:
         return None
     status = STATUSES.get(unicodedata.normalize("NFKC", text).casefold())
     if status is None:
-        raise CellError("invalid-status", f"unknown status {text!r}; use 在职, 试用, 休假 or 离职")
+        raise CellError("invalid-status", Msg.of("unknown status %(value)s; use 在职, 试用, 休假 or 离职", value=repr(text)))
     return status
 
 
@@ -391,7 +392,7 @@ def parse_weekday(value: object) -> int | None:
         return None
     day = WEEKDAYS.get(unicodedata.normalize("NFKC", text).casefold().rstrip("."))
     if day is None:
-        raise CellError("invalid-weekday", f"{text!r} is not a weekday; use 1-7 (1 = Monday) or 周一..周日")
+        raise CellError("invalid-weekday", Msg.of("%(value)s is not a weekday; use 1-7 (1 = Monday) or 周一..周日", value=repr(text)))
     return day
 
 
@@ -402,11 +403,11 @@ def parse_tags(value: object) -> tuple[str, ...]:
     tags = list(dict.fromkeys(t.strip() for t in TAG_SPLIT.split(text) if t.strip()))
     for tag in tags:
         if len(tag) > LENGTHS["tag"]:
-            raise CellError("too-long", f"tag {tag[:20]!r}... is longer than {LENGTHS['tag']} characters")
+            raise CellError("too-long", Msg.of("tag %(tag)s... is longer than %(max)s characters", tag=repr(tag[:20]), max=LENGTHS["tag"]))
         if re.search(r"\s", tag):
-            raise CellError("invalid-tag", f"tag {tag!r} contains a space; separate tags with , ; 、 or |")
+            raise CellError("invalid-tag", Msg.of("tag %(tag)s contains a space; separate tags with , ; 、 or |", tag=repr(tag)))
     if len(tags) > MAX_TAGS:
-        raise CellError("too-many-tags", f"{len(tags)} tags, at most {MAX_TAGS} allowed")
+        raise CellError("too-many-tags", Msg.of("%(n)s tags, at most %(max)s allowed", n=len(tags), max=MAX_TAGS))
     return tuple(tags)
 
 
@@ -414,7 +415,7 @@ def _pattern(regex: re.Pattern[str], max_len: int, what: str) -> Callable[[objec
     def parse(value: object) -> str | None:
         text = parse_text(value, max_len)
         if text is not None and not regex.match(text):
-            raise CellError(f"invalid-{what}", f"{text!r} is not a valid {what}")
+            raise CellError(f"invalid-{what}", Msg.of("%(value)s is not a valid " + what, value=repr(text)))
         return text
 
     return parse
@@ -460,10 +461,10 @@ def _parse_cells(columns: ColumnMap, cells: Sequence[object], row: int) -> tuple
         value = cells[i] if i < width else None
         if field is None or parse is None:  # a blank header: no field, so no parser
             if cell_text(value) is not None:
-                errors.append(RowError(row, None, "value-without-header", f"column {i + 1} has a value but no header"))
+                errors.append(RowError(row, None, "value-without-header", Msg.of("column %(n)s has a value but no header", n=i + 1)))
             continue
         if type(value) is str and "#" in value and value.strip() in EXCEL_ERRORS:
-            errors.append(RowError(row, header, "formula-error", f"the cell shows the Excel error {value.strip()}"))
+            errors.append(RowError(row, header, "formula-error", Msg.of("the cell shows the Excel error %(error)s", error=value.strip())))
             continue
         try:
             values[field] = parse(value)
@@ -471,7 +472,7 @@ def _parse_cells(columns: ColumnMap, cells: Sequence[object], row: int) -> tuple
             errors.append(RowError(row, header, exc.code, exc.message))
     for i in range(len(columns.fields), width):
         if cell_text(cells[i]) is not None:
-            errors.append(RowError(row, None, "value-without-header", f"column {i + 1} has a value but no header"))
+            errors.append(RowError(row, None, "value-without-header", Msg.of("column %(n)s has a value but no header", n=i + 1)))
     return values, errors
 
 
@@ -497,22 +498,22 @@ def timetable_record(columns: ColumnMap, cells: Sequence[object], row: int) -> W
     header = columns.header_of
     for field in ("start_time", "end_time"):
         if field in values and values[field] is None:
-            errors.append(RowError(row, header(field), "required", "a time is required"))
+            errors.append(RowError(row, header(field), "required", Msg.of("a time is required")))
     start, end = values.get("start_time"), values.get("end_time")
     if start is not None and end is not None and end <= start:  # type: ignore[operator]
-        errors.append(RowError(row, header("end_time"), "time-order", f"ends at {end} but starts at {start}"))
+        errors.append(RowError(row, header("end_time"), "time-order", Msg.of("ends at %(end)s but starts at %(start)s", end=str(end), start=str(start))))
     weekday, day = values.get("weekday"), values.get("date")
     bad = {e.column for e in errors}
     if weekday is not None and day is not None:
-        errors.append(RowError(row, header("date"), "weekday-and-date", "give either a weekday (weekly class) or a date (one-off class), not both"))
+        errors.append(RowError(row, header("date"), "weekday-and-date", Msg.of("give either a weekday (weekly class) or a date (one-off class), not both")))
     elif weekday is None and day is None and header("weekday") not in bad and header("date") not in bad:
-        errors.append(RowError(row, header("weekday"), "required", "give a weekday (weekly class) or a date (one-off class)"))
+        errors.append(RowError(row, header("weekday"), "required", Msg.of("give a weekday (weekly class) or a date (one-off class)")))
     elif weekday is not None:
         valid_from, valid_to = values.get("valid_from"), values.get("valid_to")
         if valid_from is None and header("valid_from") not in bad:
-            errors.append(RowError(row, header("valid_from"), "required", "a weekly class needs the date it starts to apply"))
+            errors.append(RowError(row, header("valid_from"), "required", Msg.of("a weekly class needs the date it starts to apply")))
         if valid_from is not None and valid_to is not None and valid_to < valid_from:  # type: ignore[operator]
-            errors.append(RowError(row, header("valid_to"), "date-order", f"ends on {valid_to} before it starts on {valid_from}"))
+            errors.append(RowError(row, header("valid_to"), "date-order", Msg.of("ends on %(end)s before it starts on %(start)s", end=str(valid_to), start=str(valid_from))))
     if errors:
         return errors
     common = {"course": values.get("course"), "site": values.get("site"), "row": row}

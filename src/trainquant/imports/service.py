@@ -23,7 +23,7 @@ from trainquant.errors import DomainError, Invalid, NotFound, PayloadTooLarge
 from trainquant.imports import rules
 from trainquant.imports.models import ImportRejection, ImportRun
 from trainquant.imports.reader import Table, read_table
-from trainquant.org.rules import DatedClassRecord, RowError, WeeklySlotRecord
+from trainquant.org.rules import DatedClassRecord, Msg, RowError, WeeklySlotRecord
 from trainquant.org.upsert import UpsertResult, upsert_employees, upsert_timetable
 from trainquant.pagination import PageParams, paginate
 
@@ -97,7 +97,7 @@ def import_rows(
     table = Table(header=list(header), header_row=1, format="rows")
     table.rows = [(number, list(cells)) for number, cells in enumerate(rows, start=2) if any(_filled(c) for c in cells)]
     if len(table.rows) > settings.import_max_rows:
-        err = RowError(FILE_ROW, None, "too-many-rows", f"more than {settings.import_max_rows} rows; load them in batches")
+        err = RowError(FILE_ROW, None, "too-many-rows", Msg.of("more than %(n)s rows; load them in batches", n=settings.import_max_rows))
         return _store(db, kind=kind, filename=filename, digest=digest, mode=mode, actor=actor, now=now, total=len(table.rows), verdict=_Verdict(errors=[err]))
     return _import_table(db, table, kind=kind, filename=filename, digest=digest, mode=mode, actor=actor, now=now, settings=settings, progress=progress)
 
@@ -128,9 +128,9 @@ def _import_table(
     if header_errors or not table.rows:
         if not any(columns.fields):
             expected = ", ".join(rules.template_headers(kind)[:4])
-            header_errors = [RowError(table.header_row, None, "no-header", f"row {table.header_row} is not a header row; expected columns such as {expected} (download the template)")]
+            header_errors = [RowError(table.header_row, None, "no-header", Msg.of("row %(row)s is not a header row; expected columns such as %(expected)s (download the template)", row=table.header_row, expected=expected))]
         elif not header_errors:
-            header_errors = [RowError(FILE_ROW, None, "no-rows", "the file has a header but no data rows")]
+            header_errors = [RowError(FILE_ROW, None, "no-rows", Msg.of("the file has a header but no data rows"))]
         verdict.errors = header_errors
         verdict.raw[table.header_row] = json.dumps([rules.cell_text(c) for c in table.header], ensure_ascii=False)
         return store(verdict=verdict)
@@ -177,7 +177,7 @@ def _write(db: Session, kind: str, records: list, verdict: _Verdict, *, mode: st
         # A race with another writer past the upsert's own checks: refuse the batch, keep the run.
         savepoint.rollback()
         db.expire_all()
-        verdict.errors.append(RowError(FILE_ROW, None, "database-conflict", f"the database refused the batch; try again ({type(exc).__name__})"))
+        verdict.errors.append(RowError(FILE_ROW, None, "database-conflict", Msg.of("the database refused the batch; try again (%(error)s)", error=type(exc).__name__)))
         return
     verdict.errors.extend(result.errors)
     if verdict.errors and mode == "all-or-nothing":
@@ -220,7 +220,8 @@ def _store(db: Session, *, kind: str, filename: str, digest: str, mode: str, act
     db.add(run)
     db.flush()
     rows = [
-        {"run_id": run.id, "row": e.row, "column": (e.column or None) and e.column[:64], "code": e.code[:48], "message": e.message[:500], "raw": verdict.raw.get(e.row)}
+        {"run_id": run.id, "row": e.row, "column": (e.column or None) and e.column[:64], "code": e.code[:48], "message": e.message[:500], "raw": verdict.raw.get(e.row),
+         "params": {"t": e.message.template, "p": e.message.params} if isinstance(e.message, Msg) else {}}
         for e in verdict.errors
     ]
     for i in range(0, len(rows), CHUNK):

@@ -73,6 +73,20 @@ class DatedClassRecord:
     row: int = 0
 
 
+class Msg(str):
+    """A message in English that keeps its template and parameters, so that a page can say it in its
+    own language (the template is the catalogue's msgid); everywhere else it is the plain English text."""
+
+    template: str
+    params: dict
+
+    @classmethod
+    def of(cls, template: str, **params: object) -> Msg:
+        message = cls(template % params if params else template)
+        message.template, message.params = template, params
+        return message
+
+
 @dataclass(frozen=True)
 class RowError:
     """What is wrong, and where: 1-based data row as the user sees it in the file, and the column."""

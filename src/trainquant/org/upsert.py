@@ -24,6 +24,7 @@ from trainquant.org.models import (
 from trainquant.org.rules import (
     DatedClassRecord,
     EmployeeRecord,
+    Msg,
     RowError,
     WeeklySlotRecord,
 )
@@ -71,8 +72,8 @@ class _Lookup:
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
-            return RowError(row, self.column, f"ambiguous-{self.what}", f"{value!r} names several {self.what}s; use the code")
-        return RowError(row, self.column, f"unknown-{self.what}", f"unknown {self.what} {value!r}")
+            return RowError(row, self.column, f"ambiguous-{self.what}", Msg.of("%(value)s names several " + self.what + "s; use the code", value=repr(value)))
+        return RowError(row, self.column, f"unknown-{self.what}", Msg.of("unknown " + self.what + " %(value)s", value=repr(value)))
 
 
 def department_lookup(db: Session) -> _Lookup:
@@ -110,7 +111,7 @@ def upsert_employees(
     for rec in records:
         if rec.employee_no in first_row:
             result.errors.append(
-                RowError(rec.row, "employee_no", "duplicate-in-file", f"employee_no {rec.employee_no!r} already given in row {first_row[rec.employee_no]}")
+                RowError(rec.row, "employee_no", "duplicate-in-file", Msg.of("employee_no %(no)s already given in row %(row)s", no=repr(rec.employee_no), row=first_row[rec.employee_no]))
             )
             continue
         first_row[rec.employee_no] = rec.row
@@ -146,16 +147,16 @@ def upsert_employees(
         errors: list[RowError] = []
         current = existing.get(rec.employee_no)
         if current is not None and on_existing == "conflict":
-            errors.append(RowError(rec.row, "employee_no", "exists", f"employee_no {rec.employee_no!r} already exists"))
+            errors.append(RowError(rec.row, "employee_no", "exists", Msg.of("employee_no %(no)s already exists", no=repr(rec.employee_no))))
         values: dict[str, Any] = {}
         for name in SCALAR_FIELDS:
             if name in rec.present:
                 values[name] = getattr(rec, name)
         if current is None and not rec.name:
-            errors.append(RowError(rec.row, "name", "required", "name is required for a new employee"))
+            errors.append(RowError(rec.row, "name", "required", Msg.of("name is required for a new employee")))
         if "department" in rec.present or current is None:
             if not rec.department:
-                errors.append(RowError(rec.row, "department", "required", "department is required"))
+                errors.append(RowError(rec.row, "department", "required", Msg.of("department is required")))
             else:
                 dep = departments.resolve(rec.department, rec.row)
                 if isinstance(dep, RowError):
@@ -173,9 +174,9 @@ def upsert_employees(
                 values["site_id"] = None
         if "manager_no" in rec.present and rec.manager_no:
             if rec.manager_no == rec.employee_no:
-                errors.append(RowError(rec.row, "manager_no", "self-manager", "an employee cannot be their own manager"))
+                errors.append(RowError(rec.row, "manager_no", "self-manager", Msg.of("an employee cannot be their own manager")))
             elif rec.manager_no not in batch_nos and rec.manager_no not in known_managers:
-                errors.append(RowError(rec.row, "manager_no", "unknown-manager", f"no employee with employee_no {rec.manager_no!r}"))
+                errors.append(RowError(rec.row, "manager_no", "unknown-manager", Msg.of("no employee with employee_no %(no)s", no=repr(rec.manager_no))))
         own_id = current.id if current is not None else None
         for system, value in rec.external_ids:
             if not value:
@@ -184,7 +185,7 @@ def upsert_employees(
             claimed_by = ext_claimed.get((system, value))
             if (owner is not None and owner != own_id) or (claimed_by is not None and claimed_by != rec.employee_no):
                 errors.append(
-                    RowError(rec.row, system, "external-id-taken", f"{system} {value!r} already belongs to another employee")
+                    RowError(rec.row, system, "external-id-taken", Msg.of("%(system)s %(value)s already belongs to another employee", system=system, value=repr(value)))
                 )
         if errors:
             result.errors.extend(errors)
@@ -200,7 +201,7 @@ def upsert_employees(
     for rec, values in accepted:
         if rec.manager_no and rec.manager_no in batch_nos and rec.manager_no not in accepted_nos:
             result.errors.append(
-                RowError(rec.row, "manager_no", "manager-rejected", f"manager {rec.manager_no!r} is in a rejected row")
+                RowError(rec.row, "manager_no", "manager-rejected", Msg.of("manager %(no)s is in a rejected row", no=repr(rec.manager_no)))
             )
         else:
             still.append((rec, values))

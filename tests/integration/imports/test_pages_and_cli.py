@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -125,3 +126,49 @@ def test_cli_import_summary_errors_and_exit_codes(cli_db, tmp_path):
     assert runner.invoke(app, ["import", "timetables", str(timetable)]).exit_code == 0
     assert runner.invoke(app, ["import", "employees", str(good), "--mode", "sometimes"]).exit_code == 2
     assert runner.invoke(app, ["import", "employees", str(tmp_path / "missing.xlsx")]).exit_code == 2
+
+
+def test_a_rejections_details_are_in_the_readers_language(hr, db):
+    """Issue 13: the details column was English on the Chinese page."""
+    rows = staff_rows(3)
+    rows[2][4] = "2023-02-30"  # not a real date
+    rows[3][5] = "退休"  # no such status
+    location = post_file(hr, xlsx_bytes(rows)).headers["location"]
+    zh = html.unescape(hr.get(location).text)
+    assert "'2023-02-30' 不是真实存在的日期" in zh and "未知的状态 '退休'；请填写 在职、试用、休假 或 离职" in zh
+    assert "is not a real date" not in zh
+    en = html.unescape(hr.get(location, params={"lang": "en"}).text)
+    assert "'2023-02-30' is not a real date" in en
+    # A rejection stored before its template was kept shows its English message, as before.
+    from trainquant.imports.models import ImportRejection
+
+    db.execute(ImportRejection.__table__.update().values(params={}))
+    db.commit()
+    assert "'2023-02-30' is not a real date" in html.unescape(hr.get(location, params={"lang": "zh_CN"}).text)
+
+
+def test_every_rejection_template_has_a_chinese_translation():
+    """A template written in the code and not in imports.po would show English on a Chinese page."""
+    import ast
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import trainquant
+
+    root = Path(trainquant.__file__).parent
+    catalogue = {m.id for m in read_po((root / "i18n/zh_CN/imports.po").open("rb")) if m.id and m.string}
+    dynamic = {"%(value)s is not a valid ": ("email", "phone"), "%(value)s names several ": ("departments; use the code", "sites; use the code"),
+               "unknown ": ("department %(value)s", "site %(value)s")}
+    templates = set()
+    for path in ("imports/rules.py", "imports/service.py", "org/upsert.py"):
+        for node in ast.walk(ast.parse((root / path).read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "of" and getattr(node.func.value, "id", None) == "Msg":
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    templates.add(first.value)
+                else:  # "…" + what: the ends the code puts there
+                    head = first.left.value if isinstance(first.left, ast.Constant) else first.left.left.value
+                    templates.update(head + tail for tail in dynamic[head])
+    assert len(templates) > 40
+    assert sorted(templates - catalogue) == []
