@@ -231,7 +231,8 @@ def test_every_employee_page_fits_a_390_pixel_phone(browser, school, lang):
     the brand wrapped to three lines. Wide tables may scroll inside their card; the page never sideways."""
     base, codes = school
     context, pg = _login(browser, base, "employee", codes["employee_password"], 390, 844)
-    pages = ["/", "/my/trainings", "/my/learning", "/attendance/me", "/checkin", f"/employees/{codes['employee_no']}", "/training"]
+    pages = ["/", "/my/trainings", "/my/learning", "/attendance/me", "/checkin", f"/employees/{codes['employee_no']}", "/training",
+             "/training/calendar", "/training/calendar?view=month"]
     assert _widths(pg, pages, lang, 390) == {}
     brand = pg.evaluate("document.querySelector('.topbar .brand').getBoundingClientRect().height")
     assert brand <= 40, brand  # one line
@@ -245,7 +246,8 @@ def test_every_hr_page_fits_1366_pixels(browser, school, lang):
     pages = ["/", "/departments", "/employees", f"/employees/{codes['teacher']}", "/imports", "/training", f"/training/programs/{codes['program']}",
              f"/training/sessions/{codes['session']}", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
              f"/indicators/{codes['indicator']}", "/reports", "/reports?department=MKT", f"/reports/programs/{codes['program']}",
-             f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case"]
+             f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case", "/training/calendar",
+             "/training/calendar?view=month"]
     assert _widths(pg, pages, lang, 1366) == {}
     context.close()
 
@@ -279,7 +281,7 @@ def _data_corpus(database_url: str) -> str:
     return "\n".join(out)
 
 
-LEAK_PAGES = ["/", "/employees", "/departments", "/training", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
+LEAK_PAGES = ["/", "/employees", "/departments", "/training", "/training/calendar?view=month", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
               "/reports", "/imports"]
 
 
@@ -296,7 +298,7 @@ def test_no_ui_text_of_the_other_language_leaks_into_a_page(browser, school, lan
              f"/reports/programs/{codes['program']}", f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}"]
     leaks: dict[str, set[str]] = {}
     for path in pages:
-        visit(pg, f"{path}?lang={lang}")
+        visit(pg, f"{path}{'&' if '?' in path else '?'}lang={lang}")
         text = pg.evaluate(TEXT_OF_PAGE)
         runs = CJK.findall(text) if lang == "en" else ENGLISH_RUN.findall(text)
         found = {r for r in runs if r.strip("，。、；：（）「」\u3000 ") and r.strip("\u3000") not in corpus}

@@ -13,7 +13,7 @@ PURE_MODULES = {
     "integrations/metrics/sheet.py", "integrations/metrics/quick.py", "analytics/impact/fast.py",
     "learning/segments.py", "learning/xapi/formats.py", "learning/xapi/validate.py", "learning/xapi/compare.py",
     "learning/xapi/facts.py", "learning/xapi/output.py", "learning/xapi/multipart.py", "learning/video.py", "learning/fast.py", "learning/packed.py",
-    "analytics/terms.py",
+    "analytics/terms.py", "web/weekgrid.py",
 }
 RULES = sorted([*SRC.rglob("rules.py"), *(SRC / m for m in PURE_MODULES)])
 PURE_NAMES = {"trainquant." + str(p.relative_to(SRC).with_suffix("")).replace("/", ".") for p in RULES}

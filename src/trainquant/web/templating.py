@@ -70,6 +70,7 @@ NAV_GROUPS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
     ]),
     ("Training", [
         ("/training", "Training programs", "training:read"),
+        ("/training/calendar", "Training calendar", "training:read"),
         ("/scheduling", "Slot finder", "training:manage"),
     ]),
     ("Attendance & alerts", [
@@ -112,9 +113,12 @@ def nav_for(principal: Any, current: str) -> list[NavGroup]:
     """The menus ``principal`` sees on the page at ``current``, empty groups left out."""
     if principal is None:
         return []
+    # The page belongs to the longest item path it starts with: /training/calendar is the calendar's,
+    # not also the programs' (/training).
+    here = max((path for _, items in NAV_GROUPS for path, _, _ in items if _here(path, current)), key=len, default=None)
     out = []
     for group, items in NAV_GROUPS:
-        shown = [NavItem(path, label, _here(path, current)) for path, label, perm in items
+        shown = [NavItem(path, label, path == here) for path, label, perm in items
                  if (perm is None or principal.can(perm)) and (not path.startswith(OWN) or principal.employee_id is not None)]
         if shown:
             out.append(NavGroup(group, shown))

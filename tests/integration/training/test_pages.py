@@ -345,3 +345,22 @@ def test_a_manager_approves_in_bulk_filters_and_exports_the_inbox(school, course
     assert statuses == {_emp(db, "T1"): "approved", _emp(db, "T2"): "waitlisted", _emp(db, "M1"): "requested"}
     every = form(school, "mboss", "/approvals/bulk", {"every": "1"})
     assert "已批准 1 条" in every.text
+
+
+def test_the_training_calendar_shows_a_week_a_month_and_what_clashes(school, course, db):
+    # CI-1 at NOW+7d 14:00 (T1 and T2 approved); a second program's session one hour later, overlapping it, with T2.
+    other = make_program(db, code="GT", title="语法教学技巧")
+    second = make_session(db, program=other, code="GT-1", starts_at=course.starts_at + timedelta(hours=1), hours=2, site=school.site)
+    for s, nos in ((course, ("T1", "T2")), (second, ("T2",))):
+        for no in nos:
+            db.add(Enrolment(session_id=s.id, employee_id=_emp(db, no), status="approved", source="hr", created_at=NOW, updated_at=NOW))
+    db.commit()
+    day = course.starts_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    week = school.clients["t1"].get("/training/calendar", params={"day": day}).text  # an employee may look too
+    assert 'data-session="CI-1"' in week and 'data-session="GT-1"' in week and "2 个场次有冲突" in week
+    assert week.count("1 人同时在另一场次") == 2  # T2, in both
+    month = school.clients["hr"].get("/training/calendar", params={"day": day, "view": "month", "lang": "en"}).text
+    assert 'data-testid="calendar-month"' in month and "1 people in another session at the time" in month
+    nav = month[month.index('class="mainnav"'):month.index("</nav>")]
+    assert 'href="/training/calendar" class="active"' in nav and 'href="/training" class=""' in nav  # the calendar's item, not also the programs'
+    assert school.clients["hr"].get("/training/calendar", params={"view": "year"}).status_code == 422

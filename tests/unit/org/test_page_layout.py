@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from trainquant.org.pages import department_tree, week_grid
+from trainquant.org.pages import department_tree
 from trainquant.org.schemas import DepartmentRead, OccurrenceRead
+from trainquant.web.weekgrid import week_grid
 
 MONDAY = date(2026, 8, 31)
 

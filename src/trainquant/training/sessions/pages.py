@@ -25,7 +25,7 @@ from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Employee, EmployeeTag, Site
 from trainquant.org.service import list_sites
 from trainquant.pagination import PageParams
-from trainquant.params import PathId
+from trainquant.params import PathId, QueryDate
 from trainquant.training import forms, lookups, rules, schemas
 from trainquant.training.deps import TrainingManage, TrainingRead
 from trainquant.training.enrolment import service as enrolment
@@ -290,3 +290,39 @@ def hr_action(
         message = forms.enrolment_refusal(err)
         return session_page(request, db, principal, code, settings=settings, clock=clock, errors={f"row-{enrolment_id}": message}, status_code=err.status)
     return RedirectResponse(f"/training/sessions/{quote(code, safe='')}?done=changed#roster", status_code=303)
+
+
+# ---------------------------------------------------------------- the training calendar
+
+
+@router.get("/training/calendar")
+def calendar_page(request: Request, db: ReadSession, principal: TrainingRead, settings: AppSettings, clock: AppClock,
+                  view: Annotated[str, Query(pattern="^(week|month)$")] = "week", day: QueryDate | None = None,
+                  site: Annotated[str, Query(max_length=32)] = ""):
+    """The sessions of a week (as a timetable) or a month (as a grid of days), with their clashes."""
+    from trainquant.training.sessions import calendar
+    from trainquant.web.weekgrid import FIRST_HOUR, LAST_HOUR, week_grid
+
+    today = local_today(clock.now(), settings.default_timezone)
+    shown = day or today
+    if view == "week":
+        first = shown - timedelta(days=shown.weekday())
+        last = first + timedelta(days=6)
+        prev_day, next_day = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        first, last = calendar.month_grid(shown)
+        month_start = shown.replace(day=1)
+        prev_day = (month_start - timedelta(days=1)).replace(day=1)
+        next_day = (month_start + timedelta(days=32)).replace(day=1)
+    items = calendar.entries(db, first=first, last=last, zone=settings.default_timezone, site_code=site or None)
+    days, outside = week_grid(items, first) if view == "week" else ([], [])
+    by_day: dict = {}
+    for e in items:
+        by_day.setdefault(e.local_day, []).append(e)
+    weeks = [[first + timedelta(days=7 * w + d) for d in range(7)] for w in range(((last - first).days + 1) // 7)]
+    return render(request, "training/calendar.html", {
+        "view": view, "shown": shown, "first": first, "last": last, "today": today, "items": items, "days": days, "outside": outside,
+        "hours": list(range(FIRST_HOUR, LAST_HOUR)), "by_day": by_day, "weeks": weeks, "prev_day": prev_day, "next_day": next_day,
+        "sites": list_sites(db), "site": site, "zone": settings.default_timezone,
+        "clashing": sum(1 for e in items if e.clashes or e.people_clashing),
+    })
