@@ -364,3 +364,26 @@ def test_the_training_calendar_shows_a_week_a_month_and_what_clashes(school, cou
     nav = month[month.index('class="mainnav"'):month.index("</nav>")]
     assert 'href="/training/calendar" class="active"' in nav and 'href="/training" class=""' in nav  # the calendar's item, not also the programs'
     assert school.clients["hr"].get("/training/calendar", params={"view": "year"}).status_code == 422
+
+
+def test_a_whole_sessions_results_recorded_in_one_grid(school, course, db):
+    from trainquant.training.models import Assessment
+
+    course.capacity = 5
+    for no in ("T1", "T2", "M1"):
+        db.add(Enrolment(session_id=course.id, employee_id=_emp(db, no), status="approved", source="hr", created_at=NOW, updated_at=NOW))
+    db.commit()
+    assert 'data-testid="roster-link"' not in school.clients["hr"].get("/training/sessions/CI-1").text  # not held yet
+    page = school.clients["hr"].get("/training/sessions/CI-1/assessments", params={"kind": "trial_lecture"}).text
+    assert page.count('data-testid="score"') == 3 and "分数范围" in page
+    data = {"csrf_token": school.headers["hr"]["X-CSRF-Token"], "kind": "trial_lecture", "assessed_on": NOW.date().isoformat(),
+            "employee_no": ["T1", "T2", "M1"], "score:T1": "88", "score:T2": "130", "score:M1": ""}
+    got = school.clients["hr"].post("/training/sessions/CI-1/assessments", data=data)
+    assert got.status_code == 200 and "已录入 1 条成绩。" in got.text and "1 行需要检查" in got.text
+    row = got.text[got.text.index('data-employee="T2"'):].split("</tr>")[0]
+    assert 'value="130"' in row and "field-error" in row  # kept as typed, with why
+    scores = dict(db.execute(select(Assessment.employee_id, Assessment.score).where(Assessment.session_id == course.id)).all())
+    assert scores == {_emp(db, "T1"): 88.0}  # M1 left blank: nothing recorded
+    boss = school.clients["boss"].get("/training/sessions/CI-1/assessments", params={"kind": "trial_lecture"}).text
+    assert boss.count('data-testid="score"') == 2  # their team only: T1 and T2, not M1
+    assert school.clients["t1"].get("/training/sessions/CI-1/assessments").status_code == 403

@@ -168,6 +168,7 @@ def session_page(
         # Its attendance board for whoever follows a room (HR, a manager: their people), and the room's QR
         # screen for whoever runs the check-in; an employee follows their own attendance on 我的出勤.
         "board": principal.can("attendance:read") and principal.role != "employee" and s.status != "cancelled",
+        "roster_grid": principal.can("assessments:write") and s.status != "cancelled" and now >= s.starts_at,
         "qr_screen": principal.can("attendance:manage") and not s.online and "qr" in (s.checkin_methods or []) and s.status != "cancelled" and now < s.ends_at,
         "can_request": principal.can("training:enrol") and me is not None and (mine is None or mine.status == rules.CANCELLED)
         and s.status == "scheduled" and now < s.starts_at and s.program.active,
