@@ -53,6 +53,15 @@ def board_page(request: Request, code: str, db: ReadSession, principal: Read, se
     return render(request, "attendance/board.html", _board_context(db, principal, code, settings=settings, now=clock.now()))
 
 
+@router.get("/attendance/sessions/{code}/export.xlsx")
+def board_export(code: str, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
+    from trainquant import sheets
+    from trainquant.attendance.export import board_xlsx
+
+    b = live.board(db, code, principal.scope, now=clock.now(), default_tz=settings.default_timezone)
+    return sheets.attachment(board_xlsx(b, zone=settings.default_timezone), f"{_('Attendance board')}-{b.session.code}", fallback="board")
+
+
 @router.get("/attendance/sessions/{code}/live")
 def board_live(request: Request, code: str, db: ReadSession, principal: Read, settings: AppSettings, clock: AppClock):
     return render(request, "attendance/_board_live.html", _board_context(db, principal, code, settings=settings, now=clock.now()))

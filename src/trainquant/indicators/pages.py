@@ -198,6 +198,21 @@ def department_results_page(request: Request, db: ReadSession, principal: Indica
     })
 
 
+@router.get("/indicators/results/export.xlsx")
+def department_results_export(request: Request, db: ReadSession, principal: IndicatorsRead,
+                              department: Annotated[str, Query(max_length=32)], period_end: QueryDate | None = None):
+    from trainquant import sheets
+    from trainquant.indicators.export import indicator_results_xlsx
+
+    dep = org.get_department(db, department)
+    evaluation.check_department_visible(principal.scope, dep)
+    periods = evaluation.period_ends(db)
+    _headcount, stored = evaluation.department_results(db, dep, period_end or (periods[0] if periods else None))
+    names = _employee_names(db, {r.evaluation.employee_id for r in stored})
+    data = indicator_results_xlsx(stored, names, english=getattr(request.state, "locale", "zh_CN") == "en")
+    return sheets.attachment(data, f"{_('Indicator results')}-{dep.code}", fallback="indicator-results")
+
+
 @router.post("/indicators/results/run")
 def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, form: SubmittedForm):
     code = str(form.get("department") or "")

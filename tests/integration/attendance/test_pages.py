@@ -246,3 +246,20 @@ def test_a_session_not_held_yet_is_no_zero_in_the_history(room, db, clock):
 
 def test_nav_shows_my_attendance(room):
     assert 'href="/attendance/me"' in room["clients"]["t3"].get("/attendance/me").text
+
+
+def test_the_board_exports_what_it_shows(punched):
+    import io
+
+    from openpyxl import load_workbook
+
+    hr = punched["clients"]["hr"]
+    assert 'href="/attendance/sessions/CI-1/export.xlsx"' in hr.get("/attendance/sessions/CI-1").text
+    sheet = load_workbook(io.BytesIO(hr.get("/attendance/sessions/CI-1/export.xlsx").content))["出勤看板"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    by_no = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert set(by_no) == {"T1", "T2", "T3", "M1"}
+    assert by_no["T2"]["状态"] == "已离开" and by_no["T2"]["离开时间（Asia/Shanghai）"].strftime("%H:%M") == "09:45"
+    assert by_no["T3"]["状态"] == "未到"
+    english = load_workbook(io.BytesIO(hr.get("/attendance/sessions/CI-1/export.xlsx", params={"lang": "en"}).content))
+    assert english.sheetnames == ["Attendance board"]

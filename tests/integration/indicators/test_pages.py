@@ -137,3 +137,17 @@ def test_online_course_hours_have_their_source(hr):
     page = hr.get("/indicators", params={"kind": "admin"})
     assert "待接入数据源" not in page.text
     assert "awaiting its data source" not in hr.get("/indicators", params={"kind": "admin", "lang": "en"}).text
+
+
+def test_department_results_export_one_row_per_person_and_indicator(hr, evaluated):
+    import io
+
+    from openpyxl import load_workbook
+
+    page = hr.get("/indicators/results", params={"department": "TEACH", "period_end": "2026-08-31"}).text
+    assert 'href="/indicators/results/export.xlsx?department=TEACH&amp;period_end=2026-08-31"' in page
+    got = hr.get("/indicators/results/export.xlsx", params={"department": "TEACH", "period_end": "2026-08-31"})
+    header, *rows = list(load_workbook(io.BytesIO(got.content))["指标考核结果"].iter_rows(values_only=True))
+    assert header[:2] == ("工号", "姓名") and rows and {r[0] for r in rows} <= {"T1", "T2", "T3", "B1", "T4"}
+    assert "M1" not in {r[0] for r in rows}
+    assert hr.get("/indicators/results/export.xlsx").status_code == 422  # which department
