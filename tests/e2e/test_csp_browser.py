@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -306,3 +307,35 @@ def test_no_ui_text_of_the_other_language_leaks_into_a_page(browser, school, lan
             leaks[path] = found
     context.close()
     assert leaks == {}, leaks
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="make setup installs axe-core (npm) into node_modules")
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_axe_finds_no_serious_or_critical_violation(browser, school, lang):
+    """axe-core (served from node_modules, nothing downloaded) on the main pages. The test's context may
+    run it under the pages' strict CSP only by bypassing the policy for its own script."""
+    base, codes = school
+    context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 900}, locale="zh-CN", bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    pg.goto("/login")
+    pg.fill("input[name=username]", "hr")
+    pg.fill("input[name=password]", codes["hr_password"])
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda u: "/login" not in u)
+    pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/sessions/{codes['session']}", f"/reports/programs/{codes['program']}"]
+    found: dict[str, list[str]] = {}
+    for path in pages:
+        pg.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+        pg.wait_for_load_state("networkidle")
+        pg.add_script_tag(path=str(AXE))
+        result = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                             ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                             ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
+        if result:
+            found[path] = result
+    context.close()
+    assert found == {}, found
