@@ -13,7 +13,7 @@ from trainquant.auth.models import ApiKey, User
 from trainquant.auth.permissions import Principal
 from trainquant.auth.throttle import login_throttle
 from trainquant.deps import AppClock, CurrentPrincipal, DbSession, ReadSession, keep_session_after_epoch_change, require
-from trainquant.errors import Forbidden, NotFound
+from trainquant.errors import Forbidden
 from trainquant.pagination import Page, Paging
 from trainquant.params import PathId
 
@@ -86,7 +86,4 @@ def create_key(body: schemas.ApiKeyCreate, db: DbSession, clock: AppClock, princ
 
 @router.delete("/apikeys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_key(key_id: PathId, db: DbSession, clock: AppClock, _: Admin):
-    row = db.get(ApiKey, key_id)
-    if row is None:
-        raise NotFound(f"no API key {key_id}")
-    row.revoked_at = row.revoked_at or clock.now()
+    service.revoke_api_key(db, key_id, now=clock.now())

@@ -158,6 +158,15 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def revoke_api_key(db: Session, key_id: int, *, now: datetime) -> ApiKey:
+    """Revoke a key (at once: the next request with it is refused); revoking it again changes nothing."""
+    row = db.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"no API key {key_id}", code="no-api-key")
+    row.revoked_at = row.revoked_at or now
+    return row
+
+
 def create_api_key(db: Session, *, name: str, scopes: list[str], created_by: str, now: datetime) -> tuple[ApiKey, str]:
     try:
         parsed = parse_scopes(scopes)

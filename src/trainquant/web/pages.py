@@ -20,6 +20,7 @@ from trainquant.i18n import gettext_ as _
 from trainquant.org.models import Department, Employee, EmployeeTag, Site, WeeklySlot
 from trainquant.org.service import scoped
 from trainquant.pagination import PageParams
+from trainquant.params import PathId
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -138,6 +139,50 @@ def login_failures_page(request: Request, db: ReadSession, settings: AppSettings
     return render(request, "login_failures.html", {
         "rows": [(r, r.at.astimezone(zone)) for r in rows], "total": total, "page": page, "pages": max(1, -(-total // FAILURES_PAGE_SIZE)),
     })
+
+
+Admin = Annotated[Principal, require("users:admin")]
+
+
+def _api_keys_page(request: Request, db, *, created: tuple | None = None, error: str | None = None, form: dict | None = None,
+                   status_code: int = 200):
+    from trainquant.auth.models import ApiKey
+    from trainquant.auth.permissions import PERMISSIONS
+
+    keys = list(db.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())))
+    return render(request, "admin_api_keys.html", {"keys": keys, "permissions": PERMISSIONS, "created": created, "error": error,
+                                                   "form": form or {"scopes": []}}, status_code=status_code)
+
+
+@router.get("/admin/api-keys")
+def api_keys_page(request: Request, db: ReadSession, _admin: Admin):
+    """API keys (for devices, platforms, the school's own scripts): each shown once when created, revocable."""
+    return _api_keys_page(request, db)
+
+
+@router.post("/admin/api-keys")
+def create_api_key_page(request: Request, db: DbSession, clock: AppClock, principal: Admin,
+                        name: Annotated[str, Form(max_length=64)] = "", scopes: Annotated[list[str] | None, Form()] = None):
+    from trainquant.auth.service import create_api_key
+
+    form = {"name": name, "scopes": scopes or []}
+    if not name.strip():
+        return _api_keys_page(request, db, error=_("Give the key a name (what uses it)."), form=form, status_code=422)
+    if not scopes:
+        return _api_keys_page(request, db, error=_("Choose what the key may do."), form=form, status_code=422)
+    try:
+        row, key = create_api_key(db, name=name.strip(), scopes=scopes, created_by=principal.name, now=clock.now())
+    except Invalid:
+        return _api_keys_page(request, db, error=_("Choose what the key may do."), form=form, status_code=422)
+    return _api_keys_page(request, db, created=(row, key))
+
+
+@router.post("/admin/api-keys/{key_id}/revoke")
+def revoke_api_key_page(key_id: PathId, db: DbSession, clock: AppClock, _admin: Admin):
+    from trainquant.auth.service import revoke_api_key
+
+    revoke_api_key(db, key_id, now=clock.now())
+    return RedirectResponse("/admin/api-keys", status_code=303)
 
 
 @router.get("/")
