@@ -45,7 +45,7 @@ MIN_PASSWORD_LENGTH = 8
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid(f"password must have at least {MIN_PASSWORD_LENGTH} characters", code="password-too-short")
     return _hasher.hash(password)
 
 
@@ -63,19 +63,19 @@ def create_user(
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(f"user {username!r} already exists", code="user-exists")
     employee_id = None
     if employee_no:
         employee_id = db.scalar(select(Employee.id).where(Employee.employee_no == employee_no))
         if employee_id is None:
-            raise NotFound(f"no employee with employee_no {employee_no!r}")
+            raise NotFound(f"no employee with employee_no {employee_no!r}", code="user-unknown-employee")
     department_id = None
     if department_code:
         department_id = db.scalar(select(Department.id).where(Department.code == department_code))
         if department_id is None:
-            raise NotFound(f"no department with code {department_code!r}")
+            raise NotFound(f"no department with code {department_code!r}", code="user-unknown-department")
     if role == "manager" and department_id is None:
-        raise Invalid("a manager needs a department (the scope of what they see)")
+        raise Invalid("a manager needs a department (the scope of what they see)", code="manager-needs-department")
     if role == "employee" and employee_id is None:
         raise Invalid("an employee user must be linked to an employee record (employee_no)")
     user = User(

@@ -21,6 +21,7 @@ from trainquant.org.models import Department, Employee, EmployeeTag, Site, Weekl
 from trainquant.org.service import scoped
 from trainquant.pagination import PageParams
 from trainquant.params import PathId
+from trainquant.web import codes
 from trainquant.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -142,6 +143,13 @@ def login_failures_page(request: Request, db: ReadSession, settings: AppSettings
 
 
 Admin = Annotated[Principal, require("users:admin")]
+codes.register({
+    "user-exists": lambda p: _("This user name is taken."),
+    "user-unknown-employee": lambda p: _("No employee has this employee no."),
+    "user-unknown-department": lambda p: _("No department has this code."),
+    "manager-needs-department": lambda p: _("A manager needs a department: the people they see."),
+    "password-too-short": lambda p: _("The password is too short."),
+})
 
 
 def _api_keys_page(request: Request, db, *, created: tuple | None = None, error: str | None = None, form: dict | None = None,
@@ -183,6 +191,55 @@ def revoke_api_key_page(key_id: PathId, db: DbSession, clock: AppClock, _admin: 
 
     revoke_api_key(db, key_id, now=clock.now())
     return RedirectResponse("/admin/api-keys", status_code=303)
+
+
+def _users_page(request: Request, db, *, error: str | None = None, form: dict | None = None, done: str | None = None, status_code: int = 200):
+    from trainquant.auth.models import User
+    from trainquant.auth.permissions import ROLES
+
+    users = list(db.scalars(select(User).order_by(User.username)))
+    people = {e.id: e for e in db.scalars(select(Employee).where(Employee.id.in_([u.employee_id for u in users if u.employee_id])))}
+    departments = list(db.scalars(select(Department).order_by(Department.code)))
+    return render(request, "admin_users.html", {"users": users, "people": people, "by_id": {d.id: d for d in departments}, "roles": ROLES, "error": error, "form": form or {"role": "employee"},
+                                                "done": done, "min_length": MIN_PASSWORD_LENGTH,
+                                                "departments": departments},
+                  status_code=status_code)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, db: ReadSession, _admin: Admin):
+    """Users and their roles: who may log in, as what, over which people."""
+    return _users_page(request, db, done=request.query_params.get("done"))
+
+
+@router.post("/admin/users")
+def create_user_page(request: Request, db: DbSession, clock: AppClock, _admin: Admin,
+                     username: Annotated[str, Form(max_length=64)] = "", password: Annotated[str, Form(max_length=256)] = "",
+                     role: Annotated[str, Form(max_length=16)] = "", employee_no: Annotated[str, Form(max_length=32)] = "",
+                     department_code: Annotated[str, Form(max_length=32)] = ""):
+    from pydantic import ValidationError
+
+    from trainquant.auth import schemas as auth_schemas
+    from trainquant.auth.service import create_user
+    from trainquant.errors import DomainError
+
+    form = {"username": username, "role": role, "employee_no": employee_no, "department_code": department_code}
+    try:
+        body = auth_schemas.UserCreate.model_validate({"username": username, "password": password, "role": role,
+                                                       "employee_no": employee_no or None, "department_code": department_code or None})
+        create_user(db, now=clock.now(), **body.model_dump())
+    except ValidationError:
+        return _users_page(request, db, form=form, status_code=422, error=_(
+            "A user name of letters, digits and . _ - @; a password of at least %(n)s characters; a role.") % {"n": MIN_PASSWORD_LENGTH})
+    except DomainError as err:
+        return _users_page(request, db, form=form, status_code=err.status, error=codes.error_text(err))
+    return RedirectResponse("/admin/users?done=created", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/signout")
+def sign_out_user_page(user_id: PathId, db: DbSession, _admin: Admin):
+    end_sessions(db, user_id)
+    return RedirectResponse("/admin/users?done=signed-out", status_code=303)
 
 
 @router.get("/")

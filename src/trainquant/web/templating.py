@@ -82,6 +82,7 @@ NAV_GROUPS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         ("/reports", "Reports", "reports:read"),
     ]),
     ("Settings", [
+        ("/admin/users", "Users and roles", "users:admin"),
         ("/admin/api-keys", "API keys", "users:admin"),
         ("/admin/login-failures", "Failed logins", "users:admin"),
     ]),
