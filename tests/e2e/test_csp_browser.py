@@ -181,14 +181,7 @@ def test_the_top_bar_fits_1366_pixels_in_both_languages(browser, school, lang):
     """The menus (issue 13: 13 flat items made the page 1,580-1,670 px wide in English and broke the
     Chinese labels a character a line at 1366 px): one line, no horizontal scroll from the top bar."""
     base, codes = school
-    context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    pg.goto("/login")
-    pg.fill("input[name=username]", "hr")
-    pg.fill("input[name=password]", codes["hr_password"])
-    pg.click("button[type=submit]")
-    pg.wait_for_url(lambda u: "/login" not in u)
+    context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, 768)
     for path in ("/", "/employees", "/training", "/reports", "/alerts", "/indicators"):
         visit(pg, f"{path}?lang={lang}")
         bar = pg.evaluate("""() => { const t = document.querySelector('.topbar');
@@ -204,8 +197,8 @@ def test_the_top_bar_fits_1366_pixels_in_both_languages(browser, school, lang):
     context.close()
 
 
-def _login(browser, base, user, password, width, height=900):
-    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN")
+def _login(browser, base, user, password, width, height=900, *, bypass_csp=False):
+    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=bypass_csp)
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.goto("/login")
@@ -318,14 +311,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, school, lang):
     """axe-core (served from node_modules, nothing downloaded) on the main pages. The test's context may
     run it under the pages' strict CSP only by bypassing the policy for its own script."""
     base, codes = school
-    context = browser.new_context(base_url=base, viewport={"width": 1366, "height": 900}, locale="zh-CN", bypass_csp=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    pg.goto("/login")
-    pg.fill("input[name=username]", "hr")
-    pg.fill("input[name=password]", codes["hr_password"])
-    pg.click("button[type=submit]")
-    pg.wait_for_url(lambda u: "/login" not in u)
+    context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, bypass_csp=True)
     pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/sessions/{codes['session']}", f"/reports/programs/{codes['program']}"]
     found: dict[str, list[str]] = {}
     for path in pages:

@@ -259,11 +259,7 @@ def cover(options: Sequence[SlotOption], *, capacity: int, exact_up_to: int = 20
         raise ValueError("the smallest group is between 1 and the seats of a session")
     if min_group > 1:
         return _cover_groups(options, capacity=capacity, min_group=min_group)
-    everyone = sorted({e for o in options for e in o.free} | {m.employee_id for o in options for m in o.missing})
-    coverable = sorted({e for o in options for e in o.free})
-    uncoverable = tuple(e for e in everyone if e not in set(coverable))
-    distinct = _distinct(options)
-    options_of = {e: sum(1 for o in distinct if e in o.free) for e in coverable}
+    coverable, uncoverable, distinct, options_of = _group_of(options)
     left = set(coverable)
     plan: list[tuple[SlotOption, tuple[int, ...]]] = []
     while left:
@@ -310,14 +306,19 @@ def _join_planned(plan: list[tuple[SlotOption, list[int]]], left: set[int], capa
                 break
 
 
-def _cover_groups(options: Sequence[SlotOption], *, capacity: int, min_group: int) -> CoverPlan:
-    """``cover`` with a smallest group: the greedy plan, stopping where the best slot left would seat
-    fewer than ``min_group``; who is left joins a planned session they are free at if it has a seat."""
+def _group_of(options: Sequence[SlotOption]) -> tuple[list[int], tuple[int, ...], list[SlotOption], dict[int, int]]:
+    """Who can be seated (free at some slot), who cannot, the distinct slots, and each person's chances."""
     everyone = sorted({e for o in options for e in o.free} | {m.employee_id for o in options for m in o.missing})
     coverable = sorted({e for o in options for e in o.free})
     uncoverable = tuple(e for e in everyone if e not in set(coverable))
     distinct = _distinct(options)
-    options_of = {e: sum(1 for o in distinct if e in o.free) for e in coverable}
+    return coverable, uncoverable, distinct, {e: sum(1 for o in distinct if e in o.free) for e in coverable}
+
+
+def _cover_groups(options: Sequence[SlotOption], *, capacity: int, min_group: int) -> CoverPlan:
+    """``cover`` with a smallest group: the greedy plan, stopping where the best slot left would seat
+    fewer than ``min_group``; who is left joins a planned session they are free at if it has a seat."""
+    coverable, uncoverable, distinct, options_of = _group_of(options)
     left = set(coverable)
     plan: list[tuple[SlotOption, list[int]]] = []
     while left:
