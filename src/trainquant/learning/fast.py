@@ -175,7 +175,9 @@ def coverage_all(c: Columns, *, lengths: Mapping[str, float], max_speeds: Mappin
     whole_idle = cut <= ws
     split = (cut > ws) & (cut < we)
     wall_s = we - ws
-    share = np.divide(cut - ws, wall_s, out=np.zeros_like(ws), where=wall_s > 0)
+    # the cut's fraction of the stretch, only where the stretch is split (elsewhere the cut may be
+    # infinite, and 0 x inf would warn)
+    share = np.divide(cut - ws, wall_s, out=np.zeros_like(ws), where=split & (wall_s > 0))
     mid = mf + (mt - mf) * share
     # pieces: the stretch whole (idle or not), or its two parts
     keep = ~split
