@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from trainquant.analytics.terms import DEFAULT_SPEC
 from trainquant.instance import (
     ENCRYPTION_KEY_NAME,
     MIN_SECRET_KEY_LENGTH,
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
     # The school's terms, as the reports' term filter offers them: "key:MM-DD" starts in the order of the
     # year, the first on 01-01 (analytics/terms.py). Keys the catalogue names: winter (寒假班), spring
     # (春季班), summer (暑期班), autumn (秋季班); another key is shown as written.
-    school_terms: str = "winter:01-01,spring:03-01,summer:07-01,autumn:09-01"
+    school_terms: str = DEFAULT_SPEC
     # `trainquant demo` serves the simulated teaching platform, CRM and OA on this port and the next two.
     demo_systems_port: int = Field(default=8711, ge=1024, le=65533)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The default of TQ_SCHOOL_TERMS: 寒假班 from 1 January, 春季班 from 1 March, 暑期班 from 1 July, 秋季班 from 1 September.
+DEFAULT_SPEC = "winter:01-01,spring:03-01,summer:07-01,autumn:09-01"
+
 
 class TermSpecError(ValueError):
     pass

@@ -226,7 +226,9 @@ def _evaluate(today: date) -> None:
     with unit_of_work(common.sessions()) as db:
         if db.scalar(select(EvaluationRun.id).where(EvaluationRun.period_end == today, EvaluationRun.created_by == "demo")) is not None:
             return
-        summary = run_evaluation(db, period_end=today, actor="demo", now=SystemClock().now(), tz=ZoneInfo(common.settings().default_timezone))
+        settings = common.settings()
+        summary = run_evaluation(db, period_end=today, actor="demo", now=SystemClock().now(), tz=ZoneInfo(settings.default_timezone),
+                                 school_terms=settings.school_terms)
     console.print(f"Evaluated the indicators at {today}: {summary.evaluations} results ({summary.met} met, {summary.not_met} not met, "
                   f"{summary.no_data} no data).")
 

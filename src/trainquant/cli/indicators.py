@@ -45,6 +45,7 @@ def evaluate(
             summary = run_evaluation(
                 db, period_end=end, kind=kind, actor="cli", now=SystemClock().now(),
                 tz=ZoneInfo(common.settings().default_timezone), on_progress=advance,
+                school_terms=common.settings().school_terms,
             )
             progress.update(task, description="storing results")
     except DomainError as exc:

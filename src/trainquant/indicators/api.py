@@ -15,6 +15,7 @@ from trainquant.errors import Invalid, NotFound
 from trainquant.indicators import evaluation, schemas, service
 from trainquant.indicators.service import actor
 from trainquant.org import service as org
+from trainquant.pagination import Paging
 from trainquant.params import QueryDate
 
 router = APIRouter(prefix="/api/v1", tags=["Indicators"])
@@ -107,7 +108,8 @@ def run_read(summary: evaluation.RunSummary) -> schemas.EvaluationRunRead:
 def run_evaluation(body: schemas.EvaluationRunCreate, db: DbSession, clock: AppClock, settings: AppSettings, principal: IndicatorsWrite):
     """Evaluate everyone (or a department kind, a department with its children, one employee) at a period end."""
     summary = evaluation.run_evaluation(
-        db, period_end=body.period_end, actor=actor(principal), now=clock.now(), tz=zone(settings), **_population(db, body)
+        db, period_end=body.period_end, actor=actor(principal), now=clock.now(), tz=zone(settings), school_terms=settings.school_terms,
+        **_population(db, body),
     )
     return run_read(summary)
 
@@ -126,3 +128,31 @@ def department_summary(code: str, db: ReadSession, principal: IndicatorsRead, pe
     evaluation.check_department_visible(principal.scope, dep)
     headcount, stored = evaluation.department_results(db, dep, period_end)
     return evaluation.department_summary_read(dep, headcount, stored, period_end)
+
+
+Reason = Annotated[schemas.Reason | None, Query(description="only results without data for this reason")]
+
+
+@router.get("/evaluations/{run_id}", response_model=schemas.RunResultsRead)
+def run_results(
+    run_id: int,
+    db: ReadSession,
+    principal: IndicatorsRead,
+    paging: Paging,
+    status: schemas.Status | None = None,
+    reason: Reason = None,
+    indicator: Annotated[str | None, Query(max_length=48, description="an indicator code")] = None,
+    department: Annotated[str | None, Query(max_length=32, description="a department code (with its sub-departments)")] = None,
+):
+    """A stored run read back by id, as it was evaluated: its counts and a page of its results, each with
+    the version, window and facts it used (an employee sees their own, a manager their departments')."""
+    run = evaluation.get_run(db, run_id)
+    dep = org.get_department(db, department) if department else None
+    if dep is not None:
+        evaluation.check_department_visible(principal.scope, dep)
+    flt = evaluation.RunFilter(status=status, reason=reason, indicator_code=indicator, department=dep)
+    rows, total = evaluation.run_results(db, run, principal.scope, flt, paging)
+    return schemas.RunResultsRead(
+        run=run_read(evaluation.run_counts(db, run, principal.scope)), items=[evaluation.run_row_read(r) for r in rows],
+        total=total, page=paging.page, page_size=paging.page_size,
+    )

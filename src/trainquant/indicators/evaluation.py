@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from trainquant.analytics import terms
 from trainquant.auth.permissions import DataScope
-from trainquant.errors import Forbidden
+from trainquant.errors import Forbidden, NotFound
 from trainquant.indicators import facts as fact_sources
 from trainquant.indicators import schemas
-from trainquant.indicators.metrics import rule_for
+from trainquant.indicators.metrics import ProgramFacts, programs_in_scope, rule_for
 from trainquant.indicators.models import (
     Evaluation,
     EvaluationRun,
@@ -27,6 +28,8 @@ from trainquant.indicators.rules import (
     MET,
     NO_DATA,
     NOT_MET,
+    TRAINED,
+    Calendar,
     Result,
     Rule,
     Scored,
@@ -38,8 +41,11 @@ from trainquant.indicators.rules import (
 )
 from trainquant.indicators.service import in_effect
 from trainquant.integrations.outbox.service import listeners, publish
+from trainquant.org import service as org_service
 from trainquant.org.models import Department, Employee
 from trainquant.org.tree import department_subtree
+from trainquant.pagination import PageParams
+from trainquant.training.models import Program
 
 CHUNK = 2000  # employees evaluated (and facts held in memory) at a time
 Progress = Callable[[int, int], None]
@@ -75,6 +81,8 @@ def rules_in_effect(db: Session, period_end: date, tz: ZoneInfo, kinds: Sequence
     if kinds is not None:
         stmt = stmt.where(IndicatorModule.department_kind.in_(kinds))
     provided = fact_sources.available_kinds()
+    programs = [ProgramFacts(code, tuple(kinds or ()), tuple(tags or ())) for code, kinds, tags in
+                db.execute(select(Program.code, Program.target_kinds, Program.tags))]
     out: dict[str, list[Placed]] = {}
     for ind in db.scalars(stmt).unique():
         version = in_effect(ind, period_end, tz)
@@ -83,7 +91,8 @@ def rules_in_effect(db: Session, period_end: date, tz: ZoneInfo, kinds: Sequence
         rule = rule_for(
             indicator_id=ind.id, version_id=version.id, metric=version.metric, params=version.params,
             aggregation=version.aggregation, window_days=version.window_days, operator=version.operator,
-            threshold=version.threshold, available_kinds=provided,
+            threshold=version.threshold, available_kinds=provided, window_kind=version.window_kind,
+            programs=programs_in_scope(version.programs or {}, programs),
         )
         out.setdefault(ind.module.department_kind, []).append(Placed(rule, version, ind))
     return out
@@ -116,8 +125,18 @@ def _row(run: EvaluationRun, result: Result) -> dict:
         "status": result.status,
         "value": result.value,
         "threshold": result.threshold,
-        "facts": [{"key": f.key, "on": f.on.isoformat(), "value": f.value, "ref": f.ref} for f in result.facts],
+        "facts": [{"key": f.key, "on": f.on.isoformat(), "value": f.value, "ref": f.ref} | ({"program": f.program} if f.program else {})
+                  for f in result.facts],
+        "reason": result.reason,
+        "window_start": result.window[0] if result.window else None,
+        "window_end": result.window[1] if result.window else None,
     }
+
+
+def calendar_at(period_end: date, school_terms: str = terms.DEFAULT_SPEC) -> Calendar:
+    """The school's term the period end falls in and the one before (``TQ_SCHOOL_TERMS``)."""
+    now, before = terms.recent(period_end, terms.parse(school_terms), 2)
+    return Calendar(now.start, before.start)
 
 
 def run_evaluation(
@@ -131,8 +150,10 @@ def run_evaluation(
     department: Department | None = None,
     employee: Employee | None = None,
     on_progress: Progress | None = None,
+    school_terms: str = terms.DEFAULT_SPEC,
 ) -> RunSummary:
     """Evaluate one population at ``period_end`` into a new run; earlier runs are never touched."""
+    calendar = calendar_at(period_end, school_terms)
     label = (
         f"employee:{employee.employee_no}" if employee is not None
         else f"department:{department.code}" if department is not None
@@ -156,10 +177,12 @@ def run_evaluation(
             ids = [e for e, k in chunk if k == dep_kind]
             if not rules:
                 continue
-            needed = frozenset(r.fact_kind for r in rules if r.available)
-            start = min(first_day_read(r, period_end) for r in rules)
+            needed = frozenset(r.fact_kind for r in rules if r.available and not r.incomplete)
+            if any(r.window_kind == "since_training" for r in rules if r.fact_kind in needed):
+                needed |= {TRAINED}
+            start = min(first_day_read(r, period_end, calendar) for r in rules)
             facts = fact_sources.load_facts(db, ids, start=start, end=period_end, kinds=needed) if needed else []
-            for result in evaluate(rules, facts, ids, period_end):
+            for result in evaluate(rules, facts, ids, period_end, calendar):
                 counts[result.status] += 1
                 rows.append(_row(run, result))
         if rows:
@@ -193,8 +216,12 @@ def _announcer(db: Session, placed: dict[str, list[Placed]], *, period_end: date
     return announce
 
 
-def run_counts(db: Session, run: EvaluationRun) -> RunSummary:
-    counts = dict(db.execute(select(Evaluation.status, func.count()).where(Evaluation.run_id == run.id).group_by(Evaluation.status)).all())
+def run_counts(db: Session, run: EvaluationRun, scope: DataScope | None = None) -> RunSummary:
+    """The run's results by status (of the people ``scope`` may see, when given)."""
+    stmt = select(Evaluation.status, func.count()).where(Evaluation.run_id == run.id).group_by(Evaluation.status)
+    if scope is not None:
+        stmt = org_service.scoped(stmt.join(Employee, Employee.id == Evaluation.employee_id), scope)
+    counts = dict(db.execute(stmt).all())
     return RunSummary(run, sum(counts.values()), counts.get(MET, 0), counts.get(NOT_MET, 0), counts.get(NO_DATA, 0))
 
 
@@ -270,9 +297,9 @@ def result_read(r: StoredResult) -> schemas.ResultRead:
     v, e = r.version, r.evaluation
     return schemas.ResultRead(
         indicator_code=r.indicator.code, module_code=r.module.code, version=v.version, name=v.name, name_en=v.name_en,
-        metric=v.metric, aggregation=v.aggregation, window_days=v.window_days, operator=v.operator,
-        threshold=e.threshold, unit=v.unit, status=e.status, value=e.value,
-        facts=[schemas.FactRead(**f) for f in e.facts],
+        metric=v.metric, aggregation=v.aggregation, window_days=v.window_days, window_kind=v.window_kind, programs=v.programs or {},
+        operator=v.operator, threshold=e.threshold, unit=v.unit, status=e.status, value=e.value, reason=e.reason,
+        window_start=e.window_start, window_end=e.window_end, facts=[schemas.FactRead(**f) for f in e.facts],
     )
 
 
@@ -309,3 +336,68 @@ def department_summary_read(department: Department, headcount: int, stored: list
         department_code=department.code, period_end=period_end, employees=headcount, indicators=indicators,
         modules=_module_reads(modules, department_module_scores(shares, placement)),
     )
+
+
+# ---------------------------------------------------------------- a stored run, read back
+
+
+def get_run(db: Session, run_id: int) -> EvaluationRun:
+    run = db.get(EvaluationRun, run_id)
+    if run is None:
+        raise NotFound(f"no evaluation run {run_id}")
+    return run
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    status: str | None = None
+    reason: str | None = None
+    indicator_code: str | None = None
+    department: Department | None = None  # with its sub-departments
+
+
+@dataclass(frozen=True)
+class RunRow:
+    employee: Employee
+    result: StoredResult
+
+
+def run_results(db: Session, run: EvaluationRun, scope: DataScope, flt: RunFilter, paging: PageParams) -> tuple[list[RunRow], int]:
+    """The results a run stored, as they were stored (never recomputed), of the people the reader may
+    see, by employee number and indicator; and how many there are."""
+    stmt = (
+        select(Evaluation, IndicatorVersion, Indicator, IndicatorModule, Employee)
+        .join(IndicatorVersion, IndicatorVersion.id == Evaluation.indicator_version_id)
+        .join(Indicator, Indicator.id == IndicatorVersion.indicator_id)
+        .join(IndicatorModule, IndicatorModule.id == Indicator.module_id)
+        .join(Employee, Employee.id == Evaluation.employee_id)
+        .where(Evaluation.run_id == run.id)
+    )
+    stmt = org_service.scoped(stmt, scope)
+    if flt.status:
+        stmt = stmt.where(Evaluation.status == flt.status)
+    if flt.reason:
+        stmt = stmt.where(Evaluation.reason == flt.reason)
+    if flt.indicator_code:
+        stmt = stmt.where(Indicator.code == flt.indicator_code)
+    if flt.department is not None:
+        stmt = stmt.where(Employee.department_id.in_(sorted(department_subtree(db, flt.department.id))))
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.execute(
+        stmt.options(contains_eager(Indicator.module)).order_by(Employee.employee_no, IndicatorModule.id, Indicator.id)
+        .limit(paging.page_size).offset(paging.offset)
+    ).unique()
+    return [RunRow(emp, StoredResult(e, v, i, m)) for e, v, i, m, emp in rows], total
+
+
+def run_reason_counts(db: Session, run: EvaluationRun, scope: DataScope) -> dict[str, int]:
+    """How many of the run's results (that the reader may see) lack data, per reason."""
+    stmt = (
+        select(Evaluation.reason, func.count()).join(Employee, Employee.id == Evaluation.employee_id)
+        .where(Evaluation.run_id == run.id, Evaluation.status == NO_DATA).group_by(Evaluation.reason)
+    )
+    return {reason or "": n for reason, n in db.execute(org_service.scoped(stmt, scope))}
+
+
+def run_row_read(row: RunRow) -> schemas.RunResultRead:
+    return schemas.RunResultRead(employee_no=row.employee.employee_no, employee_name=row.employee.name, **result_read(row.result).model_dump())

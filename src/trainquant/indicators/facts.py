@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from trainquant.attendance.models import AttendanceRecord
 from trainquant.indicators.business import BusinessFacts
-from trainquant.indicators.metrics import EXAM_KINDS, exam_band
-from trainquant.indicators.rules import Fact
-from trainquant.learning.service import daily_study_seconds
-from trainquant.training.models import Assessment, TrainingSession
+from trainquant.indicators.metrics import EXAM_KINDS
+from trainquant.indicators.rules import TRAINED, Fact
+from trainquant.learning.models import OnlineCompletion
+from trainquant.learning.service import daily_program_study_seconds
+from trainquant.training.models import Assessment, Program, TrainingSession
 
 CHUNK = 2000  # employee ids per IN list: well under every backend's bind-parameter limit
 
@@ -65,7 +66,8 @@ class AssessmentFacts:
                     yield Fact(emp, "error_rate", kind, on, rate, ref)
 
     def _exam_changes(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date) -> Iterator[Fact]:
-        """One fact per pair of successive results of the same exam whose later result falls in the window.
+        """One fact per pair of successive results of the same exam whose later result falls in the window,
+        on the exam's own scale (IELTS bands, TOEFL points): the fact's key is the exam.
 
         The earlier result may lie before the window: it is the baseline the later one improved on.
         """
@@ -79,7 +81,7 @@ class AssessmentFacts:
         for aid, emp, kind, on, score in rows:
             assert score is not None  # the query keeps scored results only
             if previous is not None and previous[1] == emp and previous[2] == kind and on >= start:
-                change = exam_band(kind, score) - exam_band(kind, previous[4])
+                change = score - previous[4]
                 yield Fact(emp, "exam_score_change", kind, on, change, f"assessment:{previous[0]}→{aid}")
             previous = (aid, emp, kind, on, score)
 
@@ -93,55 +95,75 @@ def _error_rate(kind: str, score: float | None, errors: int | None, operations: 
 
 
 class AttendanceFacts:
-    """Attended hours, study hours and participation from the attendance figures of training sessions.
+    """Attended hours, study hours and participation from the attendance figures of training sessions,
+    each with its program; and the trainings attended (participation at least the session's minimum),
+    from which a window "since the training" starts.
 
     Study hours are the hours really attended (not the hours enrolled); online courses add theirs
-    through the learning source once it exists. Dated by the session's local day.
+    through the learning source. Dated by the session's local day. A place in a held session gives a
+    fact even when nobody came (0 h): no fact means no session of the program to attend.
     """
 
     name = "attendance"
-    kinds = frozenset({"attended_hours", "study_hours", "participation_rate"})
+    kinds = frozenset({"attended_hours", "study_hours", "participation_rate", TRAINED})
 
     def __init__(self, zone: str = "Asia/Shanghai"):
         self.zone = ZoneInfo(zone)
 
     def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
-        r, s = AttendanceRecord, TrainingSession
+        r, s, p = AttendanceRecord, TrainingSession, Program
         lo = datetime.combine(start - timedelta(days=1), time.min, UTC)
         hi = datetime.combine(end + timedelta(days=2), time.min, UTC)
         rows = db.execute(
-            select(r.id, r.employee_id, r.attended_seconds, r.participation, s.starts_at)
+            select(r.id, r.employee_id, r.attended_seconds, r.participation, s.starts_at, s.min_participation, p.code)
             .join(s, s.id == r.session_id)
+            .join(p, p.id == s.program_id)
             .where(r.employee_id.in_(employee_ids), s.starts_at >= lo, s.starts_at < hi, s.status != "cancelled")
         )
-        for rid, emp, seconds, participation, starts_at in rows:
+        for rid, emp, seconds, participation, starts_at, minimum, program in rows:
             on = starts_at.astimezone(self.zone).date()
             if not (start <= on <= end):
                 continue
             ref = f"attendance:{rid}"
-            if "attended_hours" in kinds:
-                yield Fact(emp, "attended_hours", "", on, seconds / 3600, ref)
-            if "study_hours" in kinds:
-                yield Fact(emp, "study_hours", "", on, seconds / 3600, ref)
+            for kind in ("attended_hours", "study_hours"):
+                if kind in kinds:
+                    yield Fact(emp, kind, "", on, seconds / 3600, ref, program)
             if "participation_rate" in kinds:
-                yield Fact(emp, "participation_rate", "", on, float(participation), ref)
+                yield Fact(emp, "participation_rate", "", on, float(participation), ref, program)
+            if TRAINED in kinds and participation >= minimum:
+                yield Fact(emp, TRAINED, program, on, float(participation), ref, program)
 
 
 class LearningFacts:
     """Online study hours from the LRS (learning/service.py): wall time really watching registered
-    course videos, dated by the local day a play began. They count as study hours too."""
+    course videos, per program and local day a play began. They count as study hours too. An online
+    program completed (every video watched through) is a training, dated by its completion."""
 
     name = "learning"
-    kinds = frozenset({"online_hours", "study_hours"})
+    kinds = frozenset({"online_hours", "study_hours", TRAINED})
 
     def __init__(self, zone: str = "Asia/Shanghai"):
         self.zone = zone
 
     def load(self, db: Session, employee_ids: Sequence[int], *, start: date, end: date, kinds: frozenset[str]) -> Iterator[Fact]:
-        for (emp, on), seconds in sorted(daily_study_seconds(db, employee_ids, start=start, end=end, zone=self.zone).items()):
-            ref = f"online:{emp}:{on.isoformat()}"
-            for kind in sorted(kinds):
-                yield Fact(emp, kind, "", on, seconds / 3600, ref)
+        hours = sorted(kinds - {TRAINED})
+        if hours:
+            study = daily_program_study_seconds(db, employee_ids, start=start, end=end, zone=self.zone)
+            for (emp, on, program), seconds in sorted(study.items()):
+                ref = f"online:{emp}:{on.isoformat()}:{program}"
+                for kind in hours:
+                    yield Fact(emp, kind, "", on, seconds / 3600, ref, program)
+        if TRAINED in kinds:
+            tz = ZoneInfo(self.zone)
+            c = OnlineCompletion
+            rows = db.execute(
+                select(c.id, c.employee_id, c.completed_at, Program.code).join(Program, Program.id == c.program_id).where(
+                    c.employee_id.in_(employee_ids),
+                    c.completed_at >= datetime.combine(start, time.min, tz), c.completed_at < datetime.combine(end + timedelta(days=1), time.min, tz),
+                )
+            )
+            for cid, emp, at, program in rows:
+                yield Fact(emp, TRAINED, program, at.astimezone(tz).date(), 1.0, f"online-completion:{cid}", program)
 
 
 SOURCES: tuple[FactSource, ...] = (AssessmentFacts(), AttendanceFacts(), BusinessFacts(), LearningFacts())

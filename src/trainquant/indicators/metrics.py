@@ -7,18 +7,20 @@ attendance, online-learning and business-integration issues only add fact source
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trainquant.indicators.rules import AGGREGATIONS, OPERATORS, Rule
+from trainquant.indicators.rules import AGGREGATIONS, OPERATORS, WINDOWS, Rule
 
 # Assessment kinds the training domain records (its table may hold more: callers pass those in).
 ASSESSMENT_KINDS = (
     "trial_lecture", "online_test", "script_simulation", "case_analysis", "ielts", "toefl", "communication", "error_rate",
 )
 EXAM_KINDS = ("ielts", "toefl")
+# Each exam is judged on its own scale: an IELTS change in bands, a TOEFL iBT change in points (0-120).
+# There is no sound exchange rate between the two (ETS's concordance maps ranges, not steps).
+EXAM_UNITS = {"ielts": "band", "toefl": "score"}
 # Business metrics the teaching platform, CRM and OA report per employee (R3).
 BUSINESS_METRICS = ("student_rating", "conversion_rate", "process_time", "orders", "order_value", "retention_rate")
 UNITS = ("h", "score", "%", "pp", "band", "count", "min", "CNY")
@@ -51,7 +53,7 @@ class Metric:
     param_required: bool = False
     scale: float = 1.0
     change_mode: str = "absolute"
-    empty_is_zero: bool = False
+    by_program: bool = False  # its facts carry the program they come from (the counted programs filter them)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -61,18 +63,18 @@ class Metric:
 _HOURS = ("sum", "avg", "max", "min", "last", "count")
 _SCORES = ("avg", "max", "min", "last", "count", "change")
 _ALL = (
-    Metric("study_hours", "学习时长", "Study hours", "study_hours", "attendance", "h", _HOURS, empty_is_zero=True),
-    Metric("attended_hours", "出勤时长", "Attended hours", "attended_hours", "attendance", "h", _HOURS, empty_is_zero=True),
-    Metric("online_hours", "线上学习时长", "Online learning hours", "online_hours", "learning", "h", _HOURS, empty_is_zero=True),
+    Metric("study_hours", "学习时长", "Study hours", "study_hours", "attendance", "h", _HOURS, by_program=True),
+    Metric("attended_hours", "出勤时长", "Attended hours", "attended_hours", "attendance", "h", _HOURS, by_program=True),
+    Metric("online_hours", "线上学习时长", "Online learning hours", "online_hours", "learning", "h", _HOURS, by_program=True),
     Metric("participation_rate", "参与率", "Participation rate", "participation_rate", "attendance", "%",
-           ("avg", "max", "min", "last", "count"), scale=100.0),
+           ("avg", "max", "min", "last", "count"), scale=100.0, by_program=True),
     Metric("assessment_score", "考核得分", "Assessment score", "assessment_score", "assessments", "score", _SCORES,
            param="assessment_kind", param_required=True),
     Metric("assessment_pass_rate", "考核通过率", "Assessment pass rate", "assessment_passed", "assessments", "%",
            ("avg", "max", "min", "last", "count"), param="assessment_kind", param_required=True, scale=100.0),
-    # Successive results of the same exam; TOEFL steps are expressed in IELTS bands (see toefl_band).
+    # Successive results of one exam, on its own scale (EXAM_UNITS): the exam is part of the definition.
     Metric("exam_score_change", "雅思/托福成绩变化", "IELTS/TOEFL score change", "exam_score_change", "assessments", "band",
-           ("sum", "max", "min", "last", "count"), param="exam"),
+           ("sum", "max", "min", "last", "count"), param="exam", param_required=True),
     Metric("error_rate", "差错率", "Error rate", "error_rate", "assessments", "%", ("avg", "max", "min", "last", "count"),
            param="assessment_kind", scale=100.0),
     Metric("business_value", "业务指标值", "Business metric value", "business_metric", "business", "score",
@@ -110,9 +112,16 @@ def check_definition(
     threshold: float,
     unit: str,
     assessment_kinds: Collection[str] = ASSESSMENT_KINDS,
+    window_kind: str = "days",
+    programs: Mapping[str, Any] | None = None,
+    program_codes: Collection[str] | None = None,
 ) -> list[Problem]:
-    """Everything wrong with an indicator definition, one problem per field (empty when it is sound)."""
+    """Everything wrong with an indicator definition, one problem per field (empty when it is sound).
+    ``program_codes``: the programs that exist (None: codes in the scope are not checked)."""
     problems: list[Problem] = []
+    if window_kind not in WINDOWS:
+        problems.append(Problem("window_kind", "unknown", f"unknown window {window_kind!r}; known: {', '.join(WINDOWS)}"))
+    problems += check_scope(programs or {}, program_codes)
     spec = METRICS.get(metric)
     if spec is None:
         problems.append(Problem("metric", "unknown", f"unknown metric {metric!r}; known: {', '.join(METRICS)}"))
@@ -130,7 +139,57 @@ def check_definition(
         problems.append(Problem("unit", "unknown", f"unknown unit {unit!r}; known: {', '.join(UNITS)}"))
     if spec is not None:
         problems += _check_params(spec, params, assessment_kinds)
+        if window_kind == "since_training" and spec.source == "business":
+            # the business source compares the days after a person's latest training with those before
+            # it itself; a window of the rule's own would cut its two figures apart
+            problems.append(Problem("window_kind", "business-window", f"{spec.code} is read around the latest training already: use a window of days"))
+        exam = params.get("exam") if spec.param == "exam" else None
+        if exam in EXAM_UNITS and unit != EXAM_UNITS[exam]:
+            problems.append(Problem("unit", "exam-scale", f"a {exam} change is measured in {EXAM_UNITS[exam]}, not {unit!r}"))
     return problems
+
+
+# ---------------------------------------------------------------- the programs an indicator counts
+
+SCOPE_KEYS = ("target_kinds", "codes", "tags_any")
+DEPARTMENT_KINDS = ("teaching", "marketing", "admin", "other")
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """What the scope of counted programs is matched against."""
+
+    code: str
+    target_kinds: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+def check_scope(scope: Mapping[str, Any], program_codes: Collection[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, value in scope.items():
+        where = f"programs.{name}"
+        if name not in SCOPE_KEYS:
+            problems.append(Problem(where, "unknown-param", f"the counted programs are chosen by {', '.join(SCOPE_KEYS)}, not {name!r}"))
+        elif not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            problems.append(Problem(where, "list", f"{where} is a non-empty list of texts"))
+        elif name == "target_kinds" and (bad := sorted(set(value) - set(DEPARTMENT_KINDS))):
+            problems.append(Problem(where, "unknown", f"unknown department kind {', '.join(bad)}; known: {', '.join(DEPARTMENT_KINDS)}"))
+        elif name == "codes" and program_codes is not None and (bad := sorted(set(value) - set(program_codes))):
+            problems.append(Problem(where, "unknown", f"no program with code {', '.join(bad)}"))
+    return problems
+
+
+def programs_in_scope(scope: Mapping[str, Any], programs: Collection[ProgramFacts]) -> frozenset[str] | None:
+    """The codes of the programs an indicator counts: those meeting every condition of its scope (a
+    target department kind among ``target_kinds``, a code among ``codes``, a tag among ``tags_any``);
+    None when the scope is empty (every program counts)."""
+    if not scope:
+        return None
+    kinds, codes, tags = (set(scope.get(k) or ()) for k in SCOPE_KEYS)
+    return frozenset(
+        p.code for p in programs
+        if (not kinds or kinds & set(p.target_kinds)) and (not codes or p.code in codes) and (not tags or tags & set(p.tags))
+    )
 
 
 def _check_params(spec: Metric, params: Mapping[str, Any], assessment_kinds: Collection[str]) -> list[Problem]:
@@ -162,7 +221,10 @@ def rule_for(
     operator: str,
     threshold: float,
     available_kinds: Collection[str],
+    window_kind: str = "days",
+    programs: frozenset[str] | None = None,
 ) -> Rule:
+    """``programs``: the codes of the counted programs (``programs_in_scope``)."""
     spec = METRICS[metric]
     key = params.get(spec.param) if spec.param else None
     return Rule(
@@ -176,20 +238,10 @@ def rule_for(
         keys=frozenset({key}) if key else frozenset(),
         scale=spec.scale,
         change_mode=spec.change_mode,
-        empty_is_zero=spec.empty_is_zero,
         available=spec.fact_kind in available_kinds,
+        window_kind=window_kind,
+        programs=programs,
+        by_program=spec.by_program,
+        # a version stored before the parameter was required (an exam left open) cannot be judged
+        incomplete=spec.param_required and not key,
     )
-
-
-# ETS, "Linking TOEFL iBT Scores to IELTS Scores" (2010): the lowest TOEFL iBT score of each IELTS band.
-_TOEFL_FLOORS = (0, 32, 35, 46, 60, 79, 94, 102, 110, 115, 118)
-_IELTS_BANDS = (4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0)
-
-
-def toefl_band(score: float) -> float:
-    """The IELTS band a TOEFL iBT score (0-120) compares to, so "+0.5" means one band step for both exams."""
-    return _IELTS_BANDS[max(0, bisect_right(_TOEFL_FLOORS, score) - 1)]
-
-
-def exam_band(kind: str, score: float) -> float:
-    return toefl_band(score) if kind == "toefl" else score

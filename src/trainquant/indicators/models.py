@@ -23,6 +23,7 @@ from trainquant.db import Base, UTCDateTime
 OPERATORS = (">=", ">", "<=", "<", "=")
 AGGREGATIONS = ("sum", "avg", "max", "min", "last", "count", "change")
 RESULT_STATUSES = ("met", "not_met", "no_data")
+WINDOWS = ("days", "term", "year", "since_training")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -69,6 +70,7 @@ class IndicatorVersion(Base):
         CheckConstraint(_in("operator", OPERATORS), name="operator"),
         CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
         CheckConstraint("window_days > 0", name="window"),
+        CheckConstraint(_in("window_kind", WINDOWS), name="window_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +82,12 @@ class IndicatorVersion(Base):
     params: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"assessment_kind": "trial_lecture"}
     aggregation: Mapped[str] = mapped_column(String(16))
     window_days: Mapped[int] = mapped_column(Integer)
+    # What the window means (rules.WINDOWS): the last ``window_days`` days, the term, the calendar year,
+    # or the ``window_days`` days from the person's latest training of the counted programs.
+    window_kind: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
+    # The programs whose trainings and hours count: {"target_kinds": [...], "codes": [...], "tags_any": [...]},
+    # each condition narrowing; empty: every program.
+    programs: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     operator: Mapped[str] = mapped_column(String(2))
     threshold: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(16))
@@ -111,6 +119,11 @@ class Evaluation(Base):
     value: Mapped[float | None] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     facts: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(String(24))  # why there is no data (rules.REASONS)
+    # The days the value was taken from (a window since a training is each person's own); None when
+    # there was no window to read (no source, no training).
+    window_start: Mapped[date | None] = mapped_column(Date)
+    window_end: Mapped[date | None] = mapped_column(Date)
 
 
 class EvaluationRun(Base):

@@ -4,7 +4,7 @@ history, and results per employee and per department."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -34,12 +34,15 @@ from trainquant.indicators.metrics import (
     METRICS,
     UNITS,
 )
-from trainquant.indicators.models import Evaluation
+from trainquant.indicators.models import WINDOWS, Evaluation, EvaluationRun, Indicator, IndicatorVersion
+from trainquant.indicators.rules import REASONS
 from trainquant.indicators.service import actor
 from trainquant.org import service as org
 from trainquant.org.models import DEPARTMENT_KINDS, Employee
 from trainquant.org.pages import department_tree
+from trainquant.pagination import Page, Paging, paginate
 from trainquant.params import QueryDate
+from trainquant.training.forms import kind_label
 from trainquant.training.models import AssessmentKind
 from trainquant.web.templating import render
 
@@ -66,6 +69,11 @@ def _helpers(request: Request, db: Session) -> dict[str, Any]:
         "status_label": forms.status_label,
         "unit_label": forms.unit_label,
         "aggregation_label": forms.aggregation_label,
+        "window_label": forms.window_label,
+        "window_detail": forms.window_detail,
+        "programs_phrase": lambda programs: forms.programs_phrase(programs, kind_label),
+        "reason_text": forms.reason_text,
+        "kind_name": kind_label,
         "signs": forms.OPERATOR_SIGNS,
     }
 
@@ -75,6 +83,8 @@ def _form_choices(db: Session) -> dict[str, Any]:
         "metrics": list(METRICS.values()),
         "available": available_kinds(),
         "aggregations": AGGREGATIONS,
+        "windows": WINDOWS,
+        "department_kinds": DEPARTMENT_KINDS,
         "operators": tuple(forms.OPERATOR_SIGNS),
         "units": UNITS,
         "vocabularies": {
@@ -139,14 +149,16 @@ def _new_page(request: Request, db: Session, form: dict, errors: dict | None = N
 
 @router.get("/indicators/new")
 def new_indicator_page(request: Request, db: ReadSession, _principal: IndicatorsWrite, module: Annotated[str | None, Query(max_length=40)] = None):
-    return _new_page(request, db, {"module_code": module or "", "window_days": "90", "operator": ">=", "aggregation": "max", "weight": "1"})
+    return _new_page(request, db, {"module_code": module or "", "window_days": "365", "window_kind": "days", "operator": ">=", "aggregation": "last",
+                                   "weight": "1"})
 
 
 @router.post("/indicators/new")
 def create_indicator(request: Request, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
-    form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
+    form: dict[str, Any] = {k: str(v) for k, v in submitted.items() if k not in ("csrf_token", "program_kinds")}
+    form["program_kinds"] = kinds = [str(k) for k in submitted.getlist("program_kinds")]
     try:
-        body = schemas.IndicatorCreate.model_validate(forms.body_from_form(form, create=True), strict=False)
+        body = schemas.IndicatorCreate.model_validate(forms.body_from_form(form, create=True, kinds=kinds), strict=False)
         ind = service.create_indicator(db, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _new_page(request, db, form, forms.field_errors(exc), 422)
@@ -222,9 +234,43 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
         raise Invalid(_("Enter a date as YYYY-MM-DD.")) from None
     department = org.get_department(db, code) if code and form.get("scope") != "all" else None
     summary = evaluation.run_evaluation(db, period_end=body.period_end, actor=actor(principal), now=clock.now(),
-                                        tz=ZoneInfo(settings.default_timezone), department=department)
+                                        tz=ZoneInfo(settings.default_timezone), department=department,
+                                        school_terms=settings.school_terms)
     query = urlencode({k: v for k, v in (("department", code), ("period_end", body.period_end.isoformat()), ("ran", summary.run.id)) if v})
     return RedirectResponse(f"/indicators/results?{query}", status_code=303)
+
+
+@router.get("/indicators/runs")
+def runs_page(request: Request, db: ReadSession, principal: IndicatorsRead, paging: Paging):
+    """The stored evaluation runs, newest first, each with its counts of the people the reader may see."""
+    runs, total = paginate(db, select(EvaluationRun).order_by(EvaluationRun.id.desc()), paging)
+    summaries = [evaluation.run_counts(db, run, principal.scope) for run in runs]
+    return render(request, "indicators/runs.html", {
+        **_helpers(request, db), "summaries": summaries, "page": Page.of(summaries, total, paging),
+    })
+
+
+@router.get("/indicators/runs/{run_id}")
+def run_page(request: Request, run_id: int, db: ReadSession, principal: IndicatorsRead, paging: Paging,
+             status: Annotated[Literal["met", "not_met", "no_data"] | None, Query()] = None,
+             reason: Annotated[str | None, Query(max_length=24)] = None,
+             indicator: Annotated[str | None, Query(max_length=48)] = None):
+    """One stored run read back as it was evaluated: never recomputed."""
+    run = evaluation.get_run(db, run_id)
+    if reason and reason not in REASONS:
+        raise Invalid(_("Unknown %(what)s: %(value)s") % {"what": _("reason"), "value": reason})
+    flt = evaluation.RunFilter(status=status, reason=reason or None, indicator_code=indicator or None)
+    rows, total = evaluation.run_results(db, run, principal.scope, flt, paging)
+    indicators = list(db.execute(
+        select(Indicator.code, IndicatorVersion.name, IndicatorVersion.name_en).join(IndicatorVersion, IndicatorVersion.indicator_id == Indicator.id)
+        .join(Evaluation, Evaluation.indicator_version_id == IndicatorVersion.id).where(Evaluation.run_id == run.id).distinct()
+        .order_by(Indicator.code)
+    ))
+    return render(request, "indicators/run.html", {
+        **_helpers(request, db), "run": run, "summary": evaluation.run_counts(db, run, principal.scope), "rows": rows,
+        "page": Page.of(rows, total, paging), "reasons": evaluation.run_reason_counts(db, run, principal.scope),
+        "indicators": indicators, "flt": flt,
+    })
 
 
 @router.get("/indicators/results/{employee_no}")
@@ -270,9 +316,12 @@ def indicator_page(request: Request, code: str, db: ReadSession, principal: Indi
 
 @router.post("/indicators/{code}")
 def add_version(request: Request, code: str, db: DbSession, principal: IndicatorsWrite, settings: AppSettings, clock: AppClock, submitted: SubmittedForm):
-    form = {k: str(v) for k, v in submitted.items() if k != "csrf_token"}
+    form: dict[str, Any] = {k: str(v) for k, v in submitted.items() if k not in ("csrf_token", "program_kinds")}
+    form["program_kinds"] = kinds = [str(k) for k in submitted.getlist("program_kinds")]
+    # the page does not edit the tags of the counted programs (the API does): they are kept as they were
+    tags = (service.current(service.get_indicator(db, code)).programs or {}).get("tags_any")
     try:
-        body = schemas.IndicatorUpdate.model_validate(forms.body_from_form(form, create=False), strict=False)
+        body = schemas.IndicatorUpdate.model_validate(forms.body_from_form(form, create=False, kinds=kinds, tags=tags), strict=False)
         service.add_version(db, code, body, actor=actor(principal), now=clock.now(), today=_today(settings, clock))
     except ValidationError as exc:
         return _detail(request, db, principal, code, form=form, errors=forms.field_errors(exc), status_code=422)

@@ -18,6 +18,21 @@ AGGREGATIONS = ("sum", "avg", "max", "min", "last", "count", "change")
 CHANGE_MODES = ("absolute", "percent")
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 STATUSES = (MET, NOT_MET, NO_DATA)
+# What a window means: the last n days; the school term the period end is in (from its start); the
+# calendar year (from 1 January); or the n days from the person's latest training of the counted
+# programs (the n days before it are the baseline of a change).
+WINDOWS = ("days", "term", "year", "since_training")
+TRAINED = "trained"  # the fact kind of a training attended: key and program are the program's code
+TRAINING_LOOKBACK_DAYS = 365  # "since the training" looks for trainings this far back from the period end
+# Why a result has no data (stored with it; the pages translate the code).
+NO_SOURCE = "no-source"  # no fact source feeds the metric yet
+INCOMPLETE = "incomplete"  # the definition lacks what the metric needs (an exam not chosen)
+NO_FACTS = "no-facts"  # nothing measured in the window (no session of the counted programs, no assessment)
+NO_BASELINE = "no-baseline"  # a change with no value to start from
+ZERO_BASELINE = "zero-baseline"  # a change in % from a value of 0
+NO_TRAINING = "no-training"  # "since the training", and no training of the counted programs
+WINDOW_OPEN = "window-open"  # "since the training", and the n days after it have not all passed
+REASONS = (NO_SOURCE, INCOMPLETE, NO_FACTS, NO_BASELINE, ZERO_BASELINE, NO_TRAINING, WINDOW_OPEN)
 
 # Values are measured quantities (hours, scores, ratios); float noise such as 0.1 + 0.2 != 0.3 or a
 # percentage of 4.999999999999 for an exact 5 % must not decide a result. Both tolerances are far below
@@ -36,6 +51,15 @@ class Fact:
     on: date
     value: float
     ref: str  # the evidence: "assessment:17", "checkin-session:4:12" ...
+    program: str = ""  # the program the fact belongs to, where the source knows it (hours, trainings)
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The school's terms around a period end: the first day of the term it falls in, and of the one before."""
+
+    term_start: date
+    previous_term_start: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +76,13 @@ class Rule:
     keys: frozenset[str] = frozenset()  # empty: facts of every key
     scale: float = 1.0  # each fact value is multiplied by it first (a ratio shown in %)
     change_mode: str = "absolute"  # "change": last - first, or that difference in % of first
-    empty_is_zero: bool = False  # "sum" of no facts is 0 (no study hours = 0 h), not "no data"
     available: bool = True  # False while no fact source feeds ``fact_kind``: always "no data"
+    window_kind: str = "days"
+    # The programs whose trainings count (None: every program): they choose the training a
+    # "since_training" window starts from, and, where ``by_program``, the facts themselves.
+    programs: frozenset[str] | None = None
+    by_program: bool = False  # the metric's facts carry their program (hours, participation)
+    incomplete: bool = False  # the definition lacks what the metric needs: always "no data"
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
@@ -62,6 +91,8 @@ class Rule:
             raise ValueError(f"unknown aggregation {self.aggregation!r}")
         if self.change_mode not in CHANGE_MODES:
             raise ValueError(f"unknown change mode {self.change_mode!r}")
+        if self.window_kind not in WINDOWS:
+            raise ValueError(f"unknown window {self.window_kind!r}")
         if self.window_days <= 0:
             raise ValueError("the window must be at least one day")
         if not math.isfinite(self.threshold) or not math.isfinite(self.scale):
@@ -77,6 +108,17 @@ class Result:
     value: float | None
     threshold: float
     facts: tuple[Fact, ...] = field(default=())  # the facts the value was computed from
+    reason: str | None = None  # why there is no data (one of REASONS); None when there is a value
+    window: tuple[date, date] | None = None  # the first and last day the value was taken from
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The days a rule reads: its window ``start``..``end``, and from ``first_read`` the baseline of a change."""
+
+    first_read: date
+    start: date
+    end: date
 
 
 def window_start(period_end: date, window_days: int) -> date:
@@ -84,9 +126,42 @@ def window_start(period_end: date, window_days: int) -> date:
     return period_end - timedelta(days=window_days - 1)
 
 
-def first_day_read(rule: Rule, period_end: date) -> date:
-    """The earliest day whose facts ``rule`` may use: its window, and for "change" the window before it."""
-    return window_start(period_end, rule.window_days * (2 if rule.aggregation == "change" else 1))
+def span(rule: Rule, period_end: date, calendar: Calendar | None = None) -> Span:
+    """The window of a "days", "term" or "year" rule; a change also reads the period before it, of equal
+    length (the previous term, the previous year)."""
+    change = rule.aggregation == "change"
+    if rule.window_kind == "days":
+        start = window_start(period_end, rule.window_days)
+        return Span(start - timedelta(days=rule.window_days) if change else start, start, period_end)
+    if rule.window_kind == "year":
+        start = date(period_end.year, 1, 1)
+        return Span(date(period_end.year - 1, 1, 1) if change else start, start, period_end)
+    if rule.window_kind == "term":
+        if calendar is None:
+            raise ValueError("a term window needs the school's terms")
+        return Span(calendar.previous_term_start if change else calendar.term_start, calendar.term_start, period_end)
+    raise ValueError("a window since the training is each person's own (training_span)")
+
+
+def training_span(rule: Rule, period_end: date, trainings: Sequence[Fact]) -> Span | str:
+    """The window from the person's latest training of the counted programs whose ``window_days`` days
+    have all passed by the period end, and the as many days before it (a change's baseline); a reason
+    when there is none. ``trainings``: the person's "trained" facts in canonical order."""
+    n = rule.window_days
+    earliest = period_end - timedelta(days=TRAINING_LOOKBACK_DAYS)
+    counted = [t for t in trainings if earliest <= t.on <= period_end and (rule.programs is None or t.program in rule.programs)]
+    complete = [t for t in counted if t.on + timedelta(days=n - 1) <= period_end]
+    if complete:
+        day = complete[-1].on
+        return Span(day - timedelta(days=n), day, day + timedelta(days=n - 1))
+    return WINDOW_OPEN if counted else NO_TRAINING
+
+
+def first_day_read(rule: Rule, period_end: date, calendar: Calendar | None = None) -> date:
+    """The earliest day whose facts ``rule`` may use, for anyone."""
+    if rule.window_kind == "since_training":
+        return period_end - timedelta(days=TRAINING_LOOKBACK_DAYS + rule.window_days)
+    return span(rule, period_end, calendar).first_read
 
 
 def compare(value: float, operator: str, threshold: float) -> bool:
@@ -113,70 +188,85 @@ def _day_mean(facts: Sequence[Fact], day: date, scale: float) -> tuple[float, tu
     return math.fsum(f.value * scale for f in same_day) / len(same_day), same_day
 
 
-def aggregate(rule: Rule, facts: Sequence[Fact], before: Sequence[Fact] = ()) -> tuple[float | None, tuple[Fact, ...]]:
-    """The window's value and the facts it came from; ``facts`` are in the window, in canonical order.
+def measure(rule: Rule, facts: Sequence[Fact], before: Sequence[Fact] = ()) -> tuple[float | None, tuple[Fact, ...], str | None]:
+    """The window's value, the facts it came from, and why there is none; ``facts`` are in the window,
+    in canonical order.
 
-    ``before``: facts of the preceding window of equal length, used only by "change", whose baseline is the
-    level at the window's start: the latest day before the window if there is one (monthly ratings, say),
-    else the first day in it. None means no value can be formed: no facts (except count, and sum where
-    none means zero), a change without two different days, or a change in % from a starting value of 0.
+    ``before``: facts of the baseline period, used only by "change", whose baseline is the level at the
+    window's start: the latest day before the window if there is one (monthly ratings, say), else (not
+    for a window since a training, whose first days already follow it) the first day in it. No value:
+    no facts (except count), a change without a baseline, or a change in % from a value of 0.
     """
     agg, scale = rule.aggregation, rule.scale
     if agg == "count":
-        return float(len(facts)), tuple(facts)
+        return float(len(facts)), tuple(facts), None
     if not facts:
-        return (0.0, ()) if agg == "sum" and rule.empty_is_zero else (None, ())
+        return None, (), NO_FACTS
     values = [f.value * scale for f in facts]
     if agg == "sum":
-        return math.fsum(values), tuple(facts)
+        return math.fsum(values), tuple(facts), None
     if agg == "avg":
-        return math.fsum(values) / len(values), tuple(facts)
+        return math.fsum(values) / len(values), tuple(facts), None
     if agg in ("max", "min"):
         best = max(values) if agg == "max" else min(values)
-        return best, tuple(f for f, v in zip(facts, values, strict=True) if v == best)
+        return best, tuple(f for f, v in zip(facts, values, strict=True) if v == best), None
     if agg == "last":
-        return _day_mean(facts, facts[-1].on, scale)
+        value, used = _day_mean(facts, facts[-1].on, scale)
+        return value, used, None
     # change: from the baseline day's value to the last day's (several facts on one day are averaged)
     last_day = facts[-1].on
     if before:
         start, used_start = _day_mean(before, before[-1].on, scale)
-    elif facts[0].on != last_day:
+    elif facts[0].on != last_day and rule.window_kind != "since_training":
         start, used_start = _day_mean(facts, facts[0].on, scale)
     else:
-        return None, tuple(facts)
+        return None, tuple(facts), NO_BASELINE
     end, used_end = _day_mean(facts, last_day, scale)
     used = used_start + used_end
     if rule.change_mode == "absolute":
-        return end - start, used
+        return end - start, used, None
     if start == 0:
-        return None, used
-    return (end - start) / abs(start) * 100.0, used
+        return None, used, ZERO_BASELINE
+    return (end - start) / abs(start) * 100.0, used, None
 
 
-def evaluate_one(rule: Rule, employee_id: int, facts: Sequence[Fact], period_end: date) -> Result:
-    """``facts``: this employee's facts of the rule's kind, in canonical order (see ``group_facts``)."""
-    window = (window_start(period_end, rule.window_days), first_day_read(rule, period_end), period_end)
-    return _evaluate(rule, employee_id, facts, [f.on for f in facts], window)
+def evaluate_one(rule: Rule, employee_id: int, facts: Sequence[Fact], period_end: date, *, calendar: Calendar | None = None,
+                 trainings: Sequence[Fact] = ()) -> Result:
+    """``facts``: this employee's facts of the rule's kind, in canonical order (see ``group_facts``);
+    ``trainings``: their "trained" facts, for a window since the training."""
+    fixed = None if rule.window_kind == "since_training" else span(rule, period_end, calendar)
+    return _evaluate(rule, employee_id, facts, [f.on for f in facts], fixed, period_end, trainings)
 
 
-def _evaluate(rule: Rule, employee_id: int, facts: Sequence[Fact], days: Sequence[date], window: tuple[date, date, date]) -> Result:
-    """``days``: the facts' dates; ``window``: its first day, the first day "change" reads, the period end."""
+def _evaluate(rule: Rule, employee_id: int, facts: Sequence[Fact], days: Sequence[date], fixed: Span | None, period_end: date,
+              trainings: Sequence[Fact]) -> Result:
+    """``days``: the facts' dates; ``fixed``: the window when it is the same for everyone."""
+
+    def no_data(reason: str, used: tuple[Fact, ...] = (), window: tuple[date, date] | None = None) -> Result:
+        return Result(employee_id, rule.indicator_id, rule.version_id, NO_DATA, None, rule.threshold, used, reason, window)
+
     if not rule.available:
-        return Result(employee_id, rule.indicator_id, rule.version_id, NO_DATA, None, rule.threshold)
-    start, first_read, period_end = window
-    lo, hi = bisect_left(days, start), bisect_right(days, period_end)
-    in_window = facts[lo:hi]
-    before: Sequence[Fact] = ()
-    if rule.aggregation == "change":
-        before = facts[bisect_left(days, first_read) : lo]
+        return no_data(NO_SOURCE)
+    if rule.incomplete:
+        return no_data(INCOMPLETE)
+    window = fixed if fixed is not None else training_span(rule, period_end, trainings)
+    if isinstance(window, str):
+        return no_data(window)
+    lo, hi = bisect_left(days, window.start), bisect_right(days, window.end)
+    in_window: Sequence[Fact] = facts[lo:hi]
+    before: Sequence[Fact] = facts[bisect_left(days, window.first_read) : lo] if rule.aggregation == "change" else ()
     if rule.keys:
         in_window = [f for f in in_window if f.key in rule.keys]
         before = [f for f in before if f.key in rule.keys]
-    value, used = aggregate(rule, in_window, before)
+    if rule.by_program and rule.programs is not None:
+        in_window = [f for f in in_window if f.program in rule.programs]
+        before = [f for f in before if f.program in rule.programs]
+    value, used, reason = measure(rule, in_window, before)
+    bounds = (window.start, window.end)
     if value is None:
-        return Result(employee_id, rule.indicator_id, rule.version_id, NO_DATA, None, rule.threshold, used)
+        return no_data(reason or NO_FACTS, used, bounds)
     status = MET if compare(value, rule.operator, rule.threshold) else NOT_MET
-    return Result(employee_id, rule.indicator_id, rule.version_id, status, value, rule.threshold, used)
+    return Result(employee_id, rule.indicator_id, rule.version_id, status, value, rule.threshold, used, None, bounds)
 
 
 def group_facts(facts: Iterable[Fact]) -> dict[tuple[int, str], list[Fact]]:
@@ -194,19 +284,21 @@ def group_facts(facts: Iterable[Fact]) -> dict[tuple[int, str], list[Fact]]:
     return groups
 
 
-def evaluate(rules: Sequence[Rule], facts: Iterable[Fact], employee_ids: Iterable[int], period_end: date) -> list[Result]:
+def evaluate(rules: Sequence[Rule], facts: Iterable[Fact], employee_ids: Iterable[int], period_end: date,
+             calendar: Calendar | None = None) -> list[Result]:
     """Every rule for every employee, ordered by employee, then indicator and version."""
     groups = group_facts(facts)
     ordered = sorted(rules, key=lambda r: (r.indicator_id, r.version_id))
-    windows = [(window_start(period_end, r.window_days), first_day_read(r, period_end), period_end) for r in ordered]
+    fixed = [None if r.window_kind == "since_training" else span(r, period_end, calendar) for r in ordered]
     kinds = sorted({r.fact_kind for r in ordered})
     out: list[Result] = []
     for employee_id in sorted(set(employee_ids)):
         mine = {kind: groups.get((employee_id, kind), ()) for kind in kinds}
         days = {kind: [f.on for f in facts] for kind, facts in mine.items()}  # once per employee, not per rule
-        for rule, window in zip(ordered, windows, strict=True):
+        trainings = groups.get((employee_id, TRAINED), ())
+        for rule, window in zip(ordered, fixed, strict=True):
             kind = rule.fact_kind
-            out.append(_evaluate(rule, employee_id, mine[kind], days[kind], window))
+            out.append(_evaluate(rule, employee_id, mine[kind], days[kind], window, period_end, trainings))
     return out
 
 

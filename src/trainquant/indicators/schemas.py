@@ -22,15 +22,30 @@ Operator = Literal[">=", ">", "<=", "<", "="]
 Aggregation = Literal["sum", "avg", "max", "min", "last", "count", "change"]
 Unit = Literal["h", "score", "%", "pp", "band", "count", "min", "CNY"]  # metrics.UNITS (a test keeps them equal)
 Status = Literal["met", "not_met", "no_data"]
+WindowKind = Literal["days", "term", "year", "since_training"]  # rules.WINDOWS
+Reason = Literal["no-source", "incomplete", "no-facts", "no-baseline", "zero-baseline", "no-training", "window-open"]  # rules.REASONS
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Threshold = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
 Weight = Annotated[float, Field(allow_inf_nan=False, gt=0, le=100)]
-Window = Annotated[int, Field(gt=0, le=3660, description="days up to and including the period end")]
+Window = Annotated[int, Field(gt=0, le=3660, description="days up to and including the period end; for since_training, the days from the training")]
 Params = Annotated[dict[str, str], Field(max_length=4)]
-RESERVED_CODES = frozenset({"new", "results", "modules"})  # /indicators/<these> are pages
+ProgramCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+RESERVED_CODES = frozenset({"new", "results", "modules", "runs"})  # /indicators/<these> are pages
+
+
+class ProgramScope(StrictInput):
+    """The programs an indicator counts; each condition given narrows them; none: every program."""
+
+    target_kinds: list[DepartmentKind] | None = Field(default=None, min_length=1, max_length=4, description="programs for these department kinds")
+    codes: list[ProgramCode] | None = Field(default=None, min_length=1, max_length=200, description="these programs")
+    tags_any: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] | None = Field(
+        default=None, min_length=1, max_length=40, description="programs with one of these tags")
+
+    def stored(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.model_dump(exclude_none=True).items()}
 
 
 class ReadModel(BaseModel):
@@ -75,8 +90,10 @@ class IndicatorCreate(StrictInput):
     name_en: Name
     metric: str
     params: Params = Field(default_factory=dict)
-    aggregation: Aggregation
+    aggregation: Aggregation = Field(description="for scores, the attempt rule: last (latest attempt), max (best), avg (mean)")
     window_days: Window
+    window_kind: WindowKind = Field(default="days", description="the last n days, the school term, the calendar year, or n days from the latest training")
+    programs: ProgramScope = Field(default_factory=ProgramScope, description="the programs whose trainings and hours count")
     operator: Operator
     threshold: Threshold
     unit: Unit | None = Field(default=None, description="the metric's unit when left out")
@@ -103,6 +120,8 @@ class IndicatorUpdate(StrictInput):
     params: Params | None = None
     aggregation: Aggregation | None = None
     window_days: Window | None = None
+    window_kind: WindowKind | None = None
+    programs: ProgramScope | None = None
     operator: Operator | None = None
     threshold: Threshold | None = None
     unit: Unit | None = None
@@ -132,6 +151,8 @@ class IndicatorVersionRead(ReadModel):
     params: dict[str, Any]
     aggregation: str
     window_days: int
+    window_kind: str
+    programs: dict[str, Any]
     operator: str
     threshold: float
     unit: str
@@ -208,6 +229,7 @@ class FactRead(BaseModel):
     on: date
     value: float
     ref: str
+    program: str | None = None
 
 
 class ResultRead(BaseModel):
@@ -219,12 +241,30 @@ class ResultRead(BaseModel):
     metric: str
     aggregation: str
     window_days: int
+    window_kind: str
+    programs: dict[str, Any]
     operator: str
     threshold: float
     unit: str
     status: Status
     value: float | None
+    reason: Reason | None = Field(default=None, description="why there is no data")
+    window_start: date | None = Field(default=None, description="the first day the value was taken from")
+    window_end: date | None = None
     facts: list[FactRead]
+
+
+class RunResultRead(ResultRead):
+    employee_no: str
+    employee_name: str
+
+
+class RunResultsRead(BaseModel):
+    run: EvaluationRunRead
+    items: list[RunResultRead]
+    total: int
+    page: int
+    page_size: int
 
 
 class ModuleScoreRead(BaseModel):

@@ -16,10 +16,13 @@ from trainquant.indicators.facts import available_kinds
 from trainquant.indicators.metrics import ASSESSMENT_KINDS, METRICS, check_definition
 from trainquant.indicators.models import Indicator, IndicatorModule, IndicatorVersion
 from trainquant.indicators.rules import version_in_effect
-from trainquant.training.models import AssessmentKind
+from trainquant.training.models import AssessmentKind, Program
 
 # The fields of a version that make up the rule; a new version must differ in at least one.
-DEFINITION = ("name", "name_en", "metric", "params", "aggregation", "window_days", "operator", "threshold", "unit", "weight")
+DEFINITION = (
+    "name", "name_en", "metric", "params", "aggregation", "window_days", "window_kind", "programs", "operator", "threshold", "unit",
+    "weight",
+)
 
 
 def actor(principal: Principal) -> str:
@@ -139,11 +142,12 @@ def known_assessment_kinds(db: Session) -> set[str]:
 
 
 def _checked(db: Session, definition: dict[str, Any]) -> dict[str, Any]:
+    definition["programs"] = {k: v for k, v in (definition.get("programs") or {}).items() if v is not None}
     if definition.get("unit") is None and definition["metric"] in METRICS:
         definition["unit"] = METRICS[definition["metric"]].unit
     problems = check_definition(
-        **{k: definition[k] for k in ("metric", "params", "aggregation", "window_days", "operator", "threshold", "unit")},
-        assessment_kinds=known_assessment_kinds(db),
+        **{k: definition[k] for k in ("metric", "params", "aggregation", "window_days", "window_kind", "programs", "operator", "threshold", "unit")},
+        assessment_kinds=known_assessment_kinds(db), program_codes=set(db.scalars(select(Program.code))),
     )
     if problems:
         raise Invalid("; ".join(p.message for p in problems), errors=[p.as_dict() for p in problems])

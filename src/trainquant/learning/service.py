@@ -26,6 +26,7 @@ from trainquant.learning.packed import wall_time
 from trainquant.learning.rules import Coverage, Play, exclusion_reason, learner_coverage, one_at_a_time, study_seconds
 from trainquant.learning.segments import Interval, clip
 from trainquant.learning.video import VideoEvent, course_seconds, event_of, plays_and_seeks
+from trainquant.training.models import Program
 
 
 @dataclass(frozen=True)
@@ -124,32 +125,65 @@ def complete_by_blocks(db: Session, videos: Sequence[CourseVideo], employee_ids:
     return {e for e in employee_ids if all(figures.complete.get((e, v.activity_id), False) for v in videos)}
 
 
-def daily_study_seconds(db: Session, employee_ids: Sequence[int], *, start: date, end: date, zone: str) -> dict[tuple[int, date], float]:
-    """Online study seconds per employee and local day (by the start of each play), on every registered
-    video: the fact behind the ``online_hours`` and ``study_hours`` indicators."""
-    videos = list(db.scalars(select(CourseVideo)))
-    if not videos:
-        return {}
+def _daily_plays(db: Session, employee_ids: Sequence[int], *, start: date, end: date, zone: str,
+                 videos: Sequence[CourseVideo]) -> dict[tuple[int, date], list[Play]]:
+    """Each employee's plays of ``videos`` per local day a play began."""
     tz = ZoneInfo(zone)
     limits = {v.activity_id: v.max_speed for v in videos}
     lo = datetime.combine(start, datetime.min.time(), tz)
     hi = datetime.combine(end, datetime.max.time(), tz)
-    out: dict[tuple[int, date], float] = {}
+    out: dict[tuple[int, date], list[Play]] = {}
     # Statements a day either side: a play is dated by its start, and its closing statement may come after midnight.
     events = load_events(db, employee_ids, limits, since=lo - timedelta(days=1), until=hi + timedelta(days=1))
     for employee_id, own in events.items():
         plays, _ = plays_and_seeks(own)
-        days: dict[date, list[Play]] = {}
         for play in plays:
             day = play.wall_start.astimezone(tz).date()
             if start <= day <= end:
-                days.setdefault(day, []).append(play)
-        for day, todays in days.items():
-            seconds = _study(todays, limits)
-            if seconds > 0:
-                out[(employee_id, day)] = seconds
+                out.setdefault((employee_id, day), []).append(play)
     return out
 
+
+def daily_study_seconds(db: Session, employee_ids: Sequence[int], *, start: date, end: date, zone: str) -> dict[tuple[int, date], float]:
+    """Online study seconds per employee and local day (by the start of each play), on every registered
+    video: the study behind a learner's own page."""
+    videos = list(db.scalars(select(CourseVideo)))
+    if not videos:
+        return {}
+    limits = {v.activity_id: v.max_speed for v in videos}
+    out: dict[tuple[int, date], float] = {}
+    for key, todays in _daily_plays(db, employee_ids, start=start, end=end, zone=zone, videos=videos).items():
+        seconds = _study(todays, limits)
+        if seconds > 0:
+            out[key] = seconds
+    return out
+
+
+def daily_program_study_seconds(db: Session, employee_ids: Sequence[int], *, start: date, end: date,
+                                zone: str) -> dict[tuple[int, date, str], float]:
+    """Online study seconds per employee, local day and program (its code): the fact behind the
+    ``online_hours`` and ``study_hours`` indicators, which count chosen programs.
+
+    Time two programs' videos played at once counts once, for the program first in code order: each
+    program gets what the union of its plays and those of the programs before it adds to theirs, so
+    a day's programs add up to the day's study, and a set of programs never counts more than it had."""
+    videos = list(db.scalars(select(CourseVideo)))
+    if not videos:
+        return {}
+    codes = dict(db.execute(select(Program.id, Program.code).where(Program.id.in_(sorted({v.program_id for v in videos})))).all())
+    program_of = {v.activity_id: codes[v.program_id] for v in videos}
+    limits = {v.activity_id: v.max_speed for v in videos}
+    out: dict[tuple[int, date, str], float] = {}
+    for (employee_id, day), todays in _daily_plays(db, employee_ids, start=start, end=end, zone=zone, videos=videos).items():
+        so_far: list[Play] = []
+        counted = 0.0
+        for code in sorted({program_of[p.video] for p in todays}):
+            so_far += [p for p in todays if program_of[p.video] == code]
+            total = _study(so_far, limits)
+            if total > counted:
+                out[(employee_id, day, code)] = total - counted
+            counted = total
+    return out
 
 
 BUCKETS = 20  # the drop-off chart's resolution: each 5% of a video

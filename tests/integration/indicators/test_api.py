@@ -37,16 +37,22 @@ def test_modules_and_indicators_of_the_defaults(hr):
     assert [(m["code"], m["department_kind"], m["indicator_count"]) for m in modules] == [
         ("process_familiarity", "admin", 2), ("efficiency", "admin", 1),
         ("acquisition_skill", "marketing", 2), ("conversion", "marketing", 1),
-        ("teaching_skill", "teaching", 3), ("language_level", "teaching", 2),
+        ("teaching_skill", "teaching", 3), ("language_level", "teaching", 3),
     ]
     teaching = hr.get("/api/v1/indicators", params={"kind": "teaching"}).json()
     assert [i["code"] for i in teaching] == [
         "theory_study_hours", TRIAL, "student_rating_improvement", "exam_score_gain", "foreign_teacher_communication",
+        "exam_score_gain_toefl",
     ]
     trial = teaching[1]
-    assert (trial["version_count"], trial["current"]["version"], trial["current"]["threshold"], trial["metric_available"]) == (1, 1, 85, True)
+    assert (trial["version_count"], trial["current"]["version"], trial["current"]["threshold"], trial["metric_available"]) == (2, 2, 85, True)
+    # the second version of the defaults: the latest attempt of the last 365 days; teaching programs' hours in the calendar year
+    assert (trial["current"]["aggregation"], trial["current"]["window_days"], trial["current"]["window_kind"]) == ("last", 365, "days")
+    assert (teaching[0]["current"]["window_kind"], teaching[0]["current"]["programs"]) == ("year", {"target_kinds": ["teaching"]})
+    assert [(i["current"]["params"], i["current"]["unit"]) for i in teaching if i["current"]["metric"] == "exam_score_change"] == [
+        ({"exam": "ielts"}, "band"), ({"exam": "toefl"}, "score")]
     assert teaching[0]["metric_available"] is True  # study hours come from attendance
-    assert len(hr.get("/api/v1/indicators").json()) == 11
+    assert len(hr.get("/api/v1/indicators").json()) == 12
 
 
 def test_metrics_registry(hr):
@@ -163,31 +169,34 @@ def evaluated(hr):
 
 
 def test_a_run_counts_its_results(evaluated):
-    # 3 teachers x 5 + 1 marketer x 3 + 1 admin x 3
-    assert (evaluated["employees"], evaluated["evaluations"], evaluated["population"]) == (5, 21, "all")
-    assert evaluated["met"] + evaluated["not_met"] + evaluated["no_data"] == 21
+    # 3 teachers x 6 + 1 marketer x 3 + 1 admin x 3
+    assert (evaluated["employees"], evaluated["evaluations"], evaluated["population"]) == (5, 24, "all")
+    assert evaluated["met"] + evaluated["not_met"] + evaluated["no_data"] == 24
 
 
 def test_employee_results(hr, evaluated):
     body = hr.get("/api/v1/evaluations/employees/T1").json()
     assert body["run_id"] == evaluated["id"] and body["period_end"] == "2026-08-31"
-    got = {r["indicator_code"]: (r["status"], r["value"]) for r in body["results"]}
+    got = {r["indicator_code"]: (r["status"], r["value"], r["reason"]) for r in body["results"]}
     assert got == {
-        "theory_study_hours": ("not_met", 0.0),  # attendance is built: no attended session is 0 hours
-        TRIAL: ("met", 88.0),
-        "student_rating_improvement": ("no_data", None),
-        "exam_score_gain": ("met", 0.5),
-        "foreign_teacher_communication": ("met", 92.0),
+        "theory_study_hours": ("no_data", None, "no-facts"),  # no session to attend is no data, not 0 hours
+        TRIAL: ("met", 88.0, None),
+        "student_rating_improvement": ("no_data", None, "no-facts"),
+        "exam_score_gain": ("met", 0.5, None),
+        "exam_score_gain_toefl": ("no_data", None, "no-facts"),  # T1 sat IELTS only
+        "foreign_teacher_communication": ("met", 92.0, None),
     }
+    hours = next(r for r in body["results"] if r["indicator_code"] == "theory_study_hours")
+    assert (hours["window_start"], hours["window_end"]) == ("2026-01-01", "2026-08-31")  # the calendar year
     trial = next(r for r in body["results"] if r["indicator_code"] == TRIAL)
     assert [f["value"] for f in trial["facts"]] == [88.0] and trial["facts"][0]["ref"].startswith("assessment:")
-    # teaching skill: trial lecture met, study hours (0 h) not met, rating lift no data -> 1 of 2.
-    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.5, "language_level": 1.0}
+    # teaching skill: trial lecture met, study hours and rating lift no data -> 1 of 1.
+    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 1.0, "language_level": 1.0}
     m1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/M1").json()["results"]}
     assert m1 == {"script_simulation_score": "met", "case_analysis_pass_rate": "met", "conversion_lift_30d": "no_data"}
     a1 = {r["indicator_code"]: r["status"] for r in hr.get("/api/v1/evaluations/employees/A1").json()["results"]}
-    # Online hours have a source now: nothing watched is 0 h, under the 8 h the indicator asks.
-    assert a1 == {"online_course_hours": "not_met", "practical_error_rate": "met", "process_time_change": "no_data"}
+    # Online hours have a source, but A1 watched nothing and attended nothing: no data, not 0 h.
+    assert a1 == {"online_course_hours": "no_data", "practical_error_rate": "met", "process_time_change": "no_data"}
     empty = hr.get("/api/v1/evaluations/employees/T1", params={"period_end": "2025-01-01"}).json()
     assert empty["results"] == [] and empty["run_id"] is None
 
@@ -197,9 +206,9 @@ def test_department_summary(hr, evaluated):
     assert body["employees"] == 3
     shares = {s["indicator_code"]: (s["met"], s["not_met"], s["no_data"], s["share_met"]) for s in body["indicators"]}
     assert shares[TRIAL] == (1, 1, 1, 0.5)  # T1 met, T2 missed, T0 has no trial lecture
-    assert shares["theory_study_hours"] == (0, 3, 0, 0.0)
-    # teaching skill: trial lecture 0.5 and study hours 0.0 have data (mean 0.25); language level: both met.
-    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.25, "language_level": 1.0}
+    assert shares["theory_study_hours"] == (0, 0, 3, None)  # nobody had a session to attend
+    # teaching skill: only the trial lecture has data (0.5); language level: IELTS and communication met.
+    assert {m["module_code"]: m["score"] for m in body["modules"]} == {"teaching_skill": 0.5, "language_level": 1.0}
     assert hr.get("/api/v1/evaluations/departments/IELTS").json()["employees"] == 1
 
 
@@ -240,5 +249,38 @@ def test_runs_for_a_kind_a_department_and_one_employee(hr):
     dep = hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "department_code": "TEACH"}).json()
     assert (dep["population"], dep["employees"]) == ("department:TEACH", 3)
     one = hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "employee_no": "T2"}).json()
-    assert (one["population"], one["employees"], one["evaluations"], one["not_met"]) == ("employee:T2", 1, 5, 2)
+    assert (one["population"], one["employees"], one["evaluations"], one["not_met"]) == ("employee:T2", 1, 6, 1)
     problem(hr.post("/api/v1/evaluations", json={"period_end": "2026-08-31", "department_kind": "admin", "employee_no": "A1"}), 422)
+
+
+# ---------------------------------------------------------------- a stored run read back by id
+
+
+def test_a_run_is_read_back_by_id_as_it_was_stored(hr, evaluated):
+    run_id = evaluated["id"]
+    body = hr.get(f"/api/v1/evaluations/{run_id}", params={"page_size": 5}).json()
+    assert body["run"] == evaluated
+    assert (body["total"], body["page"], body["page_size"], len(body["items"])) == (24, 1, 5, 5)
+    first = body["items"][0]
+    assert (first["employee_no"], first["indicator_code"]) == ("A1", "online_course_hours")  # by employee number, then indicator
+    assert (first["status"], first["reason"], first["window_kind"], first["programs"]) == ("no_data", "no-facts", "year", {"target_kinds": ["admin"]})
+    missing = hr.get(f"/api/v1/evaluations/{run_id}", params={"status": "no_data", "reason": "no-facts", "page_size": 100}).json()
+    assert missing["total"] == len(missing["items"]) and {i["reason"] for i in missing["items"]} == {"no-facts"}
+    t1 = hr.get(f"/api/v1/evaluations/{run_id}", params={"indicator": TRIAL, "department": "IELTS"}).json()
+    assert [(i["employee_no"], i["status"], i["value"], i["version"]) for i in t1["items"]] == [("T1", "met", 88.0, 2)]
+    # a newer version and a newer run leave the stored run as it was
+    hr.post(f"/api/v1/indicators/{TRIAL}/versions", json={"threshold": 95, "effective_from": "2026-08-01"})
+    hr.post("/api/v1/evaluations", json={"period_end": PERIOD_END.isoformat()})
+    again = hr.get(f"/api/v1/evaluations/{run_id}", params={"indicator": TRIAL, "department": "IELTS"}).json()
+    assert again["items"] == t1["items"]
+    problem(hr.get("/api/v1/evaluations/999999"), 404)
+    assert error_fields(hr.get(f"/api/v1/evaluations/{run_id}", params={"reason": "bored"})) == {"reason"}
+
+
+def test_a_run_read_back_shows_each_reader_their_own(school, as_user, evaluated):
+    run_id = evaluated["id"]
+    mine = as_user("t1").get(f"/api/v1/evaluations/{run_id}").json()
+    assert {i["employee_no"] for i in mine["items"]} == {"T1"} and mine["total"] == 6 and mine["run"]["evaluations"] == 6
+    boss = as_user("boss").get(f"/api/v1/evaluations/{run_id}").json()
+    assert {i["employee_no"] for i in boss["items"]} == {"T0", "T1", "T2"} and boss["total"] == 18
+    problem(as_user("boss").get(f"/api/v1/evaluations/{run_id}", params={"department": "MKT"}), 403)

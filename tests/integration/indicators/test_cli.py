@@ -34,10 +34,10 @@ def cli_db(cli_engine):
 def test_evaluate_stores_a_run(cli_db):
     result = CliRunner().invoke(app, ["indicators", "evaluate", "--period-end", "2026-09-30", "--kind", "teaching"])
     assert result.exit_code == 0, result.output
-    assert "run 1 at 2026-09-30: 1 employees, 5 results" in result.output and "1 met" in result.output
+    assert "run 1 at 2026-09-30: 1 employees, 6 results" in result.output and "1 met" in result.output
     with make_sessionmaker(cli_db)() as db:
         assert db.scalar(select(func.count()).select_from(EvaluationRun)) == 1
-        assert db.scalar(select(func.count()).select_from(Evaluation)) == 5
+        assert db.scalar(select(func.count()).select_from(Evaluation)) == 6
 
 
 @pytest.mark.parametrize("args", [["--period-end", "2026-13-01"], ["--period-end", "2026-09-30", "--kind", "sales"]])

@@ -54,7 +54,7 @@ def version_row(db, version_id: int) -> dict:
 def test_assessment_facts(db, school):
     make_assessment(db, employee=school.a1, kind="error_rate", on=date(2026, 8, 6), errors=2, operations=50)
     make_assessment(db, employee=school.m1, kind="toefl", on=date(2025, 6, 1), score=93)
-    make_assessment(db, employee=school.m1, kind="toefl", on=date(2026, 8, 1), score=95)  # 6.5 -> 7.0 band
+    make_assessment(db, employee=school.m1, kind="toefl", on=date(2026, 8, 1), score=95)  # +2 TOEFL points
     ids = [school.t1.id, school.m1.id, school.a1.id]
     got = facts.load_facts(db, ids, start=date(2026, 6, 1), end=PERIOD_END, kinds=facts.available_kinds())
     by_kind = {}
@@ -62,8 +62,8 @@ def test_assessment_facts(db, school):
         by_kind.setdefault(f.kind, []).append((f.employee_id, f.key, f.on, f.value))
     assert sorted(by_kind["error_rate"]) == [(school.a1.id, "error_rate", date(2026, 8, 5), 0.0), (school.a1.id, "error_rate", date(2026, 8, 6), 0.04)]
     assert sorted(by_kind["assessment_passed"]) == [(school.m1.id, "case_analysis", date(2026, 7, 11), 1.0), (school.m1.id, "case_analysis", date(2026, 8, 11), 1.0)]
-    # Successive exam results; the baseline may lie before the window. TOEFL counts in IELTS bands.
-    assert sorted(by_kind["exam_score_change"]) == [(school.t1.id, "ielts", date(2026, 6, 1), 0.5), (school.m1.id, "toefl", date(2026, 8, 1), 0.5)]
+    # Successive exam results; the baseline may lie before the window. Each exam on its own scale.
+    assert sorted(by_kind["exam_score_change"]) == [(school.t1.id, "ielts", date(2026, 6, 1), 0.5), (school.m1.id, "toefl", date(2026, 8, 1), 2.0)]
     assert (school.t1.id, "trial_lecture", date(2026, 5, 1), 70.0) not in by_kind["assessment_score"]  # before the start
     assert facts.load_facts(db, ids, start=date(2026, 6, 2), end=PERIOD_END, kinds=frozenset({"exam_score_change"}))[0].key == "toefl"
 
@@ -79,7 +79,7 @@ def test_unavailable_kinds_and_unknown_employees_give_nothing(db, school):
 def test_a_run_stores_version_and_evidence(db, school):
     summary = run(db)
     rows = db.scalars(select(Evaluation).where(Evaluation.run_id == summary.run.id)).all()
-    assert len(rows) == summary.evaluations == 21
+    assert len(rows) == summary.evaluations == 24
     trial = service.current(service.get_indicator(db, "trial_lecture_score"))
     t1 = next(r for r in rows if r.employee_id == school.t1.id and r.indicator_version_id == trial.id)
     assert (t1.status, t1.value, t1.threshold, t1.period_end) == ("met", 88.0, 85.0, PERIOD_END)
@@ -103,7 +103,7 @@ def test_chunks_and_progress(db, school, monkeypatch):
     seen = []
     summary = evaluation.run_evaluation(db, period_end=PERIOD_END, actor="t", now=NOW, tz=TZ, on_progress=lambda d, t: seen.append((d, t)))
     assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
-    assert summary.evaluations == 21
+    assert summary.evaluations == 24
 
 
 def test_a_version_applies_from_its_date_and_last_quarter_keeps_its_rules(db, school):
@@ -111,8 +111,8 @@ def test_a_version_applies_from_its_date_and_last_quarter_keeps_its_rules(db, sc
     service.add_version(db, "trial_lecture_score", body, actor="hr", now=NOW, today=TODAY)
     before = run(db, period_end=date(2026, 9, 30))
     after = run(db, period_end=date(2026, 10, 10))  # the 90-day window still holds the 07-15 lecture
-    assert statuses(db, before.run.id, school.t1.id)["trial_lecture_score"] == "met@v1"  # 88 >= 85
-    assert statuses(db, after.run.id, school.t1.id)["trial_lecture_score"] == "not_met@v2"  # 88 < 90
+    assert statuses(db, before.run.id, school.t1.id)["trial_lecture_score"] == "met@v2"  # 88 >= 85
+    assert statuses(db, after.run.id, school.t1.id)["trial_lecture_score"] == "not_met@v3"  # 88 < 90
 
 
 def test_a_new_indicator_applies_from_today_unless_told(db, school):
@@ -141,7 +141,7 @@ def test_latest_results_follow_the_newest_run(db, school):
     latest = evaluation.employee_results(db, school.t1)
     assert {r.evaluation.run_id for r in latest} == {second.run.id}
     trial = next(r for r in latest if r.indicator.code == "trial_lecture_score")
-    assert (trial.version.version, trial.evaluation.status) == (2, "not_met")
+    assert (trial.version.version, trial.evaluation.status) == (3, "not_met")
     headcount, stored = evaluation.department_results(db, school.teach)
     assert headcount == 3 and {r.evaluation.run_id for r in stored} == {second.run.id}
 

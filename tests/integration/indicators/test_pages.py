@@ -23,15 +23,15 @@ def evaluated(hr):
 @pytest.mark.parametrize(
     ("path", "zh", "en"),
     [
-        ("/indicators", ["量化指标体系", "教学技能提升", "语言能力进阶", "试讲评分 ≥ 85 分 (近 90 天最高)", "理论学习时长 ≥ 10 小时 (近 90 天累计)",
-                         "权重", "版本数", "新增模块"],
-         ["Indicator framework", "Teaching skill", "Language level", "Trial-lecture score ≥ 85 points (highest in the last 90 days)",
-          "Weight", "Versions"]),
+        ("/indicators", ["量化指标体系", "教学技能提升", "语言能力进阶", "试讲评分 ≥ 85 分 (近 365 天最近一次)", "理论学习时长 ≥ 10 小时 (本自然年合计)",
+                         "雅思成绩提升 ≥ 0.5 分", "托福成绩提升 ≥ 5 分", "权重", "版本数", "新增模块"],
+         ["Indicator framework", "Teaching skill", "Language level", "Trial-lecture score ≥ 85 points (latest attempt in the last 365 days)",
+          "Theory study hours ≥ 10 hours (total in this calendar year)", "Weight", "Versions"]),
         ("/indicators?kind=marketing", ["获客技巧掌握", "业绩转化", "话术模拟得分 ≥ 90 分", "案例分析通过率 = 100 %",
                                         "培训后30天转化率提升 ≥ 8 个百分点 (近 30 天变化)"],
          ["Customer acquisition skill", "Conversion", "Case-analysis pass rate = 100 %"]),
-        ("/indicators?kind=admin", ["流程熟悉度", "效率提升", "实操差错率 = 0 % (近 90 天最高)", "流程执行时间变化 ≤ -15 % (近 90 天变化)"],
-         ["Process familiarity", "Efficiency", "Practical error rate = 0 % (highest in the last 90 days)"]),
+        ("/indicators?kind=admin", ["流程熟悉度", "效率提升", "实操差错率 = 0 % (近 365 天最近一次)", "流程执行时间变化 ≤ -15 % (近 90 天变化)"],
+         ["Process familiarity", "Efficiency", "Practical error rate = 0 % (latest attempt in the last 365 days)"]),
         ("/indicators/trial_lecture_score", ["当前规则", "版本历史", "修改规则", "保存为新版本", "停用此指标", "阈值", "生效日期"],
          ["Current rule", "Version history", "Change the rule", "Save as a new version", "Retire this indicator", "Threshold"]),
         ("/indicators/new", ["新增指标", "指标模块", "度量指标", "统计方式", "比较方式", "考核得分"],
@@ -60,7 +60,7 @@ def test_department_results_draw_an_echarts_bar(hr, evaluated):
     assert '<script src="/static/vendor/echarts.min.js"' in html and 'id="chart-share"' in html
     assert 'data-chart="shares"' in html and '<script src="/static/js/charts.js"' in html
     data = json.loads(re.search(r'<script type="application/json" id="chart-share-data">(.*?)</script>', html).group(1))
-    assert data["shares"] == [0.0, 50.0, None, 100.0, 100.0]
+    assert data["shares"] == [None, 50.0, None, 100.0, 100.0, None]  # nobody had a session to attend, nor sat TOEFL
     assert 'data-employee="T1"' in html and 'data-employee="M1"' not in html
 
 
@@ -75,8 +75,9 @@ def test_edit_on_the_page_makes_a_new_version(hr):
     resp = hr.post("/indicators/trial_lecture_score", data=form, follow_redirects=False)
     assert resp.status_code == 303, resp.text
     after = hr.get(resp.headers["location"]).text
-    assert "已保存为版本 2" in after and "试讲评分 ≥ 88 分 (近 90 天最高)" in after
-    assert 'data-version="1"' in after and "试讲评分 ≥ 85 分 (近 90 天最高)" in after and "提高标准" in after
+    assert "已保存为版本 3" in after and "试讲评分 ≥ 88 分 (近 90 天最好一次)" in after
+    assert 'data-version="2"' in after and "试讲评分 ≥ 85 分 (近 365 天最近一次)" in after and "提高标准" in after
+    assert 'data-version="1"' in after and "试讲评分 ≥ 85 分 (近 90 天最好一次)" in after
     unchanged = hr.post("/indicators/trial_lecture_score", data=form)
     assert unchanged.status_code == 422 and "没有改动" in unchanged.text
     bad = hr.post("/indicators/trial_lecture_score", data=form | {"window_days": "0", "param": ""})
@@ -151,3 +152,42 @@ def test_department_results_export_one_row_per_person_and_indicator(hr, evaluate
     assert header[:2] == ("工号", "姓名") and {r[0] for r in rows} == {"T0", "T1", "T2"}  # TEACH's people, each indicator a row
     assert "M1" not in {r[0] for r in rows}
     assert hr.get("/indicators/results/export.xlsx").status_code == 422  # which department
+
+
+def test_a_run_is_read_back_on_its_page_with_why_results_have_no_data(hr, evaluated):
+    runs = hr.get("/indicators/runs")
+    assert runs.status_code == 200 and 'data-run="' in runs.text and "考核记录" in runs.text
+    run_id = re.search(r'data-run="(\d+)"', runs.text).group(1)
+    page = hr.get(f"/indicators/runs/{run_id}")
+    assert page.status_code == 200
+    assert "暂无数据的原因" in page.text and "统计周期内没有可计的记录" in page.text
+    assert 'data-reason="no-facts"' in page.text and "2026-01-01 – 2026-08-31" in page.text  # the calendar year's window
+    only = hr.get(f"/indicators/runs/{run_id}", params={"status": "met", "lang": "en"})
+    assert "Evaluation run" in only.text and 'data-reason="' not in only.text  # met rows only; the summary still says why others lack data
+    assert "Nothing to count in the window" in only.text
+    assert hr.get(f"/indicators/runs/{run_id}", params={"reason": "bored"}).status_code == 422
+    assert hr.get("/indicators/runs/999999").status_code == 404
+    # the employee's page says why, too
+    t1 = hr.get("/indicators/results/T1", params={"lang": "zh_CN"})
+    assert 'data-reason="no-facts"' in t1.text and "统计周期内没有可计的记录" in t1.text
+
+
+def test_the_window_and_the_counted_programs_are_part_of_the_rule(hr):
+    page = hr.get("/indicators/theory_study_hours").text
+    assert "考核截止日所在自然年（自 1 月 1 日起）" in page and "面向教学部门的课程" in page
+    assert '<option value="year" selected>' in page and 'name="program_kinds" value="teaching" checked' in page
+    form = {
+        "name": "理论学习时长", "name_en": "Theory study hours", "metric": "study_hours", "param": "", "aggregation": "sum",
+        "window_kind": "term", "window_days": "365", "program_kinds": ["teaching", "admin"], "program_codes": "", "operator": ">=",
+        "threshold": "6", "unit": "h", "weight": "1", "effective_from": "", "note": "每学期",
+    }
+    resp = hr.post("/indicators/theory_study_hours", data=form, follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    v = hr.get("/api/v1/indicators/theory_study_hours").json()["current"]
+    assert (v["version"], v["window_kind"], v["programs"], v["threshold"]) == (3, "term", {"target_kinds": ["teaching", "admin"]}, 6)
+    assert "理论学习时长 ≥ 6 小时 (本学期合计)" in hr.get("/indicators/theory_study_hours").text
+    bad = hr.post("/indicators/theory_study_hours", data=form | {"program_codes": "NOPE-1", "threshold": "7"})
+    assert bad.status_code == 422 and 'data-field="program_codes"' in bad.text and "没有此编号的课程" in bad.text
+    business = hr.post("/indicators/student_rating_improvement", data=form | {
+        "metric": "business_change_pct", "param": "student_rating", "aggregation": "change", "window_kind": "since_training", "unit": "%"})
+    assert business.status_code == 422 and 'data-field="window_kind"' in business.text

@@ -8,11 +8,13 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import login, make_employee, make_user
+from tests.conftest import NOW, login, make_employee, make_user
 from tests.integration.learning.conftest import HOME, V1, V2, basic, player
 from trainquant.indicators.facts import LearningFacts
 from trainquant.learning import video
-from trainquant.learning.service import course_progress
+from trainquant.learning.models import CourseVideo
+from trainquant.learning.service import course_progress, daily_program_study_seconds, daily_study_seconds
+from trainquant.training.models import Program
 
 
 def test_the_players_statements_give_exact_coverage_and_study_time(client, db, clock, learner, program):
@@ -44,7 +46,29 @@ def test_the_players_statements_give_exact_coverage_and_study_time(client, db, c
     assert progress.course_seconds == pytest.approx(60 + 15 + 40)  # the three tabs open one after another
 
     facts = list(LearningFacts().load(db, [learner.id], start=date(2026, 9, 1), end=date(2026, 9, 1), kinds=frozenset({"online_hours"})))
-    assert [(f.kind, f.value) for f in facts] == [("online_hours", pytest.approx(75.0 / 3600))]
+    assert [(f.kind, f.value, f.program) for f in facts] == [("online_hours", pytest.approx(75.0 / 3600), "ONL1")]
+
+
+def test_two_programs_played_at_once_count_once_for_the_first_in_code_order(client, db, clock, learner, program):
+    other = Program(code="ABC", title="办公系统（线上）", kind="online", created_at=NOW)
+    db.add(other)
+    db.flush()
+    v3 = "http://school.example/course/ABC/video/1"
+    db.add(CourseVideo(program_id=other.id, position=1, title="第1讲", activity_id=v3, length_s=120.0, max_speed=2.0, no_skipping=False,
+                       created_at=NOW))
+    db.flush()
+    make_user(db, username="huang", role="employee", employee=learner)
+    send = player(client, clock, login(client, "huang"))
+    # ONL1's video 1 for 60 s; ABC's video in another tab from 30 s on, for 60 s: 30 s of the two at once.
+    send(video.PLAYED, V1, "tab-1", time=0.0)
+    send(video.PLAYED, v3, "tab-2", advance=30, time=0.0)
+    send(video.PAUSED, V1, "tab-1", advance=30, time=60.0)
+    send(video.PAUSED, v3, "tab-2", advance=30, time=60.0)
+    day = date(2026, 9, 1)
+    per_program = daily_program_study_seconds(db, [learner.id], start=day, end=day, zone="Asia/Shanghai")
+    # ABC comes first in code order and keeps its whole 60 s; ONL1 adds the 30 s before ABC began
+    assert per_program == {(learner.id, day, "ABC"): pytest.approx(60.0), (learner.id, day, "ONL1"): pytest.approx(30.0)}
+    assert daily_study_seconds(db, [learner.id], start=day, end=day, zone="Asia/Shanghai") == {(learner.id, day): pytest.approx(90.0)}
 
 
 def test_a_client_keys_statements_count_by_their_timestamps_and_voided_ones_do_not(client, db, key, learner, program):

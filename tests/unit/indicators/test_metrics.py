@@ -1,4 +1,4 @@
-"""The metric registry: its vocabulary, definition checks and the exam scale."""
+"""The metric registry: its vocabulary, definition checks, each exam's scale and the counted programs."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from trainquant.indicators.metrics import (
     SOURCES,
     UNITS,
     VOCABULARIES,
+    ProgramFacts,
     check_definition,
-    exam_band,
+    programs_in_scope,
     rule_for,
-    toefl_band,
 )
 from trainquant.indicators.rules import AGGREGATIONS, CHANGE_MODES
 
@@ -66,7 +66,7 @@ def test_the_metrics_the_brief_names_are_there():
         ({"metric": "study_hours", "aggregation": "sum", "unit": "h", "params": {"assessment_kind": "ielts"}},
          [("params.assessment_kind", "unknown-param")]),
         ({"metric": "study_hours", "aggregation": "sum", "unit": "h", "params": {}}, []),
-        ({"metric": "exam_score_change", "aggregation": "sum", "params": {}}, []),  # the exam is optional
+        ({"metric": "exam_score_change", "aggregation": "sum", "params": {}}, [("params.exam", "required")]),  # one exam each
         ({"metric": "exam_score_change", "aggregation": "sum", "params": {"exam": "gaokao"}}, [("params.exam", "unknown")]),
         ({"metric": "business_change_pct", "aggregation": "change", "params": {}}, [("params.business_metric", "required")]),
         ({"metric": "business_change_pct", "aggregation": "max", "params": {"business_metric": "orders"}},
@@ -91,19 +91,48 @@ def test_rule_for_carries_the_metric_semantics():
                  aggregation="change", window_days=90, operator=">=", threshold=5, available_kinds={"error_rate"})
     assert (r.fact_kind, r.change_mode, r.available) == ("business_metric", "percent", False)
     r = rule_for(indicator_id=1, version_id=2, metric="study_hours", params={}, aggregation="sum",
-                 window_days=90, operator=">=", threshold=10, available_kinds=set())
-    assert (r.keys, r.empty_is_zero) == (frozenset(), True)
+                 window_days=90, operator=">=", threshold=10, available_kinds=set(), programs=frozenset({"P1"}), window_kind="year")
+    assert (r.keys, r.by_program, r.programs, r.window_kind, r.incomplete) == (frozenset(), True, frozenset({"P1"}), "year", False)
+
+
+def test_an_exam_change_names_its_exam_and_is_measured_on_its_scale():
+    exam = GOOD | {"metric": "exam_score_change", "aggregation": "sum", "threshold": 0.5}
+    assert [(p.field, p.code) for p in check_definition(**(exam | {"params": {}, "unit": "band"}))] == [("params.exam", "required")]
+    assert check_definition(**(exam | {"params": {"exam": "ielts"}, "unit": "band"})) == []
+    assert check_definition(**(exam | {"params": {"exam": "toefl"}, "unit": "score", "threshold": 5})) == []
+    # a TOEFL change is in TOEFL points; calling it bands would compare it with IELTS steps
+    assert [(p.field, p.code) for p in check_definition(**(exam | {"params": {"exam": "toefl"}, "unit": "band"}))] == [("unit", "exam-scale")]
+    assert [(p.field, p.code) for p in check_definition(**(exam | {"params": {"exam": "ielts"}, "unit": "score"}))] == [("unit", "exam-scale")]
+
+
+def test_a_stored_exam_version_without_its_exam_cannot_be_judged():
+    r = rule_for(indicator_id=1, version_id=2, metric="exam_score_change", params={}, aggregation="sum",
+                 window_days=365, operator=">=", threshold=0.5, available_kinds={"exam_score_change"})
+    assert r.incomplete
+
+
+def test_windows_and_program_scopes_are_checked():
+    assert fields(window_kind="month") == [("window_kind", "unknown")]
+    assert fields(window_kind="since_training") == []
+    business = {"metric": "business_change_pct", "params": {"business_metric": "student_rating"}, "aggregation": "change", "unit": "%"}
+    assert fields(**business, window_kind="since_training") == [("window_kind", "business-window")]
+    assert fields(programs={"target_kinds": ["teaching"]}) == []
+    assert fields(programs={"kinds": ["teaching"]}) == [("programs.kinds", "unknown-param")]
+    assert fields(programs={"target_kinds": []}) == [("programs.target_kinds", "list")]
+    assert fields(programs={"target_kinds": ["sales"]}) == [("programs.target_kinds", "unknown")]
+    assert [(p.field, p.code) for p in check_definition(**GOOD, programs={"codes": ["A", "Z"]}, program_codes={"A"})] == [
+        ("programs.codes", "unknown")]
+
+
+PROGRAMS = [ProgramFacts("T1", ("teaching",), ("grammar-teaching",)), ProgramFacts("T2", ("teaching", "admin"), ()),
+            ProgramFacts("M1", ("marketing",), ("sales-script",))]
 
 
 @pytest.mark.parametrize(
-    ("toefl", "band"),
-    [(0, 4.0), (31, 4.0), (32, 4.5), (59, 5.5), (60, 6.0), (78, 6.0), (79, 6.5), (93, 6.5), (94, 7.0), (101, 7.0),
-     (102, 7.5), (109, 7.5), (110, 8.0), (115, 8.5), (117, 8.5), (118, 9.0), (120, 9.0)],
+    ("scope", "codes"),
+    [({}, None), ({"target_kinds": ["teaching"]}, {"T1", "T2"}), ({"target_kinds": ["admin", "marketing"]}, {"T2", "M1"}),
+     ({"codes": ["M1"]}, {"M1"}), ({"target_kinds": ["teaching"], "tags_any": ["grammar-teaching"]}, {"T1"}),
+     ({"target_kinds": ["teaching"], "codes": ["M1"]}, set()), ({"tags_any": ["nothing"]}, set())],
 )
-def test_toefl_compares_to_ielts_bands(toefl, band):
-    assert toefl_band(toefl) == band
-
-
-def test_exam_band_leaves_ielts_as_it_is():
-    assert exam_band("ielts", 6.5) == 6.5
-    assert exam_band("toefl", 94) - exam_band("toefl", 93) == 0.5
+def test_the_counted_programs_meet_every_condition_of_the_scope(scope, codes):
+    assert programs_in_scope(scope, PROGRAMS) == (None if codes is None else frozenset(codes))

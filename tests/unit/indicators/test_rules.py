@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,12 @@ from trainquant.indicators.rules import (
     NO_DATA,
     NOT_MET,
     OPERATORS,
+    TRAINED,
+    TRAINING_LOOKBACK_DAYS,
+    WINDOWS,
+    Calendar,
     Fact,
+    Result,
     Rule,
     Scored,
     Share,
@@ -27,11 +33,14 @@ from trainquant.indicators.rules import (
     first_day_read,
     group_facts,
     indicator_shares,
+    span,
+    training_span,
     version_in_effect,
     window_start,
 )
 
 END = date(2026, 9, 30)
+CAL = Calendar(term_start=date(2026, 9, 1), previous_term_start=date(2026, 7, 1))  # the default terms at END
 
 
 def fact(value: float, days_before_end: int = 0, *, key: str = "trial_lecture", kind: str = "k", emp: int = 1, ref: str | None = None) -> Fact:
@@ -116,11 +125,14 @@ def test_no_facts_is_no_data(aggregation):
     assert (result.status, result.value, result.facts) == (NO_DATA, None, ())
 
 
-def test_count_of_nothing_is_zero_and_sum_of_nothing_is_zero_only_for_hour_like_metrics():
+def test_count_of_nothing_is_zero_and_a_sum_of_nothing_is_no_data():
     assert (run(rule("count", ">=", 1), []).status, run(rule("count", ">=", 1), []).value) == (NOT_MET, 0)
-    hours = run(rule("sum", ">=", 10, empty_is_zero=True), [])
-    assert (hours.status, hours.value) == (NOT_MET, 0)
-    assert run(rule("sum", ">=", 10), []).status == NO_DATA
+    # a teacher with no session in the window has no hours to judge: not "0 h, not met"
+    hours = run(rule("sum", ">=", 10), [])
+    assert (hours.status, hours.reason) == (NO_DATA, "no-facts")
+    # a session attended for 0 minutes is a fact: 0 h, not met
+    absent = run(rule("sum", ">=", 10), [fact(0.0, 5)])
+    assert (absent.status, absent.value, absent.reason) == (NOT_MET, 0.0, None)
 
 
 def test_change_needs_two_different_days():
@@ -234,11 +246,20 @@ facts_strategy = st.lists(
         employee_id=st.integers(1, 4),
         kind=st.sampled_from(["a", "b"]),
         key=st.sampled_from(["", "x", "y"]),
-        on=st.dates(min_value=END - timedelta(days=120), max_value=END + timedelta(days=3)),
+        on=st.dates(min_value=END - timedelta(days=500), max_value=END + timedelta(days=3)),
         value=finite,
         ref=st.text(alphabet="abc0123", min_size=1, max_size=4),
+        program=st.sampled_from(["", "P", "Q"]),
     ),
     max_size=40,
+)
+trainings_strategy = st.lists(
+    st.builds(
+        Fact, employee_id=st.integers(1, 4), kind=st.just(TRAINED), key=st.sampled_from(["P", "Q"]),
+        on=st.dates(min_value=END - timedelta(days=420), max_value=END + timedelta(days=3)), value=st.just(1.0),
+        ref=st.text(alphabet="abc0123", min_size=1, max_size=4),
+    ).map(lambda f: Fact(f.employee_id, f.kind, f.key, f.on, f.value, f.ref, f.key)),
+    max_size=12,
 )
 rules_strategy = st.lists(
     st.builds(
@@ -253,7 +274,9 @@ rules_strategy = st.lists(
         keys=st.sampled_from([frozenset(), frozenset({"x"}), frozenset({"x", "y"})]),
         scale=st.sampled_from([1.0, 100.0]),
         change_mode=st.sampled_from(["absolute", "percent"]),
-        empty_is_zero=st.booleans(),
+        window_kind=st.sampled_from(WINDOWS),
+        programs=st.sampled_from([None, frozenset(), frozenset({"P"})]),
+        by_program=st.booleans(),
     ),
     min_size=1,
     max_size=4,
@@ -262,24 +285,33 @@ rules_strategy = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(rules=rules_strategy, facts=facts_strategy, seed=st.integers(0, 2**32 - 1))
-def test_the_same_facts_in_any_order_give_the_same_results(rules, facts, seed):
+@given(rules=rules_strategy, facts=facts_strategy, trainings=trainings_strategy, seed=st.integers(0, 2**32 - 1))
+def test_the_same_facts_in_any_order_give_the_same_results(rules, facts, trainings, seed):
+    facts = facts + trainings
     shuffled = list(facts)
     random.Random(seed).shuffle(shuffled)
     employees = [1, 2, 3, 4]
-    assert evaluate(rules, facts, employees, END) == evaluate(list(reversed(rules)), shuffled, list(reversed(employees)), END)
+    assert evaluate(rules, facts, employees, END, CAL) == evaluate(list(reversed(rules)), shuffled, list(reversed(employees)), END, CAL)
 
 
-@settings(max_examples=100, deadline=None)
-@given(rules=rules_strategy, facts=facts_strategy)
-def test_results_only_use_facts_inside_the_window(rules, facts):
-    for result in evaluate(rules, facts, [1, 2, 3, 4], END):
+@settings(max_examples=150, deadline=None)
+@given(rules=rules_strategy, facts=facts_strategy, trainings=trainings_strategy)
+def test_results_only_use_facts_inside_the_window(rules, facts, trainings):
+    for result in evaluate(rules, facts + trainings, [1, 2, 3, 4], END, CAL):
         r = next(x for x in rules if (x.indicator_id, x.version_id) == (result.indicator_id, result.version_id))
         for f in result.facts:
-            assert first_day_read(r, END) <= f.on <= END
+            assert first_day_read(r, END, CAL) <= f.on <= END
             assert f.employee_id == result.employee_id and f.kind == r.fact_kind
+            if r.by_program and r.programs is not None:
+                assert f.program in r.programs
+        if result.window is not None:
+            assert result.window[1] <= END
+            assert all(result.window[0] <= f.on <= result.window[1] for f in result.facts if r.aggregation != "change")
         if result.status != NO_DATA:
+            assert result.reason is None
             assert compare(result.value, r.operator, r.threshold) is (result.status == MET)
+        else:
+            assert result.reason is not None
 
 
 # ---------------------------------------------------------------- versions and summaries
@@ -310,3 +342,99 @@ def test_module_scores_and_shares():
     assert (shares[10].share_met, shares[11].share_met, shares[12].share_met) == (0.5, 0.0, None)
     placement = {10: (100, 2.0), 11: (100, 1.0), 12: (200, 1.0)}
     assert department_module_scores(shares, placement) == {100: pytest.approx(1 / 3), 200: None}
+
+
+# ---------------------------------------------------------------- windows by meaning, attempt rules, reasons
+
+
+def trained(days_before_end: int, program: str = "P", emp: int = 1) -> Fact:
+    on = END - timedelta(days=days_before_end)
+    return Fact(emp, TRAINED, program, on, 1.0, f"t:{on.isoformat()}:{program}", program)
+
+
+def test_a_term_window_starts_on_the_first_day_of_the_term_and_a_year_on_the_first_of_january():
+    assert (span(rule("sum", window_kind="term"), END, CAL).start, span(rule("sum", window_kind="year"), END).start) == (
+        date(2026, 9, 1), date(2026, 1, 1))
+    # a change compares with the term (the year) before
+    assert span(rule("change", window_kind="term"), END, CAL).first_read == date(2026, 7, 1)
+    assert span(rule("change", window_kind="year"), END).first_read == date(2025, 1, 1)
+    hours = [fact(2.0, 29), fact(2.0, 30), fact(2.0, 200)]  # 1 Sep, 31 Aug (the summer term), 14 Mar
+    assert run_cal(rule("sum", ">=", 4, window_kind="term"), hours).value == 2.0
+    assert run_cal(rule("sum", ">=", 4, window_kind="year"), hours).value == 6.0
+    with pytest.raises(ValueError, match="terms"):
+        span(rule("sum", window_kind="term"), END)
+
+
+def run_cal(r: Rule, facts: list[Fact], trainings: Sequence[Fact] = ()) -> Result:
+    return evaluate([r], facts + list(trainings), [1], END, CAL)[0]
+
+
+def test_the_attempt_rule_decides_which_attempt_counts():
+    # a teacher whose latest trial lecture scored 81 after an 88: the latest attempt does not meet 85, the best does
+    lectures = [fact(88, 60, ref="a"), fact(81, 10, ref="b")]
+    assert (run(rule("last", ">=", 85), lectures).status, run(rule("last", ">=", 85), lectures).value) == (NOT_MET, 81)
+    assert run(rule("max", ">=", 85), lectures).status == MET
+    assert run(rule("avg", ">=", 85), lectures).value == 84.5
+
+
+def test_since_the_training_compares_the_days_after_the_latest_training_with_as_many_before():
+    r = rule("change", ">=", 5, window=30, window_kind="since_training", change_mode="percent")
+    # conversion 10 % before a training 40 days ago, 12 % 20 days after it: +20 %
+    facts = [fact(10.0, 45), fact(11.0, 38), fact(12.0, 20), fact(50.0, 2)]  # the last is after the 30 days
+    result = run_cal(r, facts, [trained(40)])
+    assert (result.status, result.value, result.window) == (MET, pytest.approx(20.0), (END - timedelta(days=40), END - timedelta(days=11)))
+    assert {f.value for f in result.facts} == {10.0, 12.0}
+    # the baseline is never taken after the training: no value before it is no data
+    assert run_cal(r, [fact(11.0, 38), fact(12.0, 20)], [trained(40)]).reason == "no-baseline"
+
+
+def test_since_the_training_waits_for_the_window_and_needs_a_counted_training():
+    r = rule("change", ">=", 5, window=30, window_kind="since_training", programs=frozenset({"P"}))
+    facts = [fact(10.0, 60), fact(12.0, 5)]
+    assert run_cal(r, facts, [trained(10)]).reason == "window-open"  # 10 of its 30 days passed
+    assert run_cal(r, facts, [trained(40, "Q")]).reason == "no-training"  # Q is not counted
+    assert run_cal(r, facts, []).reason == "no-training"
+    assert run_cal(r, facts, [trained(TRAINING_LOOKBACK_DAYS + 1)]).reason == "no-training"  # too long ago
+    # the latest training whose 30 days are over, not a newer one still running
+    assert run_cal(r, [fact(10.0, 70), fact(12.0, 40)], [trained(60), trained(10)]).window == (END - timedelta(days=60), END - timedelta(days=31))
+
+
+def test_counted_programs_filter_hours_but_not_facts_without_programs():
+    teaching = [Fact(1, "k", "", END - timedelta(days=3), 2.0, "a", "T1"), Fact(1, "k", "", END - timedelta(days=4), 2.0, "b", "M1")]
+    r = rule("sum", ">=", 4, by_program=True, programs=frozenset({"T1"}))
+    assert run(r, teaching).value == 2.0  # a marketing course gives a teacher no theory hours
+    assert run(rule("sum", ">=", 4, by_program=True), teaching).value == 4.0  # every program
+    assert run(rule("sum", ">=", 4, by_program=False, programs=frozenset({"T1"})), teaching).value == 4.0  # scores: the programs choose trainings only
+    assert run(rule("sum", ">=", 4, by_program=True, programs=frozenset()), teaching).reason == "no-facts"  # no program matches
+
+
+def test_each_reason_for_no_data():
+    assert run(rule("max", available=False), [fact(90)]).reason == "no-source"
+    assert run(rule("max", incomplete=True), [fact(90)]).reason == "incomplete"
+    assert run(rule("change", change_mode="percent"), [fact(0.0, 30), fact(5.0, 1)]).reason == "zero-baseline"
+    assert run(rule("change"), [fact(5.0, 1)]).reason == "no-baseline"
+
+
+@settings(max_examples=300, deadline=None)
+@given(days=st.lists(st.tuples(st.integers(-3, 420), st.sampled_from(["P", "Q"])), max_size=8), n=st.integers(1, 120),
+       counted=st.sampled_from([None, frozenset({"P"}), frozenset({"Q"})]))
+def test_the_training_window_matches_a_day_by_day_search(days, n, counted):
+    trainings = sorted((trained(d, p) for d, p in days), key=lambda f: (f.on, f.key, f.ref))
+    r = rule("avg", window=n, window_kind="since_training", programs=counted)
+    got = training_span(r, END, trainings)
+    # reference: walk back day by day from the newest day whose n days have passed
+    on_day = {(f.on, f.program) for f in trainings}
+    ok = counted or {"P", "Q"}
+    expected: object = None
+    day = END - timedelta(days=n - 1)
+    while day >= END - timedelta(days=TRAINING_LOOKBACK_DAYS):
+        if any((day, p) in on_day for p in ok):
+            expected = (day - timedelta(days=n), day, day + timedelta(days=n - 1))
+            break
+        day -= timedelta(days=1)
+    if expected is None:
+        recent = any(END - timedelta(days=TRAINING_LOOKBACK_DAYS) <= d <= END for d, p in ((f.on, f.program) for f in trainings) if p in ok)
+        expected = "window-open" if recent else "no-training"
+        assert got == expected
+    else:
+        assert (got.first_read, got.start, got.end) == expected
