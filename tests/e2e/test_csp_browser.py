@@ -57,7 +57,7 @@ def seed(url: str) -> dict[str, str]:
     with unit_of_work(factory) as db:
         load_attendance(db, year, generate_checkins(school, year), now=NOW, default_tz="Asia/Shanghai", secret_key="s" * 40)
     with unit_of_work(factory) as db:
-        run_evaluation(db, period_end=school.today, actor="demo", now=NOW, tz=ZoneInfo("Asia/Shanghai"))
+        run_id = run_evaluation(db, period_end=school.today, actor="demo", now=NOW, tz=ZoneInfo("Asia/Shanghai")).run.id
     with factory() as db:
         session = db.scalars(select(TrainingSession).where(TrainingSession.status == "completed").order_by(TrainingSession.starts_at.desc())).first()
         codes = {
@@ -65,6 +65,7 @@ def seed(url: str) -> dict[str, str]:
             "program": db.scalar(select(Program.code).where(Program.id == session.program_id)),
             "session": session.code,
             "indicator": db.scalar(select(Indicator.code).order_by(Indicator.code)),
+            "run": str(run_id),
             "attendee": db.scalar(select(Employee.employee_no).join(AttendanceRecord, AttendanceRecord.employee_id == Employee.id)
                                   .where(AttendanceRecord.session_id == session.id).order_by(Employee.employee_no)),
         }
@@ -241,7 +242,7 @@ def test_every_hr_page_fits_1366_pixels(browser, school, lang):
              f"/training/sessions/{codes['session']}", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
              f"/indicators/{codes['indicator']}", "/reports", "/reports?department=MKT", f"/reports/programs/{codes['program']}",
              f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case", "/training/calendar",
-             "/training/calendar?view=month"]
+             "/training/calendar?view=month", f"/indicators/runs/{codes['run']}", f"/indicators/results/{codes['teacher']}"]
     assert _widths(pg, pages, lang, 1366) == {}
     context.close()
 
@@ -276,7 +277,7 @@ def _data_corpus(database_url: str) -> str:
 
 
 LEAK_PAGES = ["/", "/employees", "/departments", "/training", "/training/calendar?view=month", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
-              "/reports", "/imports"]
+              "/reports", "/imports", "/indicators/runs"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
@@ -289,7 +290,8 @@ def test_no_ui_text_of_the_other_language_leaks_into_a_page(browser, school, lan
     corpus = _data_corpus(codes["database_url"])
     context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, 768)
     pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/programs/{codes['program']}", f"/training/sessions/{codes['session']}",
-             f"/reports/programs/{codes['program']}", f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}"]
+             f"/reports/programs/{codes['program']}", f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}",
+             f"/indicators/runs/{codes['run']}", f"/indicators/results/{codes['teacher']}", f"/indicators/{codes['indicator']}"]
     leaks: dict[str, set[str]] = {}
     for path in pages:
         visit(pg, f"{path}{'&' if '?' in path else '?'}lang={lang}")
@@ -312,7 +314,8 @@ def test_axe_finds_no_serious_or_critical_violation(browser, school, lang):
     run it under the pages' strict CSP only by bypassing the policy for its own script."""
     base, codes = school
     context, pg = _login(browser, base, "hr", codes["hr_password"], 1366, bypass_csp=True)
-    pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/sessions/{codes['session']}", f"/reports/programs/{codes['program']}"]
+    pages = [*LEAK_PAGES, f"/employees/{codes['teacher']}", f"/training/sessions/{codes['session']}", f"/reports/programs/{codes['program']}",
+             f"/indicators/runs/{codes['run']}", f"/indicators/{codes['indicator']}"]
     found: dict[str, list[str]] = {}
     for path in pages:
         pg.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")

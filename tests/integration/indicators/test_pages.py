@@ -165,6 +165,8 @@ def test_a_run_is_read_back_on_its_page_with_why_results_have_no_data(hr, evalua
     only = hr.get(f"/indicators/runs/{run_id}", params={"status": "met", "lang": "en"})
     assert "Evaluation run" in only.text and 'data-reason="' not in only.text  # met rows only; the summary still says why others lack data
     assert "Nothing to count in the window" in only.text
+    paged = hr.get(f"/indicators/runs/{run_id}", params={"page_size": 5, "page": 2})
+    assert paged.status_code == 200 and paged.text.count('<tr data-employee="') == 5 and 'rel="prev"' in paged.text
     assert hr.get(f"/indicators/runs/{run_id}", params={"reason": "bored"}).status_code == 422
     assert hr.get("/indicators/runs/999999").status_code == 404
     # the employee's page says why, too
