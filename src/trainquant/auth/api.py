@@ -58,6 +58,13 @@ def create_user(body: schemas.UserCreate, db: DbSession, clock: AppClock, _: Adm
     return service.create_user(db, now=clock.now(), **body.model_dump())
 
 
+@router.patch("/users/{user_id}", response_model=schemas.UserRead)
+def update_user(user_id: PathId, body: schemas.UserUpdate, db: DbSession, principal: Admin):
+    """Change a user's role or a manager's department, or deactivate (signed out at once) / reactivate them."""
+    return service.update_user(db, user_id, actor_id=principal.id if principal.kind == "user" else None, role=body.role,
+                               department_code=body.department_code, active=body.is_active)
+
+
 @router.post("/users/{user_id}/signout", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out_everywhere(user_id: PathId, db: DbSession, _: Admin):
     """End every session of the user (their API keys, if any, are revoked separately)."""

@@ -19,6 +19,14 @@ class UserCreate(StrictInput):
     display_name: str | None = Field(default=None, max_length=64)
 
 
+class UserUpdate(StrictInput):
+    """A change of role, a manager's department ("" clears it), or deactivation (false) / reactivation."""
+
+    role: Role | None = None
+    department_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    is_active: bool | None = None
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -77,7 +77,7 @@ def create_user(
     if role == "manager" and department_id is None:
         raise Invalid("a manager needs a department (the scope of what they see)", code="manager-needs-department")
     if role == "employee" and employee_id is None:
-        raise Invalid("an employee user must be linked to an employee record (employee_no)")
+        raise Invalid("an employee user must be linked to an employee record (employee_no)", code="user-needs-employee")
     user = User(
         username=username,
         display_name=display_name or username,
@@ -89,6 +89,51 @@ def create_user(
     )
     db.add(user)
     db.flush()
+    return user
+
+
+def update_user(
+    db: Session,
+    user_id: int,
+    *,
+    actor_id: int | None,
+    role: str | None = None,
+    department_code: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's role (and a manager's department), or deactivate / reactivate them. Someone
+    deactivated is signed out everywhere at once and can no longer log in; their history stays. An
+    administrator cannot lock themselves out, and one active administrator always remains."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    new_role = role or user.role
+    if new_role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, not {new_role!r}")
+    department_id = user.department_id
+    if department_code == "":
+        department_id = None
+    elif department_code is not None:
+        department_id = db.scalar(select(Department.id).where(Department.code == department_code))
+        if department_id is None:
+            raise NotFound(f"no department with code {department_code!r}", code="user-unknown-department")
+    stays_active = user.is_active if active is None else active
+    if user_id == actor_id and (not stays_active or new_role != user.role):
+        raise Invalid("you cannot deactivate yourself or change your own role", code="user-self-lockout")
+    if user.role == "admin" and user.is_active and (new_role != "admin" or not stays_active):
+        # the active administrators, locked: two admins demoting each other at once cannot leave none
+        admins = db.scalars(select(User.id).where(User.role == "admin", User.is_active.is_(True)).with_for_update()).all()
+        if set(admins) <= {user.id}:
+            raise Invalid("the school needs at least one active administrator", code="user-last-admin")
+    if new_role == "manager" and department_id is None:
+        raise Invalid("a manager needs a department (the scope of what they see)", code="manager-needs-department")
+    if new_role == "employee" and user.employee_id is None:
+        raise Invalid("an employee user must be linked to an employee record (employee_no)", code="user-needs-employee")
+    was_active = user.is_active  # every check passed: nothing was changed before this line
+    user.role, user.department_id, user.is_active = new_role, department_id, stays_active
+    db.flush()
+    if was_active and not stays_active:
+        end_sessions(db, user.id)
     return user
 
 

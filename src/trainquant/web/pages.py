@@ -149,6 +149,9 @@ codes.register({
     "user-unknown-department": lambda p: _("No department has this code."),
     "manager-needs-department": lambda p: _("A manager needs a department: the people they see."),
     "password-too-short": lambda p: _("The password is too short."),
+    "user-self-lockout": lambda p: _("You cannot deactivate yourself or change your own role."),
+    "user-last-admin": lambda p: _("The school needs at least one active administrator."),
+    "user-needs-employee": lambda p: _("An employee user must be linked to an employee record."),
 })
 
 
@@ -234,6 +237,23 @@ def create_user_page(request: Request, db: DbSession, clock: AppClock, _admin: A
     except DomainError as err:
         return _users_page(request, db, form=form, status_code=err.status, error=codes.error_text(err))
     return RedirectResponse("/admin/users?done=created", status_code=303)
+
+
+@router.post("/admin/users/{user_id}")
+def update_user_page(request: Request, user_id: PathId, db: DbSession, principal: Admin,
+                     role: Annotated[str, Form(max_length=16)] = "", department_code: Annotated[str | None, Form(max_length=32)] = None,
+                     active: Annotated[str, Form(max_length=1)] = ""):
+    """A user's role and department (one form), or deactivate / reactivate them (a button sending active)."""
+    from trainquant.auth.service import update_user
+    from trainquant.errors import DomainError
+
+    try:
+        update_user(db, user_id, actor_id=principal.id if principal.kind == "user" else None, role=role or None,
+                    department_code=department_code, active={"1": True, "0": False}.get(active))
+    except DomainError as err:  # the service changes nothing before its checks pass
+        return _users_page(request, db, status_code=err.status, error=codes.error_text(err))
+    done = "deactivated" if active == "0" else "reactivated" if active == "1" else "changed"
+    return RedirectResponse(f"/admin/users?done={done}", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/signout")
