@@ -195,6 +195,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.attendance.checkin.api import router as checkin_api
     from trainquant.attendance.checkin.pages import router as checkin_pages
     from trainquant.attendance.devices.api import router as devices_api
+    from trainquant.attendance.devices.pages import router as devices_pages
     from trainquant.attendance.devices.push import router as zkteco_push
     from trainquant.attendance.pages import router as attendance_pages
     from trainquant.attendance.platforms.api import router as attendance_imports_api
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from trainquant.learning.pages import router as learning_pages
     from trainquant.org.api import router as org_api
     from trainquant.org.pages import router as org_pages
+    from trainquant.org.sites_pages import router as sites_pages
     from trainquant.training.assessments.api import router as assessments_api
     from trainquant.training.assessments.pages import router as assessments_pages
     from trainquant.training.enrolment.api import router as enrolment_api
@@ -259,6 +261,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         slots_pages,
         alerts_pages,
         devices_api,
+        devices_pages,
+        sites_pages,
         metrics_api,
         metrics_pages,
         connectors_api,

@@ -198,8 +198,8 @@ def test_the_top_bar_fits_1366_pixels_in_both_languages(browser, school, lang):
     context.close()
 
 
-def _login(browser, base, user, password, width, height=900, *, bypass_csp=False):
-    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=bypass_csp)
+def _login(browser, base, user, password, width, height=900, *, bypass_csp=False, **options):
+    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=bypass_csp, **options)
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.goto("/login")
@@ -242,8 +242,32 @@ def test_every_hr_page_fits_1366_pixels(browser, school, lang):
              f"/training/sessions/{codes['session']}", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
              f"/indicators/{codes['indicator']}", "/reports", "/reports?department=MKT", f"/reports/programs/{codes['program']}",
              f"/reports/sessions/{codes['session']}", f"/reports/employees/{codes['attendee']}", "/reports/case", "/training/calendar",
-             "/training/calendar?view=month", f"/indicators/runs/{codes['run']}", f"/indicators/results/{codes['teacher']}"]
+             "/training/calendar?view=month", f"/indicators/runs/{codes['run']}", f"/indicators/results/{codes['teacher']}",
+             "/settings/campuses", "/settings/devices"]
     assert _widths(pg, pages, lang, 1366) == {}
+    context.close()
+
+
+def test_a_venue_geofence_takes_the_phones_own_location(browser, school):
+    """Issue 13: "use my current location" on a phone standing in the room. The browser's position (here
+    Playwright's, granted like a person would) fills the form; the page at 390 px has no sideways scroll."""
+    base, codes = school
+    context, pg = _login(browser, base, "hr", codes["hr_password"], 390, 844, geolocation={"latitude": 39.983421, "longitude": 116.316512},
+                         permissions=["geolocation"])
+    visit(pg, "/settings/campuses")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    section = pg.locator("section[data-site]").first
+    section.locator("[data-testid=add-venue] summary").click()
+    form = section.locator("[data-testid=add-venue] form")
+    form.locator("[data-geolocate]").click()
+    pg.wait_for_function("document.querySelector('section[data-site] [data-testid=add-venue] [name=latitude]').value !== ''")
+    assert (form.locator("[name=latitude]").input_value(), form.locator("[name=longitude]").input_value()) == ("39.983421", "116.316512")
+    assert "保存后生效" in form.locator("[data-geolocate-status]").inner_text()
+    form.locator("[name=name]").fill("测试教室")
+    form.locator("button[type=submit]").click()
+    pg.wait_for_url(lambda u: "done=venue" in u)
+    assert "测试教室" in pg.content() and "39.983421" in pg.content()
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
 
 
@@ -277,7 +301,7 @@ def _data_corpus(database_url: str) -> str:
 
 
 LEAK_PAGES = ["/", "/employees", "/departments", "/training", "/training/calendar?view=month", "/approvals", "/scheduling", "/attendance/review", "/alerts", "/indicators",
-              "/reports", "/imports", "/indicators/runs"]
+              "/reports", "/imports", "/indicators/runs", "/settings/campuses", "/settings/devices"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])

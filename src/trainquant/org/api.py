@@ -13,7 +13,7 @@ from trainquant.org import schemas, service
 from trainquant.org.rules import DatedClassRecord, WeeklySlotRecord
 from trainquant.org.upsert import upsert_timetable
 from trainquant.pagination import Page, Paging
-from trainquant.params import QueryDate
+from trainquant.params import PathId, QueryDate
 
 router = APIRouter(prefix="/api/v1", tags=["HR core"])
 
@@ -55,6 +55,12 @@ def create_site(body: schemas.SiteCreate, db: DbSession, _: OrgWrite):
 @router.post("/sites/{code}/venues", response_model=schemas.VenueRead, status_code=status.HTTP_201_CREATED)
 def add_venue(code: str, body: schemas.VenueCreate, db: DbSession, _: OrgWrite):
     return service.add_venue(db, code, body)
+
+
+@router.patch("/sites/{code}/venues/{venue_id}", response_model=schemas.VenueRead)
+def update_venue(code: str, venue_id: PathId, body: schemas.VenueUpdate, db: DbSession, _: OrgWrite):
+    """Rename a venue or move / widen its geofence; check-ins judged before keep their verdicts."""
+    return service.update_venue(db, code, venue_id, body)
 
 
 @router.get("/employees", response_model=Page[schemas.EmployeeRead])

@@ -81,6 +81,15 @@ class VenueCreate(StrictInput):
     radius_m: float = Field(default=50, gt=0, le=5000)
 
 
+class VenueUpdate(StrictInput):
+    """A venue's name or geofence, moved or widened (check-ins judged before keep their verdicts)."""
+
+    name: LongName | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    radius_m: float | None = Field(default=None, gt=0, le=5000)
+
+
 class VenueRead(ReadModel):
     id: int
     site_id: int

@@ -89,7 +89,7 @@ def list_sites(db: Session) -> list[Site]:
 
 def create_site(db: Session, body: schemas.SiteCreate) -> Site:
     if db.scalar(select(Site.id).where(Site.code == body.code)) is not None:
-        raise Conflict(f"site {body.code!r} already exists")
+        raise Conflict(f"site {body.code!r} already exists", code="site-exists")
     names = [v.name for v in body.venues]
     if len(names) != len(set(names)):
         raise Invalid("venue names must be unique within a site")
@@ -105,9 +105,22 @@ def add_venue(db: Session, site_code: str, body: schemas.VenueCreate) -> Venue:
     if site is None:
         raise NotFound(f"no site with code {site_code!r}")
     if db.scalar(select(Venue.id).where(Venue.site_id == site.id, Venue.name == body.name)) is not None:
-        raise Conflict(f"site {site_code!r} already has a venue named {body.name!r}")
+        raise Conflict(f"site {site_code!r} already has a venue named {body.name!r}", code="venue-name-taken")
     venue = Venue(site_id=site.id, **body.model_dump())
     db.add(venue)
+    db.flush()
+    return venue
+
+
+def update_venue(db: Session, site_code: str, venue_id: int, body: schemas.VenueUpdate) -> Venue:
+    venue = db.scalar(select(Venue).join(Site, Site.id == Venue.site_id).where(Site.code == site_code, Venue.id == venue_id))
+    if venue is None:
+        raise NotFound(f"site {site_code!r} has no venue {venue_id}")
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes and db.scalar(select(Venue.id).where(Venue.site_id == venue.site_id, Venue.name == changes["name"], Venue.id != venue.id)) is not None:
+        raise Conflict(f"site {site_code!r} already has a venue named {changes['name']!r}", code="venue-name-taken")
+    for key, value in changes.items():
+        setattr(venue, key, value)
     db.flush()
     return venue
 

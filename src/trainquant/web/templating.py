@@ -82,6 +82,8 @@ NAV_GROUPS: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         ("/reports", "Reports", "reports:read"),
     ]),
     ("Settings", [
+        ("/settings/campuses", "Campuses and venues", "org:write"),
+        ("/settings/devices", "Check-in devices", "attendance:manage"),
         ("/admin/users", "Users and roles", "users:admin"),
         ("/admin/api-keys", "API keys", "users:admin"),
         ("/admin/login-failures", "Failed logins", "users:admin"),

@@ -9,11 +9,10 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
+from trainquant.attendance.devices import registry
 from trainquant.attendance.models import Device, DeviceCommand
 from trainquant.auth.permissions import Principal
 from trainquant.deps import AppClock, DbSession, ReadSession, require
-from trainquant.errors import Conflict, NotFound
-from trainquant.org.models import Site, Venue
 from trainquant.params import PathId
 from trainquant.schemas import StrictInput
 
@@ -63,13 +62,6 @@ class CommandRead(BaseModel):
     return_code: str | None
 
 
-def _device(db, pk: int) -> Device:
-    dev = db.get(Device, pk)
-    if dev is None:
-        raise NotFound(f"no device {pk}")
-    return dev
-
-
 @router.get("", response_model=list[DeviceRead])
 def list_devices(db: ReadSession, _: Manage):
     return list(db.scalars(select(Device).order_by(Device.device_id)))
@@ -77,40 +69,23 @@ def list_devices(db: ReadSession, _: Manage):
 
 @router.post("", response_model=DeviceRead, status_code=status.HTTP_201_CREATED)
 def add_device(body: DeviceCreate, db: DbSession, _: Manage):
-    if db.scalar(select(Device.id).where(Device.device_id == body.device_id)) is not None:
-        raise Conflict(f"device {body.device_id!r} is already registered")
-    site = db.scalar(select(Site).where(Site.code == body.site_code))
-    if site is None:
-        raise NotFound(f"no site with code {body.site_code!r}")
-    venue_id = None
-    if body.venue:
-        venue_id = db.scalar(select(Venue.id).where(Venue.site_id == site.id, Venue.name == body.venue))
-        if venue_id is None:
-            raise NotFound(f"site {site.code} has no venue named {body.venue!r}")
-    dev = Device(device_id=body.device_id, kind=body.kind, name=body.name, site_id=site.id, venue_id=venue_id, active=True, info={})
-    db.add(dev)
-    db.flush()
-    return dev
+    return registry.register_device(db, **body.model_dump())
 
 
 @router.patch("/{pk}", response_model=DeviceRead)
 def update_device(pk: PathId, body: DeviceUpdate, db: DbSession, _: Manage):
-    dev = _device(db, pk)
-    for key, value in body.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(dev, key, value)
-    return dev
+    return registry.update_device(db, pk, active=body.active, name=body.name)
 
 
 @router.get("/{pk}/commands", response_model=list[CommandRead])
 def list_commands(pk: PathId, db: ReadSession, _: Manage):
-    _device(db, pk)
+    registry.get_device(db, pk)
     return list(db.scalars(select(DeviceCommand).where(DeviceCommand.device_pk == pk).order_by(DeviceCommand.id.desc()).limit(200)))
 
 
 @router.post("/{pk}/commands", response_model=CommandRead, status_code=status.HTTP_201_CREATED, summary="Queue a command for the terminal's next poll")
 def queue_command(pk: PathId, body: CommandCreate, db: DbSession, clock: AppClock, _: Manage):
-    _device(db, pk)
+    registry.get_device(db, pk)
     cmd = DeviceCommand(device_pk=pk, command=body.command, status="queued", created_at=clock.now())
     db.add(cmd)
     db.flush()
