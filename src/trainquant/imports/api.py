@@ -194,7 +194,8 @@ def import_errors(run_id: PathId, db: ReadSession, paging: Paging, _: ImportWrit
 
 
 @router.get("/imports/{run_id}/errors.xlsx", response_class=Response)
-def import_errors_xlsx(run_id: PathId, db: ReadSession, _: ImportWrite):
+def import_errors_xlsx(run_id: PathId, db: ReadSession, settings: AppSettings, _: ImportWrite):
+    """The rejected rows as a workbook in the reader's language (their cookie, else Accept-Language)."""
     run = service.get_run(db, run_id)
-    content = report.errors_xlsx(run, service.run_errors(db, run_id))
+    content = report.errors_xlsx(run, service.run_errors(db, run_id), zone=settings.default_timezone)
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="import-{run_id}-errors.xlsx"'})

@@ -6,16 +6,18 @@ import io
 import json
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from trainquant.imports import rules
+from trainquant import sheets
+from trainquant.i18n import N_
+from trainquant.i18n import gettext_ as _
+from trainquant.imports import rules, texts
 from trainquant.imports.models import ImportRejection, ImportRun
 
-REPORT_HEADERS = ("行 / row", "列 / column", "代码 / code", "说明 / message", "原始数据 / raw")
-REPORT_WIDTHS = (10, 18, 22, 60, 80)
 BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 
@@ -60,25 +62,28 @@ def _text_cell(ws: Any, value: object, *, font: Font | None = None) -> WriteOnly
     return cell
 
 
-def errors_xlsx(run: ImportRun, rejections: Iterable[ImportRejection]) -> bytes:
+ERROR_HEADERS = (N_("Row"), N_("Column"), N_("Code"), N_("Message"), N_("Raw data"))
+
+
+def errors_xlsx(run: ImportRun, rejections: Iterable[ImportRejection], *, zone: str) -> bytes:
+    """The rejected rows in the reader's language: each message from its stored template (texts.detail),
+    the code beside it for whoever searches the documentation; times in the school's zone, named."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("错误 errors")
-    for i, width in enumerate(REPORT_WIDTHS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A2"
-    ws.append([_text_cell(ws, h, font=BOLD) for h in REPORT_HEADERS])
-    for r in rejections:
-        raw = "" if not r.raw else json.dumps(json.loads(r.raw), ensure_ascii=False)
-        ws.append([_text_cell(ws, v) for v in (r.row, r.column or "", r.code, r.message, raw)])
-    summary = wb.create_sheet("导入 run")
-    for key, value in (
-        ("文件 file", run.filename), ("类型 kind", run.kind), ("方式 mode", run.mode), ("结果 status", run.status),
-        ("总行数 rows", run.total_rows), ("新增 created", run.created_count), ("更新 updated", run.updated_count),
-        ("未变 unchanged", run.unchanged_count), ("拒绝 rejected", run.rejected_count),
-        ("导入人 by", run.created_by), ("时间 at (UTC)", run.created_at.strftime("%Y-%m-%d %H:%M:%S")), ("sha256", run.sha256),
-    ):
-        summary.append([_text_cell(summary, key, font=BOLD), _text_cell(summary, value)])
-    return _save(wb)
+    rows = (
+        (r.row, r.column or "", r.code, texts.detail({"params": r.params, "message": r.message}),
+         "" if not r.raw else json.dumps(json.loads(r.raw), ensure_ascii=False))
+        for r in rejections
+    )
+    sheets.add_sheet(wb, N_("Rejected rows"), ERROR_HEADERS, rows)
+    at = run.created_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    summary = (
+        (_("File"), run.filename), (_("Kind"), texts.label("kind", run.kind)), (_("Mode"), texts.label("mode", run.mode)),
+        (_("Status"), texts.label("status", run.status)), (_("Rows"), run.total_rows), (_("Created"), run.created_count),
+        (_("Updated"), run.updated_count), (_("Unchanged"), run.unchanged_count), (_("Rejected rows"), run.rejected_count),
+        (_("Imported by"), run.created_by), (_("Imported at (%(zone)s)") % {"zone": zone}, at), ("sha256", run.sha256),
+    )
+    sheets.add_sheet(wb, N_("Import"), (N_("Item"), N_("Value")), summary)
+    return sheets.workbook_bytes(wb)
 
 
 def template_xlsx(kind: str) -> bytes:
@@ -87,7 +92,7 @@ def template_xlsx(kind: str) -> bytes:
     ws.title = "员工" if kind == "employees" else "课表"
     headers = rules.template_headers(kind)
     ws.append(headers)
-    for i, _ in enumerate(headers, start=1):
+    for i in range(1, len(headers) + 1):
         cell = ws.cell(row=1, column=i)
         cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, Alignment(horizontal="center")
         letter = cell.column_letter

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from trainquant.i18n import LOCALES, current_locale, gettext_, ngettext_
+from trainquant.imports import texts as import_texts
 from trainquant.org.tags import tag_name
 from trainquant.web import codes
 
@@ -51,6 +52,7 @@ def pick(text: str, english: str | None) -> str:
 env.globals["pick"] = pick
 env.globals["error_text"] = codes.error_text
 env.globals["tag_name"] = tag_name
+env.globals["import_label"] = import_texts.label
 
 # Menus of (path, label, permission): labels are translated at render time. A menu shows the items its
 # user may open; a menu left with one item is that link itself, one left with none is not shown.

@@ -241,8 +241,11 @@ def test_error_report_downloads_and_opens(hr):
     assert f"import-{run_id}-errors.xlsx" in resp.headers["content-disposition"]
     ws = load_workbook(io.BytesIO(resp.content)).worksheets[0]
     values = [[c.value for c in r] for r in ws.iter_rows()]
-    assert values[0][:4] == ["行 / row", "列 / column", "代码 / code", "说明 / message"]
-    assert values[1][:3] == [2, "入职日期", "invalid-date"] and "T001" in values[1][4]
+    assert values[0][:4] == ["行", "列", "编码", "说明"]
+    assert values[1][:3] == [2, "入职日期", "invalid-date"] and "不是真实存在的日期" in values[1][3] and "T001" in values[1][4]
+    english = load_workbook(io.BytesIO(hr.get(f"/api/v1/imports/{run_id}/errors.xlsx", params={"lang": "en"}).content)).worksheets[0]
+    first = [[c.value for c in r] for r in english.iter_rows()][:2]
+    assert first[0][:4] == ["Row", "Column", "Code", "Message"] and first[1][3] == "'2023-02-30' is not a real date"
 
 
 def test_runs_list_newest_first_and_errors_paged(hr):
