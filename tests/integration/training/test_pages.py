@@ -71,7 +71,8 @@ def test_navigation_follows_permissions(school, course):
     hr = nav("hr")
     assert 'href="/training"' in hr and 'href="/approvals"' in hr
     # A few menus, not a row of every page; a user with no employee record has none of a person's own pages.
-    assert re.findall(r"<summary[^>]*>([^<]+)</summary>", hr) == ["工作台", "人员", "培训", "考勤", "分析"]
+    assert re.findall(r"<summary[^>]*>([^<]+)</summary>", hr) == ["工作台", "人员", "培训", "考勤", "分析", "设置"]
+    assert 'href="/settings/campuses"' in hr and 'href="/settings/devices"' in hr and 'href="/admin/users"' not in hr  # HR is not an admin
     assert 'href="/attendance/me"' not in hr and 'href="/my/trainings"' not in hr
     assert 'href="/attendance/me"' in nav("t1") and 'href="/my/learning"' in nav("t1")
     assert 'href="/approvals"' not in nav("t1") and 'href="/my/trainings"' in nav("t1")
