@@ -1,5 +1,6 @@
-"""Pure rules stay pure: every ``rules.py`` (and the few pure modules named below) imports only the
-standard library, NumPy and other pure modules, and never reads the clock."""
+"""Pure rules stay pure: every ``rules.py``, every module of a ``rules/`` package (and the few pure
+modules named below) imports only the standard library, NumPy and other pure modules, and never reads
+the clock."""
 
 import ast
 from pathlib import Path
@@ -15,8 +16,15 @@ PURE_MODULES = {
     "learning/xapi/facts.py", "learning/xapi/output.py", "learning/xapi/multipart.py", "learning/video.py", "learning/fast.py", "learning/packed.py",
     "analytics/terms.py", "web/weekgrid.py",
 }
-RULES = sorted([*SRC.rglob("rules.py"), *(SRC / m for m in PURE_MODULES)])
-PURE_NAMES = {"trainquant." + str(p.relative_to(SRC).with_suffix("")).replace("/", ".") for p in RULES}
+RULES = sorted([*SRC.rglob("rules.py"), *SRC.rglob("rules/*.py"), *(SRC / m for m in PURE_MODULES)])
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(("trainquant", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
+PURE_NAMES = {_module_name(p) for p in RULES}
 ALLOWED_ROOTS = {
     "__future__", "abc", "bisect", "collections", "dataclasses", "datetime", "decimal", "enum", "fractions",
     "functools", "hashlib", "hmac", "heapq", "itertools", "math", "operator", "re", "statistics", "string",
