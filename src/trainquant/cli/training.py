@@ -47,6 +47,6 @@ def run_mandatory(
         console.print(table)
     prefix = "dry run: would enrol" if dry_run else "enrolled"
     console.print(
-        f"{prefix} {report.enrolled}, waiting list {report.waitlisted}, without an upcoming session {report.unscheduled}; "
-        f"{report.already} already enrolled, done or exempted"
+        f"{prefix} {report.enrolled}, waiting list {report.waitlisted}, without an upcoming session {report.unscheduled}, "
+        f"every session clashing with another of theirs {report.busy}; {report.already} already enrolled, done or exempted"
     )

@@ -312,7 +312,8 @@ class MandatoryOutcome(BaseModel):
     rule_code: str
     employee_no: str
     employee_name: str
-    outcome: Literal["approved", "waitlisted", "unscheduled"]
+    outcome: Literal["approved", "waitlisted", "unscheduled", "busy"] = Field(
+        description="busy: every upcoming session overlaps another of the person's; nobody was enrolled")
     session_code: str | None
     due_date: date
 
@@ -322,6 +323,7 @@ class MandatoryRunRead(BaseModel):
     enrolled: int
     waitlisted: int
     unscheduled: int
+    busy: int = Field(default=0, description="matching staff every upcoming session of whom clashes with another of theirs")
     already: int = Field(description="matching staff already enrolled, done, or exempted by HR")
     outcomes: list[MandatoryOutcome]
 

@@ -82,6 +82,25 @@ def test_full_sessions_wait_and_no_session_is_reported(school, db):
     assert report["unscheduled"] == 2 and run(school, rule="MKT")["unscheduled"] == 2  # reported again, nothing written
 
 
+def test_a_run_chooses_a_session_the_person_is_free_for_and_reports_who_is_busy_for_all(school, db, onboarding):
+    first, second = onboarding
+    # T1 is already in another program's session at ONB-1's time, T2 at both ONB-1's and ONB-2's
+    other = make_program(db, code="CI", title="课堂互动")
+    at_first = make_session(db, program=other, code="CI-1", starts_at=first.starts_at + timedelta(minutes=30))
+    at_second = make_session(db, program=other, code="CI-2", sequence=2, starts_at=second.starts_at - timedelta(hours=1))
+    staff = {e.employee_no: e for e in db.scalars(select(Employee).where(Employee.employee_no.in_(["T1", "T2"])))}
+    for session, who in ((at_first, "T1"), (at_first, "T2"), (at_second, "T2")):
+        db.add(Enrolment(session_id=session.id, employee_id=staff[who].id, status="approved", source="hr", created_at=NOW, updated_at=NOW))
+    db.commit()
+    report = run(school)
+    got = {(o["employee_no"], o["session_code"], o["outcome"]) for o in report["outcomes"]}
+    # T1 gets ONB-2 though ONB-1 is earlier with a free seat; T2 is in a session at both times: nobody enrolled, said so
+    assert got == {("T1", "ONB-2", "approved"), ("T2", None, "busy")}
+    assert (report["enrolled"], report["busy"], report["unscheduled"]) == (1, 1, 0)
+    t2 = db.scalars(select(Enrolment).where(Enrolment.employee_id == staff["T2"].id, Enrolment.session_id.in_([first.id, second.id]))).all()
+    assert t2 == []
+
+
 def test_dry_run_writes_nothing(school, db, onboarding):
     before = counts(db)
     report = run(school, dry_run="true")

@@ -442,3 +442,26 @@ def test_scored(kind, result, score, passed):
 def test_scale_refusals(kind, result, field, message):
     err = refusal(rules.score_assessment, kind, result)
     assert err.kind == "invalid" and err.field == field and message in err.message, err.message
+
+
+# ---------------------------------------------------------------- a free session for a rule run
+
+_T0 = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def _at(minutes: int) -> datetime:
+    return _T0 + timedelta(minutes=minutes)
+
+
+@given(openings=st.lists(st.tuples(st.integers(0, 600), st.integers(1, 180)), max_size=6),
+       busy=st.lists(st.tuples(st.integers(0, 600), st.integers(1, 180)), max_size=6))
+def test_free_openings_share_no_minute_with_the_persons_other_sessions(openings, busy):
+    offered = [Opening(i, _at(start), None, 0, ends_at=_at(start + length)) for i, (start, length) in enumerate(openings)]
+    spans = [(_at(start), _at(start + length)) for start, length in busy]
+    taken = {m for start, length in busy for m in range(start, start + length)}  # reference: the busy minutes
+    expected = [i for i, (start, length) in enumerate(openings) if not taken & set(range(start, start + length))]
+    assert [o.session_id for o in rules.free_of(offered, spans)] == expected
+
+
+def test_an_opening_of_unknown_end_is_never_judged_to_clash():
+    assert [o.session_id for o in rules.free_of([Opening(1, _at(0), None, 0)], [(_at(0), _at(60))])] == [1]

@@ -106,6 +106,20 @@ def _program_enrolments(db: Session, program: Program) -> dict[int, list[tuple[i
     return out
 
 
+def _busy(db: Session, *, now: datetime) -> defaultdict[int, list[tuple[datetime, datetime]]]:
+    """Per employee, the times of their live places (requested, approved, waiting) in sessions still to end."""
+    out: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    rows = db.execute(
+        select(Enrolment.employee_id, TrainingSession.starts_at, TrainingSession.ends_at)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .where(Enrolment.status.in_((rules.REQUESTED, rules.APPROVED, rules.WAITLISTED)), TrainingSession.status != "cancelled",
+               TrainingSession.ends_at > now)
+    )
+    for employee_id, starts_at, ends_at in rows:
+        out[employee_id].append((starts_at, ends_at))
+    return out
+
+
 def _openings(db: Session, program: Program, *, now: datetime) -> tuple[list[rules.Opening], dict[int, str]]:
     sessions = list(
         db.scalars(
@@ -114,7 +128,8 @@ def _openings(db: Session, program: Program, *, now: datetime) -> tuple[list[rul
     )
     counts = seat_counts(db, [s.id for s in sessions])
     openings = [
-        rules.Opening(s.id, s.starts_at, s.capacity, counts.get(s.id, Counter()).get(rules.APPROVED, 0), counts.get(s.id, Counter()).get(rules.WAITLISTED, 0))
+        rules.Opening(s.id, s.starts_at, s.capacity, counts.get(s.id, Counter()).get(rules.APPROVED, 0), counts.get(s.id, Counter()).get(rules.WAITLISTED, 0),
+                      s.ends_at)
         for s in sessions
     ]
     return openings, {s.id: s.code for s in sessions}
@@ -142,6 +157,7 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
         db.scalars(select(Employee).where(Employee.status != "left").options(joinedload(Employee.department)).order_by(Employee.employee_no))
     )
     completed = _completed(db, now=now)
+    busy = _busy(db, now=now)
     outcomes: list[schemas.MandatoryOutcome] = []
     already = 0
     for rule in chosen:
@@ -164,17 +180,24 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
             due = rules.mandatory_due_date(hire_date=emp.hire_date, rule_start=rule_start, due_days=rule.due_days)
             # A session where the employee already has a live or decided place is not offered again.
             taken = {sid for sid, p in prior if p.status != rules.CANCELLED}
-            opening = rules.pick_session([o for o in openings if o.session_id not in taken], now=now)
+            offered = [o for o in openings if o.session_id not in taken and o.starts_at > now]
+            opening = rules.pick_session(rules.free_of(offered, busy[emp.id]), now=now)
             outcome = {"rule_code": rule.code, "employee_no": emp.employee_no, "employee_name": emp.name, "due_date": due}
             if opening is None:
-                outcomes.append(schemas.MandatoryOutcome(**outcome, outcome="unscheduled", session_code=None))
+                outcomes.append(schemas.MandatoryOutcome(**outcome, outcome="busy" if offered else "unscheduled", session_code=None))
                 continue
             session = get_session(db, codes[opening.session_id], lock=True)
-            row = perform(
-                db, session, emp, "enrol", actor=actor, now=now, today=today, reason=f"mandatory rule {rule.code}",
-                source="mandatory", rule_id=rule.id, due_date=due,
-                allow_overlap=True,  # as before: a run has nobody to ask; choosing a free session instead is still to do
-            )
+            try:
+                row = perform(
+                    db, session, emp, "enrol", actor=actor, now=now, today=today, reason=f"mandatory rule {rule.code}",
+                    source="mandatory", rule_id=rule.id, due_date=due,
+                )
+            except Conflict as clash:
+                if clash.code != "person-busy":  # enrolled elsewhere meanwhile: their time is taken, not the run
+                    raise
+                outcomes.append(schemas.MandatoryOutcome(**outcome, outcome="busy", session_code=None))
+                continue
+            busy[emp.id].append((session.starts_at, session.ends_at))
             seated = row.status == rules.APPROVED
             updated = replace(opening, approved=opening.approved + seated, waiting=opening.waiting + (not seated))
             openings = [updated if o.session_id == opening.session_id else o for o in openings]
@@ -184,6 +207,7 @@ def _run(db: Session, *, now: datetime, today: date, timezone: str, rule_code: s
         enrolled=sum(o.outcome == "approved" for o in outcomes),
         waitlisted=sum(o.outcome == "waitlisted" for o in outcomes),
         unscheduled=sum(o.outcome == "unscheduled" for o in outcomes),
+        busy=sum(o.outcome == "busy" for o in outcomes),
         already=already,
         outcomes=outcomes,
     )

@@ -33,6 +33,7 @@ from trainquant.training.rules.eligibility import (
 from trainquant.training.rules.mandatory import (
     Opening,
     ProgramEnrolment,
+    free_of,
     mandatory_due_date,
     mandatory_need,
     pick_session,
@@ -95,6 +96,7 @@ __all__ = [
     "apply_changes",
     "cancel_session",
     "eligibility_failures",
+    "free_of",
     "mandatory_due_date",
     "mandatory_need",
     "name_key",

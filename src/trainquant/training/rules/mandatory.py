@@ -38,6 +38,14 @@ class Opening:
     capacity: int | None
     approved: int
     waiting: int = 0
+    ends_at: datetime | None = None  # None: not known, so never judged to clash
+
+
+def free_of(openings: Iterable[Opening], busy: Iterable[tuple[datetime, datetime]]) -> list[Opening]:
+    """The openings at a time the person is free: none overlaps one of their other sessions (``busy``,
+    start and end; touching ends are fine). A rule run has nobody to ask whether to split their time."""
+    spans = list(busy)
+    return [o for o in openings if o.ends_at is None or not any(start < o.ends_at and end > o.starts_at for start, end in spans)]
 
 
 def pick_session(openings: Iterable[Opening], *, now: datetime) -> Opening | None:
