@@ -178,7 +178,7 @@ def run_evaluation(
             if not rules:
                 continue
             needed = frozenset(r.fact_kind for r in rules if r.available and not r.incomplete)
-            if any(r.window_kind == "since_training" for r in rules if r.fact_kind in needed):
+            if any(r.window_kind == "since_training" or r.around_training for r in rules if r.fact_kind in needed):
                 needed |= {TRAINED}
             start = min(first_day_read(r, period_end, calendar) for r in rules)
             facts = fact_sources.load_facts(db, ids, start=start, end=period_end, kinds=needed) if needed else []

@@ -244,4 +244,5 @@ def rule_for(
         by_program=spec.by_program,
         # a version stored before the parameter was required (an exam left open) cannot be judged
         incomplete=spec.param_required and not key,
+        around_training=spec.source == "business",
     )

@@ -83,6 +83,9 @@ class Rule:
     programs: frozenset[str] | None = None
     by_program: bool = False  # the metric's facts carry their program (hours, participation)
     incomplete: bool = False  # the definition lacks what the metric needs: always "no data"
+    # The metric's facts exist only around a person's training (business figures before and after it):
+    # without any training of the counted programs, "no data" says so rather than "nothing measured".
+    around_training: bool = False
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
@@ -157,11 +160,17 @@ def training_span(rule: Rule, period_end: date, trainings: Sequence[Fact]) -> Sp
     return WINDOW_OPEN if counted else NO_TRAINING
 
 
+def _trained_recently(rule: Rule, period_end: date, trainings: Sequence[Fact]) -> bool:
+    earliest = period_end - timedelta(days=TRAINING_LOOKBACK_DAYS)
+    return any(earliest <= t.on <= period_end and (rule.programs is None or t.program in rule.programs) for t in trainings)
+
+
 def first_day_read(rule: Rule, period_end: date, calendar: Calendar | None = None) -> date:
     """The earliest day whose facts ``rule`` may use, for anyone."""
     if rule.window_kind == "since_training":
         return period_end - timedelta(days=TRAINING_LOOKBACK_DAYS + rule.window_days)
-    return span(rule, period_end, calendar).first_read
+    first = span(rule, period_end, calendar).first_read
+    return min(first, period_end - timedelta(days=TRAINING_LOOKBACK_DAYS)) if rule.around_training else first
 
 
 def compare(value: float, operator: str, threshold: float) -> bool:
@@ -263,6 +272,8 @@ def _evaluate(rule: Rule, employee_id: int, facts: Sequence[Fact], days: Sequenc
         before = [f for f in before if f.program in rule.programs]
     value, used, reason = measure(rule, in_window, before)
     bounds = (window.start, window.end)
+    if value is None and reason == NO_FACTS and rule.around_training and not _trained_recently(rule, period_end, trainings):
+        reason = NO_TRAINING
     if value is None:
         return no_data(reason or NO_FACTS, used, bounds)
     status = MET if compare(value, rule.operator, rule.threshold) else NOT_MET

@@ -438,3 +438,11 @@ def test_the_training_window_matches_a_day_by_day_search(days, n, counted):
         assert got == expected
     else:
         assert (got.first_read, got.start, got.end) == expected
+
+
+def test_a_business_figure_without_a_training_says_so():
+    r = rule("change", ">=", 5, around_training=True, programs=frozenset({"P"}))
+    assert run_cal(r, []).reason == "no-training"  # nothing to compare: no training of the counted programs
+    assert run_cal(r, [], [trained(200, "Q")]).reason == "no-training"  # not a counted one
+    assert run_cal(r, [], [trained(200)]).reason == "no-facts"  # trained, but no figures (no ratings, say)
+    assert first_day_read(r, END, CAL) == END - timedelta(days=TRAINING_LOOKBACK_DAYS)  # the trainings of a year are read
