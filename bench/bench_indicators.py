@@ -29,29 +29,45 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from trainquant.indicators.evaluation import CHUNK
-from trainquant.indicators.metrics import rule_for
+from trainquant.indicators.evaluation import CHUNK, calendar_at
+from trainquant.indicators.metrics import ProgramFacts, programs_in_scope, rule_for
 from trainquant.indicators.rules import Fact, Rule, evaluate, first_day_read
 
 AIM_S = 10.0
 PERIOD_END = date(2026, 12, 31)
+CALENDAR = calendar_at(PERIOD_END)  # the default terms
 YEAR_START = date(2026, 1, 1)
 NOW = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
 KINDS = ("teaching",) * 6 + ("marketing",) * 2 + ("admin",) * 2  # 60 / 20 / 20, like the case school of R4
-MIGRATION = Path(__file__).resolve().parents[1] / "src/trainquant/migrations/versions/2026-11-28_default_indicators.py"
+VERSIONS = Path(__file__).resolve().parents[1] / "src/trainquant/migrations/versions"
+MIGRATION = VERSIONS / "2026-11-28_default_indicators.py"
+SECOND = VERSIONS / "2026-12-06_indicator_windows.py"  # the defaults' second versions, and TOEFL's own
+# The programs the synthetic hours belong to, for the defaults' counted programs.
+PROGRAMS = [ProgramFacts("P-TEACH", ("teaching",), ()), ProgramFacts("P-ADMIN", ("admin",), ())]
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def default_rules() -> dict[str, list[Rule]]:
-    """The seeded defaults (read from migration 0003 itself), every fact kind taken as available."""
-    spec = importlib.util.spec_from_file_location("default_indicators", MIGRATION)
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
+    """The seeded defaults as they stand (migration 0003's, with 0027's second versions and TOEFL's
+    indicator read from the migrations themselves), every fact kind taken as available."""
+    seed, second = _module(MIGRATION, "default_indicators"), _module(SECOND, "indicator_windows")
     kind_of = {code: kind for code, kind, _name, _en in seed.MODULES}
+    rows = [(code, module, *second.SECOND[code][2:]) if code in second.SECOND else (code, module, metric, params, agg, window, "days", {}, op, threshold, unit)
+            for code, module, _name, _en, metric, params, agg, window, op, threshold, unit in seed.INDICATORS]
+    toefl_code, toefl_module, toefl = second.TOEFL
+    rows.append((toefl_code, toefl_module, *toefl[2:]))
     out: dict[str, list[Rule]] = {}
-    for n, (_code, module, _name, _en, metric, params, agg, window, op, threshold, _unit) in enumerate(seed.INDICATORS, 1):
+    for n, (_code, module, metric, params, agg, window, window_kind, programs, op, threshold, _unit) in enumerate(rows, 1):
         rule = rule_for(indicator_id=n, version_id=n, metric=metric, params=params, aggregation=agg, window_days=window,
                         operator=op, threshold=threshold, available_kinds={"study_hours", "online_hours", "assessment_score",
-                        "assessment_passed", "error_rate", "exam_score_change", "business_metric"})
+                        "assessment_passed", "error_rate", "exam_score_change", "business_metric"},
+                        window_kind=window_kind, programs=programs_in_scope(programs, PROGRAMS))
         out.setdefault(kind_of[module], []).append(rule)
     return out
 
@@ -73,7 +89,7 @@ def employee_facts(rnd: random.Random, emp: int, kind: str) -> list[Fact]:
     add = f.append
     if kind == "teaching":
         for i in range(24):
-            add(Fact(emp, "study_hours", "", _day(rnd), rnd.choice((1.0, 1.5, 2.0, 3.0)), f"checkin:{emp}:{i}"))
+            add(Fact(emp, "study_hours", "", _day(rnd), rnd.choice((1.0, 1.5, 2.0, 3.0)), f"checkin:{emp}:{i}", "P-TEACH"))
         for i in range(4):
             add(Fact(emp, "assessment_score", "trial_lecture", _day(rnd), round(rnd.uniform(65, 98), 1), f"assessment:t{emp}:{i}"))
             add(Fact(emp, "assessment_score", "communication", _day(rnd), round(rnd.uniform(70, 99), 1), f"assessment:c{emp}:{i}"))
@@ -88,7 +104,7 @@ def employee_facts(rnd: random.Random, emp: int, kind: str) -> list[Fact]:
         f += _monthly(rnd, emp, "conversion_rate", rnd.uniform(8, 14), 0.6, "crm")
     else:
         for i in range(24):
-            add(Fact(emp, "online_hours", "", _day(rnd), rnd.choice((0.5, 1.0, 1.5)), f"xapi:{emp}:{i}"))
+            add(Fact(emp, "online_hours", "", _day(rnd), rnd.choice((0.5, 1.0, 1.5)), f"xapi:{emp}:{i}", "P-ADMIN"))
         for i in range(12):
             errors = 0 if rnd.random() < 0.7 else rnd.randrange(1, 4)
             add(Fact(emp, "error_rate", "error_rate", _day(rnd), errors / 50, f"assessment:e{emp}:{i}"))
@@ -132,7 +148,7 @@ def bench_memory(employees: int, seed: int, profile: bool, chunk: int) -> None:
             profiler.enable()
         results = []
         for kind, (ids, facts) in data.items():
-            results += evaluate(rules[kind], facts, ids, PERIOD_END)
+            results += evaluate(rules[kind], facts, ids, PERIOD_END, CALENDAR)
         t2 = time.perf_counter()
         rows = rows_of(results)
         t3 = time.perf_counter()
@@ -210,7 +226,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=CHUNK, help="employees per chunk (the service's own by default)")
     parser.add_argument("--db", type=int, default=0, metavar="N", help="also time the service path on SQLite for N employees")
     args = parser.parse_args()
-    earliest = min(first_day_read(r, PERIOD_END) for rules in default_rules().values() for r in rules)
+    earliest = min(first_day_read(r, PERIOD_END, CALENDAR) for rules in default_rules().values() for r in rules)
     print(f"Python {sys.version.split()[0]}; period end {PERIOD_END}, the default rules read facts from {earliest}")
     bench_memory(args.employees, args.seed, args.profile, args.chunk)
     if args.db:
