@@ -81,7 +81,7 @@ def rules_in_effect(db: Session, period_end: date, tz: ZoneInfo, kinds: Sequence
     if kinds is not None:
         stmt = stmt.where(IndicatorModule.department_kind.in_(kinds))
     provided = fact_sources.available_kinds()
-    programs = [ProgramFacts(code, tuple(kinds or ()), tuple(tags or ())) for code, kinds, tags in
+    programs = [ProgramFacts(code, tuple(targets or ()), tuple(tags or ())) for code, targets, tags in
                 db.execute(select(Program.code, Program.target_kinds, Program.tags))]
     out: dict[str, list[Placed]] = {}
     for ind in db.scalars(stmt).unique():

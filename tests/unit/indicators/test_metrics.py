@@ -136,3 +136,13 @@ PROGRAMS = [ProgramFacts("T1", ("teaching",), ("grammar-teaching",)), ProgramFac
 )
 def test_the_counted_programs_meet_every_condition_of_the_scope(scope, codes):
     assert programs_in_scope(scope, PROGRAMS) == (None if codes is None else frozenset(codes))
+
+
+def test_the_api_vocabularies_of_windows_and_reasons_are_the_engines():
+    from typing import get_args
+
+    from trainquant.indicators.models import WINDOWS as STORED
+    from trainquant.indicators.rules import REASONS, WINDOWS
+
+    assert set(get_args(schemas.WindowKind)) == set(WINDOWS) == set(STORED)
+    assert set(get_args(schemas.Reason)) == set(REASONS)
