@@ -52,15 +52,10 @@ def unit_label(unit: str) -> str:
     return labels.get(unit, unit)
 
 
-def attempts(metric: str) -> bool:
-    """Whether the metric's facts are attempts (assessments), so that its aggregation is an attempt rule."""
-    spec = METRICS.get(metric)
-    return spec is not None and spec.source == "assessments" and metric != "exam_score_change"
-
-
 def what_phrase(aggregation: str, metric: str = "") -> str:
     """Which value of the window counts: for assessments the attempt rule (latest, best, mean)."""
-    if attempts(metric):
+    spec = METRICS.get(metric)
+    if spec is not None and spec.attempts:
         rules = {"last": _("latest attempt"), "max": _("best attempt"), "min": _("worst attempt"), "avg": _("mean of the attempts")}
         if aggregation in rules:
             return rules[aggregation]

@@ -54,6 +54,7 @@ class Metric:
     scale: float = 1.0
     change_mode: str = "absolute"
     by_program: bool = False  # its facts carry the program they come from (the counted programs filter them)
+    attempts: bool = False  # its facts are attempts (assessments): the aggregation is an attempt rule (latest, best, mean)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -69,14 +70,14 @@ _ALL = (
     Metric("participation_rate", "参与率", "Participation rate", "participation_rate", "attendance", "%",
            ("avg", "max", "min", "last", "count"), scale=100.0, by_program=True),
     Metric("assessment_score", "考核得分", "Assessment score", "assessment_score", "assessments", "score", _SCORES,
-           param="assessment_kind", param_required=True),
+           param="assessment_kind", param_required=True, attempts=True),
     Metric("assessment_pass_rate", "考核通过率", "Assessment pass rate", "assessment_passed", "assessments", "%",
-           ("avg", "max", "min", "last", "count"), param="assessment_kind", param_required=True, scale=100.0),
+           ("avg", "max", "min", "last", "count"), param="assessment_kind", param_required=True, scale=100.0, attempts=True),
     # Successive results of one exam, on its own scale (EXAM_UNITS): the exam is part of the definition.
     Metric("exam_score_change", "雅思/托福成绩变化", "IELTS/TOEFL score change", "exam_score_change", "assessments", "band",
            ("sum", "max", "min", "last", "count"), param="exam", param_required=True),
     Metric("error_rate", "差错率", "Error rate", "error_rate", "assessments", "%", ("avg", "max", "min", "last", "count"),
-           param="assessment_kind", scale=100.0),
+           param="assessment_kind", scale=100.0, attempts=True),
     Metric("business_value", "业务指标值", "Business metric value", "business_metric", "business", "score",
            ("avg", "max", "min", "last"), param="business_metric", param_required=True),
     Metric("business_change_pct", "业务指标变化率", "Business metric change (%)", "business_metric", "business", "%",
