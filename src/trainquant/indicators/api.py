@@ -12,7 +12,7 @@ from trainquant.auth.permissions import DataScope, Principal
 from trainquant.config import Settings
 from trainquant.deps import AppClock, AppSettings, DbSession, ReadSession, require
 from trainquant.errors import Invalid, NotFound
-from trainquant.indicators import evaluation, schemas, service
+from trainquant.indicators import evaluation, runs, schemas, service
 from trainquant.indicators.service import actor
 from trainquant.org import service as org
 from trainquant.pagination import Paging
@@ -146,13 +146,13 @@ def run_results(
 ):
     """A stored run read back by id, as it was evaluated: its counts and a page of its results, each with
     the version, window and facts it used (an employee sees their own, a manager their departments')."""
-    run = evaluation.get_run(db, run_id)
+    run = runs.get_run(db, run_id)
     dep = org.get_department(db, department) if department else None
     if dep is not None:
         evaluation.check_department_visible(principal.scope, dep)
-    flt = evaluation.RunFilter(status=status, reason=reason, indicator_code=indicator, department=dep)
-    rows, total = evaluation.run_results(db, run, principal.scope, flt, paging)
+    flt = runs.RunFilter(status=status, reason=reason, indicator_code=indicator, department=dep)
+    rows, total = runs.run_results(db, run, principal.scope, flt, paging)
     return schemas.RunResultsRead(
-        run=run_read(evaluation.run_counts(db, run, principal.scope)), items=[evaluation.run_row_read(r) for r in rows],
+        run=run_read(evaluation.run_counts(db, run, principal.scope)), items=[runs.run_row_read(r) for r in rows],
         total=total, page=paging.page, page_size=paging.page_size,
     )

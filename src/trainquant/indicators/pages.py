@@ -25,7 +25,7 @@ from trainquant.deps import (
 )
 from trainquant.errors import Conflict, Forbidden, Invalid
 from trainquant.i18n import gettext_ as _
-from trainquant.indicators import evaluation, forms, schemas, service
+from trainquant.indicators import evaluation, forms, runs, schemas, service
 from trainquant.indicators.facts import available_kinds
 from trainquant.indicators.metrics import (
     AGGREGATIONS,
@@ -243,8 +243,8 @@ def run_evaluation(request: Request, db: DbSession, principal: IndicatorsWrite, 
 @router.get("/indicators/runs")
 def runs_page(request: Request, db: ReadSession, principal: IndicatorsRead, paging: Paging):
     """The stored evaluation runs, newest first, each with its counts of the people the reader may see."""
-    runs, total = paginate(db, select(EvaluationRun).order_by(EvaluationRun.id.desc()), paging)
-    summaries = [evaluation.run_counts(db, run, principal.scope) for run in runs]
+    stored, total = paginate(db, select(EvaluationRun).order_by(EvaluationRun.id.desc()), paging)
+    summaries = [evaluation.run_counts(db, run, principal.scope) for run in stored]
     return render(request, "indicators/runs.html", {
         **_helpers(request, db), "summaries": summaries, "page": Page.of(summaries, total, paging),
     })
@@ -256,11 +256,11 @@ def run_page(request: Request, run_id: int, db: ReadSession, principal: Indicato
              reason: Annotated[str | None, Query(max_length=24)] = None,
              indicator: Annotated[str | None, Query(max_length=48)] = None):
     """One stored run read back as it was evaluated: never recomputed."""
-    run = evaluation.get_run(db, run_id)
+    run = runs.get_run(db, run_id)
     if reason and reason not in REASONS:
         raise Invalid(_("Unknown %(what)s: %(value)s") % {"what": _("reason"), "value": reason})
-    flt = evaluation.RunFilter(status=status, reason=reason or None, indicator_code=indicator or None)
-    rows, total = evaluation.run_results(db, run, principal.scope, flt, paging)
+    flt = runs.RunFilter(status=status, reason=reason or None, indicator_code=indicator or None)
+    rows, total = runs.run_results(db, run, principal.scope, flt, paging)
     indicators = list(db.execute(
         select(Indicator.code, IndicatorVersion.name, IndicatorVersion.name_en).join(IndicatorVersion, IndicatorVersion.indicator_id == Indicator.id)
         .join(Evaluation, Evaluation.indicator_version_id == IndicatorVersion.id).where(Evaluation.run_id == run.id).distinct()
@@ -268,7 +268,7 @@ def run_page(request: Request, run_id: int, db: ReadSession, principal: Indicato
     ))
     return render(request, "indicators/run.html", {
         **_helpers(request, db), "run": run, "summary": evaluation.run_counts(db, run, principal.scope), "rows": rows,
-        "page": Page.of(rows, total, paging), "reasons": evaluation.run_reason_counts(db, run, principal.scope),
+        "page": Page.of(rows, total, paging), "reasons": runs.run_reason_counts(db, run, principal.scope),
         "indicators": indicators, "flt": flt,
     })
 
